@@ -1,0 +1,91 @@
+"""The one error hierarchy of cvid.
+
+Every exception cvid raises derives from :class:`Error`. The families say who is
+at fault, which is what a caller needs to decide what to do:
+
+* :class:`InputError`: a bad file, argument or request; the user can fix it.
+* :class:`VerificationError`: a proof, signature or threshold failed; someone
+  may be cheating, and the data must not be trusted.
+* :class:`StoreError`: the storage backend failed or holds something it should not.
+* :class:`ConfigError`: cvid was set up wrongly (missing key, unknown backend).
+
+Low-level exceptions are translated at the boundary (``raise X(...) from e``),
+and the CLI and the service map these families to exit codes and HTTP statuses
+in one place each. This module does no I/O.
+"""
+
+from __future__ import annotations
+
+
+class Error(Exception):
+    """Base of every error cvid raises."""
+
+
+# --- families ---------------------------------------------------------------------------
+
+
+class InputError(Error):
+    """Bad input: a malformed file, argument or request that the user can fix."""
+
+
+class VerificationError(Error):
+    """A proof, signature or threshold check failed: the data is not to be trusted."""
+
+
+class StoreError(Error):
+    """The storage backend failed, or holds data that contradicts itself."""
+
+
+class ConfigError(Error):
+    """cvid is configured wrongly: a missing key file, an unknown database URL scheme."""
+
+
+# --- the log ----------------------------------------------------------------------------
+
+
+class TreeSizeError(InputError):
+    """A leaf index or tree size is out of range for the request."""
+
+
+class EntryError(InputError):
+    """An entry cannot be logged (for example, it is longer than a tile entry may be)."""
+
+
+class ProofError(VerificationError):
+    """An inclusion or consistency proof does not verify."""
+
+
+class KeyFormatError(InputError):
+    """A signer or verifier key is not in the signed-note key format."""
+
+
+class NoteFormatError(InputError):
+    """A signed note is malformed (text, signature lines or encoding)."""
+
+
+class SignatureError(VerificationError):
+    """A signature is invalid, or no trusted key signed the note."""
+
+
+class CheckpointFormatError(InputError):
+    """A checkpoint body is not a valid C2SP tlog-checkpoint."""
+
+
+class WitnessPolicyError(VerificationError):
+    """Fewer witnesses cosigned a checkpoint than the policy requires."""
+
+
+class TileError(InputError):
+    """A tile path or tile contents are malformed."""
+
+
+class LogNotFoundError(StoreError):
+    """No log has been initialised in this store."""
+
+
+class LogExistsError(StoreError):
+    """A log is already initialised in this store (with another origin)."""
+
+
+class StoreCorruptError(StoreError):
+    """Stored data contradicts itself (for example, a tile shorter than the tree size)."""

@@ -1,0 +1,328 @@
+"""RFC 9162 Merkle tree hashing, inclusion and consistency proofs.
+
+Pure: bytes in, bytes out. This module reads no storage and keeps no tree. Proof
+*generation* is expressed as the list of complete subtrees whose hashes a proof
+needs (:class:`NodeId`); the caller supplies those hashes through a
+:class:`HashReader`, so a store holding complete-subtree hashes answers any proof
+for any past tree size with O(log n) reads and no rebuild.
+
+Proof *verification* follows RFC 9162 §2.1.3.2 and §2.1.4.2 step by step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from cvid.errors import ProofError, TreeSizeError
+
+HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()  # RFC 9162 §2.1.1: MTH({}) = HASH()
+
+_LEAF_PREFIX = b"\x00"
+_NODE_PREFIX = b"\x01"
+_sha256 = hashlib.sha256
+
+
+def leaf_hash(data: bytes) -> bytes:
+    """Return the RFC 9162 §2.1.1 leaf hash ``SHA-256(0x00 || data)``."""
+    return _sha256(_LEAF_PREFIX + data).digest()
+
+
+def node_hash(left: bytes, right: bytes) -> bytes:
+    """Return the RFC 9162 §2.1.1 interior node hash ``SHA-256(0x01 || left || right)``."""
+    return _sha256(_NODE_PREFIX + left + right).digest()
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class NodeId:
+    """A complete, aligned subtree: the leaves ``[index * 2**level, (index + 1) * 2**level)``.
+
+    Level 0 nodes are leaf hashes.
+    """
+
+    level: int
+    index: int
+
+    @property
+    def start(self) -> int:
+        """First leaf index covered."""
+        return self.index << self.level
+
+    @property
+    def end(self) -> int:
+        """One past the last leaf index covered."""
+        return (self.index + 1) << self.level
+
+
+class HashReader(Protocol):
+    """Supplies the hashes of complete subtrees (the port proofs are generated through)."""
+
+    def read_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
+        """Return the hash of each node, in the order asked."""
+        ...
+
+
+def _largest_power_of_two_below(n: int) -> int:
+    """The k of RFC 9162 §2.1.1: the largest power of two strictly smaller than n (n > 1)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def range_nodes(start: int, end: int) -> list[NodeId]:
+    """Split the leaf range ``[start, end)`` into complete subtrees, left to right.
+
+    The range must be one that the RFC 9162 recursion produces: ``start`` aligned to
+    the smallest power of two not less than ``end - start``. Its MTH is then the
+    right fold of the subtree hashes (see :func:`fold_range`).
+    """
+    nodes: list[NodeId] = []
+    width = end - start
+    position = start
+    for level in range(width.bit_length() - 1, -1, -1):
+        if width >> level & 1:
+            nodes.append(NodeId(level, position >> level))
+            position += 1 << level
+    return nodes
+
+
+def fold_range(hashes: Sequence[bytes]) -> bytes:
+    """MTH of a range from the hashes of its :func:`range_nodes`, folded right to left."""
+    result = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        result = node_hash(left, result)
+    return result
+
+
+def _inclusion_ranges(index: int, start: int, end: int) -> list[tuple[int, int]]:
+    """RFC 9162 §2.1.3.1 PATH(m, D[n]) as leaf ranges, bottom-up."""
+    path: list[tuple[int, int]] = []
+    while end - start > 1:
+        k = _largest_power_of_two_below(end - start)
+        if index < start + k:
+            path.append((start + k, end))  # PATH(m, D[0:k]) : MTH(D[k:n])
+            end = start + k
+        else:
+            path.append((start, start + k))  # PATH(m - k, D[k:n]) : MTH(D[0:k])
+            start += k
+    path.reverse()
+    return path
+
+
+def _consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
+    """RFC 9162 §2.1.4.1 PROOF(m, D[n]) = SUBPROOF(m, D[n], true) as leaf ranges."""
+    path: list[tuple[int, int]] = []
+    start, end, complete = 0, new_size, True
+    while old_size != end:  # m (relative to start) differs from the range's size
+        k = _largest_power_of_two_below(end - start)
+        if old_size - start <= k:
+            path.append((start + k, end))  # SUBPROOF(m, D[0:k], b) : MTH(D[k:n])
+            end = start + k
+        else:
+            path.append((start, start + k))  # SUBPROOF(m - k, D[k:n], false) : MTH(D[0:k])
+            start += k
+            complete = False
+    if not complete:
+        path.append((start, end))  # SUBPROOF(m, D[m], false) = {MTH(D[m])}
+    path.reverse()
+    return path
+
+
+def _hash_ranges(ranges: Sequence[tuple[int, int]], reader: HashReader) -> list[bytes]:
+    """MTH of each range, reading every needed subtree hash in one call."""
+    per_range = [range_nodes(start, end) for start, end in ranges]
+    hashes = reader.read_hashes([node for nodes in per_range for node in nodes])
+    out: list[bytes] = []
+    offset = 0
+    for nodes in per_range:
+        out.append(fold_range(hashes[offset : offset + len(nodes)]))
+        offset += len(nodes)
+    return out
+
+
+def tree_root(tree_size: int, reader: HashReader) -> bytes:
+    """Return MTH of the first ``tree_size`` leaves (RFC 9162 §2.1.1)."""
+    if tree_size < 0:
+        raise TreeSizeError(f"tree size must not be negative, got {tree_size}")
+    if tree_size == 0:
+        return EMPTY_ROOT
+    return _hash_ranges([(0, tree_size)], reader)[0]
+
+
+def inclusion_proof(leaf_index: int, tree_size: int, reader: HashReader) -> list[bytes]:
+    """Return the RFC 9162 §2.1.3.1 inclusion proof of ``leaf_index`` in a tree of ``tree_size``.
+
+    Raises:
+        TreeSizeError: ``leaf_index`` is not within ``[0, tree_size)``.
+    """
+    if not 0 <= leaf_index < tree_size:
+        raise TreeSizeError(f"leaf index {leaf_index} is not in a tree of size {tree_size}")
+    return _hash_ranges(_inclusion_ranges(leaf_index, 0, tree_size), reader)
+
+
+def consistency_proof(old_size: int, new_size: int, reader: HashReader) -> list[bytes]:
+    """Return the RFC 9162 §2.1.4.1 consistency proof from ``old_size`` to ``new_size``.
+
+    Equal sizes and ``old_size == 0`` give the empty proof.
+
+    Raises:
+        TreeSizeError: ``old_size`` is negative or greater than ``new_size``.
+    """
+    if not 0 <= old_size <= new_size:
+        raise TreeSizeError(f"cannot prove consistency from size {old_size} to {new_size}")
+    if old_size in (0, new_size):
+        return []
+    return _hash_ranges(_consistency_ranges(old_size, new_size), reader)
+
+
+def _check_hash(name: str, value: bytes) -> None:
+    if len(value) != HASH_SIZE:
+        raise ProofError(f"{name} is {len(value)} bytes, expected {HASH_SIZE}")
+
+
+def verify_inclusion(
+    *,
+    leaf_hash: bytes,
+    leaf_index: int,
+    tree_size: int,
+    proof: Sequence[bytes],
+    root_hash: bytes,
+) -> None:
+    """Verify an inclusion proof by RFC 9162 §2.1.3.2.
+
+    Raises:
+        ProofError: the proof does not show ``leaf_hash`` at ``leaf_index`` under ``root_hash``.
+    """
+    _check_hash("leaf hash", leaf_hash)
+    _check_hash("root hash", root_hash)
+    for element in proof:
+        _check_hash("proof element", element)
+    # Step 1: compare leaf_index against tree_size.
+    if not 0 <= leaf_index < tree_size:
+        raise ProofError(f"leaf index {leaf_index} is not in a tree of size {tree_size}")
+    # Steps 2-3.
+    fn, sn, r = leaf_index, tree_size - 1, leaf_hash
+    # Step 4.
+    for p in proof:
+        if sn == 0:  # 4.a
+            raise ProofError("inclusion proof is longer than the path to the root")
+        if fn & 1 or fn == sn:  # 4.b
+            r = node_hash(p, r)  # 4.b.i
+            if not fn & 1:  # 4.b.ii
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = node_hash(r, p)  # 4.b "otherwise"
+        fn >>= 1  # 4.c
+        sn >>= 1
+    # Step 5.
+    if sn != 0:
+        raise ProofError("inclusion proof is shorter than the path to the root")
+    if r != root_hash:
+        raise ProofError("inclusion proof does not lead to the root hash")
+
+
+def verify_consistency(
+    *,
+    old_size: int,
+    new_size: int,
+    old_root: bytes,
+    new_root: bytes,
+    proof: Sequence[bytes],
+) -> None:
+    """Verify a consistency proof by RFC 9162 §2.1.4.2.
+
+    Edge cases the RFC leaves to the caller: equal sizes need an empty proof and equal
+    roots; ``old_size == 0`` is always rejected, as the transparency-dev conformance
+    suite demands: there is no proof to check, and a caller that trusts nothing yet
+    has nothing to compare.
+
+    Raises:
+        ProofError: the proof does not show the old tree is a prefix of the new one.
+    """
+    if not 0 <= old_size <= new_size:
+        raise ProofError(f"old size {old_size} is not within [0, new size {new_size}]")
+    if old_size == 0:
+        # Every tree extends the empty tree, so such a "proof" shows nothing; callers
+        # that track a first checkpoint (a new witness) special-case it themselves.
+        raise ProofError("a consistency proof from the empty tree proves nothing")
+    if old_size == new_size:
+        if proof:
+            raise ProofError("consistency proof between equal sizes must be empty")
+        if old_root != new_root:
+            raise ProofError("trees of equal size have different roots")
+        return
+    _check_hash("old root", old_root)
+    _check_hash("new root", new_root)
+    for element in proof:
+        _check_hash("proof element", element)
+    # Step 1.
+    if not proof:
+        raise ProofError("consistency proof is empty")
+    path = list(proof)
+    # Step 2: if first is an exact power of 2, prepend first_hash.
+    if old_size & (old_size - 1) == 0:
+        path.insert(0, old_root)
+    # Step 3.
+    fn, sn = old_size - 1, new_size - 1
+    # Step 4.
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    # Step 5.
+    fr = sr = path[0]
+    # Step 6.
+    for c in path[1:]:
+        if sn == 0:  # 6.a
+            raise ProofError("consistency proof is longer than needed")
+        if fn & 1 or fn == sn:  # 6.b
+            fr = node_hash(c, fr)  # 6.b.i
+            sr = node_hash(c, sr)
+            if not fn & 1:  # 6.b.ii
+                while fn and not fn & 1:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            sr = node_hash(sr, c)  # 6.b "otherwise"
+        fn >>= 1  # 6.c
+        sn >>= 1
+    # Step 7.
+    if sn != 0:
+        raise ProofError("consistency proof is shorter than needed")
+    if fr != old_root:
+        raise ProofError("consistency proof does not lead to the old root")
+    if sr != new_root:
+        raise ProofError("consistency proof does not lead to the new root")
+
+
+class LeafHashes:
+    """A :class:`HashReader` over a list of leaf hashes, for small trees and tests.
+
+    Each node is computed on demand (O(2**level) hashing), so it suits trees that fit
+    in memory; stores use tiles instead.
+    """
+
+    def __init__(self, leaf_hashes: Sequence[bytes]) -> None:
+        self._leaves = list(leaf_hashes)
+
+    def __len__(self) -> int:
+        return len(self._leaves)
+
+    def read_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
+        """Return each node's hash, computed from the leaves."""
+        return [self._hash(node) for node in nodes]
+
+    def _hash(self, node: NodeId) -> bytes:
+        if node.end > len(self._leaves):
+            raise TreeSizeError(f"node {node} lies beyond {len(self._leaves)} leaves")
+        return perfect_root(self._leaves[node.start : node.end])
+
+
+def perfect_root(hashes: Sequence[bytes]) -> bytes:
+    """Root of a perfect subtree given its 2**k bottom-level hashes."""
+    level = list(hashes)
+    while len(level) > 1:
+        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+    return level[0]
