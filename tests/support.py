@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from cvid.log.store import LogStore, MemoryStore, open_store
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 CONFORMANCE = SHARED / "conformance" / "rfc9162"
@@ -57,3 +59,8 @@ def ref_proof(m: int, d: list[bytes]) -> list[bytes]:
     if m in (0, len(d)):
         return []
     return ref_subproof(m, d, True)
+
+
+def make_store(location: str, *, create: bool = True) -> LogStore:
+    """Open (for 'memory': make) the store at ``location``."""
+    return MemoryStore() if location == "memory" else open_store(location, create=create)

@@ -1,0 +1,93 @@
+"""An in-memory :class:`~cvid.log.store.base.LogStore`: a real fake for tests.
+
+Same semantics as the durable stores (one writer at a time, all-or-nothing batches),
+but nothing survives the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from cvid.errors import LogExistsError, LogNotFoundError
+from cvid.log.tiles import TileId
+
+
+class _MemoryTransaction:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self.staged: dict[TileId, bytes] = {}
+        self.size = store.tree_size()
+
+    def tree_size(self) -> int:
+        return self.size
+
+    def read_tiles(self, tiles: Sequence[TileId]) -> list[bytes]:
+        return [self.staged.get(t, self._store.tiles.get(t, b"")) for t in tiles]
+
+    def write_tiles(self, tiles: Sequence[tuple[TileId, bytes]]) -> None:
+        self.staged.update(tiles)
+
+    def set_tree_size(self, tree_size: int) -> None:
+        self.size = tree_size
+
+
+class MemoryStore:
+    """A log held in dictionaries."""
+
+    url = "memory:"
+
+    def __init__(self) -> None:
+        self._origin: str | None = None
+        self._size = 0
+        self.tiles: dict[TileId, bytes] = {}
+        self._checkpoints: dict[int, bytes] = {}
+        self._lock = threading.Lock()
+
+    def create(self, origin: str) -> None:
+        """Initialise an empty log."""
+        if self._origin is not None:
+            raise LogExistsError(f"a log with origin {self._origin!r} already exists")
+        self._origin = origin
+
+    def origin(self) -> str:
+        """The log's origin."""
+        if self._origin is None:
+            raise LogNotFoundError("no log has been initialised in this store")
+        return self._origin
+
+    def tree_size(self) -> int:
+        """The committed size."""
+        self.origin()
+        return self._size
+
+    @contextmanager
+    def write(self) -> Iterator[_MemoryTransaction]:
+        """Stage writes; apply them only if the block finishes without an exception."""
+        with self._lock:
+            txn = _MemoryTransaction(self)
+            yield txn
+            self.tiles.update(txn.staged)
+            self._size = txn.size
+
+    def read_tiles(self, tiles: Sequence[TileId]) -> list[bytes]:
+        """Current tile contents."""
+        return [self.tiles.get(t, b"") for t in tiles]
+
+    def iter_tiles(self, level: int, start: int = 0) -> Iterator[tuple[int, bytes]]:
+        """Tiles of one level in index order."""
+        found = sorted(t.index for t in self.tiles if t.level == level and t.index >= start)
+        for index in found:
+            yield index, self.tiles[TileId(level, index)]
+
+    def save_checkpoint(self, tree_size: int, note: bytes) -> None:
+        """Keep a checkpoint."""
+        self._checkpoints[tree_size] = note
+
+    def checkpoints(self) -> list[tuple[int, bytes]]:
+        """Kept checkpoints by size."""
+        return sorted(self._checkpoints.items())
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,70 @@
+"""The embedded SQLite store (the default).
+
+WAL journal with ``synchronous=FULL``: a commit that returned survives a crash of the
+process and of the machine. One writer at a time across processes, by
+``BEGIN IMMEDIATE`` with a busy timeout; readers never block.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cvid.errors import LogNotFoundError
+from cvid.log.store._sql import Row, SQLStore, driver_error, schema
+
+BUSY_TIMEOUT_S = 60.0
+
+
+class SQLiteStore(SQLStore):
+    """A log in one SQLite file.
+
+    Args:
+        path: the database file.
+        create: create the file if it does not exist (only ``log init`` does).
+    """
+
+    def __init__(self, path: str | Path, *, create: bool = False) -> None:
+        super().__init__(str(path))
+        if not create and not Path(path).is_file():
+            raise LogNotFoundError(f"no log database at {path}")
+        try:
+            self._conn = sqlite3.connect(
+                path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.Error as e:
+            raise driver_error(self.url, e) from e
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        try:
+            return self._conn.execute(sql, params).fetchall()
+        except sqlite3.Error as e:
+            raise driver_error(self.url, e) from e
+
+    def _query_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._conn.executemany(sql, rows)
+        except sqlite3.Error as e:
+            raise driver_error(self.url, e) from e
+
+    def _begin_write(self) -> None:
+        self._query("BEGIN IMMEDIATE")
+
+    def _end(self, *, commit: bool) -> None:
+        if self._conn.in_transaction:
+            self._query("COMMIT" if commit else "ROLLBACK")
+
+    def _has_schema(self) -> bool:
+        return bool(self._query("SELECT 1 FROM sqlite_master WHERE name = 'cvid_log'"))
+
+    def _create_schema(self) -> None:
+        for statement in schema("BLOB"):
+            self._query(statement)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()

@@ -1,0 +1,134 @@
+"""The log: a store, the Merkle tree over it, and its signed checkpoints.
+
+This is where the pure pieces meet storage: :class:`Log` appends through a store's
+write transaction and answers roots and proofs for any tree size by reading O(log n)
+tiles. It does no clock reading and holds no keys: signers are passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from cvid.errors import TreeSizeError
+from cvid.log import merkle
+from cvid.log.checkpoint import Checkpoint, sign_checkpoint
+from cvid.log.note import NoteSigner
+from cvid.log.proof import ConsistencyProof, InclusionProof
+from cvid.log.store.base import LogStore, append_entries
+from cvid.log.tiles import ENTRIES, TILE_HEIGHT, TILE_WIDTH, TileHashReader, TileId, decode_bundle
+
+
+class Log:
+    """One transparency log over a :class:`LogStore`."""
+
+    def __init__(self, store: LogStore) -> None:
+        self.store = store
+        self.origin = store.origin()
+
+    @classmethod
+    def create(cls, store: LogStore, origin: str) -> Log:
+        """Initialise a new, empty log with ``origin`` in ``store``."""
+        Checkpoint(origin=origin, tree_size=0, root_hash=merkle.EMPTY_ROOT)  # validates origin
+        store.create(origin)
+        return cls(store)
+
+    def size(self) -> int:
+        """The committed tree size."""
+        return self.store.tree_size()
+
+    def append(self, entries: Iterable[bytes]) -> range:
+        """Append ``entries`` in one transaction; return their leaf indices.
+
+        Raises:
+            EntryError: an entry is too long (nothing is appended).
+            StoreError: the store failed (nothing is appended).
+        """
+        with self.store.write() as txn:
+            return append_entries(txn, entries)
+
+    def _resolve(self, tree_size: int | None) -> int:
+        current = self.size()
+        if tree_size is None:
+            return current
+        if not 0 <= tree_size <= current:
+            raise TreeSizeError(f"tree size {tree_size} is not in [0, {current}]")
+        return tree_size
+
+    def entry(self, index: int) -> bytes:
+        """The entry at ``index``."""
+        if not 0 <= index < self.size():
+            raise TreeSizeError(f"no entry {index} in a log of size {self.size()}")
+        (bundle,) = self.store.read_tiles([TileId(ENTRIES, index >> TILE_HEIGHT)])
+        return decode_bundle(bundle)[index % TILE_WIDTH]
+
+    def entries(self, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """Entries ``[start, end)`` in order (``end`` defaults to the current size)."""
+        end = self._resolve(end)
+        if not 0 <= start <= end:
+            raise TreeSizeError(f"range [{start}, {end}) is not in the log")
+        position = start
+        for index, data in self.store.iter_tiles(ENTRIES, start >> TILE_HEIGHT):
+            for entry in decode_bundle(data)[position - (index << TILE_HEIGHT) :]:
+                if position >= end:
+                    return
+                yield entry
+                position += 1
+            if position >= end:
+                return
+
+    def hashes(self, tree_size: int) -> merkle.HashReader:
+        """A hash reader for the tree of ``tree_size`` (which must not exceed the log)."""
+        return TileHashReader(tree_size, self.store)
+
+    def root(self, tree_size: int | None = None) -> bytes:
+        """MTH of the tree of ``tree_size`` (default: current)."""
+        size = self._resolve(tree_size)
+        return merkle.tree_root(size, self.hashes(size))
+
+    def inclusion_proof(self, leaf_index: int, tree_size: int | None = None) -> InclusionProof:
+        """Proof that entry ``leaf_index`` is in the tree of ``tree_size`` (default: current)."""
+        size = self._resolve(tree_size)
+        reader = self.hashes(size)
+        path = merkle.inclusion_proof(leaf_index, size, reader)
+        (leaf,) = reader.read_hashes([merkle.NodeId(0, leaf_index)])
+        return InclusionProof(
+            tree_size=size,
+            leaf_index=leaf_index,
+            leaf_hash=leaf,
+            root_hash=merkle.tree_root(size, reader),
+            proof=tuple(path),
+        )
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
+        """Proof that the tree of ``old_size`` is a prefix of the one of ``new_size``."""
+        new = self._resolve(new_size)
+        if not 0 <= old_size <= new:
+            raise TreeSizeError(f"old size {old_size} is not in [0, {new}]")
+        reader = self.hashes(new)
+        return ConsistencyProof(
+            old_size=old_size,
+            old_root=merkle.tree_root(old_size, reader),
+            new_size=new,
+            new_root=merkle.tree_root(new, reader),
+            proof=tuple(merkle.consistency_proof(old_size, new, reader)),
+        )
+
+    def checkpoint(
+        self, signer: NoteSigner, *, tree_size: int | None = None, extensions: Sequence[str] = ()
+    ) -> bytes:
+        """Sign, keep and return the checkpoint note for ``tree_size`` (default: current)."""
+        size = self._resolve(tree_size)
+        body = Checkpoint(
+            origin=self.origin,
+            tree_size=size,
+            root_hash=self.root(size),
+            extensions=tuple(extensions),
+        )
+        note = sign_checkpoint(body, signer)
+        self.store.save_checkpoint(size, note)
+        return note
+
+    def latest_checkpoint(self) -> tuple[int, bytes] | None:
+        """The kept checkpoint of the largest size, if any."""
+        kept = self.store.checkpoints()
+        return kept[-1] if kept else None
