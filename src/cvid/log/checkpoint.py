@@ -159,4 +159,3 @@ def open_checkpoint(
             f"checkpoint origin {checkpoint.origin!r} is not the expected {expected!r}"
         )
     return checkpoint, note
-

@@ -59,11 +59,7 @@ def is_valid_key_name(name: str) -> bool:
         name.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return (
-        bool(name)
-        and "+" not in name
-        and not any(c.isspace() or ord(c) < 0x20 for c in name)
-    )
+    return bool(name) and "+" not in name and not any(c.isspace() or ord(c) < 0x20 for c in name)
 
 
 def compute_key_id(name: str, key_type: int, public_key: bytes) -> bytes:
@@ -205,9 +201,7 @@ class Verifier:
             raise KeyFormatError(f"invalid key name {self.name!r}")
         if not isinstance(self.public_key, bytes) or len(self.public_key) != PUBLIC_KEY_SIZE:
             raise KeyFormatError(f"Ed25519 public key must be {PUBLIC_KEY_SIZE} bytes")
-        object.__setattr__(
-            self, "key_id", compute_key_id(self.name, ED25519_TYPE, self.public_key)
-        )
+        object.__setattr__(self, "key_id", compute_key_id(self.name, ED25519_TYPE, self.public_key))
 
     @classmethod
     def from_text(cls, text: str) -> Verifier:
@@ -282,9 +276,7 @@ class Signer:
 
     def to_text(self) -> str:
         """Return the secret signer key text (inverse of :meth:`from_text`)."""
-        return PRIVATE_KEY_PREFIX + encode_key_text(
-            self.name, self.key_id, ED25519_TYPE, self.seed
-        )
+        return PRIVATE_KEY_PREFIX + encode_key_text(self.name, self.key_id, ED25519_TYPE, self.seed)
 
     @property
     def verifier(self) -> Verifier:

@@ -25,6 +25,16 @@ class Log:
         self.store = store
         self.origin = store.origin()
 
+    def __enter__(self) -> Log:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.store.close()
+
     @classmethod
     def create(cls, store: LogStore, origin: str) -> Log:
         """Initialise a new, empty log with ``origin`` in ``store``."""
