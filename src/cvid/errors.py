@@ -79,6 +79,10 @@ class TileError(InputError):
     """A tile path or tile contents are malformed."""
 
 
+class AuditError(VerificationError):
+    """A log's entries, tiles and checkpoints do not agree: the log cannot be trusted."""
+
+
 class LogNotFoundError(StoreError):
     """No log has been initialised in this store."""
 

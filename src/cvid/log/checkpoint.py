@@ -102,7 +102,8 @@ class Checkpoint:
         if len(lines) < 3:
             raise CheckpointFormatError("checkpoint needs origin, size and root hash lines")
         origin, size, root, *extensions = lines
-        if not _DECIMAL.fullmatch(size):
+        # Bound the length before int(): Python refuses to convert > 4300 digits.
+        if len(size) > len(str(MAX_TREE_SIZE)) or not _DECIMAL.fullmatch(size):
             raise CheckpointFormatError(f"invalid checkpoint tree size {size!r}")
         root_hash = decode_base64(root, what="checkpoint root hash", error=CheckpointFormatError)
         return cls(origin, int(size), root_hash, tuple(extensions))

@@ -44,7 +44,6 @@ from cvid.log.note import (
     encode_key_text,
     is_valid_key_name,
     split_key_text,
-    split_private_key_text,
 )
 
 COSIGNATURE_TYPE = 0x04  # signed-note "Signature types": timestamped Ed25519 cosignature
@@ -201,7 +200,7 @@ class CosignatureSigner:
             KeyFormatError: malformed text, a type byte other than 0x04, or a key ID
                 that does not match the derived public key.
         """
-        name, key_id, key_type, seed = split_private_key_text(text, what="cosigner key")
+        name, key_id, key_type, seed = split_key_text(text, what="cosigner key", private=True)
         if key_type != COSIGNATURE_TYPE:
             raise KeyFormatError(f"cosigner key type 0x{key_type:02x} is not 0x04")
         signer = cls(name, seed)

@@ -90,15 +90,21 @@ def encode_key_text(name: str, key_id: bytes, key_type: int, material: bytes) ->
     return f"{name}+{key_id.hex()}+{b64}"
 
 
-def split_key_text(text: str, *, what: str) -> tuple[str, bytes, int, bytes]:
-    """Split ``<name>+<hex key ID>+<base64(type || material)>`` into its four parts.
+def split_key_text(text: str, *, what: str, private: bool = False) -> tuple[str, bytes, int, bytes]:
+    """Split ``[PRIVATE+KEY+]<name>+<hex key ID>+<base64(type || key)>`` into 4 parts.
 
-    Only the first two ``+`` separate fields: the base64 part may contain ``+``. The
-    key ID is 8 lowercase hex digits. The key ID is *not* checked against the key.
+    Only the first two ``+`` after the optional prefix separate fields: base64 may
+    contain ``+``. The key ID must be 8 lowercase hex digits; it is *not* checked
+    against the key here. Error messages never include the key material.
 
     Raises:
-        KeyFormatError: any part is malformed.
+        KeyFormatError: the ``PRIVATE+KEY+`` prefix is missing (``private``) or any
+            part is malformed.
     """
+    if private:
+        if not text.startswith(PRIVATE_KEY_PREFIX):
+            raise KeyFormatError(f"{what} must start with {PRIVATE_KEY_PREFIX!r}")
+        text = text[len(PRIVATE_KEY_PREFIX) :]
     parts = text.split("+", 2)
     if len(parts) != 3:
         raise KeyFormatError(f"{what} must have the form <name>+<key id>+<base64 key>")
@@ -111,19 +117,6 @@ def split_key_text(text: str, *, what: str) -> tuple[str, bytes, int, bytes]:
     if len(raw) < 2:
         raise KeyFormatError(f"{what} key is empty")
     return name, bytes.fromhex(hex_id), raw[0], raw[1:]
-
-
-def split_private_key_text(text: str, *, what: str) -> tuple[str, bytes, int, bytes]:
-    """Split ``PRIVATE+KEY+<name>+<hex key ID>+<base64(type || secret)>``.
-
-    Error messages never include the secret.
-
-    Raises:
-        KeyFormatError: the prefix or any part is malformed.
-    """
-    if not text.startswith(PRIVATE_KEY_PREFIX):
-        raise KeyFormatError(f"{what} must start with {PRIVATE_KEY_PREFIX!r}")
-    return split_key_text(text[len(PRIVATE_KEY_PREFIX) :], what=what)
 
 
 def ed25519_key_pair(seed: bytes, *, what: str) -> tuple[Ed25519PrivateKey, bytes]:
@@ -153,39 +146,26 @@ def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
 
 
 class NoteVerifier(Protocol):
-    """A key that can verify note signatures: Ed25519 :class:`Verifier`, cosigners, ..."""
+    """A key that verifies note signatures (Ed25519 :class:`Verifier`, cosigners, ...).
+
+    ``verify(msg, sig)`` gets the note text and the signature without its key ID.
+    """
 
     @property
-    def name(self) -> str:
-        """The key name."""
-        ...
-
+    def name(self) -> str: ...
     @property
-    def key_id(self) -> bytes:
-        """The 4-byte key ID."""
-        ...
-
-    def verify(self, msg: bytes, sig: bytes) -> bool:
-        """Report whether ``sig`` (without the key ID) is valid for note text ``msg``."""
-        ...
+    def key_id(self) -> bytes: ...
+    def verify(self, msg: bytes, sig: bytes) -> bool: ...
 
 
 class NoteSigner(Protocol):
-    """A key that can sign a note text, returning one signature line."""
+    """A key that signs a note text; ``sign(text)`` returns one signature line."""
 
     @property
-    def name(self) -> str:
-        """The key name."""
-        ...
-
+    def name(self) -> str: ...
     @property
-    def key_id(self) -> bytes:
-        """The 4-byte key ID."""
-        ...
-
-    def sign(self, text: bytes) -> bytes:
-        """Return the signature line (newline-terminated) for note text ``text``."""
-        ...
+    def key_id(self) -> bytes: ...
+    def sign(self, text: bytes) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -266,7 +246,7 @@ class Signer:
             KeyFormatError: malformed text, a key type other than 0x01, a seed that is
                 not 32 bytes, or a key ID that does not match the derived public key.
         """
-        name, key_id, key_type, seed = split_private_key_text(text, what="signer key")
+        name, key_id, key_type, seed = split_key_text(text, what="signer key", private=True)
         if key_type != ED25519_TYPE:
             raise KeyFormatError(f"signer key type 0x{key_type:02x} is not Ed25519 (0x01)")
         signer = cls(name, seed)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from cvid.errors import TreeSizeError
+from cvid.errors import ConfigError, TreeSizeError
 from cvid.log import merkle
 from cvid.log.checkpoint import Checkpoint, sign_checkpoint
 from cvid.log.note import NoteSigner
@@ -127,6 +127,9 @@ class Log:
         self, signer: NoteSigner, *, tree_size: int | None = None, extensions: Sequence[str] = ()
     ) -> bytes:
         """Sign, keep and return the checkpoint note for ``tree_size`` (default: current)."""
+        if signer.name != self.origin:
+            # tlog-checkpoint: the log's key name is its origin, so verifiers find it.
+            raise ConfigError(f"key {signer.name!r} is not the key of log {self.origin!r}")
         size = self._resolve(tree_size)
         body = Checkpoint(
             origin=self.origin,

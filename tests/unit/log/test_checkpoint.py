@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cvid.errors import CheckpointFormatError, Error, NoteFormatError, SignatureError
+from cvid.errors import CheckpointFormatError, NoteFormatError, SignatureError
 from cvid.log.checkpoint import MAX_TREE_SIZE, Checkpoint, open_checkpoint, sign_checkpoint
 from cvid.log.note import Note, Signer, sign_note
 
@@ -83,6 +83,7 @@ def body(*lines: bytes) -> bytes:
         pytest.param(body(b"o", "\u0661".encode(), ROOT_B64), id="arabic-indic-digit"),
         pytest.param(body(b"o", "\uff11".encode(), ROOT_B64), id="fullwidth-digit"),
         pytest.param(body(b"o", str(2**64).encode(), ROOT_B64), id="size-over-u64"),
+        pytest.param(body(b"o", b"9" * 5000, ROOT_B64), id="5000-digit-size"),
         pytest.param(body(b"o", b"1", b""), id="empty-root"),
         pytest.param(body(b"o", b"1", ROOT_B64[:-1]), id="root-missing-padding"),
         pytest.param(body(b"o", b"1", ROOT_B64 + b"="), id="root-extra-padding"),
@@ -279,7 +280,6 @@ def test_property_bit_flip_never_verifies_a_different_body(
     bit = data.draw(st.integers(min_value=0, max_value=len(signed) * 8 - 1))
     try:
         opened, _ = open_checkpoint(_flip(signed, bit), log.verifier, origin=cp.origin)
-    except Error as e:
-        assert isinstance(e, NoteFormatError | SignatureError | CheckpointFormatError)
-        return
+    except (NoteFormatError, SignatureError, CheckpointFormatError):
+        return  # any other exception (cvid's or not) fails the test
     assert opened == cp

@@ -469,3 +469,17 @@ def test_property_unknown_signatures_round_trip(text: bytes, junk: bytes) -> Non
     note = Note.from_bytes(data)
     assert note.to_bytes() == data
     assert note.signatures[-1].signature == junk
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [("", PUB), ("a+b", PUB), ("lone\ud800surrogate", PUB), ("ok", PUB[:31]), ("ok", b"")],
+)
+def test_verifier_constructor_rejects(name: str, key: bytes) -> None:
+    with pytest.raises(KeyFormatError):
+        Verifier(name, key)
+
+
+def test_non_bytes_input_rejected() -> None:
+    with pytest.raises(NoteFormatError, match="bytes"):
+        Note.from_bytes(GOOD.decode())  # type: ignore[arg-type]

@@ -1,0 +1,203 @@
+"""Full audits: rebuild a log's tree from its entries and compare everything stored.
+
+Two sources are audited the same way: a store (``cvid log verify``) and a C2SP
+tlog-tiles directory (``cvid log verify-tiles``), which needs nothing but the
+directory and the log's verifier key. Every hash tile is recomputed from the entry
+bundles and compared byte for byte; the root is compared with the signed checkpoint.
+
+Reads files and stores, but never writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cvid.errors import AuditError, TileError
+from cvid.log import merkle
+from cvid.log.merkle import HASH_SIZE
+from cvid.log.checkpoint import Checkpoint, open_checkpoint
+from cvid.log.note import Note, NoteVerifier
+from cvid.log.tiles import (
+    ENTRIES,
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    TileHashReader,
+    TileId,
+    TileReader,
+    TreeEdge,
+    decode_bundle,
+    tile_path,
+)
+from cvid.log.tlog import Log
+
+Progress = Callable[[int], None]  # called with the number of entries just checked
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    """What an audit checked; it only exists if everything agreed."""
+
+    origin: str
+    tree_size: int
+    root_hash: bytes
+    tiles_checked: int
+    checkpoints_checked: int
+
+
+def width_at(tile: TileId, tree_size: int) -> int:
+    """How many hashes (or entries) ``tile`` holds in a tree of ``tree_size``."""
+    count = tree_size if tile.level == ENTRIES else tree_size >> (TILE_HEIGHT * tile.level)
+    return max(0, min(TILE_WIDTH, count - tile.index * TILE_WIDTH))
+
+
+def _check_tile(tile: TileId, stored: bytes, expected: bytes) -> None:
+    if tile.level == ENTRIES:
+        width = len(decode_bundle(expected))
+        if decode_bundle(stored)[:width] != decode_bundle(expected):
+            raise AuditError(f"entry bundle {tile.index} differs from the entries read")
+    elif stored[: len(expected)] != expected:
+        raise AuditError(
+            f"hash tile {tile.level}/{tile.index} differs from the hashes of the entries"
+        )
+
+
+def replay(
+    tree_size: int,
+    bundles: Iterable[bytes],
+    reader: TileReader,
+    *,
+    progress: Progress | None = None,
+) -> tuple[bytes, int]:
+    """Rebuild the tree of ``tree_size`` from its entry bundles; check every tile ``reader`` has.
+
+    Returns:
+        The recomputed root and the number of tiles compared.
+
+    Raises:
+        AuditError: a tile or bundle disagrees with the entries, or entries are missing.
+    """
+    edge = TreeEdge(size=0, levels=[[]])
+    checked = 0
+    source = iter(bundles)
+    for index in range(-(-tree_size // TILE_WIDTH)):
+        width = width_at(TileId(ENTRIES, index), tree_size)
+        data = next(source, None)
+        if data is None:
+            raise AuditError(f"entry bundle {index} is missing")
+        entries = decode_bundle(data)[:width]
+        if len(entries) != width:
+            raise AuditError(f"entry bundle {index} holds {len(entries)} entries, not {width}")
+        completed = [(t, blob) for t, blob in edge.extend(entries) if t.level != ENTRIES]
+        for (tile, blob), stored in zip(
+            completed, reader.read_tiles([t for t, _ in completed]), strict=True
+        ):
+            _check_tile(tile, stored, blob)
+            checked += 1
+        if progress:
+            progress(width)
+    partial = edge.partial_tiles()
+    for (tile, blob), stored in zip(partial, reader.read_tiles([t for t, _ in partial]), strict=True):
+        _check_tile(tile, stored, blob)
+        checked += 1
+    return merkle.tree_root(tree_size, TileHashReader(tree_size, reader)), checked
+
+
+def _check_checkpoint(
+    note: bytes, origin: str, root_of: Callable[[int], bytes], verifier: NoteVerifier | None
+) -> Checkpoint:
+    if verifier is not None:
+        checkpoint, _ = open_checkpoint(note, verifier, origin=origin)
+    else:
+        checkpoint = Checkpoint.from_text(Note.from_bytes(note).text)
+    if checkpoint.origin != origin:
+        raise AuditError(f"checkpoint origin {checkpoint.origin!r} is not {origin!r}")
+    if checkpoint.root_hash != root_of(checkpoint.tree_size):
+        raise AuditError(f"checkpoint at size {checkpoint.tree_size} has a wrong root hash")
+    return checkpoint
+
+
+def audit_log(
+    log: Log, *, verifier: NoteVerifier | None = None, progress: Progress | None = None
+) -> AuditReport:
+    """Audit a stored log end to end, and every checkpoint it has issued.
+
+    Raises:
+        AuditError: entries, tiles and checkpoints disagree.
+        SignatureError: with ``verifier``, a kept checkpoint is not validly signed.
+    """
+    size = log.size()
+    bundles = (data for _, data in log.store.iter_tiles(ENTRIES))
+    root, checked = replay(size, bundles, log.store, progress=progress)
+    kept = log.store.checkpoints()
+    for kept_size, note in kept:
+        if kept_size > size:
+            raise AuditError(f"a checkpoint of size {kept_size} exceeds the log's {size}")
+        checkpoint = _check_checkpoint(note, log.origin, log.root, verifier)
+        if checkpoint.tree_size != kept_size:
+            raise AuditError(f"checkpoint kept at size {kept_size} says {checkpoint.tree_size}")
+    return AuditReport(log.origin, size, root, checked, len(kept))
+
+
+class DirectoryTiles:
+    """A :class:`TileReader` over a tlog-tiles directory, for a tree of ``tree_size``.
+
+    Files must have exactly the width the tree size implies (or be full tiles).
+    """
+
+    def __init__(self, root: Path, tree_size: int) -> None:
+        self._root = root
+        self._tree_size = tree_size
+
+    def _path(self, tile: TileId) -> Path:
+        width = width_at(tile, self._tree_size)
+        if width == 0:
+            raise TileError(f"tile {tile} is beyond tree size {self._tree_size}")
+        partial = self._root / tile_path(tile, width)
+        return partial if partial.is_file() else self._root / tile_path(tile)
+
+    def read_tiles(self, tiles: Sequence[TileId]) -> list[bytes]:
+        """Read each tile's file; a missing or misshapen one is an AuditError."""
+        out = []
+        for tile in tiles:
+            path = self._path(tile)
+            try:
+                data = path.read_bytes()
+            except OSError as e:
+                raise AuditError(f"cannot read {path.relative_to(self._root)}: {e.strerror}") from e
+            if tile.level != ENTRIES and len(data) not in (
+                TILE_WIDTH * HASH_SIZE,
+                width_at(tile, self._tree_size) * HASH_SIZE,
+            ):
+                raise AuditError(f"{path.relative_to(self._root)} has {len(data)} bytes")
+            out.append(data)
+        return out
+
+    def bundles(self) -> Iterator[bytes]:
+        """Entry bundles in order."""
+        for index in range(-(-self._tree_size // TILE_WIDTH)):
+            (data,) = self.read_tiles([TileId(ENTRIES, index)])
+            yield data
+
+
+def verify_tiles(
+    directory: Path, verifier: NoteVerifier, *, progress: Progress | None = None
+) -> AuditReport:
+    """Verify a published tlog-tiles directory with nothing but the log's verifier key.
+
+    Raises:
+        AuditError: a tile or bundle is missing or disagrees with the entries, or the
+            checkpoint's root is not the root of the entries.
+        SignatureError, NoteFormatError, CheckpointFormatError: the checkpoint is bad.
+    """
+    try:
+        note = (directory / "checkpoint").read_bytes()
+    except OSError as e:
+        raise AuditError(f"cannot read {directory / 'checkpoint'}: {e.strerror}") from e
+    checkpoint, _ = open_checkpoint(note, verifier)
+    tiles = DirectoryTiles(directory, checkpoint.tree_size)
+    root, checked = replay(checkpoint.tree_size, tiles.bundles(), tiles, progress=progress)
+    if root != checkpoint.root_hash:
+        raise AuditError("the root of the published entries is not the signed checkpoint's")
+    return AuditReport(checkpoint.origin, checkpoint.tree_size, root, checked, 1)
