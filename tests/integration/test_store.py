@@ -36,9 +36,9 @@ def test_batches_across_tile_boundaries_match_reference(store: LogStore) -> None
         assert list(proof.proof) == merkle.inclusion_proof(index, size, reference)
         assert proof.leaf_hash == merkle.leaf_hash(data[index])
         proof.verify()
-    for old, new in [(1, 1514), (255, 257), (256, 512), (555, 1024), (1514, 1514), (0, 3)]:
-        consistency = log.consistency_proof(old, new)
-        assert list(consistency.proof) == merkle.consistency_proof(old, new, reference)
+    for old, size in [(1, 1514), (255, 257), (256, 512), (555, 1024), (1514, 1514), (0, 3)]:
+        consistency = log.consistency_proof(old, size)
+        assert list(consistency.proof) == merkle.consistency_proof(old, size, reference)
         if old:
             consistency.verify()
     assert list(log.entries()) == data

@@ -20,7 +20,9 @@ def main(location: str, name: str, count: int, batch: int) -> None:
     for start in range(0, count, batch):
         entries = [f"{name}:{i}".encode() for i in range(start, min(count, start + batch))]
         indices = log.append(entries)
-        sys.stdout.write("".join(f"{i} {e.decode()}\n" for i, e in zip(indices, entries, strict=True)))
+        sys.stdout.write(
+            "".join(f"{i} {e.decode()}\n" for i, e in zip(indices, entries, strict=True))
+        )
         sys.stdout.flush()
 
 

@@ -124,7 +124,9 @@ def checkpoint(
 def prove_inclusion(
     db: Db,
     index: Annotated[int, typer.Option("--index", help="Leaf index.")],
-    size: Annotated[int | None, typer.Option("--size", help="Tree size (default: current).")] = None,
+    size: Annotated[
+        int | None, typer.Option("--size", help="Tree size (default: current).")
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Print the inclusion proof of entry INDEX in the tree of SIZE."""
@@ -138,7 +140,9 @@ def prove_inclusion(
 def prove_consistency(
     db: Db,
     old: Annotated[int, typer.Option("--old", help="Old tree size.")],
-    new: Annotated[int | None, typer.Option("--new", help="New tree size (default: current).")] = None,
+    new: Annotated[
+        int | None, typer.Option("--new", help="New tree size (default: current).")
+    ] = None,
     as_json: Json = False,
 ) -> None:
     """Print the consistency proof from size OLD to size NEW."""
@@ -179,11 +183,8 @@ def verify(
     ] = None,
 ) -> None:
     """Audit the whole log: every entry, tile and kept checkpoint."""
-    with _open(db) as log:
-        with progress_bar("auditing", log.size()) as advance:
-            report = audit_log(
-                log, verifier=_verifier(vkey) if vkey else None, progress=advance
-            )
+    with _open(db) as log, progress_bar("auditing", log.size()) as advance:
+        report = audit_log(log, verifier=_verifier(vkey) if vkey else None, progress=advance)
     out(
         f"log {report.origin!r} verified: {report.tree_size} entries, "
         f"{report.tiles_checked} tiles, {report.checkpoints_checked} checkpoints; "

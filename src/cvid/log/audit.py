@@ -16,8 +16,8 @@ from pathlib import Path
 
 from cvid.errors import AuditError, TileError
 from cvid.log import merkle
-from cvid.log.merkle import HASH_SIZE
 from cvid.log.checkpoint import Checkpoint, open_checkpoint
+from cvid.log.merkle import HASH_SIZE
 from cvid.log.note import Note, NoteVerifier
 from cvid.log.tiles import (
     ENTRIES,
@@ -98,7 +98,9 @@ def replay(
         if progress:
             progress(width)
     partial = edge.partial_tiles()
-    for (tile, blob), stored in zip(partial, reader.read_tiles([t for t, _ in partial]), strict=True):
+    for (tile, blob), stored in zip(
+        partial, reader.read_tiles([t for t, _ in partial]), strict=True
+    ):
         _check_tile(tile, stored, blob)
         checked += 1
     return merkle.tree_root(tree_size, TileHashReader(tree_size, reader)), checked

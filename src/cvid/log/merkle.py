@@ -176,6 +176,14 @@ def consistency_proof(old_size: int, new_size: int, reader: HashReader) -> list[
     return _hash_ranges(_consistency_ranges(old_size, new_size), reader)
 
 
+def _shift_until_odd(fn: int, sn: int) -> tuple[int, int]:
+    """Right-shift both until LSB(fn) is set or fn is 0 (RFC 9162 steps 4.b.ii and 6.b.ii)."""
+    while fn and not fn & 1:
+        fn >>= 1
+        sn >>= 1
+    return fn, sn
+
+
 def _check_hash(name: str, value: bytes) -> None:
     if len(value) != HASH_SIZE:
         raise ProofError(f"{name} is {len(value)} bytes, expected {HASH_SIZE}")
@@ -209,10 +217,7 @@ def verify_inclusion(
             raise ProofError("inclusion proof is longer than the path to the root")
         if fn & 1 or fn == sn:  # 4.b
             r = node_hash(p, r)  # 4.b.i
-            if not fn & 1:  # 4.b.ii
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
+            fn, sn = _shift_until_odd(fn, sn)  # 4.b.ii
         else:
             r = node_hash(r, p)  # 4.b "otherwise"
         fn >>= 1  # 4.c
@@ -222,6 +227,25 @@ def verify_inclusion(
         raise ProofError("inclusion proof is shorter than the path to the root")
     if r != root_hash:
         raise ProofError("inclusion proof does not lead to the root hash")
+
+
+def _consistency_edge_case(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> bool:
+    """Settle the cases RFC 9162 §2.1.4.2 leaves to the caller; True if settled (valid)."""
+    if not 0 <= old_size <= new_size:
+        raise ProofError(f"old size {old_size} is not within [0, new size {new_size}]")
+    if old_size == 0:
+        # Every tree extends the empty tree, so such a "proof" shows nothing; callers
+        # that track a first checkpoint (a new witness) special-case it themselves.
+        raise ProofError("a consistency proof from the empty tree proves nothing")
+    if old_size != new_size:
+        return False
+    if proof:
+        raise ProofError("consistency proof between equal sizes must be empty")
+    if old_root != new_root:
+        raise ProofError("trees of equal size have different roots")
+    return True
 
 
 def verify_consistency(
@@ -242,17 +266,7 @@ def verify_consistency(
     Raises:
         ProofError: the proof does not show the old tree is a prefix of the new one.
     """
-    if not 0 <= old_size <= new_size:
-        raise ProofError(f"old size {old_size} is not within [0, new size {new_size}]")
-    if old_size == 0:
-        # Every tree extends the empty tree, so such a "proof" shows nothing; callers
-        # that track a first checkpoint (a new witness) special-case it themselves.
-        raise ProofError("a consistency proof from the empty tree proves nothing")
-    if old_size == new_size:
-        if proof:
-            raise ProofError("consistency proof between equal sizes must be empty")
-        if old_root != new_root:
-            raise ProofError("trees of equal size have different roots")
+    if _consistency_edge_case(old_size, new_size, old_root, new_root, proof):
         return
     _check_hash("old root", old_root)
     _check_hash("new root", new_root)
@@ -280,10 +294,7 @@ def verify_consistency(
         if fn & 1 or fn == sn:  # 6.b
             fr = node_hash(c, fr)  # 6.b.i
             sr = node_hash(c, sr)
-            if not fn & 1:  # 6.b.ii
-                while fn and not fn & 1:
-                    fn >>= 1
-                    sn >>= 1
+            fn, sn = _shift_until_odd(fn, sn)  # 6.b.ii
         else:
             sr = node_hash(sr, c)  # 6.b "otherwise"
         fn >>= 1  # 6.c

@@ -57,7 +57,7 @@ def _fields(data: Mapping[str, Any], expected: set[str]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class InclusionProof:
-    """``leaf_hash`` is the leaf at ``leaf_index`` of the tree of ``tree_size`` with ``root_hash``."""
+    """``leaf_hash`` is leaf ``leaf_index`` of the tree of ``tree_size`` and ``root_hash``."""
 
     tree_size: int
     leaf_index: int

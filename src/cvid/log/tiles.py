@@ -71,7 +71,7 @@ def parse_tile_path(path: str) -> tuple[TileId, int]:
         raise TileError(f"not a tile path: {path!r}")
     level_text, index_text, width_text = match.groups()
     width = int(width_text) if width_text else TILE_WIDTH
-    if width >= TILE_WIDTH:
+    if width_text and width >= TILE_WIDTH:
         raise TileError(f"partial tile width must be below {TILE_WIDTH}: {path!r}")
     level = ENTRIES if level_text == "entries" else int(level_text)
     index = int(index_text.replace("x", "").replace("/", ""))
@@ -170,7 +170,10 @@ class TileHashReader:
                     f"tile {tile.level}/{tile.index} holds {len(blob)} bytes, "
                     f"needs at least {end * HASH_SIZE}"
                 )
-            hashes = [blob[i : i + HASH_SIZE] for i in range(start * HASH_SIZE, end * HASH_SIZE, HASH_SIZE)]
+            hashes = [
+                blob[i : i + HASH_SIZE]
+                for i in range(start * HASH_SIZE, end * HASH_SIZE, HASH_SIZE)
+            ]
             out.append(perfect_root(hashes))
         return out
 

@@ -73,9 +73,13 @@ def test_consistency_conformance(path: Path) -> None:
 # --- tlog-vectors.md §1, parsed from the file itself -----------------------------------
 
 _VECTORS = TLOG_VECTORS.read_text()
-_LEAVES = [bytes.fromhex(h) for h in re.findall(r"^\| \d \| `([0-9a-f]{0,32})`(?: \(empty\))? \|", _VECTORS, re.M)]
+_LEAVES = [
+    bytes.fromhex(h)
+    for h in re.findall(r"^\| \d \| `([0-9a-f]{0,32})`(?: \(empty\))? \|", _VECTORS, re.M)
+]
 _ROOTS = {
-    int(n): bytes.fromhex(h) for n, h in re.findall(r"^\| (\d) \| `([0-9a-f]{64})` \|", _VECTORS, re.M)
+    int(n): bytes.fromhex(h)
+    for n, h in re.findall(r"^\| (\d) \| `([0-9a-f]{64})` \|", _VECTORS, re.M)
 }
 _FULL = re.findall(r"[0-9a-f]{64}", _VECTORS)
 

@@ -3,7 +3,7 @@
 Tables (``BLOB`` is ``BYTEA`` on PostgreSQL):
 
 * ``cvid_log(id = 1, origin, tree_size)``: one row, also the writer lock on PostgreSQL;
-* ``cvid_tiles(level, idx, data)``: hash tiles (level ≥ 0) and entry bundles (level −1),
+* ``cvid_tiles(level, idx, data)``: hash tiles (level ≥ 0) and entry bundles (level -1),
   exactly the bytes C2SP tlog-tiles publishes, partial tiles replaced as they grow;
 * ``cvid_checkpoints(tree_size, note)``: signed checkpoint notes.
 
