@@ -94,8 +94,8 @@ def main(out: Path = Path("demo-out")) -> None:
 
         report = audit_log(log, verifier=signer.verifier)
         say(
-            f"[bold]7. Audit[/] rebuilt {report.tree_size} entries: {report.tiles_checked} tiles and "
-            f"{report.checkpoints_checked} checkpoints agree"
+            f"[bold]7. Audit[/] rebuilt {report.tree_size} entries: {report.tiles_checked} "
+            f"tiles and {report.checkpoints_checked} checkpoints agree"
         )
         exported = export_tiles(log, out / "tiles", note)
     tiles = verify_tiles(out / "tiles", signer.verifier)

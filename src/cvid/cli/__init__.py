@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
+from cvid.cli._app import fail
 from cvid.cli.log import app as log_app
 
 app = typer.Typer(
@@ -16,5 +19,18 @@ app.add_typer(log_app, name="log")
 
 
 def main() -> None:
-    """Entry point of the ``cvid`` script."""
-    app()
+    """Entry point of the ``cvid`` script: usage errors, too, are one line and exit 2."""
+    try:
+        code = app(standalone_mode=False)
+    except (typer.Abort, KeyboardInterrupt):
+        fail("aborted")
+        sys.exit(1)
+    except Exception as e:
+        # Typer's bundled click raises its usage errors with format_message/exit_code;
+        # typer does not export their class, so they are recognised by shape.
+        format_message = getattr(e, "format_message", None)
+        if format_message is None:
+            raise
+        fail(format_message())
+        sys.exit(getattr(e, "exit_code", 2))
+    sys.exit(code if isinstance(code, int) else 0)

@@ -41,10 +41,16 @@ def handle_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except Error as e:
-            err_console.print(f"cvid: error: {e}", markup=False)
+            fail(str(e))
             raise typer.Exit(exit_code(e)) from e
 
     return wrapper
+
+
+def fail(message: str) -> None:
+    """The one-line error report every failure gets: ``cvid: error: …`` on stderr."""
+    sys.stderr.write("cvid: error: " + " ".join(message.split()) + "\n")
+    sys.stderr.flush()
 
 
 @contextmanager

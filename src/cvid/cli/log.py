@@ -83,6 +83,7 @@ def keygen(
 @handle_errors
 def init(db: Db, origin: Annotated[str, typer.Option(help="The log's origin line.")]) -> None:
     """Create an empty log."""
+    Log.check_origin(origin)  # before the store exists: a bad origin creates no file
     with Log.create(open_store(db, create=True), origin) as log:
         out(f"initialised log {log.origin!r} in {log.store.url}\n")
 

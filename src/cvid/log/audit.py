@@ -52,12 +52,26 @@ def width_at(tile: TileId, tree_size: int) -> int:
     return max(0, min(TILE_WIDTH, count - tile.index * TILE_WIDTH))
 
 
-def _check_tile(tile: TileId, stored: bytes, expected: bytes) -> None:
+def _decode(data: bytes, name: str) -> list[bytes]:
+    try:
+        return decode_bundle(data)
+    except TileError as e:
+        raise AuditError(f"{name}: {e}") from e
+
+
+def _check_tile(tile: TileId, stored: bytes, expected: bytes, *, strict: bool) -> None:
+    """Compare a stored tile with the recomputed one.
+
+    ``strict``: byte for byte. Otherwise the stored tile may be a wider version of
+    the same tile (a later, grown copy), so only the recomputed prefix must match.
+    """
     if tile.level == ENTRIES:
-        width = len(decode_bundle(expected))
-        if decode_bundle(stored)[:width] != decode_bundle(expected):
+        entries = decode_bundle(expected)
+        held = _decode(stored, f"entry bundle {tile.index}")
+        same = held == entries if strict else held[: len(entries)] == entries
+        if not same:
             raise AuditError(f"entry bundle {tile.index} differs from the entries read")
-    elif stored[: len(expected)] != expected:
+    elif (stored if strict else stored[: len(expected)]) != expected:
         raise AuditError(
             f"hash tile {tile.level}/{tile.index} differs from the hashes of the entries"
         )
@@ -68,12 +82,17 @@ def replay(
     bundles: Iterable[bytes],
     reader: TileReader,
     *,
+    strict: bool,
     progress: Progress | None = None,
 ) -> tuple[bytes, int]:
     """Rebuild the tree of ``tree_size`` from its entry bundles; check every tile ``reader`` has.
 
+    Args:
+        strict: tiles must be exactly as wide as ``tree_size`` implies (a store read
+            in a snapshot); otherwise a grown copy of a tile is accepted.
+
     Returns:
-        The recomputed root and the number of tiles compared.
+        The recomputed root and the number of files compared (bundles and hash tiles).
 
     Raises:
         AuditError: a tile or bundle disagrees with the entries, or entries are missing.
@@ -86,23 +105,25 @@ def replay(
         data = next(source, None)
         if data is None:
             raise AuditError(f"entry bundle {index} is missing")
-        entries = decode_bundle(data)[:width]
-        if len(entries) != width:
-            raise AuditError(f"entry bundle {index} holds {len(entries)} entries, not {width}")
-        completed = [(t, blob) for t, blob in edge.extend(entries) if t.level != ENTRIES]
+        held = _decode(data, f"entry bundle {index}")
+        entries = held[:width]
+        if len(entries) != width or (strict and len(held) != width):
+            raise AuditError(f"entry bundle {index} holds {len(held)} entries, not {width}")
+        completed = list(edge.extend(entries))
+        hashes = [(t, blob) for t, blob in completed if t.level != ENTRIES]
         for (tile, blob), stored in zip(
-            completed, reader.read_tiles([t for t, _ in completed]), strict=True
+            hashes, reader.read_tiles([t for t, _ in hashes]), strict=True
         ):
-            _check_tile(tile, stored, blob)
-            checked += 1
+            _check_tile(tile, stored, blob, strict=strict)
+        checked += len(completed)
         if progress:
             progress(width)
     partial = edge.partial_tiles()
     for (tile, blob), stored in zip(
         partial, reader.read_tiles([t for t, _ in partial]), strict=True
     ):
-        _check_tile(tile, stored, blob)
-        checked += 1
+        _check_tile(tile, stored, blob, strict=strict)
+    checked += len(partial)
     return merkle.tree_root(tree_size, TileHashReader(tree_size, reader)), checked
 
 
@@ -129,58 +150,58 @@ def audit_log(
         AuditError: entries, tiles and checkpoints disagree.
         SignatureError: with ``verifier``, a kept checkpoint is not validly signed.
     """
-    size = log.size()
-    bundles = (data for _, data in log.store.iter_tiles(ENTRIES))
-    root, checked = replay(size, bundles, log.store, progress=progress)
-    kept = log.store.checkpoints()
-    for kept_size, note in kept:
-        if kept_size > size:
-            raise AuditError(f"a checkpoint of size {kept_size} exceeds the log's {size}")
-        checkpoint = _check_checkpoint(note, log.origin, log.root, verifier)
-        if checkpoint.tree_size != kept_size:
-            raise AuditError(f"checkpoint kept at size {kept_size} says {checkpoint.tree_size}")
+    with log.store.snapshot():  # appends made meanwhile are not seen: tiles match exactly
+        size = log.size()
+        bundles = (data for _, data in log.store.iter_tiles(ENTRIES))
+        root, checked = replay(size, bundles, log.store, strict=True, progress=progress)
+        kept = log.store.checkpoints()
+        for kept_size, note in kept:
+            if kept_size > size:
+                raise AuditError(f"a checkpoint of size {kept_size} exceeds the log's {size}")
+            checkpoint = _check_checkpoint(note, log.origin, log.root, verifier)
+            if checkpoint.tree_size != kept_size:
+                raise AuditError(f"checkpoint kept at size {kept_size} says {checkpoint.tree_size}")
     return AuditReport(log.origin, size, root, checked, len(kept))
 
 
 class DirectoryTiles:
     """A :class:`TileReader` over a tlog-tiles directory, for a tree of ``tree_size``.
 
-    Files must have exactly the width the tree size implies (or be full tiles).
+    Each tile is read from its partial path for this size or, failing that, its full
+    path (the log may have grown since); the file must have exactly the shape its
+    path names, so no stray byte goes unread.
     """
 
     def __init__(self, root: Path, tree_size: int) -> None:
         self._root = root
         self._tree_size = tree_size
 
-    def _path(self, tile: TileId) -> Path:
+    def _read(self, tile: TileId) -> bytes:
         width = width_at(tile, self._tree_size)
         if width == 0:
-            raise TileError(f"tile {tile} is beyond tree size {self._tree_size}")
-        partial = self._root / tile_path(tile, width)
-        return partial if partial.is_file() else self._root / tile_path(tile)
+            raise AuditError(f"tile {tile} is beyond tree size {self._tree_size}")
+        for shape in dict.fromkeys((width, TILE_WIDTH)):
+            name = tile_path(tile, shape)
+            try:
+                data = (self._root / name).read_bytes()
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                raise AuditError(f"cannot read {name}: {e.strerror}") from e
+            count = len(_decode(data, name)) if tile.level == ENTRIES else len(data) / HASH_SIZE
+            if count != shape:
+                raise AuditError(f"{name} holds {count:g} items, not {shape}")
+            return data
+        raise AuditError(f"{tile_path(tile, width)} is missing")
 
     def read_tiles(self, tiles: Sequence[TileId]) -> list[bytes]:
         """Read each tile's file; a missing or misshapen one is an AuditError."""
-        out = []
-        for tile in tiles:
-            path = self._path(tile)
-            try:
-                data = path.read_bytes()
-            except OSError as e:
-                raise AuditError(f"cannot read {path.relative_to(self._root)}: {e.strerror}") from e
-            if tile.level != ENTRIES and len(data) not in (
-                TILE_WIDTH * HASH_SIZE,
-                width_at(tile, self._tree_size) * HASH_SIZE,
-            ):
-                raise AuditError(f"{path.relative_to(self._root)} has {len(data)} bytes")
-            out.append(data)
-        return out
+        return [self._read(tile) for tile in tiles]
 
     def bundles(self) -> Iterator[bytes]:
         """Entry bundles in order."""
         for index in range(-(-self._tree_size // TILE_WIDTH)):
-            (data,) = self.read_tiles([TileId(ENTRIES, index)])
-            yield data
+            yield self._read(TileId(ENTRIES, index))
 
 
 def verify_tiles(
@@ -199,7 +220,9 @@ def verify_tiles(
         raise AuditError(f"cannot read {directory / 'checkpoint'}: {e.strerror}") from e
     checkpoint, _ = open_checkpoint(note, verifier)
     tiles = DirectoryTiles(directory, checkpoint.tree_size)
-    root, checked = replay(checkpoint.tree_size, tiles.bundles(), tiles, progress=progress)
+    root, checked = replay(
+        checkpoint.tree_size, tiles.bundles(), tiles, strict=False, progress=progress
+    )
     if root != checkpoint.root_hash:
         raise AuditError("the root of the published entries is not the signed checkpoint's")
     return AuditReport(checkpoint.origin, checkpoint.tree_size, root, checked, 1)

@@ -35,10 +35,15 @@ class Log:
         """Release the store's connections."""
         self.store.close()
 
+    @staticmethod
+    def check_origin(origin: str) -> None:
+        """Raise CheckpointFormatError unless ``origin`` can head a checkpoint."""
+        Checkpoint(origin=origin, tree_size=0, root_hash=merkle.EMPTY_ROOT)
+
     @classmethod
     def create(cls, store: LogStore, origin: str) -> Log:
         """Initialise a new, empty log with ``origin`` in ``store``."""
-        Checkpoint(origin=origin, tree_size=0, root_hash=merkle.EMPTY_ROOT)  # validates origin
+        cls.check_origin(origin)
         store.create(origin)
         return cls(store)
 

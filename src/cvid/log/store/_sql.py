@@ -68,6 +68,10 @@ class SQLStore(ABC):
         """Start a transaction holding the log's single writer lock."""
 
     @abstractmethod
+    def _begin_snapshot(self) -> None:
+        """Start a read-only transaction that sees one state of the database."""
+
+    @abstractmethod
     def _end(self, *, commit: bool) -> None:
         """Commit or roll back the open transaction."""
 
@@ -120,6 +124,15 @@ class SQLStore(ABC):
             self._end(commit=False)
             raise
         self._end(commit=True)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside the block see one committed state of the log."""
+        self._begin_snapshot()
+        try:
+            yield
+        finally:
+            self._end(commit=False)
 
     @contextmanager
     def write(self) -> Iterator[_SQLTransaction]:

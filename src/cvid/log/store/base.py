@@ -65,6 +65,10 @@ class LogStore(Protocol):
         """Open the exclusive write transaction; commits on normal exit, else rolls back."""
         ...
 
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Within the block, reads see one state of the log, whatever is appended."""
+        ...
+
     def read_tiles(self, tiles: Sequence[TileId]) -> list[bytes]:
         """Current contents of each tile (empty bytes for a tile not yet written)."""
         ...

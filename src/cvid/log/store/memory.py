@@ -71,6 +71,12 @@ class MemoryStore:
             self.tiles.update(txn.staged)
             self._size = txn.size
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Hold off writers while the block reads."""
+        with self._lock:
+            yield
+
     def read_tiles(self, tiles: Sequence[TileId]) -> list[bytes]:
         """Current tile contents."""
         return [self.tiles.get(t, b"") for t in tiles]

@@ -57,6 +57,9 @@ class PostgresStore(SQLStore):
     def _begin_write(self) -> None:
         self._query("BEGIN")
 
+    def _begin_snapshot(self) -> None:
+        self._query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+
     def _end(self, *, commit: bool) -> None:
         if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             self._query("COMMIT" if commit else "ROLLBACK")

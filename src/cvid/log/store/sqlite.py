@@ -54,6 +54,9 @@ class SQLiteStore(SQLStore):
     def _begin_write(self) -> None:
         self._query("BEGIN IMMEDIATE")
 
+    def _begin_snapshot(self) -> None:
+        self._query("BEGIN")  # deferred: the first read fixes the WAL snapshot
+
     def _end(self, *, commit: bool) -> None:
         if self._conn.in_transaction:
             self._query("COMMIT" if commit else "ROLLBACK")
