@@ -6,7 +6,7 @@ heap or imports. See ``benchmarks/README.md`` for what each row measures.
 
 Usage::
 
-    python benchmarks/run.py                 # sizes 10^5 and 10^6 (~5 minutes on 2 cores)
+    python benchmarks/run.py                 # sizes 10^5 and 10^6 (~2-3 minutes on 2 cores)
     python benchmarks/run.py --quick         # 10^4 only, fewer repetitions: a smoke run
     python benchmarks/run.py --sizes 20000,200000 --json bench-out/log.json
 """
@@ -606,7 +606,7 @@ def writer_row(
         errors = f", {run.errors} failed appends ({run.first_error[:70]})" if run.errors else ""
         return (
             f"{run.label}: {run.total} entries in {run.seconds:.1f} s, {spread}, "
-            f"latency median {p50} ms, worst writer's p99 {p99} ms{errors}"
+            f"median writer's p50 latency {p50} ms, worst writer's p99 {p99} ms{errors}"
         )
 
     report.notes += [d for d in (detail(cvid), detail(base)) if d not in report.notes]
@@ -773,7 +773,7 @@ def main(argv: Sequence[str]) -> int:
         memory_row(largest, appends[largest], report)
         err.print(f"[bold]durable writers[/] ({settings.writers} processes)")
         writers = measure_writers(settings, workdir, report)
-        report.environment["at end"] = load_average()
+        report.environment["load average at end"] = load_average()
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
