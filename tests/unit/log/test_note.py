@@ -22,7 +22,7 @@ from cvid.log.note import (
     verify_note,
 )
 
-# --- vectors (/work/shared/reference/tlog-vectors.md §2) -------------------------------
+# --- vectors (../shared/reference/tlog-vectors.md §2) -------------------------------
 
 C2SP_VKEY = "example.com/foo+530d903a+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k"
 C2SP_NOTE = (
