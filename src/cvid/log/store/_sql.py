@@ -47,6 +47,7 @@ class SQLStore(ABC):
 
     def __init__(self, url: str) -> None:
         self._url = url
+        self._schema_seen = False  # tables are never dropped: check once, not per read
 
     @property
     def url(self) -> str:
@@ -98,8 +99,10 @@ class SQLStore(ABC):
             self._query("INSERT INTO cvid_log (id, origin, tree_size) VALUES (1, ?, 0)", [origin])
 
     def _head(self, *, lock: str = "") -> tuple[str, int]:
-        if not self._has_schema():
-            raise LogNotFoundError(f"no log has been initialised in {self._url}")
+        if not self._schema_seen:
+            if not self._has_schema():
+                raise LogNotFoundError(f"no log has been initialised in {self._url}")
+            self._schema_seen = True
         rows = self._query(f"SELECT origin, tree_size FROM cvid_log WHERE id = 1{lock}")
         if not rows:
             raise LogNotFoundError(f"no log has been initialised in {self._url}")
