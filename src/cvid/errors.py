@@ -93,3 +93,47 @@ class LogExistsError(StoreError):
 
 class StoreCorruptError(StoreError):
     """Stored data contradicts itself (for example, a tile shorter than the tree size)."""
+
+
+# --- road maps, events and the engine ---------------------------------------------------
+
+
+class JSONFormatError(InputError):
+    """Bytes are not strict JSON, or hold a value canonical JSON cannot represent."""
+
+
+class RoadmapError(InputError):
+    """A road-map file is malformed or inconsistent.
+
+    ``problems`` holds one line per problem, each ``file:line:column: message`` when
+    the position is known, so that every mistake in a file is reported at once.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        head = problems[0] if len(problems) == 1 else f"{len(problems)} problems in the road map"
+        super().__init__(head if len(problems) == 1 else head + ":\n" + "\n".join(problems))
+
+
+class EventRejectedError(InputError):
+    """A submitted event breaks the agreement's rules and was not logged.
+
+    ``reason`` is a stable machine-readable code (``replayed-sequence``,
+    ``unauthorised-type``, ...); the message says precisely what was wrong.
+    """
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class EventSignatureError(SignatureError):
+    """A submitted event's signature is missing, malformed or does not verify."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        self.reason = reason
+        super().__init__(message)
+
+
+class AgreementError(ConfigError):
+    """An agreement directory is missing, incomplete, or was set up wrongly."""

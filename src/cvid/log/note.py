@@ -272,6 +272,14 @@ class Signer:
         check_text(text)
         return Signature(self.name, self.key_id, self._private.sign(text)).to_line()
 
+    def sign_message(self, message: bytes) -> bytes:
+        """Return the bare 64-byte Ed25519 signature of ``message``.
+
+        For signatures that are not note signatures (signed events): the caller
+        must put a domain prefix in ``message`` so that it can never be a note text.
+        """
+        return self._private.sign(message)
+
 
 # --- notes ----------------------------------------------------------------------------
 

@@ -1,0 +1,358 @@
+"""Admission: whether a signed event may go on an agreement's log, and if not why.
+
+:class:`Gate` holds what an adopted road map says about events (its hash, the
+parties' keys, who may submit which type) and :class:`History` what the log has
+already accepted (each party's last sequence number and time, adoptions, drafts
+and votes, guarantee signatures, snapback notices). :meth:`Gate.admit` checks a
+submission against both and either returns it parsed, or raises with a stable
+reason code and a precise message. It never changes anything: the caller appends
+the entry and then calls :meth:`History.record`. Admission reads no clock; the
+time of receipt is the ``now`` argument.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from cvid._jcs import canonical
+from cvid.errors import EventRejectedError
+from cvid.events import bodies as b
+from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, verify_signature
+from cvid.log.note import Verifier
+from cvid.roadmap.check import COUNCIL_ROLES, lifecycle_of
+from cvid.roadmap.load import digest
+from cvid.roadmap.model import RoadMap
+
+# Which roles may submit each type before the context is looked at. ``None``: the
+# context alone decides (the step's actor, the guarantee's guarantors, ...).
+DEFAULT_PERMISSIONS: dict[str, tuple[str, ...] | None] = {
+    "agreement.adopted": None,
+    "step.reported": None,
+    "step.verified": None,
+    "step.waived": (),  # nobody, unless the road map grants it
+    "inventory.observed": ("verifier",),
+    "guarantee.signed": None,
+    "guarantee.withdrawn": None,
+    "council.draft.tabled": COUNCIL_ROLES,
+    "council.vote.cast": COUNCIL_ROLES,
+    "council.vote.closed": COUNCIL_ROLES,
+    "snapback.notified": None,
+}
+
+
+@dataclass(frozen=True)
+class AdmittedEvent:
+    """An event that passed admission, with its log index and its parsed body."""
+
+    index: int
+    signed: SignedEvent
+    body: b.Body
+
+    @property
+    def type(self) -> str:
+        return self.signed.event.type
+
+    @property
+    def party(self) -> str:
+        return self.signed.event.party
+
+    @property
+    def time(self) -> dt.datetime:
+        return self.signed.event.time
+
+
+@dataclass
+class _Draft:
+    body: b.DraftTabled
+    voters: set[str] = field(default_factory=set)
+    closed: bool = False
+
+
+@dataclass
+class History:
+    """What admission needs to remember of the events already logged."""
+
+    size: int = 0
+    seq: dict[str, int] = field(default_factory=dict)
+    last_time: dict[str, dt.datetime] = field(default_factory=dict)
+    adopted: set[str] = field(default_factory=set)
+    drafts: dict[str, _Draft] = field(default_factory=dict)
+    guarantee_signers: dict[str, set[str]] = field(default_factory=dict)
+    snapback_notices: list[dt.datetime] = field(default_factory=list)
+
+    def record(self, admitted: AdmittedEvent) -> None:
+        """Remember an event that was just appended at ``admitted.index``."""
+        event, body = admitted.signed.event, admitted.body
+        self.size = admitted.index + 1
+        self.seq[event.party] = event.seq
+        self.last_time[event.party] = event.time
+        if isinstance(body, b.AgreementAdopted):
+            self.adopted.add(event.party)
+        elif isinstance(body, b.DraftTabled):
+            self.drafts[body.draft] = _Draft(body)
+        elif isinstance(body, b.VoteCast):
+            self.drafts[body.draft].voters.add(event.party)
+        elif isinstance(body, b.VoteClosed):
+            self.drafts[body.draft].closed = True
+        elif isinstance(body, b.GuaranteeSigned):
+            self.guarantee_signers.setdefault(body.guarantee, set()).add(event.party)
+        elif isinstance(body, b.GuaranteeWithdrawn):
+            self.guarantee_signers.get(body.guarantee, set()).discard(event.party)
+        elif isinstance(body, b.SnapbackNotified):
+            self.snapback_notices.append(event.time)
+
+
+@dataclass(frozen=True)
+class _Context:
+    party: str
+    body: b.Body
+    history: History
+    when: dt.datetime
+
+
+def _reject(reason: str, message: str) -> EventRejectedError:
+    return EventRejectedError(reason, message)
+
+
+class Gate:
+    """The admission rules of one adopted road map."""
+
+    def __init__(self, roadmap: RoadMap) -> None:
+        self.roadmap = roadmap
+        self.digest = digest(roadmap)
+        self.parties = {p.id: p for p in roadmap.parties}
+        self.keys = {p.id: [Verifier.from_text(k) for k in p.keys] for p in roadmap.parties}
+        self.steps = {s.id: s for ph in roadmap.phases for s in ph.steps}
+        self.items = {i.id: i for i in roadmap.inventory.items}
+        self.measures = {m.id for m in roadmap.measures}
+        self.guarantees = {g.id: g for g in roadmap.guarantees}
+        self.council = {p.id for p in roadmap.parties if set(p.roles) & set(COUNCIL_ROLES)}
+        self.max_size = min(MAX_EVENT_BYTES, roadmap.agreement.max_body_bytes + 1024)
+        self.skew = dt.timedelta(seconds=roadmap.agreement.clock_skew_seconds)
+
+    def in_force(self, history: History) -> bool:
+        """Whether every adopting party has adopted the road map."""
+        return set(self.roadmap.agreement.adopted_by) <= history.adopted
+
+    def admit(self, data: bytes, history: History, *, now: dt.datetime) -> AdmittedEvent:
+        """Check a submitted entry; return it parsed if it may be appended next.
+
+        Args:
+            data: the entry as submitted (the canonical signed envelope).
+            history: what the log already holds.
+            now: the time of receipt, for the clock-skew check.
+
+        Raises:
+            EventRejectedError: the event breaks a rule; ``reason`` says which.
+            EventSignatureError: the signature is missing, unregistered or invalid.
+        """
+        signed = SignedEvent.from_bytes(data, max_size=self.max_size)
+        event = signed.event
+        agreement = self.roadmap.agreement
+        if event.agreement != agreement.id:
+            raise _reject(
+                "wrong-agreement",
+                f"event is for agreement {event.agreement!r}, not {agreement.id!r}",
+            )
+        if event.roadmap != self.digest:
+            raise _reject(
+                "wrong-roadmap",
+                f"event is for road map {event.roadmap}, not the adopted {self.digest}",
+            )
+        if event.party not in self.parties:
+            raise _reject("unknown-party", f"{event.party!r} is not a party to the agreement")
+        verify_signature(signed, self.keys[event.party])
+        if event.type not in b.BODIES:
+            raise _reject("unknown-type", f"unknown event type {event.type!r}")
+        self._check_role(event.type, event.party)
+        expected = history.seq.get(event.party, 0) + 1
+        if event.seq < expected:
+            raise _reject(
+                "replayed-sequence",
+                f"{event.party} already used sequence number {event.seq}; next is {expected}",
+            )
+        if event.seq > expected:
+            raise _reject(
+                "sequence-gap",
+                f"{event.party}'s next sequence number is {expected}, not {event.seq}",
+            )
+        if abs(event.time - now) > self.skew:
+            raise _reject(
+                "clock-skew",
+                f"event time {event.time.isoformat()} is more than {self.skew.total_seconds():.0f} s "
+                f"from the time of receipt {now.isoformat()}",
+            )
+        last = history.last_time.get(event.party)
+        if last is not None and event.time < last:
+            raise _reject("time-regression", f"event time is before {event.party}'s previous event")
+        body_size = len(canonical(event.body))
+        if body_size > agreement.max_body_bytes:
+            raise _reject(
+                "oversize", f"the body is {body_size} bytes, more than {agreement.max_body_bytes}"
+            )
+        try:
+            body = b.BODIES[event.type].model_validate(event.body)
+        except ValidationError as e:
+            raise _body_error(event.type, e) from None
+        self._check_context(event.party, body, history, event.time)
+        return AdmittedEvent(history.size, signed, body)
+
+    def _check_role(self, event_type: str, party_id: str) -> None:
+        granted = self.roadmap.permissions.get(event_type)
+        allowed: Iterable[str] | None = (
+            granted if granted is not None else DEFAULT_PERMISSIONS[event_type]
+        )
+        if allowed is None:
+            return
+        party = self.parties[party_id]
+        if party_id in allowed or set(party.roles) & set(allowed):
+            return
+        raise _reject("unauthorised-type", f"{party_id} may not submit {event_type} events")
+
+    def _check_context(self, party: str, body: b.Body, history: History, when: dt.datetime) -> None:
+        if isinstance(body, b.AgreementAdopted):
+            if party not in self.roadmap.agreement.adopted_by:
+                raise _reject(
+                    "unauthorised", f"{party} is not among the parties that adopt the agreement"
+                )
+            if party in history.adopted:
+                raise _reject("duplicate", f"{party} has already adopted the road map")
+            return
+        if not self.in_force(history):
+            raise _reject(
+                "not-in-force", "the agreement is not in force until every adopting party adopts it"
+            )
+        handler = _CONTEXT.get(type(body))
+        if handler is not None:
+            handler(self, _Context(party, body, history, when))
+
+    # --- per-type rules ------------------------------------------------------------------
+
+    def _step(self, step_id: str) -> None:
+        if step_id not in self.steps:
+            raise _reject("unknown-reference", f"no step {step_id!r} in the road map")
+
+    def _states(self, observed: dict[str, str]) -> None:
+        for item_id, state in observed.items():
+            item = self.items.get(item_id)
+            if item is None:
+                raise _reject("unknown-reference", f"no item {item_id!r} in the road map")
+            if state not in lifecycle_of(self.roadmap, item.category):
+                raise _reject("bad-body", f"{state!r} is not a lifecycle state of {item_id!r}")
+
+    def _reported(self, c: _Context) -> None:
+        assert isinstance(c.body, b.StepReported)
+        self._step(c.body.step)
+        if self.steps[c.body.step].actor != c.party:
+            raise _reject(
+                "unauthorised",
+                f"step {c.body.step!r} is {self.steps[c.body.step].actor}'s to report",
+            )
+
+    def _verified(self, c: _Context) -> None:
+        assert isinstance(c.body, b.StepVerified)
+        self._step(c.body.step)
+        verification = self.steps[c.body.step].verification
+        if verification is None or c.party not in verification.by:
+            raise _reject("unauthorised", f"{c.party} is not a verifier of step {c.body.step!r}")
+        self._states(c.body.items)
+
+    def _waived(self, c: _Context) -> None:
+        assert isinstance(c.body, b.StepWaived)
+        self._step(c.body.step)
+
+    def _observed(self, c: _Context) -> None:
+        assert isinstance(c.body, b.InventoryObserved)
+        self._states(c.body.items)
+
+    def _guarantee(self, c: _Context) -> None:
+        assert isinstance(c.body, b.GuaranteeSigned | b.GuaranteeWithdrawn)
+        guarantee = self.guarantees.get(c.body.guarantee)
+        if guarantee is None:
+            raise _reject("unknown-reference", f"no guarantee {c.body.guarantee!r} in the road map")
+        if c.party not in guarantee.guarantors:
+            raise _reject("unauthorised", f"{c.party} is not a guarantor of {c.body.guarantee!r}")
+        signed = c.party in c.history.guarantee_signers.get(c.body.guarantee, set())
+        if isinstance(c.body, b.GuaranteeSigned) and signed:
+            raise _reject("duplicate", f"{c.party} has already signed {c.body.guarantee!r}")
+        if isinstance(c.body, b.GuaranteeWithdrawn) and not signed:
+            raise _reject("duplicate", f"{c.party} has not signed {c.body.guarantee!r}")
+
+    def _tabled(self, c: _Context) -> None:
+        assert isinstance(c.body, b.DraftTabled)
+        if c.body.draft in c.history.drafts:
+            raise _reject("duplicate", f"a draft {c.body.draft!r} was already tabled")
+        for measure in [*c.body.suspend_measures, *c.body.reimpose_measures]:
+            if measure not in self.measures:
+                raise _reject("unknown-reference", f"no measure {measure!r} in the road map")
+        for disputant in c.body.dispute_parties:
+            if disputant not in self.parties:
+                raise _reject(
+                    "unknown-reference", f"{disputant!r} is not a party to the agreement"
+                )
+
+    def _open_draft(self, draft_id: str, history: History) -> _Draft:
+        draft = history.drafts.get(draft_id)
+        if draft is None:
+            raise _reject("unknown-reference", f"no draft {draft_id!r} was tabled")
+        if draft.closed:
+            raise _reject("vote-closed", f"the vote on {draft_id!r} is closed")
+        return draft
+
+    def _vote(self, c: _Context) -> None:
+        assert isinstance(c.body, b.VoteCast)
+        draft = self._open_draft(c.body.draft, c.history)
+        if c.party in draft.voters:
+            raise _reject("duplicate", f"{c.party} has already voted on {c.body.draft!r}")
+        # Charter Art. 27(3): in decisions under Chapter VI a party to a dispute abstains.
+        if (
+            draft.body.chapter == "VI"
+            and c.party in draft.body.dispute_parties
+            and c.body.vote != "abstain"
+        ):
+            raise _reject(
+                "must-abstain",
+                f"{c.party} is a party to the dispute and must abstain (Charter Art. 27(3))",
+            )
+
+    def _closed(self, c: _Context) -> None:
+        assert isinstance(c.body, b.VoteClosed)
+        self._open_draft(c.body.draft, c.history)
+
+    def _notified(self, c: _Context) -> None:
+        snapback = self.roadmap.snapback
+        if snapback is None:
+            raise _reject("unauthorised", "the road map has no snapback procedure")
+        if c.party not in snapback.entitled:
+            raise _reject("unauthorised", f"{c.party} is not entitled to notify non-performance")
+        window = dt.timedelta(days=snapback.window_days)
+        if c.history.snapback_notices and c.when < c.history.snapback_notices[-1] + window:
+            raise _reject("duplicate", "a snapback window is already open")
+
+
+_CONTEXT = {
+    b.StepReported: Gate._reported,
+    b.StepVerified: Gate._verified,
+    b.StepWaived: Gate._waived,
+    b.InventoryObserved: Gate._observed,
+    b.GuaranteeSigned: Gate._guarantee,
+    b.GuaranteeWithdrawn: Gate._guarantee,
+    b.DraftTabled: Gate._tabled,
+    b.VoteCast: Gate._vote,
+    b.VoteClosed: Gate._closed,
+    b.SnapbackNotified: Gate._notified,
+}
+
+
+def _body_error(event_type: str, error: ValidationError) -> EventRejectedError:
+    err = error.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in err["loc"]) or "body"
+    if err["type"] == "extra_forbidden":
+        return _reject("unknown-field", f"{event_type}: unknown body field {where!r}")
+    if err["type"] == "missing":
+        return _reject("bad-body", f"{event_type}: missing body field {where!r}")
+    return _reject("bad-body", f"{event_type}: body.{where}: {err['msg']}")

@@ -1,0 +1,395 @@
+"""Checks that span a whole road map: references, roles, thresholds and cycles.
+
+The model classes check each value alone; this module checks that the values fit
+together: every reference names something that exists and is of the right kind,
+every actor is a party with a role that allows the act, every threshold can be
+met by its signers, no step depends on itself through any chain of dependencies
+or deadlines. Each problem comes with the path of the value at fault, so the
+loader can give its line and column. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from cvid.errors import KeyFormatError
+from cvid.events.bodies import EVENT_TYPES
+from cvid.log.note import Verifier
+from cvid.roadmap import model as m
+
+Loc = tuple[str | int, ...]
+
+MILESTONES = ("start", "adoption")
+"""Milestones every road map has, besides its steps and phases."""
+
+COUNCIL_ROLES = ("council_permanent", "council_elected")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One inconsistency: where it is (a path into the document) and what is wrong."""
+
+    loc: Loc
+    message: str
+
+
+def lifecycle_of(roadmap: m.RoadMap, category_id: str) -> list[str]:
+    """Return the lifecycle of a category (its own, else the road map's default)."""
+    for category in roadmap.inventory.categories:
+        if category.id == category_id and category.lifecycle is not None:
+            return category.lifecycle
+    return roadmap.lifecycle
+
+
+def check(roadmap: m.RoadMap) -> list[Problem]:
+    """Return every cross-reference problem in ``roadmap`` (empty when it is sound)."""
+    return list(_Checker(roadmap).run())
+
+
+class _Checker:
+    def __init__(self, roadmap: m.RoadMap) -> None:
+        self.rm = roadmap
+        self.parties = {p.id: p for p in roadmap.parties}
+        self.steps = {s.id: s for ph in roadmap.phases for s in ph.steps}
+        self.phases = {ph.id: ph for ph in roadmap.phases}
+        self.items = {i.id: i for i in roadmap.inventory.items}
+        self.categories = {c.id: c for c in roadmap.inventory.categories}
+        self.measures = {x.id: x for x in roadmap.measures}
+        self.guarantees = {g.id: g for g in roadmap.guarantees}
+
+    def run(self) -> Iterator[Problem]:
+        yield from self._unique_ids()
+        yield from self._parties()
+        yield from self._council()
+        yield from self._inventory()
+        yield from self._guarantees()
+        yield from self._steps()
+        yield from self._cycles()
+        yield from self._rules()
+        yield from self._snapback()
+        yield from self._permissions()
+
+    def _has_role(self, party_id: str, *roles: str) -> bool:
+        party = self.parties.get(party_id)
+        return party is not None and any(r in party.roles for r in roles)
+
+    def _party_ref(self, loc: Loc, party_id: str, *roles: str) -> Iterator[Problem]:
+        if party_id not in self.parties:
+            yield Problem(loc, f"{party_id!r} is not a party to the agreement")
+        elif roles and not self._has_role(party_id, *roles):
+            yield Problem(loc, f"party {party_id!r} needs one of the roles {', '.join(roles)}")
+
+    def _unique_ids(self) -> Iterator[Problem]:
+        groups: list[tuple[str, list[tuple[Loc, str]]]] = [
+            ("party", [(("parties", i, "id"), p.id) for i, p in enumerate(self.rm.parties)]),
+            (
+                "item or category",
+                [
+                    (("inventory", "items", i, "id"), x.id)
+                    for i, x in enumerate(self.rm.inventory.items)
+                ]
+                + [
+                    (("inventory", "categories", i, "id"), c.id)
+                    for i, c in enumerate(self.rm.inventory.categories)
+                ],
+            ),
+            ("measure", [(("measures", i, "id"), x.id) for i, x in enumerate(self.rm.measures)]),
+            (
+                "guarantee",
+                [(("guarantees", i, "id"), g.id) for i, g in enumerate(self.rm.guarantees)],
+            ),
+            (
+                "milestone (phase or step)",
+                [(("phases", i, "id"), ph.id) for i, ph in enumerate(self.rm.phases)]
+                + [
+                    (("phases", i, "steps", j, "id"), s.id)
+                    for i, ph in enumerate(self.rm.phases)
+                    for j, s in enumerate(ph.steps)
+                ],
+            ),
+            (
+                "rule (reward or consequence)",
+                [(("rewards", i, "id"), r.id) for i, r in enumerate(self.rm.rewards)]
+                + [(("consequences", i, "id"), c.id) for i, c in enumerate(self.rm.consequences)],
+            ),
+        ]
+        for kind, entries in groups:
+            seen: set[str] = set()
+            for loc, ident in entries:
+                if ident in seen:
+                    yield Problem(loc, f"duplicate {kind} id {ident!r}")
+                elif kind.startswith("milestone") and ident in MILESTONES:
+                    yield Problem(loc, f"{ident!r} is a reserved milestone name")
+                seen.add(ident)
+
+    def _parties(self) -> Iterator[Problem]:
+        for i, party in enumerate(self.rm.parties):
+            if len(set(party.roles)) != len(party.roles):
+                yield Problem(("parties", i, "roles"), "a role is listed twice")
+            key_ids: set[bytes] = set()
+            for j, text in enumerate(party.keys):
+                loc: Loc = ("parties", i, "keys", j)
+                try:
+                    verifier = Verifier.from_text(text)
+                except KeyFormatError as e:
+                    yield Problem(loc, f"not a verifier key: {e}")
+                    continue
+                if verifier.name != party.id:
+                    yield Problem(
+                        loc, f"key is named {verifier.name!r}, not after the party {party.id!r}"
+                    )
+                if verifier.key_id in key_ids:
+                    yield Problem(loc, "the same key is listed twice")
+                key_ids.add(verifier.key_id)
+        for j, party_id in enumerate(self.rm.agreement.adopted_by):
+            yield from self._party_ref(("agreement", "adopted_by", j), party_id)
+
+    def _council(self) -> Iterator[Problem]:
+        members = [p.id for p in self.rm.parties if self._has_role(p.id, *COUNCIL_ROLES)]
+        both = [p.id for p in self.rm.parties if all(r in p.roles for r in COUNCIL_ROLES)]
+        for party_id in both:
+            yield Problem(
+                ("parties",), f"{party_id!r} cannot be both a permanent and an elected member"
+            )
+        council = self.rm.council
+        if council is None:
+            if members:
+                yield Problem(
+                    ("parties",), "parties have Council roles but there is no 'council' section"
+                )
+            return
+        if council.affirmative_votes > council.size:
+            yield Problem(
+                ("council", "affirmative_votes"),
+                f"{council.affirmative_votes} affirmative votes cannot be reached by {council.size} members",
+            )
+        if len(members) != council.size:
+            yield Problem(
+                ("council", "size"),
+                f"the Council has {council.size} members but {len(members)} parties hold a Council role",
+            )
+
+    def _inventory(self) -> Iterator[Problem]:
+        for i, category in enumerate(self.rm.inventory.categories):
+            lifecycle = category.lifecycle or []
+            if len(set(lifecycle)) != len(lifecycle):
+                yield Problem(
+                    ("inventory", "categories", i, "lifecycle"), "a lifecycle state is repeated"
+                )
+        if len(set(self.rm.lifecycle)) != len(self.rm.lifecycle):
+            yield Problem(("lifecycle",), "a lifecycle state is repeated")
+        for i, item in enumerate(self.rm.inventory.items):
+            if item.category not in self.categories:
+                yield Problem(
+                    ("inventory", "items", i, "category"), f"no category {item.category!r}"
+                )
+            elif item.state is not None and item.state not in lifecycle_of(self.rm, item.category):
+                yield Problem(
+                    ("inventory", "items", i, "state"),
+                    f"{item.state!r} is not a state of the lifecycle of {item.category!r}: "
+                    + " → ".join(lifecycle_of(self.rm, item.category)),
+                )
+
+    def _guarantees(self) -> Iterator[Problem]:
+        for i, guarantee in enumerate(self.rm.guarantees):
+            for j, party_id in enumerate(guarantee.guarantors):
+                yield from self._party_ref(
+                    ("guarantees", i, "guarantors", j), party_id, "guarantor"
+                )
+            if len(set(guarantee.guarantors)) != len(guarantee.guarantors):
+                yield Problem(("guarantees", i, "guarantors"), "a guarantor is listed twice")
+            if guarantee.threshold > len(set(guarantee.guarantors)):
+                yield Problem(
+                    ("guarantees", i, "threshold"),
+                    f"threshold {guarantee.threshold} is above the {len(set(guarantee.guarantors))} "
+                    "guarantors who can sign",
+                )
+
+    def _milestone(self, loc: Loc, ref: str) -> Iterator[Problem]:
+        if ref not in self.steps and ref not in self.phases and ref not in MILESTONES:
+            yield Problem(loc, f"{ref!r} is not a step, a phase, 'start' or 'adoption'")
+
+    def _steps(self) -> Iterator[Problem]:
+        for i, phase in enumerate(self.rm.phases):
+            for j, step in enumerate(phase.steps):
+                base: Loc = ("phases", i, "steps", j)
+                yield from self._party_ref((*base, "actor"), step.actor)
+                for k, dep in enumerate(step.depends_on):
+                    if dep not in self.steps and dep not in self.phases:
+                        yield Problem((*base, "depends_on", k), f"{dep!r} is not a step or a phase")
+                if step.deadline is not None and step.deadline.after is not None:
+                    yield from self._milestone((*base, "deadline", "after"), step.deadline.after)
+                if step.verification is not None:
+                    ver = step.verification
+                    for k, party_id in enumerate(ver.by):
+                        yield from self._party_ref(
+                            (*base, "verification", "by", k), party_id, "verifier"
+                        )
+                    if ver.threshold > len(set(ver.by)):
+                        yield Problem(
+                            (*base, "verification", "threshold"),
+                            f"threshold {ver.threshold} is above the {len(set(ver.by))} verifiers named",
+                        )
+                for k, transition in enumerate(step.items):
+                    yield from self._transition((*base, "items", k), transition)
+
+    def _transition(self, loc: Loc, transition: m.Transition) -> Iterator[Problem]:
+        if transition.item is not None:
+            item = self.items.get(transition.item)
+            if item is None:
+                yield Problem((*loc, "item"), f"no item {transition.item!r}")
+                return
+            category = item.category
+        else:
+            category = transition.category or ""
+            if category not in self.categories:
+                yield Problem((*loc, "category"), f"no category {category!r}")
+                return
+        lifecycle = lifecycle_of(self.rm, category)
+        if transition.to not in lifecycle:
+            yield Problem(
+                (*loc, "to"),
+                f"{transition.to!r} is not a state of the lifecycle of {category!r}: "
+                + " → ".join(lifecycle),
+            )
+
+    def _step_edges(self, step: m.Step) -> list[str]:
+        """Steps ``step`` waits for: its dependencies and its deadline's anchor."""
+        refs = list(step.depends_on)
+        if step.deadline is not None and step.deadline.after is not None:
+            refs.append(step.deadline.after)
+        out: list[str] = []
+        for ref in refs:
+            if ref in self.phases:
+                out.extend(s.id for s in self.phases[ref].steps)
+            elif ref in self.steps:
+                out.append(ref)
+        return out
+
+    def _cycles(self) -> Iterator[Problem]:
+        where = {
+            s.id: ("phases", i, "steps", j)
+            for i, ph in enumerate(self.rm.phases)
+            for j, s in enumerate(ph.steps)
+        }
+        edges = {sid: self._step_edges(step) for sid, step in self.steps.items()}
+        state: dict[str, int] = {}  # 1: on the stack, 2: done
+        reported: set[frozenset[str]] = set()
+        for root in edges:
+            if state.get(root):
+                continue
+            stack: list[tuple[str, Iterator[str]]] = [(root, iter(edges[root]))]
+            path = [root]
+            state[root] = 1
+            while stack:
+                node, children = stack[-1]
+                child = next(children, None)
+                if child is None:
+                    stack.pop()
+                    path.pop()
+                    state[node] = 2
+                elif state.get(child) == 1:
+                    cycle = path[path.index(child) :]
+                    if frozenset(cycle) not in reported:
+                        reported.add(frozenset(cycle))
+                        chain = " → ".join([*cycle, child])
+                        yield Problem(where[child], f"cyclic dependency: {chain}")
+                elif not state.get(child):
+                    state[child] = 1
+                    path.append(child)
+                    stack.append((child, iter(edges[child])))
+
+    def _condition(self, loc: Loc, cond: m.Condition) -> Iterator[Problem]:
+        if isinstance(cond, m.All):
+            for k, sub in enumerate(cond.all):
+                yield from self._condition((*loc, "all", k), sub)
+        elif isinstance(cond, m.AnyOf):
+            for k, sub in enumerate(cond.any):
+                yield from self._condition((*loc, "any", k), sub)
+        elif isinstance(cond, m.Not):
+            yield from self._condition((*loc, "not"), cond.not_)
+        elif isinstance(cond, m.Verified | m.Reported):
+            ref = cond.verified if isinstance(cond, m.Verified) else cond.reported
+            key = "verified" if isinstance(cond, m.Verified) else "reported"
+            if ref not in self.steps and ref not in self.phases:
+                yield Problem((*loc, key), f"{ref!r} is not a step or a phase")
+        elif isinstance(cond, m.Overdue):
+            if cond.overdue.step not in self.steps:
+                yield Problem((*loc, "overdue", "step"), f"{cond.overdue.step!r} is not a step")
+            elif self.steps[cond.overdue.step].deadline is None:
+                yield Problem(
+                    (*loc, "overdue", "step"), f"step {cond.overdue.step!r} has no deadline"
+                )
+        elif isinstance(cond, m.Violated):
+            if cond.violated != "any" and cond.violated not in self.steps:
+                yield Problem((*loc, "violated"), f"{cond.violated!r} is not a step (or 'any')")
+        elif isinstance(cond, m.IrreversibilityViolated):
+            ref = cond.irreversibility_violated
+            if ref != "any" and ref not in self.items:
+                yield Problem(
+                    (*loc, "irreversibility_violated"), f"{ref!r} is not an item (or 'any')"
+                )
+        elif (
+            isinstance(cond, m.GuaranteeInForce) and cond.guarantee_in_force not in self.guarantees
+        ):
+            yield Problem(
+                (*loc, "guarantee_in_force"), f"{cond.guarantee_in_force!r} is not a guarantee"
+            )
+
+    def _refs(
+        self, loc: Loc, refs: list[str], pool: dict[str, object], kind: str
+    ) -> Iterator[Problem]:
+        for k, ref in enumerate(refs):
+            if ref not in pool:
+                yield Problem((*loc, k), f"{ref!r} is not a {kind}")
+
+    def _rules(self) -> Iterator[Problem]:
+        measures: dict[str, object] = dict(self.measures)
+        guarantees: dict[str, object] = dict(self.guarantees)
+        for i, reward in enumerate(self.rm.rewards):
+            yield from self._condition(("rewards", i, "when"), reward.when)
+            yield from self._refs(
+                ("rewards", i, "suspend_measures"), reward.suspend_measures, measures, "measure"
+            )
+            yield from self._refs(
+                ("rewards", i, "bring_into_force"), reward.bring_into_force, guarantees, "guarantee"
+            )
+        for i, cons in enumerate(self.rm.consequences):
+            yield from self._condition(("consequences", i, "when"), cons.when)
+            yield from self._refs(
+                ("consequences", i, "reimpose_measures"),
+                cons.reimpose_measures,
+                measures,
+                "measure",
+            )
+            yield from self._refs(
+                ("consequences", i, "suspend_guarantees"),
+                cons.suspend_guarantees,
+                guarantees,
+                "guarantee",
+            )
+
+    def _snapback(self) -> Iterator[Problem]:
+        snapback = self.rm.snapback
+        if snapback is None:
+            return
+        for k, party_id in enumerate(snapback.entitled):
+            yield from self._party_ref(("snapback", "entitled", k), party_id)
+        yield from self._refs(
+            ("snapback", "measures"), snapback.measures, dict(self.measures), "measure"
+        )
+        if self.rm.council is None:
+            yield Problem(
+                ("snapback",), "snapback needs a 'council' to vote on continuing the relief"
+            )
+
+    def _permissions(self) -> Iterator[Problem]:
+        for event_type, grantees in self.rm.permissions.items():
+            if event_type not in EVENT_TYPES:
+                yield Problem(("permissions", event_type), f"unknown event type {event_type!r}")
+            for k, who in enumerate(grantees):
+                if who not in m.ROLES and who not in self.parties:
+                    yield Problem(
+                        ("permissions", event_type, k), f"{who!r} is neither a role nor a party"
+                    )

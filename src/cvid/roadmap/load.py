@@ -1,0 +1,252 @@
+"""Read a road map from YAML (or its canonical JSON) into the model, with positions.
+
+Every problem is reported as ``file:line:column: message`` (lines and columns
+count from 1), all of them at once: malformed YAML, duplicate keys, anchors and
+custom tags (refused: a road map is plain data), values of the wrong type,
+unknown keys, and the whole-document checks of :mod:`cvid.roadmap.check`.
+
+The road map's identity is :func:`digest`: SHA-256 of the canonical JSON (RFC 8785)
+of the validated model with every default filled in, so the hash commits to what
+the file *means*, not to its spacing or comments. Reading a file is the only I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from cvid._jcs import canonical, parse_json
+from cvid.errors import JSONFormatError, RoadmapError
+from cvid.roadmap.check import Loc, check
+from cvid.roadmap.model import RoadMap
+
+MAX_FILE_BYTES = 4 * 1024 * 1024
+
+Marks = dict[Loc, tuple[int, int]]
+
+
+class _Reader:
+    """Turn a YAML node tree into plain data, remembering where each value starts."""
+
+    def __init__(self, text: str) -> None:
+        self.loader = _Loader(text)
+        self.marks: Marks = {}
+        self.problems: list[tuple[Loc, str]] = []
+
+    def read(self) -> Any:
+        try:
+            node = self.loader.get_single_node()
+        finally:
+            self.loader.dispose()
+        if node is None:
+            return None
+        return self._value(node, ())
+
+    def _value(self, node: yaml.Node, loc: Loc) -> Any:
+        self.marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if (
+                    not isinstance(key_node, yaml.ScalarNode)
+                    or key_node.tag != "tag:yaml.org,2002:str"
+                ):
+                    self._at(key_node, loc, "keys must be plain strings")
+                    continue
+                key = key_node.value
+                if key in out:
+                    self._at(key_node, (*loc, key), f"duplicate key {key!r}")
+                    continue
+                # Point at the key's line: "unknown key", "wrong type" both read well there.
+                self.marks[(*loc, key)] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+                out[key] = self._value(value_node, (*loc, key))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self._value(child, (*loc, i)) for i, child in enumerate(node.value)]
+        if node.tag not in _PLAIN_TAGS:
+            self._at(node, loc, f"the tag {node.tag!r} is not allowed")
+            return None
+        return self.loader.construct_object(node, deep=True)
+
+    def _at(self, node: yaml.Node, loc: Loc, message: str) -> None:
+        self.marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        self.problems.append((loc, message))
+
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+class _Loader(yaml.SafeLoader):
+    """A safe loader that refuses aliases: a road map is a tree, written out."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases are not allowed in a road map", event.start_mark
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+
+def _position(marks: Marks, loc: Iterable[str | int]) -> tuple[int, int] | None:
+    """Find the mark of the deepest known prefix of ``loc`` (tags in it are skipped)."""
+    path: Loc = ()
+    best = marks.get(path)
+    for part in loc:
+        candidate = (*path, part)
+        if candidate in marks:
+            path = candidate
+            best = marks[path]
+    return best
+
+
+def _where(name: str, marks: Marks, loc: Loc) -> str:
+    pos = _position(marks, loc)
+    if pos is None:
+        return name
+    return f"{name}:{pos[0]}:{pos[1]}"
+
+
+def _describe(loc: Loc) -> str:
+    return ".".join(str(p) for p in loc) or "(document)"
+
+
+def _pydantic_problems(error: ValidationError, name: str, marks: Marks) -> list[str]:
+    out = []
+    for err in error.errors(include_url=False):
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            message = f"unknown key {loc[-1]!r}"
+        elif kind == "missing":
+            message = f"missing key {loc[-1]!r}"
+        else:
+            message = f"{_describe(loc)}: {err['msg']}"
+            if (
+                "input" in err
+                and kind not in ("condition",)
+                and not isinstance(err["input"], dict | list)
+            ):
+                message += f" (got {err['input']!r})"
+        out.append(f"{_where(name, marks, loc)}: {message}")
+    return out
+
+
+def from_data(data: Any, *, name: str = "<road map>", marks: Marks | None = None) -> RoadMap:
+    """Validate plain data (as read from YAML) into a :class:`RoadMap`.
+
+    Raises:
+        RoadmapError: with every problem found, each with its position when known.
+    """
+    marks = marks or {}
+    if not isinstance(data, dict):
+        raise RoadmapError([f"{_where(name, marks, ())}: a road map is a mapping at the top level"])
+    try:
+        roadmap = RoadMap.model_validate(data)
+    except ValidationError as e:
+        raise RoadmapError(_pydantic_problems(e, name, marks)) from None
+    return _checked(roadmap, name, marks)
+
+
+def _checked(roadmap: RoadMap, name: str, marks: Marks) -> RoadMap:
+    problems = check(roadmap)
+    if problems:
+        raise RoadmapError([f"{_where(name, marks, p.loc)}: {p.message}" for p in problems])
+    return roadmap
+
+
+def loads(text: str, *, name: str = "<road map>") -> RoadMap:
+    """Read a road map from YAML text.
+
+    Raises:
+        RoadmapError: the YAML is malformed, or the road map is invalid.
+    """
+    reader = _Reader(text)
+    try:
+        data = reader.read()
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
+        raise RoadmapError([f"{where}: malformed YAML: {e.problem or e.context}"]) from None
+    except yaml.YAMLError as e:
+        raise RoadmapError([f"{name}: malformed YAML: {e}"]) from None
+    if reader.problems:
+        raise RoadmapError(
+            [f"{_where(name, reader.marks, loc)}: {msg}" for loc, msg in reader.problems]
+        )
+    return from_data(data, name=name, marks=reader.marks)
+
+
+def load(path: str | Path) -> RoadMap:
+    """Read a road-map file (YAML, or JSON, which is YAML too).
+
+    Raises:
+        RoadmapError: the file cannot be read, or what it says is invalid.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise RoadmapError([f"{path}: cannot read: {e.strerror or e}"]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise RoadmapError([f"{path}: larger than {MAX_FILE_BYTES} bytes"])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RoadmapError([f"{path}: not UTF-8"]) from None
+    return loads(text, name=str(path))
+
+
+def to_json(roadmap: RoadMap) -> bytes:
+    """Return the canonical JSON (RFC 8785) of the road map, defaults included."""
+    return canonical(roadmap.model_dump(mode="json", by_alias=True))
+
+
+def from_json(data: bytes, *, name: str = "<road map>") -> RoadMap:
+    """Read a road map back from :func:`to_json`'s bytes (or any strict JSON).
+
+    Raises:
+        RoadmapError: not strict JSON, or not a valid road map.
+    """
+    try:
+        parse_json(data, what=name)  # duplicate keys, NaN, unsafe integers
+        roadmap = RoadMap.model_validate_json(data)
+    except JSONFormatError as e:
+        raise RoadmapError([str(e)]) from None
+    except ValidationError as e:
+        raise RoadmapError(_pydantic_problems(e, name, {})) from None
+    return _checked(roadmap, name, {})
+
+
+def digest(roadmap: RoadMap) -> str:
+    """Return the road map's identity, ``sha256:<hex>`` of :func:`to_json`."""
+    return "sha256:" + hashlib.sha256(to_json(roadmap)).hexdigest()
+
+
+def schema() -> dict[str, Any]:
+    """Return the JSON Schema of a road-map file, generated from the model."""
+    out = RoadMap.model_json_schema(by_alias=True, mode="validation")
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["$id"] = "https://cvid.dev/schema/roadmap-1.json"
+    return out
+
+
+def schema_text() -> str:
+    """Return :func:`schema` as the text shipped in ``schema.json``."""
+    return json.dumps(schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,411 @@
+"""The road map as classes: what a road-map file may say, and nothing else.
+
+Each class is a strict, frozen pydantic model that refuses unknown keys, so a typo
+in a file is an error, not a silently ignored setting. The JSON Schema shipped as
+``schema.json`` is generated from these classes. Checks that span the whole
+document (references, cycles, thresholds, roles) are in :mod:`cvid.roadmap.check`;
+reading YAML and reporting positions is :mod:`cvid.roadmap.load`. No I/O here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
+
+from cvid._ids import STRICT, Id, Text
+
+Role = Literal[
+    "disarming_state",
+    "guarantor",
+    "party",
+    "verifier",
+    "council_permanent",
+    "council_elected",
+    "operator",
+    "witness",
+]
+ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
+
+DEFAULT_LIFECYCLE = ("declared", "frozen", "disabled", "dismantled", "removed")
+
+
+class Model(BaseModel):
+    """Base of every road-map class: strict, frozen, no unknown keys."""
+
+    model_config = STRICT
+
+
+# --- conditions -------------------------------------------------------------------------
+# A condition is a one-key mapping: the key says which test, the value its argument.
+
+
+class All(Model):
+    """True when every sub-condition is true."""
+
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(Model):
+    """True when at least one sub-condition is true."""
+
+    any: list[Condition] = Field(min_length=1)
+
+
+class Not(Model):
+    """True when the sub-condition is false."""
+
+    not_: Condition = Field(alias="not")
+
+
+class Verified(Model):
+    """True once a step (or every step of a phase) is verified, or waived."""
+
+    verified: Id
+
+
+class Reported(Model):
+    """True once a step's actor has reported it (or it is verified or waived)."""
+
+    reported: Id
+
+
+class OverdueSpec(Model):
+    """A step and the days of grace after its deadline."""
+
+    step: Id
+    grace_days: int = Field(default=0, ge=0, le=3650)
+
+
+class Overdue(Model):
+    """True once a step is not done ``grace_days`` after its deadline."""
+
+    overdue: OverdueSpec
+
+
+class Violated(Model):
+    """True once a verifier found a step not carried out (``any``: any step)."""
+
+    violated: Id
+
+
+class IrreversibilityViolated(Model):
+    """True once an item moved backward in its lifecycle (``any``: any item)."""
+
+    irreversibility_violated: Id
+
+
+class GuaranteeInForce(Model):
+    """True while a guarantee is in force."""
+
+    guarantee_in_force: Id
+
+
+class ResolutionAdopted(Model):
+    """True once a Council draft with this id, or this purpose, was adopted."""
+
+    resolution_adopted: Id
+
+
+class DateAfter(Model):
+    """True from the start of the day after this date (UTC)."""
+
+    date_after: dt.date
+
+
+class Adopted(Model):
+    """True once the agreement is in force (every adopting party has adopted it)."""
+
+    adopted: Literal[True]
+
+
+class SnapbackCompleted(Model):
+    """True once a snapback window closed and re-imposed the measures."""
+
+    snapback_completed: Literal[True]
+
+
+_CONDITION_TAGS = (
+    "all",
+    "any",
+    "not",
+    "verified",
+    "reported",
+    "overdue",
+    "violated",
+    "irreversibility_violated",
+    "guarantee_in_force",
+    "resolution_adopted",
+    "date_after",
+    "adopted",
+    "snapback_completed",
+)
+
+
+def _condition_tag(value: Any) -> str | None:
+    if isinstance(value, dict) and len(value) == 1:
+        key = next(iter(value))
+        return key if key in _CONDITION_TAGS else None
+    if isinstance(value, BaseModel):
+        return _TAG_OF_CLASS.get(type(value))
+    return None
+
+
+Condition = Annotated[
+    Annotated[All, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[Not, Tag("not")]
+    | Annotated[Verified, Tag("verified")]
+    | Annotated[Reported, Tag("reported")]
+    | Annotated[Overdue, Tag("overdue")]
+    | Annotated[Violated, Tag("violated")]
+    | Annotated[IrreversibilityViolated, Tag("irreversibility_violated")]
+    | Annotated[GuaranteeInForce, Tag("guarantee_in_force")]
+    | Annotated[ResolutionAdopted, Tag("resolution_adopted")]
+    | Annotated[DateAfter, Tag("date_after")]
+    | Annotated[Adopted, Tag("adopted")]
+    | Annotated[SnapbackCompleted, Tag("snapback_completed")],
+    Discriminator(
+        _condition_tag,
+        custom_error_type="condition",
+        custom_error_message=(
+            "expected a condition: a mapping with exactly one of the keys "
+            + ", ".join(_CONDITION_TAGS)
+        ),
+    ),
+]
+_TAG_OF_CLASS: dict[type[BaseModel], str] = {
+    All: "all",
+    AnyOf: "any",
+    Not: "not",
+    Verified: "verified",
+    Reported: "reported",
+    Overdue: "overdue",
+    Violated: "violated",
+    IrreversibilityViolated: "irreversibility_violated",
+    GuaranteeInForce: "guarantee_in_force",
+    ResolutionAdopted: "resolution_adopted",
+    DateAfter: "date_after",
+    Adopted: "adopted",
+    SnapbackCompleted: "snapback_completed",
+}
+for _model in (All, AnyOf, Not):
+    _model.model_rebuild()
+
+
+# --- the agreement and its parties ------------------------------------------------------
+
+
+class Agreement(Model):
+    """What is agreed, by whom, and the rules for the events that carry it out."""
+
+    id: Id
+    title: Text
+    origin: Annotated[str, Field(pattern=r"^[!-*,-~]{1,200}$")]
+    start: dt.date
+    adopted_by: list[Id] = Field(min_length=1)
+    clock_skew_seconds: int = Field(default=300, ge=0, le=86_400)
+    max_body_bytes: int = Field(default=16_384, ge=256, le=60_000)
+    source: Text | None = None
+
+
+class Party(Model):
+    """A state or body that acts by signing events with one of its keys."""
+
+    id: Id
+    name: Text
+    roles: list[Role] = Field(min_length=1)
+    keys: list[str] = Field(default_factory=list)
+
+
+class Council(Model):
+    """The Security Council's vote rule (Charter Art. 23 and 27).
+
+    Its members are the parties with a ``council_permanent`` or ``council_elected``
+    role. A non-procedural draft is adopted with ``affirmative_votes`` and no
+    negative vote of a permanent member; a procedural one with the votes alone.
+    """
+
+    size: int = Field(default=15, ge=1, le=100)
+    affirmative_votes: int = Field(default=9, ge=1, le=100)
+    permanent_veto: bool = True
+    source: Text | None = None
+
+
+# --- inventory, measures, guarantees ----------------------------------------------------
+
+
+class Category(Model):
+    """A kind of item, with its forward-only lifecycle."""
+
+    id: Id
+    title: Text
+    lifecycle: list[Id] | None = Field(default=None, min_length=2)
+
+
+class Item(Model):
+    """One declared item: a facility, a stock, a delivery system."""
+
+    id: Id
+    title: Text
+    category: Id
+    state: Id | None = None
+    quantity: float | None = None
+    unit: Text | None = None
+    source: Text | None = None
+
+
+class Inventory(Model):
+    """The categories and items a road map moves through their lifecycles."""
+
+    categories: list[Category] = Field(default_factory=list)
+    items: list[Item] = Field(default_factory=list)
+
+
+class Measure(Model):
+    """A sanctions measure, held in force or suspended as an interim measure."""
+
+    id: Id
+    title: Text
+    source: Text
+    initially: Literal["in_force", "suspended"] = "in_force"
+
+
+class Guarantee(Model):
+    """A security guarantee: given when ``threshold`` of its guarantors sign it."""
+
+    id: Id
+    title: Text
+    text: Text
+    guarantors: list[Id] = Field(min_length=1)
+    threshold: int = Field(ge=1)
+    source: Text | None = None
+
+
+# --- phases and steps -------------------------------------------------------------------
+
+
+class Deadline(Model):
+    """Either a date (done by the end of that day, UTC) or days after a milestone.
+
+    A milestone is ``start``, ``adoption``, a step (when it is done) or a phase
+    (when every step of it is done).
+    """
+
+    on: dt.date | None = None
+    after: Id | None = None
+    days: int | None = Field(default=None, ge=0, le=36_500)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Deadline:
+        if (self.on is None) == (self.after is None):
+            raise ValueError("a deadline has either 'on' or 'after' (with 'days'), not both")
+        if (self.after is None) != (self.days is None):
+            raise ValueError("'after' and 'days' go together")
+        return self
+
+
+class Verification(Model):
+    """Who must confirm a step, and how many of them."""
+
+    by: list[Id] = Field(min_length=1)
+    threshold: int = Field(default=1, ge=1)
+    method: Text | None = None
+
+
+class Transition(Model):
+    """The lifecycle state an item, or every item of a category, reaches by a step."""
+
+    item: Id | None = None
+    category: Id | None = None
+    to: Id
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Transition:
+        if (self.item is None) == (self.category is None):
+            raise ValueError("a transition names either an 'item' or a 'category'")
+        return self
+
+
+class Step(Model):
+    """One thing one party must do, by when, and who confirms it."""
+
+    id: Id
+    title: Text
+    actor: Id
+    action: Text
+    items: list[Transition] = Field(default_factory=list)
+    depends_on: list[Id] = Field(default_factory=list)
+    deadline: Deadline | None = None
+    verification: Verification | None = None
+    cica_measure: Id | None = None
+    source: Text | None = None
+
+
+class Phase(Model):
+    """A group of steps; complete when all of them are done."""
+
+    id: Id
+    title: Text
+    steps: list[Step] = Field(min_length=1)
+    source: Text | None = None
+
+
+# --- rewards, consequences, snapback ----------------------------------------------------
+
+
+class Reward(Model):
+    """What the others give, once its condition holds."""
+
+    id: Id
+    title: Text
+    when: Condition
+    suspend_measures: list[Id] = Field(default_factory=list)
+    bring_into_force: list[Id] = Field(default_factory=list)
+    aid: list[Text] = Field(default_factory=list)
+    source: Text | None = None
+
+
+class Consequence(Model):
+    """What follows a failure, once its condition holds."""
+
+    id: Id
+    title: Text
+    when: Condition
+    reimpose_measures: list[Id] = Field(default_factory=list)
+    suspend_guarantees: list[Id] = Field(default_factory=list)
+    council_procedure: Text | None = None
+    source: Text | None = None
+
+
+class Snapback(Model):
+    """Re-imposition on notice, as in UNSCR 2231 ¶11–12.
+
+    A notification by an ``entitled`` party opens a window of ``window_days``;
+    unless a Council draft with purpose ``continue_relief`` is adopted within it,
+    the ``measures`` (all measures when empty) are re-imposed when it closes.
+    """
+
+    entitled: list[Id] = Field(min_length=1)
+    window_days: int = Field(default=30, ge=1, le=3650)
+    measures: list[Id] = Field(default_factory=list)
+    source: Text | None = None
+
+
+class RoadMap(Model):
+    """A whole road map, as written in a ``cvid_roadmap: 1`` file."""
+
+    cvid_roadmap: Literal[1]
+    agreement: Agreement
+    parties: list[Party] = Field(min_length=1)
+    council: Council | None = None
+    lifecycle: list[Id] = Field(default_factory=lambda: list(DEFAULT_LIFECYCLE), min_length=2)
+    inventory: Inventory = Field(default_factory=Inventory)
+    measures: list[Measure] = Field(default_factory=list)
+    guarantees: list[Guarantee] = Field(default_factory=list)
+    phases: list[Phase] = Field(min_length=1)
+    rewards: list[Reward] = Field(default_factory=list)
+    consequences: list[Consequence] = Field(default_factory=list)
+    snapback: Snapback | None = None
+    permissions: dict[str, list[Id]] = Field(default_factory=dict)
