@@ -91,6 +91,10 @@ class LogExistsError(StoreError):
     """A log is already initialised in this store (with another origin)."""
 
 
+class AppendConflictError(StoreError):
+    """A conditional append found the log at another size than expected; retry."""
+
+
 class StoreCorruptError(StoreError):
     """Stored data contradicts itself (for example, a tile shorter than the tree size)."""
 

@@ -24,7 +24,7 @@ from cvid.events import bodies as b
 from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, verify_signature
 from cvid.log.note import Verifier
 from cvid.roadmap.check import COUNCIL_ROLES, lifecycle_of
-from cvid.roadmap.load import digest
+from cvid.roadmap.loader import digest
 from cvid.roadmap.model import RoadMap
 
 # Which roles may submit each type before the context is looked at. ``None``: the
@@ -291,9 +291,7 @@ class Gate:
                 raise _reject("unknown-reference", f"no measure {measure!r} in the road map")
         for disputant in c.body.dispute_parties:
             if disputant not in self.parties:
-                raise _reject(
-                    "unknown-reference", f"{disputant!r} is not a party to the agreement"
-                )
+                raise _reject("unknown-reference", f"{disputant!r} is not a party to the agreement")
 
     def _open_draft(self, draft_id: str, history: History) -> _Draft:
         draft = history.drafts.get(draft_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from cvid.errors import ConfigError, TreeSizeError
+from cvid.errors import AppendConflictError, ConfigError, TreeSizeError
 from cvid.log import merkle
 from cvid.log.checkpoint import Checkpoint, sign_checkpoint
 from cvid.log.note import NoteSigner
@@ -51,14 +51,24 @@ class Log:
         """The committed tree size."""
         return self.store.tree_size()
 
-    def append(self, entries: Iterable[bytes]) -> range:
+    def append(self, entries: Iterable[bytes], *, expected_size: int | None = None) -> range:
         """Append ``entries`` in one transaction; return their leaf indices.
+
+        Args:
+            entries: the entries, in order.
+            expected_size: append only if the log still has this size (the size the
+                caller checked the entries against); else nothing is appended.
 
         Raises:
             EntryError: an entry is too long (nothing is appended).
+            AppendConflictError: the log's size is not ``expected_size``.
             StoreError: the store failed (nothing is appended).
         """
         with self.store.write() as txn:
+            if expected_size is not None and txn.tree_size() != expected_size:
+                raise AppendConflictError(
+                    f"the log grew to {txn.tree_size()} entries since size {expected_size} was read"
+                )
             return append_entries(txn, entries)
 
     def _resolve(self, tree_size: int | None) -> int:

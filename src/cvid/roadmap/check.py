@@ -10,8 +10,9 @@ loader can give its line and column. No I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from cvid.errors import KeyFormatError
 from cvid.events.bodies import EVENT_TYPES
@@ -32,6 +33,15 @@ class Problem:
 
     loc: Loc
     message: str
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+def _ids(prefix: Loc, objs: Iterable[_HasId]) -> list[tuple[Loc, str]]:
+    return [((*prefix, i, "id"), o.id) for i, o in enumerate(objs)]
 
 
 def lifecycle_of(roadmap: m.RoadMap, category_id: str) -> list[str]:
@@ -81,37 +91,23 @@ class _Checker:
             yield Problem(loc, f"party {party_id!r} needs one of the roles {', '.join(roles)}")
 
     def _unique_ids(self) -> Iterator[Problem]:
+        rm = self.rm
+        steps: list[tuple[Loc, str]] = []
+        for i, ph in enumerate(rm.phases):
+            steps += _ids(("phases", i, "steps"), ph.steps)
         groups: list[tuple[str, list[tuple[Loc, str]]]] = [
-            ("party", [(("parties", i, "id"), p.id) for i, p in enumerate(self.rm.parties)]),
+            ("party", _ids(("parties",), rm.parties)),
             (
                 "item or category",
-                [
-                    (("inventory", "items", i, "id"), x.id)
-                    for i, x in enumerate(self.rm.inventory.items)
-                ]
-                + [
-                    (("inventory", "categories", i, "id"), c.id)
-                    for i, c in enumerate(self.rm.inventory.categories)
-                ],
+                _ids(("inventory", "items"), rm.inventory.items)
+                + _ids(("inventory", "categories"), rm.inventory.categories),
             ),
-            ("measure", [(("measures", i, "id"), x.id) for i, x in enumerate(self.rm.measures)]),
-            (
-                "guarantee",
-                [(("guarantees", i, "id"), g.id) for i, g in enumerate(self.rm.guarantees)],
-            ),
-            (
-                "milestone (phase or step)",
-                [(("phases", i, "id"), ph.id) for i, ph in enumerate(self.rm.phases)]
-                + [
-                    (("phases", i, "steps", j, "id"), s.id)
-                    for i, ph in enumerate(self.rm.phases)
-                    for j, s in enumerate(ph.steps)
-                ],
-            ),
+            ("measure", _ids(("measures",), rm.measures)),
+            ("guarantee", _ids(("guarantees",), rm.guarantees)),
+            ("milestone (phase or step)", _ids(("phases",), rm.phases) + steps),
             (
                 "rule (reward or consequence)",
-                [(("rewards", i, "id"), r.id) for i, r in enumerate(self.rm.rewards)]
-                + [(("consequences", i, "id"), c.id) for i, c in enumerate(self.rm.consequences)],
+                _ids(("rewards",), rm.rewards) + _ids(("consequences",), rm.consequences),
             ),
         ]
         for kind, entries in groups:

@@ -4,7 +4,7 @@ Each class is a strict, frozen pydantic model that refuses unknown keys, so a ty
 in a file is an error, not a silently ignored setting. The JSON Schema shipped as
 ``schema.json`` is generated from these classes. Checks that span the whole
 document (references, cycles, thresholds, roles) are in :mod:`cvid.roadmap.check`;
-reading YAML and reporting positions is :mod:`cvid.roadmap.load`. No I/O here.
+reading YAML and reporting positions is :mod:`cvid.roadmap.loader`. No I/O here.
 """
 
 from __future__ import annotations
@@ -293,14 +293,14 @@ class Deadline(Model):
     (when every step of it is done).
     """
 
-    on: dt.date | None = None
+    date: dt.date | None = None
     after: Id | None = None
     days: int | None = Field(default=None, ge=0, le=36_500)
 
     @model_validator(mode="after")
     def _one_form(self) -> Deadline:
-        if (self.on is None) == (self.after is None):
-            raise ValueError("a deadline has either 'on' or 'after' (with 'days'), not both")
+        if (self.date is None) == (self.after is None):
+            raise ValueError("a deadline has either 'date' or 'after' (with 'days'), not both")
         if (self.after is None) != (self.days is None):
             raise ValueError("'after' and 'days' go together")
         return self

@@ -57,7 +57,8 @@ class _Reader:
                     not isinstance(key_node, yaml.ScalarNode)
                     or key_node.tag != "tag:yaml.org,2002:str"
                 ):
-                    self._at(key_node, loc, "keys must be plain strings")
+                    shown = getattr(key_node, "value", "?")
+                    self._at(key_node, loc, f"key {shown!r} is not a plain string (quote it)")
                     continue
                 key = key_node.value
                 if key in out:
@@ -95,13 +96,13 @@ _PLAIN_TAGS = {
 class _Loader(yaml.SafeLoader):
     """A safe loader that refuses aliases: a road map is a tree, written out."""
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None, "aliases are not allowed in a road map", event.start_mark
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 def _position(marks: Marks, loc: Iterable[str | int]) -> tuple[int, int] | None:

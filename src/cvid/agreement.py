@@ -1,0 +1,248 @@
+"""An agreement on disk: its road map, its log, and (for exercises) its parties' keys.
+
+Layout of an agreement directory::
+
+    roadmap.yaml        the adopted road map, with every party's public keys
+    log.db              the SQLite log (or the PostgreSQL URL given at open)
+    keys/<party>.key    private keys, mode 0600: each party's own, in a real
+                        deployment only on that party's machine
+    keys/log.key        the log operator's checkpoint key (named for the origin)
+
+Opening an agreement replays its whole log through admission: every entry's
+signature, sequence number and authorisation is checked again, so the state is
+computed from verified entries only. Submitting admits the event against the log
+as it is, then appends it only if the log has not grown meanwhile (else it
+catches up and admits again), so two writers cannot both use one sequence number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cvid.engine import AgreementState, evaluate
+from cvid.errors import AgreementError, AppendConflictError, EventRejectedError, RoadmapError
+from cvid.events.authz import AdmittedEvent, Gate, History
+from cvid.events.envelope import Event, SignedEvent, sign_event
+from cvid.log.note import Signer
+from cvid.log.store import open_store
+from cvid.log.tlog import Log
+from cvid.roadmap import loader as roadmap_load
+from cvid.roadmap.model import RoadMap
+
+ROADMAP_FILE = "roadmap.yaml"
+LOG_FILE = "log.db"
+KEYS_DIR = "keys"
+LOG_KEY = "log.key"
+TEMPLATES = Path(__file__).parent / "roadmap" / "templates"
+MAX_RETRIES = 8
+
+
+def template_names() -> list[str]:
+    """The road maps that ship with cvid."""
+    return sorted(p.stem for p in TEMPLATES.glob("*.yaml"))
+
+
+def template_path(name: str) -> Path:
+    """The file of a shipped road map.
+
+    Raises:
+        AgreementError: no template has that name.
+    """
+    path = TEMPLATES / f"{name}.yaml"
+    if name not in template_names():
+        raise AgreementError(f"no template {name!r}; there are: {', '.join(template_names())}")
+    return path
+
+
+@dataclass
+class Agreement:
+    """An open agreement: road map, log, admission gate and the admitted events."""
+
+    directory: Path
+    roadmap: RoadMap
+    log: Log
+    gate: Gate
+    history: History = field(default_factory=History)
+    events: list[AdmittedEvent] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, directory: str | Path, *, database: str | None = None) -> Agreement:
+        """Open an agreement directory and replay its log through admission.
+
+        Raises:
+            AgreementError: the directory is not an agreement.
+            RoadmapError: its road map is invalid.
+            EventRejectedError, EventSignatureError: a logged entry fails admission.
+        """
+        directory = Path(directory)
+        if not (directory / ROADMAP_FILE).is_file():
+            raise AgreementError(f"{directory} is not an agreement directory (no {ROADMAP_FILE})")
+        roadmap = roadmap_load.load(directory / ROADMAP_FILE)
+        location = database or str(directory / LOG_FILE)
+        if database is None and not (directory / LOG_FILE).is_file():
+            raise AgreementError(f"{directory} has no log ({LOG_FILE})")
+        log = Log(open_store(location))
+        if log.store.origin() != roadmap.agreement.origin:
+            raise AgreementError(
+                f"the log's origin {log.store.origin()!r} is not the road map's {roadmap.agreement.origin!r}"
+            )
+        agreement = cls(directory, roadmap, log, Gate(roadmap))
+        agreement.catch_up()
+        return agreement
+
+    def close(self) -> None:
+        self.log.close()
+
+    def __enter__(self) -> Agreement:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def catch_up(self) -> None:
+        """Admit and remember the entries appended since this object last looked."""
+        for entry in self.log.entries(self.history.size):
+            event = SignedEvent.from_bytes(entry).event
+            try:
+                admitted = self.gate.admit(entry, self.history, now=event.time)
+            except EventRejectedError as e:
+                raise EventRejectedError(
+                    e.reason, f"logged entry {self.history.size} fails admission: {e}"
+                ) from e
+            self.history.record(admitted)
+            self.events.append(admitted)
+
+    def submit(self, data: bytes, *, now: dt.datetime) -> AdmittedEvent:
+        """Admit a signed event and append it to the log.
+
+        Raises:
+            EventRejectedError, EventSignatureError: the event was refused;
+                nothing was appended.
+        """
+        for _ in range(MAX_RETRIES):
+            self.catch_up()
+            admitted = self.gate.admit(data, self.history, now=now)
+            try:
+                (index,) = self.log.append([data], expected_size=self.history.size)
+            except AppendConflictError:
+                continue
+            assert index == admitted.index
+            self.history.record(admitted)
+            self.events.append(admitted)
+            return admitted
+        raise AppendConflictError(f"the log kept growing; gave up after {MAX_RETRIES} attempts")
+
+    def next_event(
+        self, party: str, event_type: str, body: dict[str, Any], *, time: dt.datetime
+    ) -> Event:
+        """Build ``party``'s next event (the next sequence number, this road map)."""
+        self.catch_up()
+        return Event(
+            agreement=self.roadmap.agreement.id,
+            roadmap=self.gate.digest,
+            type=event_type,
+            party=party,
+            seq=self.history.seq.get(party, 0) + 1,
+            time=time,
+            body=body,
+        )
+
+    def act(
+        self,
+        signer: Signer,
+        event_type: str,
+        body: dict[str, Any],
+        *,
+        time: dt.datetime,
+        now: dt.datetime | None = None,
+    ) -> AdmittedEvent:
+        """Sign ``party``'s next event with ``signer`` and submit it."""
+        event = self.next_event(signer.name, event_type, body, time=time)
+        return self.submit(sign_event(event, signer).to_bytes(), now=now or time)
+
+    def state(self, *, at: dt.datetime) -> AgreementState:
+        """The agreement's state at ``at`` (see :func:`cvid.engine.evaluate`)."""
+        self.catch_up()
+        return evaluate(self.roadmap, self.events, at=at)
+
+    def signer(self, party: str) -> Signer:
+        """Read ``party``'s private key from ``keys/`` (exercise and demo setups).
+
+        Raises:
+            AgreementError: no key file for that party.
+        """
+        path = self.directory / KEYS_DIR / f"{party}.key"
+        try:
+            return Signer.from_text(path.read_text(encoding="utf-8").strip())
+        except OSError as e:
+            raise AgreementError(f"no key for {party!r} at {path}: {e.strerror}") from e
+
+    def log_signer(self) -> Signer:
+        """The log operator's checkpoint key."""
+        return self.signer(LOG_KEY.removesuffix(".key"))
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text + "\n")
+
+
+def create(
+    directory: str | Path,
+    roadmap_data: dict[str, Any],
+    *,
+    adopt_at: dt.datetime | None,
+    header: str = "",
+) -> Agreement:
+    """Create an agreement directory from road-map data that has no keys yet.
+
+    A key is generated for every party and written to ``keys/``; the road map with
+    their public keys becomes ``roadmap.yaml``; the log is created; and if
+    ``adopt_at`` is given, every adopting party signs ``agreement.adopted`` then.
+
+    Raises:
+        AgreementError: the directory exists and is not empty.
+        RoadmapError: the road map is invalid.
+    """
+    directory = Path(directory)
+    if directory.exists() and any(directory.iterdir()):
+        raise AgreementError(f"{directory} exists and is not empty")
+    parties: Iterable[dict[str, Any]] = roadmap_data.get("parties") or []
+    signers = {}
+    for party in parties:
+        if party.get("keys"):
+            raise RoadmapError([f"party {party.get('id')!r} already has keys; a template has none"])
+        signers[party["id"]] = Signer.generate(party["id"])
+        party["keys"] = [signers[party["id"]].verifier.to_text()]
+    text = header + yaml.safe_dump(roadmap_data, sort_keys=False, allow_unicode=True, width=100)
+    roadmap = roadmap_load.loads(text, name=str(directory / ROADMAP_FILE))
+    (directory / KEYS_DIR).mkdir(parents=True)
+    (directory / ROADMAP_FILE).write_text(text, encoding="utf-8")
+    for party_id, signer in signers.items():
+        _write_private(directory / KEYS_DIR / f"{party_id}.key", signer.to_text())
+    log_signer = Signer.generate(roadmap.agreement.origin)
+    _write_private(directory / KEYS_DIR / LOG_KEY, log_signer.to_text())
+    Log.create(open_store(directory / LOG_FILE, create=True), roadmap.agreement.origin).close()
+    agreement = Agreement.open(directory)
+    if adopt_at is not None:
+        for party_id in roadmap.agreement.adopted_by:
+            agreement.act(signers[party_id], "agreement.adopted", {}, time=adopt_at)
+    return agreement
+
+
+def create_from_template(directory: str | Path, name: str, *, adopt_at: dt.datetime | None) -> Agreement:
+    """Create an agreement from a shipped road map (see :func:`create`)."""
+    path = template_path(name)
+    text = path.read_text(encoding="utf-8")
+    roadmap_load.loads(text, name=str(path))  # the template itself must be valid
+    data = yaml.safe_load(text)
+    header = f"# Road map from the cvid template {name!r}, with the keys generated for it.\n"
+    return create(directory, data, adopt_at=adopt_at, header=header)

@@ -1,0 +1,133 @@
+"""The condition language: evaluated over facts, never ``eval``.
+
+A condition is a tree of the model's condition classes. :func:`holds` walks it
+against a :class:`Facts` (what the engine knows at a moment), :func:`describe`
+writes it in words for reasons and reports, :func:`references` lists the steps
+and phases it looks at (to say what a reward is "in return for").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Protocol
+
+from cvid.roadmap import model as m
+
+
+class Facts(Protocol):
+    """What a condition may ask of the engine's state at the current time."""
+
+    in_force: bool
+    snapback_completed: bool
+
+    def done(self, ref: str) -> bool: ...
+    def reported(self, ref: str) -> bool: ...
+    def overdue(self, step: str, grace_days: int) -> bool: ...
+    def violated(self, step: str) -> bool: ...
+    def irreversibility_violated(self, item: str) -> bool: ...
+    def guarantee_in_force(self, guarantee: str) -> bool: ...
+    def resolution_adopted(self, ref: str) -> bool: ...
+    def now(self) -> dt.datetime: ...
+
+
+def day_after(date: dt.date) -> dt.datetime:
+    """The first instant after ``date`` ends (UTC): when "after that date" starts."""
+    return dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+
+
+def holds(cond: m.Condition, facts: Facts) -> bool:
+    """Evaluate ``cond`` against ``facts``."""
+    if isinstance(cond, m.All):
+        return all(holds(c, facts) for c in cond.all)
+    if isinstance(cond, m.AnyOf):
+        return any(holds(c, facts) for c in cond.any)
+    if isinstance(cond, m.Not):
+        return not holds(cond.not_, facts)
+    if isinstance(cond, m.Verified):
+        return facts.done(cond.verified)
+    if isinstance(cond, m.Reported):
+        return facts.reported(cond.reported)
+    if isinstance(cond, m.Overdue):
+        return facts.overdue(cond.overdue.step, cond.overdue.grace_days)
+    if isinstance(cond, m.Violated):
+        return facts.violated(cond.violated)
+    if isinstance(cond, m.IrreversibilityViolated):
+        return facts.irreversibility_violated(cond.irreversibility_violated)
+    if isinstance(cond, m.GuaranteeInForce):
+        return facts.guarantee_in_force(cond.guarantee_in_force)
+    if isinstance(cond, m.ResolutionAdopted):
+        return facts.resolution_adopted(cond.resolution_adopted)
+    if isinstance(cond, m.DateAfter):
+        return facts.now() >= day_after(cond.date_after)
+    if isinstance(cond, m.Adopted):
+        return facts.in_force
+    assert isinstance(cond, m.SnapbackCompleted)
+    return facts.snapback_completed
+
+
+def describe(cond: m.Condition) -> str:
+    """Write ``cond`` in words, e.g. ``all of (freeze verified, p5 in force)``."""
+    if isinstance(cond, m.All):
+        return "all of (" + ", ".join(describe(c) for c in cond.all) + ")"
+    if isinstance(cond, m.AnyOf):
+        return "any of (" + ", ".join(describe(c) for c in cond.any) + ")"
+    if isinstance(cond, m.Not):
+        return f"not ({describe(cond.not_)})"
+    if isinstance(cond, m.Verified):
+        return f"{cond.verified} verified"
+    if isinstance(cond, m.Reported):
+        return f"{cond.reported} reported"
+    if isinstance(cond, m.Overdue):
+        grace = f" by more than {cond.overdue.grace_days} days" if cond.overdue.grace_days else ""
+        return f"{cond.overdue.step} overdue{grace}"
+    if isinstance(cond, m.Violated):
+        return "any step violated" if cond.violated == "any" else f"{cond.violated} violated"
+    if isinstance(cond, m.IrreversibilityViolated):
+        ref = cond.irreversibility_violated
+        return "any item moved backward" if ref == "any" else f"{ref} moved backward"
+    if isinstance(cond, m.GuaranteeInForce):
+        return f"guarantee {cond.guarantee_in_force} in force"
+    if isinstance(cond, m.ResolutionAdopted):
+        return f"Council resolution {cond.resolution_adopted} adopted"
+    if isinstance(cond, m.DateAfter):
+        return f"after {cond.date_after.isoformat()}"
+    if isinstance(cond, m.Adopted):
+        return "agreement in force"
+    return "snapback completed"
+
+
+def references(cond: m.Condition) -> Iterator[str]:
+    """Yield the steps and phases ``cond`` looks at (what a reward rewards)."""
+    if isinstance(cond, m.All):
+        for c in cond.all:
+            yield from references(c)
+    elif isinstance(cond, m.AnyOf):
+        for c in cond.any:
+            yield from references(c)
+    elif isinstance(cond, m.Verified):
+        yield cond.verified
+    elif isinstance(cond, m.Reported):
+        yield cond.reported
+
+
+def overdue_graces(cond: m.Condition) -> Iterator[tuple[str, int]]:
+    """Yield ``(step, grace_days)`` for every ``overdue`` test in ``cond``."""
+    if isinstance(cond, m.All | m.AnyOf):
+        for c in cond.all if isinstance(cond, m.All) else cond.any:
+            yield from overdue_graces(c)
+    elif isinstance(cond, m.Not):
+        yield from overdue_graces(cond.not_)
+    elif isinstance(cond, m.Overdue):
+        yield cond.overdue.step, cond.overdue.grace_days
+
+
+def dates(cond: m.Condition) -> Iterator[dt.datetime]:
+    """Yield the instants at which a ``date_after`` test in ``cond`` turns true."""
+    if isinstance(cond, m.All | m.AnyOf):
+        for c in cond.all if isinstance(cond, m.All) else cond.any:
+            yield from dates(c)
+    elif isinstance(cond, m.Not):
+        yield from dates(cond.not_)
+    elif isinstance(cond, m.DateAfter):
+        yield day_after(cond.date_after)

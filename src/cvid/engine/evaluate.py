@@ -1,0 +1,693 @@
+"""The compliance engine: road map + admitted events + ``at`` → agreement state.
+
+A pure function. It replays the events whose time is at or before ``at`` in time
+order (log order among equal times), and between them the moments the road map
+itself makes meaningful: deadlines, days of grace, ``date_after`` dates, the
+closing of snapback windows. At each such moment timers run before events (a
+step done exactly at its deadline is late; a resolution adopted exactly when the
+window closes is too late), then rewards and consequences whose condition has
+become true fire, in file order, rewards before consequences, until none is left.
+Rules fire once: what a fired rule did stays done unless another rule or a
+Council resolution undoes it. The same inputs always give the same state.
+
+Work per event is constant apart from the rules, which are re-evaluated only at
+moments when something a condition can see has changed; the cost is near linear
+in the number of events (``benchmarks/engine_bench.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from cvid.engine import conditions as cond
+from cvid.engine import council
+from cvid.engine import state as s
+from cvid.events import bodies as b
+from cvid.events.authz import AdmittedEvent
+from cvid.roadmap import model as m
+from cvid.roadmap.check import COUNCIL_ROLES, lifecycle_of
+
+TimerKind = Literal["due", "window", "date"]
+
+
+@dataclass
+class _Step:
+    spec: m.Step
+    phase: str
+    dependents: list[str] = field(default_factory=list)
+    anchored: list[str] = field(default_factory=list)  # steps whose deadline follows this one
+    graces: set[int] = field(default_factory=lambda: {0})
+    due: dt.datetime | None = None
+    reported_at: dt.datetime | None = None
+    reported_by_event: int | None = None
+    verdicts: dict[str, str] = field(default_factory=dict)
+    done_at: dt.datetime | None = None
+    waived: tuple[str, str] | None = None  # (party, reason)
+    ever_violated: bool = False
+    violation: str | None = None
+    events: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Draft:
+    body: b.DraftTabled
+    tabled_by: str
+    tabled_at: dt.datetime
+    votes: dict[str, str] = field(default_factory=dict)
+    closed_at: dt.datetime | None = None
+    tally: council.Tally | None = None
+    events: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Snapback:
+    by: str
+    at: dt.datetime
+    closes: dt.datetime
+    event: int
+    outcome: Literal["open", "continued", "reimposed"] = "open"
+    reason: str = "window open"
+
+
+@dataclass
+class _Guarantee:
+    spec: m.Guarantee
+    needs_reward: bool
+    signers: dict[str, int] = field(default_factory=dict)
+    activated: str | None = None
+    suspended: str | None = None
+    status: s.GuaranteeStatus = "pending"
+    since: dt.datetime | None = None
+    reason: str = "not signed"
+    events: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Item:
+    state: str
+    since: dt.datetime | None
+    category: str
+
+
+@dataclass
+class _Measure:
+    status: s.MeasureStatus
+    since: dt.datetime | None
+    reason: str
+
+
+class _Engine:
+    """One evaluation's mutable state; also the :class:`~cvid.engine.conditions.Facts`."""
+
+    def __init__(self, roadmap: m.RoadMap) -> None:
+        self.rm = roadmap
+        self.t = dt.datetime.combine(roadmap.agreement.start, dt.time(), tzinfo=dt.UTC)
+        self.start = self.t
+        self.in_force = False
+        self.adopted_at: dt.datetime | None = None
+        self.adopted: set[str] = set()
+        self.snapback_completed = False
+        self.changed = True
+        self.timers: list[tuple[dt.datetime, int, TimerKind, str]] = []
+        self._counter = 0
+        self.steps: dict[str, _Step] = {}
+        self.phase_done: dict[str, int] = {ph.id: 0 for ph in roadmap.phases}
+        self.phase_complete: dict[str, dt.datetime] = {}
+        self.phase_steps = {ph.id: [st.id for st in ph.steps] for ph in roadmap.phases}
+        self.anchored_on_phase: dict[str, list[str]] = {ph.id: [] for ph in roadmap.phases}
+        self.anchored_on_adoption: list[str] = []
+        for ph in roadmap.phases:
+            for st in ph.steps:
+                self.steps[st.id] = _Step(st, ph.id)
+        self._link_steps()
+        self.items = {
+            i.id: _Item(i.state or lifecycle_of(roadmap, i.category)[0], None, i.category)
+            for i in roadmap.inventory.items
+        }
+        self.rank = {
+            i.id: {st: n for n, st in enumerate(lifecycle_of(roadmap, i.category))}
+            for i in roadmap.inventory.items
+        }
+        rewarded = {g for r in roadmap.rewards for g in r.bring_into_force}
+        self.guarantees = {g.id: _Guarantee(g, g.id in rewarded) for g in roadmap.guarantees}
+        self.measures = {
+            x.id: _Measure(x.initially, None, "initial state in the road map")
+            for x in roadmap.measures
+        }
+        self.drafts: dict[str, _Draft] = {}
+        self.adopted_refs: set[str] = set()
+        self.snapbacks: list[_Snapback] = []
+        self.rules: list[tuple[Literal["reward", "consequence"], m.Reward | m.Consequence]] = [
+            *(("reward", r) for r in roadmap.rewards),
+            *(("consequence", c) for c in roadmap.consequences),
+        ]
+        self.fired: dict[str, dt.datetime] = {}
+        self.violations: list[s.Violation] = []
+        self.irreversible: set[str] = set()
+        self.alerts: list[str] = []
+        self.members = frozenset(p.id for p in roadmap.parties if set(p.roles) & set(COUNCIL_ROLES))
+        self.permanent = frozenset(p.id for p in roadmap.parties if "council_permanent" in p.roles)
+        for _, rule in self.rules:
+            for step_id, grace in cond.overdue_graces(rule.when):
+                self.steps[step_id].graces.add(grace)
+            for when in cond.dates(rule.when):
+                self._push(when, "date", "")
+
+    def _link_steps(self) -> None:
+        for rec in self.steps.values():
+            for dep in rec.spec.depends_on:
+                for sid in self.phase_steps.get(dep, [dep]):
+                    self.steps[sid].dependents.append(rec.spec.id)
+            deadline = rec.spec.deadline
+            if deadline is None:
+                continue
+            if deadline.date is not None:
+                rec.due = cond.day_after(deadline.date)
+            elif deadline.after == "start":
+                rec.due = self.start + dt.timedelta(days=deadline.days or 0)
+            elif deadline.after == "adoption":
+                self.anchored_on_adoption.append(rec.spec.id)
+            elif deadline.after in self.phase_steps:
+                self.anchored_on_phase[deadline.after].append(rec.spec.id)
+            elif deadline.after is not None:
+                self.steps[deadline.after].anchored.append(rec.spec.id)
+        for rec in self.steps.values():
+            self._push_due(rec)
+
+    # --- timers ---------------------------------------------------------------------------
+
+    def _push(self, when: dt.datetime, kind: TimerKind, ref: str) -> None:
+        self._counter += 1
+        heapq.heappush(self.timers, (when, self._counter, kind, ref))
+
+    def _push_due(self, rec: _Step) -> None:
+        if rec.due is not None:
+            for grace in sorted(rec.graces):
+                self._push(rec.due + dt.timedelta(days=grace), "due", rec.spec.id)
+
+    def _anchor(self, step_ids: list[str], when: dt.datetime) -> None:
+        for sid in step_ids:
+            rec = self.steps[sid]
+            if rec.due is None:
+                rec.due = when + dt.timedelta(days=rec.spec.deadline.days or 0)  # type: ignore[union-attr]
+                self._push_due(rec)
+
+    def run_timer(self, kind: TimerKind, ref: str) -> None:
+        self.changed = True
+        if kind == "window":
+            window = self.snapbacks[int(ref)]
+            if window.outcome == "open":
+                self._reimpose_on_snapback(window)
+
+    # --- facts (the conditions' view) -------------------------------------------------------
+
+    def now(self) -> dt.datetime:
+        return self.t
+
+    def done(self, ref: str) -> bool:
+        if ref in self.phase_steps:
+            return ref in self.phase_complete
+        return self.steps[ref].done_at is not None
+
+    def reported(self, ref: str) -> bool:
+        sids = self.phase_steps.get(ref, [ref])
+        return all(
+            self.steps[x].reported_at is not None or self.steps[x].done_at is not None for x in sids
+        )
+
+    def overdue(self, step: str, grace_days: int) -> bool:
+        rec = self.steps[step]
+        return (
+            rec.done_at is None
+            and rec.due is not None
+            and self.t >= rec.due + dt.timedelta(days=grace_days)
+        )
+
+    def violated(self, step: str) -> bool:
+        if step == "any":
+            return any(v.kind == "step" for v in self.violations)
+        return self.steps[step].ever_violated
+
+    def irreversibility_violated(self, item: str) -> bool:
+        return bool(self.irreversible) if item == "any" else item in self.irreversible
+
+    def guarantee_in_force(self, guarantee: str) -> bool:
+        return self.guarantees[guarantee].status == "in_force"
+
+    def resolution_adopted(self, ref: str) -> bool:
+        return ref in self.adopted_refs
+
+    # --- events ---------------------------------------------------------------------------
+
+    def apply(self, ev: AdmittedEvent) -> None:
+        body, party, idx = ev.body, ev.party, ev.index
+        if isinstance(body, b.AgreementAdopted):
+            self.adopted.add(party)
+            if not self.in_force and set(self.rm.agreement.adopted_by) <= self.adopted:
+                self.in_force, self.adopted_at, self.changed = True, self.t, True
+                self._anchor(self.anchored_on_adoption, self.t)
+        elif isinstance(body, b.StepReported | b.StepVerified | b.StepWaived):
+            self._step_event(self.steps[body.step], ev)
+        elif isinstance(body, b.InventoryObserved):
+            self._observe(body.items, idx, party)
+        elif isinstance(body, b.GuaranteeSigned | b.GuaranteeWithdrawn):
+            guarantee = self.guarantees[body.guarantee]
+            if isinstance(body, b.GuaranteeSigned):
+                guarantee.signers[party] = idx
+            else:
+                guarantee.signers.pop(party, None)
+            guarantee.events.append(idx)
+            self.changed = True
+        elif isinstance(body, b.DraftTabled):
+            self.drafts[body.draft] = _Draft(body, party, self.t, events=[idx])
+        elif isinstance(body, b.VoteCast):
+            self.drafts[body.draft].votes[party] = body.vote
+            self.drafts[body.draft].events.append(idx)
+        elif isinstance(body, b.VoteClosed):
+            self._close_vote(self.drafts[body.draft], idx)
+        elif isinstance(body, b.SnapbackNotified):
+            self._notify(party, idx)
+
+    def _step_event(self, rec: _Step, ev: AdmittedEvent) -> None:
+        body = ev.body
+        rec.events.append(ev.index)
+        self.changed = True
+        if isinstance(body, b.StepReported):
+            if rec.reported_at is None:
+                rec.reported_at = self.t
+            if rec.spec.verification is None:
+                self._mark_done(rec)
+        elif isinstance(body, b.StepWaived):
+            rec.waived = (ev.party, body.reason)
+            self._mark_done(rec)
+        else:
+            assert isinstance(body, b.StepVerified)
+            rec.verdicts[ev.party] = body.outcome
+            self._observe(body.items, ev.index, ev.party)
+            if body.outcome == "failed":
+                rec.ever_violated = True
+                rec.violation = f"{ev.party} found it not carried out on {self.t.date()}"
+                if body.note:
+                    rec.violation += f": {body.note}"
+                self.violations.append(
+                    s.Violation("step", rec.spec.id, self.t, rec.violation, ev.index)
+                )
+                self.alerts.append(
+                    f"{self.t.date()}: step {rec.spec.id} violated ({rec.violation})"
+                )
+            elif all(v == "confirmed" for v in rec.verdicts.values()):
+                rec.violation = None
+            confirmed = sum(1 for v in rec.verdicts.values() if v == "confirmed")
+            threshold = rec.spec.verification.threshold if rec.spec.verification else 1
+            if confirmed >= threshold and rec.violation is None:
+                self._mark_done(rec)
+
+    def _mark_done(self, rec: _Step) -> None:
+        if rec.done_at is not None:
+            return
+        rec.done_at = self.t
+        for transition in rec.spec.items:
+            targets = (
+                [transition.item]
+                if transition.item is not None
+                else [i for i, v in self.items.items() if v.category == transition.category]
+            )
+            for item in targets:
+                self._move(item, transition.to, rec.spec.id, recorded=True)
+        self._anchor(rec.anchored, self.t)
+        self.phase_done[rec.phase] += 1
+        if self.phase_done[rec.phase] == len(self.phase_steps[rec.phase]):
+            self.phase_complete[rec.phase] = self.t
+            self._anchor(self.anchored_on_phase[rec.phase], self.t)
+
+    def _move(self, item: str, to: str, why: str, *, recorded: bool, event: int = -1) -> None:
+        """Record a lifecycle state for ``item``; a backward move is a violation."""
+        current = self.items[item].state
+        rank = self.rank[item]
+        if rank[to] < rank[current]:
+            verb = "would move" if recorded else "was found"
+            detail = f"{item} {verb} back from {current} to {to} ({why})"
+            self.irreversible.add(item)
+            self.violations.append(s.Violation("irreversibility", item, self.t, detail, event))
+            self.alerts.append(f"{self.t.date()}: irreversibility violation: {detail}")
+            self.changed = True
+        elif rank[to] > rank[current]:
+            self.items[item].state, self.items[item].since = to, self.t
+
+    def _observe(self, observed: dict[str, str], idx: int, party: str) -> None:
+        for item, state in sorted(observed.items()):
+            self._move(item, state, f"observed by {party}, entry {idx}", recorded=False, event=idx)
+
+    def _close_vote(self, draft: _Draft, idx: int) -> None:
+        draft.events.append(idx)
+        draft.closed_at = self.t
+        rule = self.rm.council or m.Council()
+        draft.tally = council.tally(
+            draft.votes,
+            members=self.members,
+            permanent=self.permanent,
+            rule=rule,
+            procedural=draft.body.chapter == "procedural",
+        )
+        self.changed = True
+        if not draft.tally.adopted:
+            return
+        self.adopted_refs.update({draft.body.draft, draft.body.purpose})
+        for measure in draft.body.suspend_measures:
+            self._set_measure(measure, "suspended", f"Council resolution {draft.body.draft}")
+        for measure in draft.body.reimpose_measures:
+            self._set_measure(measure, "in_force", f"Council resolution {draft.body.draft}")
+        if draft.body.purpose == "continue_relief":
+            for window in self.snapbacks:
+                if window.outcome == "open" and draft.tabled_at >= window.at:
+                    window.outcome = "continued"
+                    window.reason = (
+                        f"relief continued by resolution {draft.body.draft} on {self.t.date()}"
+                    )
+
+    def _notify(self, party: str, idx: int) -> None:
+        assert self.rm.snapback is not None
+        closes = self.t + dt.timedelta(days=self.rm.snapback.window_days)
+        self.snapbacks.append(_Snapback(party, self.t, closes, idx))
+        self._push(closes, "window", str(len(self.snapbacks) - 1))
+        self.alerts.append(
+            f"{self.t.date()}: {party} notified significant non-performance; "
+            f"the relief ends on {closes.date()} unless a resolution continues it"
+        )
+        self.changed = True
+
+    def _reimpose_on_snapback(self, window: _Snapback) -> None:
+        assert self.rm.snapback is not None
+        measures = self.rm.snapback.measures or list(self.measures)
+        why = f"snapback: {window.by}'s notice of {window.at.date()}, no resolution continued the relief"
+        for measure in measures:
+            self._set_measure(measure, "in_force", why)
+        window.outcome = "reimposed"
+        window.reason = (
+            f"window closed on {self.t.date()} without a resolution continuing the relief"
+        )
+        self.snapback_completed = True
+        self.alerts.append(f"{self.t.date()}: {why}; measures re-imposed: {', '.join(measures)}")
+
+    def _set_measure(self, measure: str, status: s.MeasureStatus, why: str) -> None:
+        rec = self.measures[measure]
+        if rec.status != status:
+            rec.status, rec.since, rec.reason = status, self.t, why
+        self.changed = True
+
+    # --- rules and guarantees ---------------------------------------------------------------
+
+    def settle(self) -> None:
+        """Update guarantees and fire every rule whose condition now holds."""
+        while self.changed:
+            self.changed = False
+            self._update_guarantees()
+            for kind, rule in self.rules:
+                if rule.id in self.fired or not cond.holds(rule.when, self):
+                    continue
+                self.fired[rule.id] = self.t
+                self.changed = True
+                why = f"{kind} {rule.id} ({cond.describe(rule.when)})"
+                if isinstance(rule, m.Reward):
+                    for measure in rule.suspend_measures:
+                        self._set_measure(measure, "suspended", why)
+                    for g in rule.bring_into_force:
+                        self.guarantees[g].activated = why
+                else:
+                    for measure in rule.reimpose_measures:
+                        self._set_measure(measure, "in_force", why)
+                    for g in rule.suspend_guarantees:
+                        self.guarantees[g].suspended = why
+                    if rule.council_procedure:
+                        self.alerts.append(
+                            f"{self.t.date()}: {rule.id} opens a Council procedure: {rule.council_procedure}"
+                        )
+            self._update_guarantees()
+
+    def _update_guarantees(self) -> None:
+        for g in self.guarantees.values():
+            threshold = g.spec.threshold
+            status: s.GuaranteeStatus
+            if g.suspended is not None:
+                status, reason = "suspended", f"suspended by {g.suspended}"
+            elif len(g.signers) < threshold:
+                status, reason = "pending", f"{len(g.signers)} of {threshold} guarantors signed"
+            elif g.needs_reward and g.activated is None:
+                status, reason = "given", "signed; in force once its reward condition holds"
+            else:
+                status = "in_force"
+                reason = (
+                    f"brought into force by {g.activated}"
+                    if g.activated
+                    else "signed by its guarantors"
+                )
+            if status != g.status:
+                g.status, g.since, self.changed = status, self.t, True
+            g.reason = reason
+
+    # --- the result -------------------------------------------------------------------------
+
+    def step_state(self, rec: _Step) -> s.StepState:
+        spec = rec.spec
+        status: s.StepStatus
+        if rec.waived is not None:
+            status, reason = "waived", f"waived by {rec.waived[0]}: {rec.waived[1]}"
+        elif rec.violation is not None:
+            status, reason = "violated", rec.violation
+        elif rec.done_at is not None:
+            if spec.verification is None:
+                status, reason = (
+                    "reported",
+                    f"reported on {rec.done_at.date()}; needs no verification",
+                )
+            else:
+                confirmed = sorted(p for p, v in rec.verdicts.items() if v == "confirmed")
+                status, reason = (
+                    "verified",
+                    f"confirmed by {', '.join(confirmed)} on {rec.done_at.date()}",
+                )
+        elif rec.due is not None and self.t >= rec.due:
+            status = "overdue"
+            reason = f"due {rec.due.isoformat()}; " + (
+                f"reported on {rec.reported_at.date()} but not verified"
+                if rec.reported_at is not None
+                else "not reported"
+            )
+        elif rec.reported_at is not None:
+            status = "reported"
+            need = spec.verification.threshold if spec.verification else 1
+            have = sum(1 for v in rec.verdicts.values() if v == "confirmed")
+            reason = f"reported on {rec.reported_at.date()}; {have} of {need} confirmations"
+        else:
+            waiting = [d for d in spec.depends_on if not self.done(d)]
+            if not self.in_force:
+                status, reason = "blocked", "the agreement is not in force"
+            elif waiting:
+                status, reason = "blocked", "waiting for " + ", ".join(waiting)
+            else:
+                status, reason = (
+                    "open",
+                    f"{spec.actor} to carry out"
+                    + (f" by {rec.due.isoformat()}" if rec.due else ""),
+                )
+        late = rec.done_at is not None and rec.due is not None and rec.done_at >= rec.due
+        return s.StepState(
+            spec.id,
+            rec.phase,
+            spec.actor,
+            status,
+            reason,
+            rec.due,
+            rec.done_at,
+            late,
+            tuple(rec.events),
+        )
+
+    def result(self, events_seen: int) -> s.AgreementState:
+        steps = {sid: self.step_state(rec) for sid, rec in self.steps.items()}
+        phases = {}
+        for ph in self.rm.phases:
+            statuses = [steps[x].status for x in self.phase_steps[ph.id]]
+            status: s.PhaseStatus
+            if ph.id in self.phase_complete:
+                status = "complete"
+            elif "violated" in statuses:
+                status = "violated"
+            elif "overdue" in statuses:
+                status = "overdue"
+            elif all(x == "blocked" for x in statuses):
+                status = "blocked"
+            else:
+                status = "open"
+            done = sum(1 for x in self.phase_steps[ph.id] if self.steps[x].done_at is not None)
+            phases[ph.id] = s.PhaseState(
+                ph.id, status, done, len(statuses), self.phase_complete.get(ph.id)
+            )
+        guarantees = {
+            gid: s.GuaranteeState(
+                gid,
+                g.status,
+                g.spec.threshold,
+                tuple(sorted(g.signers)),
+                tuple(p for p in g.spec.guarantors if p not in g.signers),
+                g.since,
+                g.reason,
+                tuple(g.events),
+            )
+            for gid, g in self.guarantees.items()
+        }
+        by_id = {x.id: x for x in self.rm.measures}
+        measures = {
+            mid: s.MeasureState(mid, rec.status, rec.since, rec.reason, by_id[mid].source)
+            for mid, rec in self.measures.items()
+        }
+        drafts = {
+            d.body.draft: s.DraftState(
+                d.body.draft,
+                d.body.title,
+                d.body.purpose,
+                d.tabled_by,
+                d.tabled_at,
+                dict(d.votes),
+                d.closed_at,
+                d.tally,
+                tuple(d.events),
+            )
+            for d in self.drafts.values()
+        }
+        rules = {
+            rule.id: s.RuleState(
+                rule.id,
+                kind,
+                rule.title,
+                cond.describe(rule.when),
+                self.fired.get(rule.id),
+                _effects(rule),
+            )
+            for kind, rule in self.rules
+        }
+        snapbacks = tuple(
+            s.SnapbackState(w.by, w.at, w.closes, w.outcome, w.reason, w.event)
+            for w in self.snapbacks
+        )
+        items = {
+            iid: s.ItemState(iid, v.category, v.state, v.since) for iid, v in self.items.items()
+        }
+        return s.AgreementState(
+            at=self.t,
+            agreement=self.rm.agreement.id,
+            in_force=self.in_force,
+            adopted_at=self.adopted_at,
+            adopted_by=tuple(sorted(self.adopted)),
+            events_seen=events_seen,
+            steps=steps,
+            phases=phases,
+            guarantees=guarantees,
+            measures=measures,
+            drafts=drafts,
+            rules=rules,
+            snapbacks=snapbacks,
+            items=items,
+            violations=tuple(self.violations),
+            alerts=tuple(self.alerts),
+            obligations=tuple(self._obligations(steps, guarantees)),
+        )
+
+    def _obligations(
+        self, steps: dict[str, s.StepState], guarantees: dict[str, s.GuaranteeState]
+    ) -> list[s.Obligation]:
+        in_return: dict[str, list[str]] = {}
+        for kind, rule in self.rules:
+            if kind == "reward" and rule.id not in self.fired:
+                for ref in cond.references(rule.when):
+                    for sid in self.phase_steps.get(ref, [ref]):
+                        in_return.setdefault(sid, []).append(rule.title)
+        out = []
+        for sid, st in steps.items():
+            ret = tuple(in_return.get(sid, ()))
+            if (
+                st.status in ("open", "overdue")
+                and st.done_at is None
+                and self.steps[sid].reported_at is None
+            ):
+                out.append(s.Obligation(st.actor, "carry out", sid, st.due, ret))
+            verification = self.steps[sid].spec.verification
+            if (
+                st.status in ("reported", "overdue")
+                and verification
+                and self.steps[sid].reported_at
+            ):
+                for party in verification.by:
+                    if self.steps[sid].verdicts.get(party) is None:
+                        out.append(s.Obligation(party, "verify", sid, st.due, ret))
+        for gid, g in guarantees.items():
+            if g.status == "pending":
+                out.extend(s.Obligation(p, "sign", gid, None, ()) for p in g.missing)
+        return out
+
+
+def _effects(rule: m.Reward | m.Consequence) -> tuple[str, ...]:
+    if isinstance(rule, m.Reward):
+        return (
+            *(f"suspend {x}" for x in rule.suspend_measures),
+            *(f"bring {g} into force" for g in rule.bring_into_force),
+            *(f"aid: {a}" for a in rule.aid),
+        )
+    return (
+        *(f"re-impose {x}" for x in rule.reimpose_measures),
+        *(f"suspend {g}" for g in rule.suspend_guarantees),
+        *((f"Council procedure: {rule.council_procedure}",) if rule.council_procedure else ()),
+    )
+
+
+def evaluate(
+    roadmap: m.RoadMap, events: Sequence[AdmittedEvent], *, at: dt.datetime
+) -> s.AgreementState:
+    """Compute where the agreement stands at ``at``.
+
+    Args:
+        roadmap: the adopted road map (the one whose digest the events carry).
+        events: admitted events in log order (index order); those after ``at``
+            are ignored, so a past ``at`` gives the state as it stood then.
+        at: the moment to evaluate, timezone-aware.
+
+    Returns:
+        The state of every step, phase, guarantee, measure, draft, rule and item.
+    """
+    if at.tzinfo is None:
+        raise ValueError("at must be timezone-aware")
+    engine = _Engine(roadmap)
+    ordered = sorted((e for e in events if e.time <= at), key=lambda e: (e.time, e.index))
+    if ordered:
+        engine.t = min(engine.t, ordered[0].time)
+    for ev in ordered:
+        _advance(engine, ev.time)
+        engine.apply(ev)
+    _advance(engine, at)
+    engine.settle()
+    return engine.result(len(ordered))
+
+
+def _advance(engine: _Engine, until: dt.datetime) -> None:
+    """Move the engine's clock to ``until``, running the timers due on the way.
+
+    Rules are settled whenever the clock moves, and after each batch of timers,
+    so that what happened at one moment takes effect at that moment.
+    """
+    timers = engine.timers
+    while timers and timers[0][0] <= until:
+        when = timers[0][0]
+        if when > engine.t:
+            engine.settle()
+            engine.t = when
+        while timers and timers[0][0] == when:
+            _, _, kind, ref = heapq.heappop(timers)
+            engine.run_timer(kind, ref)
+        engine.settle()
+    if until > engine.t:
+        engine.settle()
+        engine.t = until

@@ -1,0 +1,177 @@
+"""The engine's answer: where an agreement stands at a moment, and why.
+
+Every object carries the reason for its status and the log indices of the events
+that support it, so a reader (the report, the dashboard, an auditor) can follow
+each claim back to signed entries. All frozen; built only by
+:func:`cvid.engine.evaluate`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+from cvid.engine.council import Tally
+
+StepStatus = Literal["blocked", "open", "reported", "verified", "violated", "overdue", "waived"]
+PhaseStatus = Literal["blocked", "open", "overdue", "violated", "complete"]
+GuaranteeStatus = Literal["pending", "given", "in_force", "suspended"]
+MeasureStatus = Literal["in_force", "suspended"]
+
+
+@dataclass(frozen=True)
+class StepState:
+    """A step's status at the evaluation time, the rule that set it and its events."""
+
+    id: str
+    phase: str
+    actor: str
+    status: StepStatus
+    reason: str
+    due: dt.datetime | None
+    done_at: dt.datetime | None
+    late: bool
+    events: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PhaseState:
+    """A phase: complete when every step is done (verified, or waived)."""
+
+    id: str
+    status: PhaseStatus
+    done: int
+    total: int
+    complete_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class GuaranteeState:
+    """A guarantee as a result object: who signed, who is missing, and its status."""
+
+    id: str
+    status: GuaranteeStatus
+    threshold: int
+    signed_by: tuple[str, ...]
+    missing: tuple[str, ...]
+    since: dt.datetime | None
+    reason: str
+    events: tuple[int, ...]
+
+    @property
+    def in_force(self) -> bool:
+        return self.status == "in_force"
+
+
+@dataclass(frozen=True)
+class MeasureState:
+    """A sanctions measure: in force or suspended, since when and why."""
+
+    id: str
+    status: MeasureStatus
+    since: dt.datetime | None
+    reason: str
+    source: str
+
+
+@dataclass(frozen=True)
+class DraftState:
+    """A Council draft: when tabled, the votes so far, and once closed the outcome."""
+
+    id: str
+    title: str
+    purpose: str
+    tabled_by: str
+    tabled_at: dt.datetime
+    votes: dict[str, str]
+    closed_at: dt.datetime | None
+    tally: Tally | None
+    events: tuple[int, ...]
+
+    @property
+    def adopted(self) -> bool:
+        return self.tally is not None and self.tally.adopted
+
+
+@dataclass(frozen=True)
+class RuleState:
+    """A reward or consequence: whether it fired, when, and on which condition."""
+
+    id: str
+    kind: Literal["reward", "consequence"]
+    title: str
+    condition: str
+    fired_at: dt.datetime | None
+    effects: tuple[str, ...]
+
+    @property
+    def fired(self) -> bool:
+        return self.fired_at is not None
+
+
+@dataclass(frozen=True)
+class SnapbackState:
+    """One snapback window, opened by a notification of non-performance."""
+
+    notified_by: str
+    notified_at: dt.datetime
+    closes_at: dt.datetime
+    outcome: Literal["open", "continued", "reimposed"]
+    reason: str
+    event: int
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """An inventory item's recorded lifecycle state."""
+
+    id: str
+    category: str
+    state: str
+    since: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A step found not carried out, or an item found to have moved backward."""
+
+    kind: Literal["step", "irreversibility"]
+    subject: str
+    at: dt.datetime
+    detail: str
+    event: int
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """Something a party owes now: a step to carry out, verify, a guarantee to sign."""
+
+    party: str
+    kind: Literal["carry out", "verify", "sign"]
+    subject: str
+    due: dt.datetime | None
+    in_return: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AgreementState:
+    """Where the agreement stands at ``at``, computed from the road map and events."""
+
+    at: dt.datetime
+    agreement: str
+    in_force: bool
+    adopted_at: dt.datetime | None
+    adopted_by: tuple[str, ...]
+    events_seen: int
+    steps: dict[str, StepState]
+    phases: dict[str, PhaseState]
+    guarantees: dict[str, GuaranteeState]
+    measures: dict[str, MeasureState]
+    drafts: dict[str, DraftState]
+    rules: dict[str, RuleState]
+    snapbacks: tuple[SnapbackState, ...]
+    items: dict[str, ItemState]
+    violations: tuple[Violation, ...]
+    alerts: tuple[str, ...]
+    obligations: tuple[Obligation, ...] = field(default=())
