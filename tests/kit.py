@@ -1,0 +1,107 @@
+"""An in-memory agreement for tests: the mini road map with deterministic keys.
+
+``Kit`` signs events for any party and admits them through the real gate, without
+a log; ``Kit.evaluate`` runs the real engine. Keys come from fixed seeds, so runs
+are reproducible.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cvid.engine import AgreementState, evaluate
+from cvid.events.authz import AdmittedEvent, Gate, History
+from cvid.events.envelope import Event, sign_event
+from cvid.log.note import Signer
+from cvid.roadmap.loader import from_data
+from cvid.roadmap.model import RoadMap
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+MINI = FIXTURES / "mini-roadmap.yaml"
+
+
+def at(text: str) -> dt.datetime:
+    """A UTC datetime from ``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SS``."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+def seeded_signer(name: str, salt: str = "") -> Signer:
+    """A signer whose seed is derived from its name (and ``salt``)."""
+    return Signer.generate(name, seed=hashlib.sha256(f"cvid-test:{salt}:{name}".encode()).digest())
+
+
+def with_keys(data: dict[str, Any], salt: str = "") -> tuple[dict[str, Any], dict[str, Signer]]:
+    """Give every party in road-map ``data`` one seeded key; return data and signers."""
+    signers = {}
+    for party in data["parties"]:
+        signer = seeded_signer(party["id"], salt)
+        signers[party["id"]] = signer
+        party["keys"] = [signer.verifier.to_text()]
+    return data, signers
+
+
+def mini_data() -> dict[str, Any]:
+    """The mini road map as plain data (no keys), fresh for each call."""
+    data: dict[str, Any] = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    return data
+
+
+class Kit:
+    """A road map with keys, a gate, a history and the events admitted so far."""
+
+    def __init__(self, data: dict[str, Any] | None = None, *, salt: str = "") -> None:
+        raw, self.signers = with_keys(data if data is not None else mini_data(), salt)
+        self.roadmap: RoadMap = from_data(raw)
+        self.gate = Gate(self.roadmap)
+        self.history = History()
+        self.events: list[AdmittedEvent] = []
+
+    def event(
+        self,
+        party: str,
+        event_type: str,
+        body: dict[str, Any],
+        *,
+        time: dt.datetime,
+        seq: int | None = None,
+    ) -> Event:
+        """``party``'s next event (or the given ``seq``) for this road map."""
+        return Event(
+            agreement=self.roadmap.agreement.id,
+            roadmap=self.gate.digest,
+            type=event_type,
+            party=party,
+            seq=seq if seq is not None else self.history.seq.get(party, 0) + 1,
+            time=time,
+            body=body,
+        )
+
+    def signed(self, party: str, event_type: str, body: dict[str, Any], *, time: dt.datetime) -> bytes:
+        """The log entry of ``party``'s next event, signed with its key."""
+        return sign_event(self.event(party, event_type, body, time=time), self.signers[party]).to_bytes()
+
+    def submit(self, data: bytes, *, now: dt.datetime) -> AdmittedEvent:
+        """Admit ``data`` (raising if refused) and record it, as a log would."""
+        admitted = self.gate.admit(data, self.history, now=now)
+        self.history.record(admitted)
+        self.events.append(admitted)
+        return admitted
+
+    def act(
+        self, party: str, event_type: str, body: dict[str, Any] | None = None, *, time: dt.datetime
+    ) -> AdmittedEvent:
+        """Sign and submit ``party``'s next event at ``time``."""
+        return self.submit(self.signed(party, event_type, body or {}, time=time), now=time)
+
+    def adopt(self, time: dt.datetime) -> None:
+        """Every adopting party adopts the road map at ``time``."""
+        for party in self.roadmap.agreement.adopted_by:
+            self.act(party, "agreement.adopted", time=time)
+
+    def evaluate(self, at: dt.datetime) -> AgreementState:
+        return evaluate(self.roadmap, self.events, at=at)
