@@ -238,7 +238,20 @@ def create(
     return agreement
 
 
-def create_from_template(directory: str | Path, name: str, *, adopt_at: dt.datetime | None) -> Agreement:
+def read_keyless(path: str | Path) -> dict[str, Any]:
+    """Read a valid road-map file as plain data, for :func:`create`.
+
+    Raises:
+        RoadmapError: the file is not a valid road map.
+    """
+    roadmap_load.load(path)
+    data: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return data
+
+
+def create_from_template(
+    directory: str | Path, name: str, *, adopt_at: dt.datetime | None
+) -> Agreement:
     """Create an agreement from a shipped road map (see :func:`create`)."""
     path = template_path(name)
     text = path.read_text(encoding="utf-8")

@@ -7,6 +7,7 @@ import sys
 import typer
 
 from cvid.cli._app import fail
+from cvid.cli.agreement import agreement_app, event_app, report, roadmap_app, status
 from cvid.cli.log import app as log_app
 
 app = typer.Typer(
@@ -16,6 +17,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(log_app, name="log")
+app.add_typer(roadmap_app, name="roadmap")
+app.add_typer(agreement_app, name="agreement")
+app.add_typer(event_app, name="event")
+app.command("status")(status)
+app.command("report")(report)
 
 
 def main() -> None:

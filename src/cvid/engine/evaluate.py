@@ -123,7 +123,6 @@ class _Engine:
         for ph in roadmap.phases:
             for st in ph.steps:
                 self.steps[st.id] = _Step(st, ph.id)
-        self._link_steps()
         self.items = {
             i.id: _Item(i.state or lifecycle_of(roadmap, i.category)[0], None, i.category)
             for i in roadmap.inventory.items
@@ -156,6 +155,7 @@ class _Engine:
                 self.steps[step_id].graces.add(grace)
             for when in cond.dates(rule.when):
                 self._push(when, "date", "")
+        self._link_steps()  # after the graces: it pushes the timers of known deadlines
 
     def _link_steps(self) -> None:
         for rec in self.steps.values():
@@ -325,12 +325,17 @@ class _Engine:
             self._anchor(self.anchored_on_phase[rec.phase], self.t)
 
     def _move(self, item: str, to: str, why: str, *, recorded: bool, event: int = -1) -> None:
-        """Record a lifecycle state for ``item``; a backward move is a violation."""
+        """Record a lifecycle state for ``item``; a backward move is a violation.
+
+        Only an observation can find an item back: a step that records a state the
+        item has already passed (found further along by a verifier) leaves it there.
+        """
         current = self.items[item].state
         rank = self.rank[item]
         if rank[to] < rank[current]:
-            verb = "would move" if recorded else "was found"
-            detail = f"{item} {verb} back from {current} to {to} ({why})"
+            if recorded:
+                return
+            detail = f"{item} was found back from {current} to {to} ({why})"
             self.irreversible.add(item)
             self.violations.append(s.Violation("irreversibility", item, self.t, detail, event))
             self.alerts.append(f"{self.t.date()}: irreversibility violation: {detail}")
@@ -662,8 +667,7 @@ def evaluate(
         raise ValueError("at must be timezone-aware")
     engine = _Engine(roadmap)
     ordered = sorted((e for e in events if e.time <= at), key=lambda e: (e.time, e.index))
-    if ordered:
-        engine.t = min(engine.t, ordered[0].time)
+    engine.t = min(engine.t, at, *(ev.time for ev in ordered[:1]))
     for ev in ordered:
         _advance(engine, ev.time)
         engine.apply(ev)

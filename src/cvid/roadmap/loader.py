@@ -50,6 +50,9 @@ class _Reader:
 
     def _value(self, node: yaml.Node, loc: Loc) -> Any:
         self.marks.setdefault(loc, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.CollectionNode) and node.tag not in _COLLECTION_TAGS:
+            self._at(node, loc, f"the tag {node.tag!r} is not allowed")
+            return None
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
@@ -83,6 +86,7 @@ class _Reader:
         self.problems.append((loc, message))
 
 
+_COLLECTION_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",

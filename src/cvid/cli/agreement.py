@@ -1,0 +1,332 @@
+"""``cvid roadmap …``, ``cvid agreement …``, ``cvid event …``, ``cvid status``, ``cvid report``.
+
+Thin over :mod:`cvid.roadmap`, :mod:`cvid.agreement`, :mod:`cvid.engine` and
+:mod:`cvid.report`. Times on the command line are RFC 3339 (``2027-01-05T12:00:00Z``)
+or a bare date (midnight UTC). ``--now`` sets the time of receipt used for the
+clock-skew check; it exists for exercises and for replaying a dated history, and
+defaults to the system clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cvid import agreement as ag
+from cvid._jcs import parse_json
+from cvid.cli._app import handle_errors, out
+from cvid.engine.state import AgreementState
+from cvid.errors import InputError, JSONFormatError
+from cvid.events.envelope import Event, sign_event
+from cvid.log.note import Signer
+from cvid.report import STATUS_COLOURS, render_html, state_to_dict
+from cvid.roadmap import loader
+
+roadmap_app = typer.Typer(help="Road-map files: validate, schema.", no_args_is_help=True)
+agreement_app = typer.Typer(help="Agreement directories.", no_args_is_help=True)
+event_app = typer.Typer(help="Signed events: sign, submit.", no_args_is_help=True)
+
+Dir = Annotated[Path, typer.Argument(help="The agreement directory.")]
+Database = Annotated[
+    str | None, typer.Option("--database", help="A postgresql:// URL instead of DIR/log.db.")
+]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def parse_when(text: str, what: str = "time") -> dt.datetime:
+    """Read a CLI time: RFC 3339 with an offset or ``Z``, or a date (midnight UTC).
+
+    Raises:
+        InputError: anything else, including a time without an offset.
+    """
+    try:
+        if len(text) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), tzinfo=dt.UTC)
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError as e:
+        raise InputError(f"{what} {text!r} is not a date or an RFC 3339 time") from e
+    if when.tzinfo is None:
+        raise InputError(f"{what} {text!r} has no time zone; add 'Z' for UTC")
+    return when.astimezone(dt.UTC)
+
+
+def _now(text: str | None) -> dt.datetime:
+    return parse_when(text, "--now") if text else dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _body(text: str | None, file: Path | None) -> dict[str, Any]:
+    if text is not None and file is not None:
+        raise InputError("give --body or --body-file, not both")
+    raw = b"{}"
+    if text is not None:
+        raw = text.encode("utf-8")
+    elif file is not None:
+        try:
+            raw = file.read_bytes()
+        except OSError as e:
+            raise InputError(f"cannot read {file}: {e.strerror}") from e
+    try:
+        body = parse_json(raw, what="body")
+    except JSONFormatError as e:
+        raise InputError(str(e)) from e
+    if not isinstance(body, dict):
+        raise InputError("the body must be a JSON object")
+    return body
+
+
+# --- roadmap ----------------------------------------------------------------------------
+
+
+@roadmap_app.command("validate")
+@handle_errors
+def roadmap_validate(file: Annotated[Path, typer.Argument(help="A road-map YAML file.")]) -> None:
+    """Check a road-map file; print a summary, or every problem with its line and column."""
+    roadmap = loader.load(file)
+    steps = sum(len(ph.steps) for ph in roadmap.phases)
+    out(
+        f"{file}: valid road map {roadmap.agreement.id!r}: {len(roadmap.parties)} parties, "
+        f"{len(roadmap.phases)} phases, {steps} steps, {len(roadmap.rewards)} rewards, "
+        f"{len(roadmap.consequences)} consequences\n{loader.digest(roadmap)}\n"
+    )
+
+
+@roadmap_app.command("schema")
+@handle_errors
+def roadmap_schema() -> None:
+    """Print the JSON Schema of road-map files (generated from the model)."""
+    out(loader.schema_text())
+
+
+# --- agreement --------------------------------------------------------------------------
+
+
+@agreement_app.command("init")
+@handle_errors
+def agreement_init(
+    directory: Dir,
+    template: Annotated[
+        str | None,
+        typer.Option("--template", help="A shipped road map: " + ", ".join(ag.template_names())),
+    ] = None,
+    roadmap: Annotated[
+        Path | None, typer.Option("--roadmap", help="A road-map file without keys.")
+    ] = None,
+    adopt_at: Annotated[
+        str | None, typer.Option("--adopt-at", help="When every party adopts it (default: now).")
+    ] = None,
+    no_adopt: Annotated[
+        bool, typer.Option("--no-adopt", help="Create it, but adopt nothing.")
+    ] = False,
+) -> None:
+    """Create DIR: keys for every party, the log, the road map, and the adoption events."""
+    if (template is None) == (roadmap is None):
+        raise InputError("give exactly one of --template or --roadmap")
+    when = None if no_adopt else _now(adopt_at)
+    if template is not None:
+        agreement = ag.create_from_template(directory, template, adopt_at=when)
+    else:
+        assert roadmap is not None
+        data = ag.read_keyless(roadmap)
+        agreement = ag.create(directory, data, adopt_at=when)
+    with agreement:
+        rm = agreement.roadmap
+        out(
+            f"created agreement {rm.agreement.id!r} in {directory}\n"
+            f"road map {agreement.gate.digest}\n"
+            f"keys for {len(rm.parties)} parties in {directory / ag.KEYS_DIR}\n"
+            f"log {rm.agreement.origin!r}: {agreement.log.size()} entries\n"
+        )
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+@event_app.command("sign")
+@handle_errors
+def event_sign(
+    roadmap: Annotated[Path, typer.Option("--roadmap", help="The adopted road-map file.")],
+    key: Annotated[Path, typer.Option("--key", help="The party's private key file.")],
+    event_type: Annotated[str, typer.Option("--type", help="The event type, e.g. step.reported.")],
+    seq: Annotated[int, typer.Option("--seq", help="The party's next sequence number.")],
+    body: Annotated[str | None, typer.Option("--body", help="The body as JSON.")] = None,
+    body_file: Annotated[
+        Path | None, typer.Option("--body-file", help="A file with the body.")
+    ] = None,
+    time: Annotated[
+        str | None, typer.Option("--time", help="The event time (default: now).")
+    ] = None,
+) -> None:
+    """Sign an event offline and print the entry to submit (the party's key never leaves)."""
+    rm = loader.load(roadmap)
+    signer = _read_signer(key)
+    event = Event(
+        agreement=rm.agreement.id,
+        roadmap=loader.digest(rm),
+        type=event_type,
+        party=signer.name,
+        seq=seq,
+        time=_now(time),
+        body=_body(body, body_file),
+    )
+    out(sign_event(event, signer).to_bytes().decode("utf-8") + "\n")
+
+
+def _read_signer(path: Path) -> Signer:
+    try:
+        return Signer.from_text(path.read_text(encoding="utf-8").strip())
+    except OSError as e:
+        raise InputError(f"cannot read the key {path}: {e.strerror}") from e
+
+
+@event_app.command("submit")
+@handle_errors
+def event_submit(
+    directory: Dir,
+    entry: Annotated[
+        Path | None, typer.Option("--entry", help="A signed entry (from 'event sign').")
+    ] = None,
+    party: Annotated[
+        str | None, typer.Option("--party", help="Sign as this party (key in DIR/keys).")
+    ] = None,
+    event_type: Annotated[str | None, typer.Option("--type", help="The event type.")] = None,
+    body: Annotated[str | None, typer.Option("--body", help="The body as JSON.")] = None,
+    body_file: Annotated[
+        Path | None, typer.Option("--body-file", help="A file with the body.")
+    ] = None,
+    time: Annotated[
+        str | None, typer.Option("--time", help="The event time (default: --now).")
+    ] = None,
+    now: Annotated[
+        str | None, typer.Option("--now", help="Time of receipt (default: the clock).")
+    ] = None,
+    database: Database = None,
+) -> None:
+    """Submit an event: a signed --entry, or one signed here with --party's key."""
+    received = _now(now)
+    with ag.Agreement.open(directory, database=database) as agreement:
+        if entry is not None:
+            if party or event_type or body or body_file or time:
+                raise InputError("--entry goes alone: the entry is already signed")
+            try:
+                data = entry.read_bytes().rstrip(b"\n")
+            except OSError as e:
+                raise InputError(f"cannot read {entry}: {e.strerror}") from e
+            admitted = agreement.submit(data, now=received)
+        else:
+            if party is None or event_type is None:
+                raise InputError("give --entry, or --party and --type")
+            when = parse_when(time, "--time") if time else received
+            admitted = agreement.act(
+                agreement.signer(party), event_type, _body(body, body_file), time=when, now=received
+            )
+        event = admitted.signed.event
+        out(f"logged {event.type} by {event.party} (seq {event.seq}) at index {admitted.index}\n")
+
+
+# --- status and report ------------------------------------------------------------------
+
+
+def _state(
+    directory: Path, at: str | None, database: str | None
+) -> tuple[ag.Agreement, AgreementState]:
+    agreement = ag.Agreement.open(directory, database=database)
+    return agreement, agreement.state(at=_now(at))
+
+
+def _badge(status: str) -> str:
+    return f"[{STATUS_COLOURS.get(status, 'white')}]{status}[/]"
+
+
+def _fmt(when: dt.datetime | None) -> str:
+    return "" if when is None else when.strftime("%Y-%m-%d %H:%M").removesuffix(" 00:00")
+
+
+@handle_errors
+def status(
+    directory: Dir,
+    at: Annotated[str | None, typer.Option("--at", help="Show the state at this time.")] = None,
+    as_json: Json = False,
+    database: Database = None,
+) -> None:
+    """Where the agreement stands: phases, steps, guarantees, sanctions, consequences."""
+    agreement, state = _state(directory, at, database)
+    with agreement:
+        if as_json:
+            out(json.dumps(state_to_dict(state), indent=2, ensure_ascii=False) + "\n")
+            return
+        _print_status(agreement, state)
+
+
+def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
+    console = Console(highlight=False, width=160)
+    rm = agreement.roadmap
+    force = f"in force since {_fmt(state.adopted_at)}" if state.in_force else "not in force"
+    console.print(f"[bold]{rm.agreement.title}[/] ({state.agreement}) at {_fmt(state.at)}: {force}")
+    phases = Table("phase", "status", "done", "complete", title="Phases")
+    for ph in state.phases.values():
+        phases.add_row(ph.id, _badge(ph.status), f"{ph.done}/{ph.total}", _fmt(ph.complete_at))
+    console.print(phases)
+    steps = Table("step", "actor", "status", "due", "why", title="Steps")
+    for st in state.steps.values():
+        late = " (late)" if st.late else ""
+        steps.add_row(st.id, st.actor, _badge(st.status) + late, _fmt(st.due), st.reason)
+    console.print(steps)
+    if state.guarantees:
+        table = Table("guarantee", "status", "signed", "missing", "why", title="Guarantees")
+        for g in state.guarantees.values():
+            table.add_row(
+                g.id,
+                _badge(g.status),
+                f"{len(g.signed_by)}/{g.threshold}",
+                ", ".join(g.missing),
+                g.reason,
+            )
+        console.print(table)
+    if state.measures:
+        table = Table("measure", "status", "since", "why", title="Sanctions measures")
+        for ms in state.measures.values():
+            table.add_row(ms.id, _badge(ms.status), _fmt(ms.since), ms.reason)
+        console.print(table)
+    if state.drafts:
+        table = Table("draft", "purpose", "tabled", "outcome", title="Council drafts")
+        for d in state.drafts.values():
+            outcome = d.tally.reason if d.tally else f"voting: {len(d.votes)} votes cast"
+            table.add_row(d.id, d.purpose, _fmt(d.tabled_at), outcome)
+        console.print(table)
+    for w in state.snapbacks:
+        console.print(
+            f"snapback: notified by {w.notified_by} {_fmt(w.notified_at)}, closes {_fmt(w.closes_at)}: "
+            f"[bold]{w.outcome}[/] ({w.reason})"
+        )
+    rules = Table("rule", "fired", "when", "effects", title="Rewards and consequences")
+    for r in state.rules.values():
+        rules.add_row(
+            f"{r.kind} {r.id}", _fmt(r.fired_at) or "no", r.condition, "; ".join(r.effects)
+        )
+    console.print(rules)
+    for alert in state.alerts:
+        console.print(f"[bold red]alert[/] {alert}")
+
+
+@handle_errors
+def report(
+    directory: Dir,
+    output: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
+    at: Annotated[str | None, typer.Option("--at", help="Report the state at this time.")] = None,
+    database: Database = None,
+) -> None:
+    """Write a one-page HTML report of the agreement's state, with a phase timeline."""
+    agreement, state = _state(directory, at, database)
+    with agreement:
+        html = render_html(agreement.roadmap, state, digest=agreement.gate.digest)
+    try:
+        output.write_text(html, encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"cannot write {output}: {e.strerror}") from e
+    out(f"wrote {output}\n")

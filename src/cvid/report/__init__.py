@@ -1,0 +1,134 @@
+"""Renderings of an agreement's state: plain data for JSON, and a one-page HTML report.
+
+The HTML report is self-contained (inline CSS and SVG, no script, no network) so it
+can be mailed, archived or opened offline. Rendering reads no clock: the moment
+shown is the state's own ``at``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from cvid.engine.state import AgreementState
+from cvid.roadmap.model import RoadMap
+
+STATUS_COLOURS = {
+    "blocked": "#6b7280",
+    "open": "#1d4ed8",
+    "reported": "#7c3aed",
+    "verified": "#15803d",
+    "complete": "#15803d",
+    "violated": "#b91c1c",
+    "overdue": "#c2410c",
+    "waived": "#0f766e",
+    "in_force": "#15803d",
+    "given": "#1d4ed8",
+    "pending": "#6b7280",
+    "suspended": "#b45309",
+}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def state_to_dict(state: AgreementState) -> dict[str, Any]:
+    """The state as JSON-ready data (times as RFC 3339 UTC strings)."""
+    out: dict[str, Any] = _plain(state)
+    return out
+
+
+def _timeline(roadmap: RoadMap, state: AgreementState) -> dict[str, Any]:
+    """Geometry of the phase timeline: one row per step, placed on a shared time axis."""
+    start = dt.datetime.combine(roadmap.agreement.start, dt.time(), tzinfo=dt.UTC)
+    moments = [start, state.at]
+    for step in state.steps.values():
+        moments += [t for t in (step.due, step.done_at) if t is not None]
+    lo, hi = min(moments), max(moments)
+    span = max((hi - lo).total_seconds(), 86_400.0)
+    width, left, row = 760.0, 230.0, 22
+
+    def x(t: dt.datetime) -> float:
+        return round(left + (t - lo).total_seconds() / span * (width - left - 10), 1)
+
+    rows = []
+    for n, (sid, step) in enumerate(state.steps.items()):
+        rows.append(
+            {
+                "y": 30 + n * row,
+                "id": sid,
+                "phase": step.phase,
+                "status": step.status,
+                "colour": STATUS_COLOURS[step.status],
+                "due_x": x(step.due) if step.due else None,
+                "done_x": x(step.done_at) if step.done_at else None,
+            }
+        )
+    ticks = []
+    year = lo.year
+    while True:
+        t = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
+        if t > hi:
+            break
+        if t >= lo:
+            ticks.append({"x": x(t), "label": str(year)})
+        year += 1
+    return {
+        "rows": rows,
+        "height": 40 + len(rows) * row,
+        "width": width,
+        "left": left,
+        "at_x": x(state.at),
+        "ticks": ticks,
+    }
+
+
+_env = Environment(
+    loader=PackageLoader("cvid.report", "."),
+    autoescape=select_autoescape(["html", "j2"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _when(value: dt.datetime | None) -> str:
+    if value is None:
+        return "—"
+    return (
+        value.strftime("%Y-%m-%d")
+        if value.time() == dt.time()
+        else value.strftime("%Y-%m-%d %H:%M UTC")
+    )
+
+
+_env.filters["when"] = _when
+
+
+def render_html(roadmap: RoadMap, state: AgreementState, *, digest: str) -> str:
+    """A readable one-page HTML report of ``state``, with a phase timeline."""
+    template = _env.get_template("report.html.j2")
+    titles = {s.id: s.title for ph in roadmap.phases for s in ph.steps}
+    phase_titles = {ph.id: ph.title for ph in roadmap.phases}
+    return template.render(
+        roadmap=roadmap,
+        state=state,
+        digest=digest,
+        titles=titles,
+        phase_titles=phase_titles,
+        colours=STATUS_COLOURS,
+        timeline=_timeline(roadmap, state),
+        parties={p.id: p.name for p in roadmap.parties},
+    )
