@@ -91,7 +91,8 @@ class Agreement:
         log = Log(open_store(location))
         if log.store.origin() != roadmap.agreement.origin:
             raise AgreementError(
-                f"the log's origin {log.store.origin()!r} is not the road map's {roadmap.agreement.origin!r}"
+                f"the log's origin {log.store.origin()!r} is not "
+                f"the road map's {roadmap.agreement.origin!r}"
             )
         agreement = cls(directory, roadmap, log, Gate(roadmap))
         agreement.catch_up()

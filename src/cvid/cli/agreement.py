@@ -301,7 +301,8 @@ def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
         console.print(table)
     for w in state.snapbacks:
         console.print(
-            f"snapback: notified by {w.notified_by} {_fmt(w.notified_at)}, closes {_fmt(w.closes_at)}: "
+            f"snapback: notified by {w.notified_by} {_fmt(w.notified_at)}, "
+            f"closes {_fmt(w.closes_at)}: "
             f"[bold]{w.outcome}[/] ({w.reason})"
         )
     rules = Table("rule", "fired", "when", "effects", title="Rewards and consequences")

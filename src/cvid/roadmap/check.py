@@ -158,12 +158,14 @@ class _Checker:
         if council.affirmative_votes > council.size:
             yield Problem(
                 ("council", "affirmative_votes"),
-                f"{council.affirmative_votes} affirmative votes cannot be reached by {council.size} members",
+                f"{council.affirmative_votes} affirmative votes cannot be reached "
+                f"by {council.size} members",
             )
         if len(members) != council.size:
             yield Problem(
                 ("council", "size"),
-                f"the Council has {council.size} members but {len(members)} parties hold a Council role",
+                f"the Council has {council.size} members "
+                f"but {len(members)} parties hold a Council role",
             )
 
     def _inventory(self) -> Iterator[Problem]:
@@ -198,7 +200,8 @@ class _Checker:
             if guarantee.threshold > len(set(guarantee.guarantors)):
                 yield Problem(
                     ("guarantees", i, "threshold"),
-                    f"threshold {guarantee.threshold} is above the {len(set(guarantee.guarantors))} "
+                    f"threshold {guarantee.threshold} is above "
+                    f"the {len(set(guarantee.guarantors))} "
                     "guarantors who can sign",
                 )
 
@@ -225,7 +228,8 @@ class _Checker:
                     if ver.threshold > len(set(ver.by)):
                         yield Problem(
                             (*base, "verification", "threshold"),
-                            f"threshold {ver.threshold} is above the {len(set(ver.by))} verifiers named",
+                            f"threshold {ver.threshold} is above "
+                            f"the {len(set(ver.by))} verifiers named",
                         )
                 for k, transition in enumerate(step.items):
                     yield from self._transition((*base, "items", k), transition)
@@ -272,10 +276,10 @@ class _Checker:
         edges = {sid: self._step_edges(step) for sid, step in self.steps.items()}
         state: dict[str, int] = {}  # 1: on the stack, 2: done
         reported: set[frozenset[str]] = set()
-        for root in edges:
+        for root, root_edges in edges.items():
             if state.get(root):
                 continue
-            stack: list[tuple[str, Iterator[str]]] = [(root, iter(edges[root]))]
+            stack: list[tuple[str, Iterator[str]]] = [(root, iter(root_edges))]
             path = [root]
             state[root] = 1
             while stack:
@@ -305,7 +309,11 @@ class _Checker:
                 yield from self._condition((*loc, "any", k), sub)
         elif isinstance(cond, m.Not):
             yield from self._condition((*loc, "not"), cond.not_)
-        elif isinstance(cond, m.Verified | m.Reported):
+        else:
+            yield from self._leaf(loc, cond)
+
+    def _leaf(self, loc: Loc, cond: m.Condition) -> Iterator[Problem]:
+        if isinstance(cond, m.Verified | m.Reported):
             ref = cond.verified if isinstance(cond, m.Verified) else cond.reported
             key = "verified" if isinstance(cond, m.Verified) else "reported"
             if ref not in self.steps and ref not in self.phases:

@@ -380,7 +380,7 @@ class Consequence(Model):
 
 
 class Snapback(Model):
-    """Re-imposition on notice, as in UNSCR 2231 ¶11–12.
+    """Re-imposition on notice, as in UNSCR 2231 ¶11-12.
 
     A notification by an ``entitled`` party opens a window of ``window_days``;
     unless a Council draft with purpose ``continue_relief`` is adopted within it,
