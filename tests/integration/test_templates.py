@@ -1,0 +1,312 @@
+"""The shipped road maps, used as a user uses them: created from the template on disk.
+
+Every template loads and cites a source for each commitment; the JCPOA template
+replays the real 2015-2025 record up to the snapback of September 2025; the DPRK
+template rewards a verified freeze and punishes a missed deadline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cvid.agreement import Agreement, create_from_template, template_names, template_path
+from cvid.roadmap.loader import load
+from cvid.roadmap.model import Consequence, Reward
+from tests.kit import at
+
+P5 = {"chn", "fra", "rus", "gbr", "usa"}
+
+
+def act(agreement: Agreement, party: str, event_type: str, when: str, **body: Any) -> None:
+    """``party`` signs and submits an event at ``when``, received at that same moment."""
+    agreement.act(agreement.signer(party), event_type, body, time=at(when))
+
+
+def vote(agreement: Agreement, draft: str, when: str, votes: dict[str, list[str]]) -> None:
+    """Every member named in ``votes`` casts its vote on ``draft`` at ``when``."""
+    for choice, members in votes.items():
+        for member in members:
+            act(agreement, member, "council.vote.cast", when, draft=draft, vote=choice)
+
+
+# --- every template -----------------------------------------------------------------------
+
+
+def test_the_shipped_templates_are_there() -> None:
+    assert {"dprk-phased", "jcpoa-2231"} <= set(template_names())
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_template_loads_without_keys_and_cites_its_sources(name: str) -> None:
+    roadmap = load(template_path(name))
+
+    assert [p.id for p in roadmap.parties if p.keys] == []
+    steps = [step for phase in roadmap.phases for step in phase.steps]
+    assert [s.id for s in steps if not s.source] == []
+    assert [m.id for m in roadmap.measures if not m.source.strip()] == []
+    rules: list[Reward | Consequence] = [*roadmap.rewards, *roadmap.consequences]
+    assert [r.id for r in rules if not r.source] == []
+    assert [g.id for g in roadmap.guarantees if not g.source] == []
+    assert [i.id for i in roadmap.inventory.items if not i.source] == []
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_template_council_is_the_p5_and_ten_elected_seats(name: str) -> None:
+    roadmap = load(template_path(name))
+    assert roadmap.council is not None
+
+    permanent = {p.id for p in roadmap.parties if "council_permanent" in p.roles}
+    elected = {p.id for p in roadmap.parties if "council_elected" in p.roles}
+    assert permanent == P5
+    assert len(elected) == 10
+    assert roadmap.council.size == 15
+    assert roadmap.council.affirmative_votes == 9
+
+
+# --- JCPOA / UNSCR 2231: the 2025 snapback --------------------------------------------------
+
+
+@pytest.fixture
+def jcpoa(tmp_path: Path) -> Iterator[Agreement]:
+    """The JCPOA, adopted by its participants on Finalisation Day (14 Jul 2015)."""
+    with create_from_template(
+        tmp_path / "jcpoa", "jcpoa-2231", adopt_at=at("2015-07-14T12:00:00")
+    ) as agreement:
+        yield agreement
+
+
+def replay_2015_to_2023(agreement: Agreement) -> None:
+    """Endorsement, Adoption Day, Implementation Day and Transition Day as they happened."""
+    act(
+        agreement,
+        "unsc-secretariat",
+        "step.reported",
+        "2015-07-20T15:00:00",
+        step="unsc-endorsement",
+        note="UNSCR 2231",
+    )
+    act(
+        agreement,
+        "joint-commission",
+        "step.reported",
+        "2015-10-18T12:00:00",
+        step="record-adoption-day",
+    )
+    act(agreement, "irn", "step.reported", "2016-01-16T00:00:00", step="annex-v-steps")
+    act(
+        agreement,
+        "iaea",
+        "step.verified",
+        "2016-01-16T12:00:00",
+        step="annex-v-steps",
+        outcome="confirmed",
+        note="IAEA report on Implementation Day",
+    )
+    act(
+        agreement,
+        "joint-commission",
+        "step.reported",
+        "2023-10-18T00:00:00",
+        step="record-transition-day",
+    )
+
+
+def test_jcpoa_milestones_fall_on_their_real_dates(jcpoa: Agreement) -> None:
+    replay_2015_to_2023(jcpoa)
+    state = jcpoa.state(at=at("2023-10-19"))
+
+    due = {sid: st.due.date() for sid, st in state.steps.items() if st.due is not None}
+    # Adoption Day: 90 days after the endorsement of 20 Jul 2015; Transition and
+    # Termination Day: 8 and 10 years after Adoption Day (18 Oct 2015).
+    assert due == {
+        "record-adoption-day": dt.date(2015, 10, 18),
+        "record-transition-day": dt.date(2023, 10, 18),
+        "record-termination-day": dt.date(2025, 10, 18),
+    }
+    assert not state.steps["record-adoption-day"].late
+    assert state.steps["annex-v-steps"].status == "verified"
+    relief = state.measures["prior-un-sanctions"]
+    assert relief.status == "suspended"
+    assert relief.since == at("2016-01-16T12:00:00")
+    assert "implementation-day-relief" in relief.reason
+
+
+def test_jcpoa_2025_snapback_replay(jcpoa: Agreement) -> None:
+    replay_2015_to_2023(jcpoa)
+
+    # The E3 (France, Germany, the UK) notified on 28 Aug 2025; one notice opens the
+    # window, so France signs it for the three.
+    act(
+        jcpoa,
+        "fra",
+        "snapback.notified",
+        "2025-08-28T12:00:00",
+        reason="E3 notification of significant non-performance by Iran (France, Germany, UK)",
+    )
+    act(
+        jcpoa,
+        "elected-1",
+        "council.draft.tabled",
+        "2025-09-19T14:00:00",
+        draft="continue-relief-2025",
+        title="Continuing the relief under UNSCR 2231 ¶11",
+        purpose="continue_relief",
+    )
+    # The per-member allocation of these votes is illustrative: the facts file gives
+    # only the tally, 4-9-2 (SC/16175, 19 Sep 2025), and the 2025 elected seats are
+    # placeholders in the template.
+    vote(
+        jcpoa,
+        "continue-relief-2025",
+        "2025-09-19T15:00:00",
+        {
+            "yes": ["chn", "rus", "elected-1", "elected-2"],
+            "no": ["fra", "gbr", "usa", *(f"elected-{n}" for n in range(5, 11))],
+            "abstain": ["elected-3", "elected-4"],
+        },
+    )
+    act(
+        jcpoa,
+        "elected-1",
+        "council.vote.closed",
+        "2025-09-19T15:30:00",
+        draft="continue-relief-2025",
+    )
+
+    draft = jcpoa.state(at=at("2025-09-19T16:00:00")).drafts["continue-relief-2025"]
+    assert draft.tally is not None
+    assert not draft.adopted
+    assert draft.tally.counts == "4-9-2"
+    assert set(draft.tally.vetoed_by) == {"fra", "gbr", "usa"}
+
+    # 26 Sep 2025: the window (28 Aug + 30 days) is still open; the relief holds.
+    before = jcpoa.state(at=at("2025-09-26T12:00:00"))
+    (window,) = before.snapbacks
+    assert window.outcome == "open"
+    assert window.closes_at == at("2025-09-27T12:00:00")
+    assert before.measures["prior-un-sanctions"].status == "suspended"
+    assert not before.rules["snapback-reimposition"].fired
+
+    # After the window closed on 27 Sep 2025 the prior UN sanctions are back.
+    after = jcpoa.state(at=at("2025-09-28T00:00:00"))
+    (window,) = after.snapbacks
+    assert window.outcome == "reimposed"
+    sanctions = after.measures["prior-un-sanctions"]
+    assert sanctions.status == "in_force"
+    assert sanctions.since == at("2025-09-27T12:00:00")
+    assert sanctions.reason.startswith("snapback: fra's notice of 2025-08-28")
+    assert sanctions.source == "UNSCR 2231 ¶11-12"
+    assert after.rules["snapback-reimposition"].fired_at == at("2025-09-27T12:00:00")
+    assert any("re-imposed: prior-un-sanctions" in alert for alert in after.alerts)
+
+
+# --- DPRK phased road map ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def dprk(tmp_path: Path) -> Iterator[Agreement]:
+    """The DPRK road map, adopted by the DPRK, the ROK and the P5 on 1 Mar 2027 (hypothetical)."""
+    with create_from_template(
+        tmp_path / "dprk", "dprk-phased", adopt_at=at("2027-03-01T09:00:00")
+    ) as agreement:
+        yield agreement
+
+
+def endorse_and_freeze(agreement: Agreement) -> None:
+    """The Council endorses the road map; both sides carry out the freeze phase."""
+    # An illustrative unanimous endorsement by placeholder Council members.
+    act(
+        agreement,
+        "elected-1",
+        "council.draft.tabled",
+        "2027-03-02T14:00:00",
+        draft="endorse-roadmap",
+        title="Endorsing the phased road map",
+        purpose="endorse",
+    )
+    members = [*sorted(P5), *(f"elected-{n}" for n in range(1, 11))]
+    vote(agreement, "endorse-roadmap", "2027-03-02T15:00:00", {"yes": members})
+    act(
+        agreement,
+        "elected-1",
+        "council.vote.closed",
+        "2027-03-02T15:30:00",
+        draft="endorse-roadmap",
+    )
+
+    act(agreement, "usa", "step.reported", "2027-03-10T00:00:00", step="exercises-suspended-usa")
+    act(agreement, "rok", "step.reported", "2027-03-10T00:00:00", step="exercises-suspended-rok")
+    for step in ("test-moratorium", "yongbyon-freeze", "complete-declaration"):
+        act(agreement, "dprk", "step.reported", "2027-03-20T00:00:00", step=step)
+    act(
+        agreement,
+        "observers",
+        "step.verified",
+        "2027-03-25T10:00:00",
+        step="test-moratorium",
+        outcome="confirmed",
+    )
+    act(
+        agreement,
+        "iaea",
+        "step.verified",
+        "2027-03-25T10:00:00",
+        step="complete-declaration",
+        outcome="confirmed",
+    )
+    act(
+        agreement,
+        "iaea",
+        "step.verified",
+        "2027-03-25T11:00:00",
+        step="yongbyon-freeze",
+        outcome="confirmed",
+    )
+    for guarantor in sorted(P5):
+        act(agreement, guarantor, "guarantee.signed", "2027-03-26T00:00:00", guarantee="g-nsa")
+
+
+def test_dprk_verified_freeze_brings_first_tranche_and_assurance(dprk: Agreement) -> None:
+    endorse_and_freeze(dprk)
+    state = dprk.state(at=at("2027-03-27"))
+
+    assert state.drafts["endorse-roadmap"].adopted
+    assert state.phases["freeze"].status == "complete"
+    assert state.phases["freeze"].complete_at == at("2027-03-25T11:00:00")
+    assert state.rules["tranche-1"].fired_at == at("2027-03-25T11:00:00")
+    assert state.measures["unsc-tranche-1"].status == "suspended"
+    assert {
+        m: state.measures[m].status for m in ("unsc-tranche-2", "unsc-tranche-3", "unsc-remaining")
+    } == dict.fromkeys(("unsc-tranche-2", "unsc-tranche-3", "unsc-remaining"), "in_force")
+    assert state.guarantees["g-nsa"].status == "in_force"
+    assert state.guarantees["g-non-aggression"].status == "pending"
+    yongbyon = {i: s.state for i, s in state.items.items() if i.startswith("yongbyon-")}
+    assert set(yongbyon.values()) == {"frozen"}
+    assert not any(r.fired for r in state.rules.values() if r.kind == "consequence")
+
+
+def test_dprk_missed_disablement_deadline_reimposes_and_suspends(dprk: Agreement) -> None:
+    endorse_and_freeze(dprk)
+    # Disablement is due 180 days after the freeze phase completed (25 Mar 2027 11:00);
+    # its consequence allows 30 days of grace. The DPRK does nothing more.
+    due = at("2027-03-25T11:00:00") + dt.timedelta(days=180)
+    assert dprk.state(at=at("2027-04-01")).steps["disable-5mwe"].due == due
+
+    within_grace = dprk.state(at=due + dt.timedelta(days=29))
+    assert within_grace.steps["disable-5mwe"].status == "overdue"
+    assert not within_grace.rules["disablement-missed"].fired
+    assert within_grace.measures["unsc-tranche-1"].status == "suspended"
+
+    state = dprk.state(at=due + dt.timedelta(days=30))
+    assert state.rules["disablement-missed"].fired_at == due + dt.timedelta(days=30)
+    measure = state.measures["unsc-tranche-1"]
+    assert measure.status == "in_force"
+    assert measure.reason.startswith("consequence disablement-missed")
+    assert state.guarantees["g-nsa"].status == "suspended"
+    assert any("disablement-missed opens a Council procedure" in a for a in state.alerts)
+    assert not state.rules["breach"].fired
