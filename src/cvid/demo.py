@@ -1,111 +1,187 @@
-"""``make demo``: a short walkthrough of the transparency log, saying what it does.
+"""``make demo``: the DPRK road map run as a signed log, saying what it does.
 
-Creates a log in ``demo-out/`` (SQLite), appends road-map-like entries, signs a
-checkpoint, has two witnesses cosign it, proves inclusion and consistency, publishes
-the log as tiles and verifies them with nothing but the public key. Everything it
-shows is checked, not just printed. The service and dashboard come later.
+Creates the ``dprk-phased`` agreement in ``demo-out/agreement`` (keys for every
+party, the SQLite log, the road map, the adoption events), then plays a short
+history: the Council endorses the road map, the freeze is reported and verified,
+the first relief tranche and the P5 negative security assurance follow, an event
+that breaks the rules is refused, the disablement deadline is missed and its
+consequence fires. It shows the state at several dates (time travel), writes the
+HTML report, then proves it all from the log: a checkpoint cosigned by two of three
+witnesses, an inclusion proof for one event, a full audit, and the log published as
+tiles and verified from the files and the public key alone. Everything shown is
+checked, not just printed. The service and dashboard come later.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import json
 import shutil
 import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
 
+from cvid import agreement as ag
+from cvid.engine.state import AgreementState
+from cvid.errors import EventRejectedError
 from cvid.log.audit import audit_log, verify_tiles
 from cvid.log.checkpoint import open_checkpoint
 from cvid.log.cosignature import CosignatureSigner, WitnessPolicy, add_cosignatures, cosign
-from cvid.log.note import Signer
 from cvid.log.publish import export_tiles
-from cvid.log.store import open_store
-from cvid.log.tlog import Log
+from cvid.report import render_html
 
-ORIGIN = "cvid.example/demo-log"
-
-EVENTS = [
-    {"kind": "agreement.opened", "party": "council", "text": "phased road map adopted"},
-    {"kind": "declaration.committed", "party": "disarming-state", "cells": 141},
-    {"kind": "guarantee.given", "party": "P5", "text": "security assurances, phase 1"},
-    {"kind": "step.reported", "party": "disarming-state", "step": "freeze test site"},
-    {"kind": "inspection.reported", "party": "inspectorate", "step": "freeze test site"},
-]
+TEMPLATE = "dprk-phased"
+P5 = ("chn", "fra", "rus", "gbr", "usa")
+ADOPTED = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
 
 
 def _seed(label: str) -> bytes:
-    # Demo keys are derived from fixed labels so the run is repeatable; never do this
+    # Demo witness keys come from fixed labels so the run is repeatable; never do this
     # for real keys (`cvid log keygen` uses the OS's random source).
     return hashlib.sha256(f"cvid demo key: {label}".encode()).digest()
 
 
+def day(n: int) -> dt.datetime:
+    """``n`` days after adoption."""
+    return ADOPTED + dt.timedelta(days=n)
+
+
+def _steps_table(state: AgreementState, title: str) -> Table:
+    table = Table("step", "actor", "status", "why", title=title, title_justify="left")
+    for step in state.steps.values():
+        if step.status != "blocked":
+            table.add_row(step.id, step.actor, step.status, step.reason)
+    return table
+
+
+def _play(a: ag.Agreement) -> None:
+    """The history: endorsement, freeze, relief, assurance."""
+    council = [
+        p.id for p in a.roadmap.parties if {"council_permanent", "council_elected"} & set(p.roles)
+    ]
+    a.act(a.signer("usa"), "council.draft.tabled", {
+        "draft": "endorse-roadmap", "title": "Endorsement of the road map", "purpose": "endorse",
+    }, time=day(2))  # fmt: skip
+    for member in council:
+        a.act(
+            a.signer(member),
+            "council.vote.cast",
+            {"draft": "endorse-roadmap", "vote": "yes"},
+            time=day(3),
+        )
+    a.act(a.signer("usa"), "council.vote.closed", {"draft": "endorse-roadmap"}, time=day(3))
+    for step in ("test-moratorium", "yongbyon-freeze", "complete-declaration"):
+        a.act(a.signer("dprk"), "step.reported", {"step": step}, time=day(20))
+    for party in ("usa", "rok"):
+        a.act(
+            a.signer(party), "step.reported", {"step": f"exercises-suspended-{party}"}, time=day(21)
+        )
+    for step in ("test-moratorium", "yongbyon-freeze", "complete-declaration"):
+        a.act(
+            a.signer("iaea"), "step.verified", {"step": step, "outcome": "confirmed"}, time=day(28)
+        )
+    for party in P5:
+        a.act(a.signer(party), "guarantee.signed", {"guarantee": "g-nsa"}, time=day(35))
+
+
 def main(out: Path = Path("demo-out")) -> None:
     """Run the walkthrough in ``out`` (recreated)."""
-    console = Console(highlight=False, soft_wrap=True)
-    say = console.print
+    console = Console(highlight=False, soft_wrap=True, width=150)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
+    directory = out / "agreement"
+    with ag.create_from_template(directory, TEMPLATE, adopt_at=ADOPTED) as a:
+        late = _walk(a, console, out)
+        _prove(a, console, out)
+    console.print(f"     .venv/bin/cvid status {directory} --at {late.at.date()}")
 
-    signer = Signer.generate(ORIGIN, seed=_seed("log"))
+
+def _walk(a: ag.Agreement, console: Console, out: Path) -> AgreementState:
+    """Steps 1-6: the agreement, its history, a refusal, a missed deadline, the report."""
+    say = console.print
+    rm = a.roadmap
+    say(f"[bold]1. Agreement[/] {rm.agreement.title!r} created in {a.directory}")
+    say(f"   road map {a.gate.digest}; keys for {len(rm.parties)} parties; "
+        f"adopted by {', '.join(rm.agreement.adopted_by)} on {ADOPTED.date()}")  # fmt: skip
+
+    _play(a)
+    state = a.state(at=day(36))
+    assert state.drafts["endorse-roadmap"].adopted
+    assert state.rules["tranche-1"].fired
+    assert state.guarantees["g-nsa"].in_force
+    say(f"[bold]2. Played[/] {a.log.size()} signed events: Council endorsement "
+        f"({state.drafts['endorse-roadmap'].tally.reason if state.drafts['endorse-roadmap'].tally else ''}), "  # noqa: E501
+        "freeze reported and verified, exercises suspended, P5 assurance signed")  # fmt: skip
+    say(_steps_table(state, f"State on {day(36).date()}"))
+    relief = state.measures["unsc-tranche-1"]
+    say(f"   sanctions tranche 1: {relief.status} since {relief.since} ({relief.reason})")
+    say(f"   guarantee g-nsa: {state.guarantees['g-nsa'].reason}")
+
+    try:
+        a.act(a.signer("dprk"), "step.verified", {
+            "step": "disable-5mwe", "outcome": "confirmed"}, time=day(40))  # fmt: skip
+    except EventRejectedError as e:
+        say(f"[bold]3. Refused[/] the DPRK verifying its own step: {e.reason}: {e}")
+    else:  # pragma: no cover - admission must refuse it
+        raise AssertionError("a party verified its own step")
+
+    due = state.steps["disable-5mwe"].due
+    assert due is not None
+    late = a.state(at=due + dt.timedelta(days=31))
+    assert late.rules["disablement-missed"].fired
+    say(f"[bold]4. Deadline[/] disable-5mwe was due {due.date()}; 31 days later:")
+    say(_steps_table(late, f"State on {(due + dt.timedelta(days=31)).date()}"))
+    for alert in late.alerts:
+        say(f"   alert: {alert}")
+    past = a.state(at=day(10))
+    assert not past.rules["tranche-1"].fired
+    say(f"[bold]5. Time travel[/] on {day(10).date()} the relief had not fired; "
+        f"{past.events_seen} events had been signed by then")  # fmt: skip
+
+    report = out / "report.html"
+    report.write_text(render_html(rm, late, digest=a.gate.digest), encoding="utf-8")
+    say(f"[bold]6. Report[/] {report}")
+    return late
+
+
+def _prove(a: ag.Agreement, console: Console, out: Path) -> None:
+    """Steps 7-10: checkpoint and witnesses, an inclusion proof, the audit, the tiles."""
+    say = console.print
+    size = a.log.size()
+    late = a.state(at=a.events[-1].time)
+    signer = a.log_signer()
     witnesses = [
         CosignatureSigner.generate(f"witness-{n}.example", seed=_seed(f"w{n}")) for n in (1, 2, 3)
     ]
-    say(f"[bold]1. Log key[/] {signer.verifier.to_text()}")
+    note = a.log.checkpoint(signer)
+    checkpoint, _ = open_checkpoint(note, signer.verifier)
+    note = add_cosignatures(
+        note, [cosign(checkpoint.to_text(), w, at=int(time.time())) for w in witnesses[:2]]
+    )
+    policy = WitnessPolicy(threshold=2, witnesses=tuple(w.verifier for w in witnesses))
+    result = policy.verify(note)
+    say(f"[bold]7. Checkpoint[/] size {checkpoint.tree_size} (nothing refused was logged: "
+        f"{size} entries), cosigned by {', '.join(result.signed)}; missing: "
+        f"{', '.join(result.missing)}")  # fmt: skip
+    say(note.decode().rstrip(), markup=False)
 
-    with Log.create(open_store(out / "log.db", create=True), ORIGIN) as log:
-        say(f"[bold]2. Created[/] an empty log {ORIGIN!r} in {out / 'log.db'} (SQLite, WAL)")
-        entries = [json.dumps(e, sort_keys=True).encode() for e in EVENTS]
-        log.append(entries[:3])
-        first = log.checkpoint(signer)
-        log.append(entries[3:] + [f"filler entry {i}".encode() for i in range(1000)])
-        say(f"[bold]3. Appended[/] {log.size()} entries in two batches")
-
-        note = log.checkpoint(signer)
-        checkpoint, _ = open_checkpoint(note, signer.verifier)
-        at = int(time.time())
-        note = add_cosignatures(
-            note, [cosign(checkpoint.to_text(), w, at=at) for w in witnesses[:2]]
-        )
-        policy = WitnessPolicy(threshold=2, witnesses=tuple(w.verifier for w in witnesses))
-        result = policy.verify(note)
-        say(
-            f"[bold]4. Checkpoint[/] size {checkpoint.tree_size}, cosigned by "
-            f"{', '.join(result.signed)} ({policy.threshold} of {len(policy.witnesses)} required; "
-            f"missing: {', '.join(result.missing)})"
-        )
-        say(note.decode().rstrip(), markup=False)
-
-        proof = log.inclusion_proof(3, checkpoint.tree_size)
-        proof.verify()
-        say(
-            f"[bold]5. Inclusion[/] entry 3 ({log.entry(3).decode()}) is in the checkpointed tree: "
-            f"{len(proof.proof)} hashes, verified against the signed root"
-        )
-        first_cp, _ = open_checkpoint(first, signer.verifier)
-        consistency = log.consistency_proof(first_cp.tree_size, checkpoint.tree_size)
-        consistency.verify()
-        assert consistency.old_root == first_cp.root_hash
-        say(
-            f"[bold]6. Consistency[/] the size-{first_cp.tree_size} checkpoint is a prefix of the "
-            f"size-{checkpoint.tree_size} one: {len(consistency.proof)} hashes, verified"
-        )
-
-        report = audit_log(log, verifier=signer.verifier)
-        say(
-            f"[bold]7. Audit[/] rebuilt {report.tree_size} entries: {report.tiles_checked} "
-            f"tiles and {report.checkpoints_checked} checkpoints agree"
-        )
-        exported = export_tiles(log, out / "tiles", note)
+    index = late.steps["yongbyon-freeze"].events[-1]
+    proof = a.log.inclusion_proof(index, checkpoint.tree_size)
+    proof.verify()
+    say(f"[bold]8. Inclusion[/] the IAEA's verification of the Yongbyon freeze (entry {index}) "
+        f"is in the signed tree: {len(proof.proof)} hashes, verified")  # fmt: skip
+    audit = audit_log(a.log, verifier=signer.verifier)
+    say(f"[bold]9. Audit[/] rebuilt {audit.tree_size} entries: {audit.tiles_checked} tiles "
+        "agree; every entry was re-admitted when the agreement was opened")  # fmt: skip
+    exported = export_tiles(a.log, out / "tiles", note)
     tiles = verify_tiles(out / "tiles", signer.verifier)
-    say(
-        f"[bold]8. Published[/] {exported.written} files as C2SP tlog-tiles in {out / 'tiles'}; "
-        f"verified from the files and the public key alone (root {tiles.root_hash.hex()[:16]}…)"
-    )
-    say(
-        f"Try: .venv/bin/cvid log verify-tiles {out / 'tiles'} --vkey '{signer.verifier.to_text()}'"
-    )
+    say(f"[bold]10. Published[/] {exported.written} files as C2SP tlog-tiles in {out / 'tiles'}; "
+        "verified from the files and the public key alone "
+        f"(root {tiles.root_hash.hex()[:16]}…)")  # fmt: skip
+    vkey = signer.verifier.to_text()
+    say(f"Try: .venv/bin/cvid log verify-tiles {out / 'tiles'} --vkey '{vkey}'")
 
 
 if __name__ == "__main__":

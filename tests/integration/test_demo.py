@@ -1,4 +1,4 @@
-"""`make demo` as a user runs it: the walkthrough completes and its files verify."""
+"""`make demo` as a user runs it: the walkthrough completes and what it wrote verifies."""
 
 from __future__ import annotations
 
@@ -7,16 +7,30 @@ from pathlib import Path
 import pytest
 
 from cvid import demo
+from cvid.agreement import Agreement
 from cvid.log.audit import verify_tiles
-from cvid.log.note import Signer
 
 
 def test_demo_walkthrough(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    demo.main(tmp_path / "demo-out")
+    out = tmp_path / "demo-out"
+    demo.main(out)
     said = capsys.readouterr().out
-    for step in ("1. Log key", "4. Checkpoint", "5. Inclusion", "7. Audit", "8. Published"):
+    for step in (
+        "1. Agreement",
+        "3. Refused",
+        "4. Deadline",
+        "7. Checkpoint",
+        "8. Inclusion",
+        "10. Published",
+    ):
         assert step in said
-    signer = Signer.generate(demo.ORIGIN, seed=demo._seed("log"))
-    report = verify_tiles(tmp_path / "demo-out" / "tiles", signer.verifier)
-    assert report.tree_size == 1005
     assert "missing: witness-3.example" in said
+    with Agreement.open(out / "agreement") as agreement:  # replays and re-admits every entry
+        size = agreement.log.size()
+        signer = agreement.log_signer()
+        state = agreement.state(at=demo.day(400))
+    assert state.rules["disablement-missed"].fired
+    assert state.measures["unsc-tranche-1"].status == "in_force"  # re-imposed
+    report = verify_tiles(out / "tiles", signer.verifier)
+    assert report.tree_size == size == 37
+    assert "<svg" in (out / "report.html").read_text()
