@@ -28,6 +28,8 @@ def canonical(value: Any) -> bytes:
         return rfc8785.dumps(value)
     except rfc8785.CanonicalizationError as e:
         raise JSONFormatError(f"cannot canonicalise: {e}") from e
+    except UnicodeEncodeError as e:  # rfc8785 sorts keys by UTF-16: a lone surrogate key
+        raise JSONFormatError("cannot canonicalise: a key is not valid Unicode") from e
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -43,9 +43,9 @@ def format_time(when: dt.datetime) -> str:
     """Return the one RFC 3339 form cvid writes: UTC, ``Z``, microseconds only if any."""
     if when.tzinfo is None:
         raise ValueError("event times must be timezone-aware")
-    when = when.astimezone(dt.UTC)
-    fmt = "%Y-%m-%dT%H:%M:%S.%fZ" if when.microsecond else "%Y-%m-%dT%H:%M:%SZ"
-    return when.strftime(fmt)
+    when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    # isoformat, not strftime: %Y does not zero-pad years before 1000 on every platform.
+    return when.isoformat(timespec="microseconds" if when.microsecond else "seconds") + "Z"
 
 
 def parse_time(text: str) -> dt.datetime:
