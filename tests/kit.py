@@ -81,9 +81,12 @@ class Kit:
             body=body,
         )
 
-    def signed(self, party: str, event_type: str, body: dict[str, Any], *, time: dt.datetime) -> bytes:
+    def signed(
+        self, party: str, event_type: str, body: dict[str, Any], *, time: dt.datetime
+    ) -> bytes:
         """The log entry of ``party``'s next event, signed with its key."""
-        return sign_event(self.event(party, event_type, body, time=time), self.signers[party]).to_bytes()
+        event = self.event(party, event_type, body, time=time)
+        return sign_event(event, self.signers[party]).to_bytes()
 
     def submit(self, data: bytes, *, now: dt.datetime) -> AdmittedEvent:
         """Admit ``data`` (raising if refused) and record it, as a log would."""

@@ -9,6 +9,7 @@ keys, NaN and infinities, integers beyond IEEE 754 precision, invalid UTF-8).
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import rfc8785
@@ -45,6 +46,13 @@ def _constant(name: str) -> Any:
     raise JSONFormatError(f"{name} is not JSON")
 
 
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise JSONFormatError(f"number {text} is beyond the range of a double")
+    return value
+
+
 def _integer(text: str) -> int:
     value = int(text)
     if abs(value) > MAX_SAFE_INTEGER:
@@ -64,7 +72,11 @@ def parse_json(data: bytes, *, what: str = "JSON") -> Any:
         raise JSONFormatError(f"{what} is not UTF-8") from e
     try:
         return json.loads(
-            text, object_pairs_hook=_pairs, parse_constant=_constant, parse_int=_integer
+            text,
+            object_pairs_hook=_pairs,
+            parse_constant=_constant,
+            parse_int=_integer,
+            parse_float=_float,
         )
     except JSONFormatError as e:
         raise JSONFormatError(f"{what}: {e}") from e

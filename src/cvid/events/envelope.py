@@ -206,7 +206,7 @@ class SignedEvent:
         try:
             if canonical(value) != data:
                 raise _reject("not-canonical", "the event is not in canonical JSON (RFC 8785) form")
-        except JSONFormatError as e:  # pragma: no cover - parse_json already refused these
+        except JSONFormatError as e:  # lone surrogates: JSON allows them, JCS cannot sort them
             raise _reject("bad-json", str(e)) from e
         return signed
 
