@@ -222,7 +222,8 @@ class Gate:
             if party in history.adopted:
                 raise _reject("duplicate", f"{party} has already adopted the road map")
             return
-        if not self.in_force(history):
+        # The Council may act before the agreement is in force (it endorses it first).
+        if not self.in_force(history) and not isinstance(body, _COUNCIL_BODIES):
             raise _reject(
                 "not-in-force", "the agreement is not in force until every adopting party adopts it"
             )
@@ -344,6 +345,9 @@ _CONTEXT = {
     b.VoteClosed: Gate._closed,
     b.SnapbackNotified: Gate._notified,
 }
+
+
+_COUNCIL_BODIES = (b.DraftTabled, b.VoteCast, b.VoteClosed)
 
 
 def _body_error(event_type: str, error: ValidationError) -> EventRejectedError:

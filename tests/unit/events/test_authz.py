@@ -862,11 +862,9 @@ NOT_IN_FORCE: list[tuple[str, str, Body]] = [
     ("iaea", "inventory.observed", {"items": {"stock-1": "stored"}}),
     ("usa", "guarantee.signed", {"guarantee": "g-nsa"}),
     ("usa", "guarantee.withdrawn", {"guarantee": "g-nsa", "reason": "x"}),
-    ("e1", "council.draft.tabled", DRAFT),
-    ("e1", "council.vote.cast", {"draft": "d-1", "vote": "yes"}),
-    ("e1", "council.vote.closed", {"draft": "d-1"}),
     ("usa", "snapback.notified", {"reason": "x"}),
 ]
+COUNCIL_TYPES = {"council.draft.tabled", "council.vote.cast", "council.vote.closed"}
 
 
 @pytest.mark.parametrize("adopters", [[], ["north"], ["north", "usa"], ["usa", "chn"]])
@@ -882,7 +880,19 @@ def test_nothing_but_adoption_before_the_agreement_is_in_force(
 
 
 def test_the_not_in_force_table_covers_every_other_type() -> None:
-    assert {t for _, t, _ in NOT_IN_FORCE} | {"agreement.adopted"} == set(b.EVENT_TYPES)
+    covered = {t for _, t, _ in NOT_IN_FORCE} | {"agreement.adopted"} | COUNCIL_TYPES
+    assert covered == set(b.EVENT_TYPES)
+
+
+def test_the_council_may_endorse_before_the_agreement_is_in_force() -> None:
+    kit = Kit()
+    kit.act("north", "agreement.adopted", time=T0)
+    kit.act("e1", "council.draft.tabled", DRAFT, time=T0)
+    for member in ("usa", "chn", "e1", "e2", "e3"):
+        kit.act(member, "council.vote.cast", {"draft": "d-1", "vote": "yes"}, time=T0)
+    kit.act("e1", "council.vote.closed", {"draft": "d-1"}, time=T0)
+    assert kit.history.drafts["d-1"].closed
+    assert not kit.gate.in_force(kit.history)
 
 
 def test_adoption_is_for_adopting_parties_once() -> None:
