@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from cvid._jcs import canonical
 from cvid.errors import EventRejectedError
 from cvid.events import bodies as b
-from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, verify_signature
+from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, format_time, verify_signature
 from cvid.log.note import Verifier
 from cvid.roadmap.check import COUNCIL_ROLES, lifecycle_of
 from cvid.roadmap.loader import digest
@@ -183,8 +183,8 @@ class Gate:
         if abs(event.time - now) > self.skew:
             raise _reject(
                 "clock-skew",
-                f"event time {event.time.isoformat()} is more than {self.skew.total_seconds():.0f} s "
-                f"from the time of receipt {now.isoformat()}",
+                f"event time {format_time(event.time)} is more than "
+                f"{self.skew.total_seconds():.0f} s from the time of receipt {format_time(now)}",
             )
         last = history.last_time.get(event.party)
         if last is not None and event.time < last:
