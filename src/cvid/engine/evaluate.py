@@ -47,7 +47,6 @@ class _Step:
     verdicts: dict[str, str] = field(default_factory=dict)
     done_at: dt.datetime | None = None
     waived: tuple[str, str] | None = None  # (party, reason)
-    ever_violated: bool = False
     violation: str | None = None
     events: list[int] = field(default_factory=list)
 
@@ -138,6 +137,7 @@ class _Engine:
             for x in roadmap.measures
         }
         self.drafts: dict[str, _Draft] = {}
+        self.early: dict[str, list[AdmittedEvent]] = {}  # votes timed before their draft
         self.adopted_refs: set[str] = set()
         self.snapbacks: list[_Snapback] = []
         self.rules: list[tuple[Literal["reward", "consequence"], m.Reward | m.Consequence]] = [
@@ -146,6 +146,7 @@ class _Engine:
         ]
         self.fired: dict[str, dt.datetime] = {}
         self.violations: list[s.Violation] = []
+        self.violated_steps: set[str] = set()  # found not carried out, ever
         self.irreversible: set[str] = set()
         self.alerts: list[str] = []
         self.members = frozenset(p.id for p in roadmap.parties if set(p.roles) & set(COUNCIL_ROLES))
@@ -228,9 +229,7 @@ class _Engine:
         )
 
     def violated(self, step: str) -> bool:
-        if step == "any":
-            return any(v.kind == "step" for v in self.violations)
-        return self.steps[step].ever_violated
+        return bool(self.violated_steps) if step == "any" else step in self.violated_steps
 
     def irreversibility_violated(self, item: str) -> bool:
         return bool(self.irreversible) if item == "any" else item in self.irreversible
@@ -262,15 +261,29 @@ class _Engine:
                 guarantee.signers.pop(party, None)
             guarantee.events.append(idx)
             self.changed = True
-        elif isinstance(body, b.DraftTabled):
-            self.drafts[body.draft] = _Draft(body, party, self.t, events=[idx])
-        elif isinstance(body, b.VoteCast):
-            self.drafts[body.draft].votes[party] = body.vote
-            self.drafts[body.draft].events.append(idx)
-        elif isinstance(body, b.VoteClosed):
-            self._close_vote(self.drafts[body.draft], idx)
+        elif isinstance(body, b.DraftTabled | b.VoteCast | b.VoteClosed):
+            self._council_event(ev)
         elif isinstance(body, b.SnapbackNotified):
             self._notify(party, idx)
+
+    def _council_event(self, ev: AdmittedEvent) -> None:
+        body = ev.body
+        if isinstance(body, b.DraftTabled):
+            self.drafts[body.draft] = _Draft(body, ev.party, self.t, events=[ev.index])
+            for early in sorted(self.early.pop(body.draft, []), key=lambda e: e.index):
+                self._council_event(early)
+            return
+        assert isinstance(body, b.VoteCast | b.VoteClosed)
+        draft = self.drafts.get(body.draft)
+        if draft is None:
+            # Logged after its draft but timed before it (parties' clocks differ within
+            # the allowed skew): it takes effect, in log order, when the draft is tabled.
+            self.early.setdefault(body.draft, []).append(ev)
+        elif isinstance(body, b.VoteCast):
+            draft.votes[ev.party] = body.vote
+            draft.events.append(ev.index)
+        else:
+            self._close_vote(draft, ev.index)
 
     def _step_event(self, rec: _Step, ev: AdmittedEvent) -> None:
         body = ev.body
@@ -289,7 +302,7 @@ class _Engine:
             rec.verdicts[ev.party] = body.outcome
             self._observe(body.items, ev.index, ev.party)
             if body.outcome == "failed":
-                rec.ever_violated = True
+                self.violated_steps.add(rec.spec.id)
                 rec.violation = f"{ev.party} found it not carried out on {self.t.date()}"
                 if body.note:
                     rec.violation += f": {body.note}"
