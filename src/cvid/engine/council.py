@@ -32,7 +32,7 @@ class Tally:
 
     @property
     def counts(self) -> str:
-        """``yes–no–abstain``, the way the Council reports a vote."""
+        """``yes-no-abstain``, the way the Council reports a vote."""
         return f"{len(self.yes)}-{len(self.no)}-{len(self.abstain)}"
 
 

@@ -70,6 +70,7 @@ class _Snapback:
     event: int
     outcome: Literal["open", "continued", "reimposed"] = "open"
     reason: str = "window open"
+    joined: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -303,14 +304,14 @@ class _Engine:
             self._observe(body.items, ev.index, ev.party)
             if body.outcome == "failed":
                 self.violated_steps.add(rec.spec.id)
-                rec.violation = f"{ev.party} found it not carried out on {self.t.date()}"
+                rec.violation = f"{ev.party} found it not carried out on {_when(self.t)}"
                 if body.note:
                     rec.violation += f": {body.note}"
                 self.violations.append(
                     s.Violation("step", rec.spec.id, self.t, rec.violation, ev.index)
                 )
                 self.alerts.append(
-                    f"{self.t.date()}: step {rec.spec.id} violated ({rec.violation})"
+                    f"{_when(self.t)}: step {rec.spec.id} violated ({rec.violation})"
                 )
             elif all(v == "confirmed" for v in rec.verdicts.values()):
                 rec.violation = None
@@ -351,7 +352,7 @@ class _Engine:
             detail = f"{item} was found back from {current} to {to} ({why})"
             self.irreversible.add(item)
             self.violations.append(s.Violation("irreversibility", item, self.t, detail, event))
-            self.alerts.append(f"{self.t.date()}: irreversibility violation: {detail}")
+            self.alerts.append(f"{_when(self.t)}: irreversibility violation: {detail}")
             self.changed = True
         elif rank[to] > rank[current]:
             self.items[item].state, self.items[item].since = to, self.t
@@ -384,32 +385,40 @@ class _Engine:
                 if window.outcome == "open" and draft.tabled_at >= window.at:
                     window.outcome = "continued"
                     window.reason = (
-                        f"relief continued by resolution {draft.body.draft} on {self.t.date()}"
+                        f"relief continued by resolution {draft.body.draft} on {_when(self.t)}"
                     )
 
     def _notify(self, party: str, idx: int) -> None:
         assert self.rm.snapback is not None
+        for window in self.snapbacks:
+            if window.outcome == "open" and self.t < window.closes:
+                window.joined.append(party)  # a joint notification (as the E3 made)
+                self.alerts.append(f"{_when(self.t)}: {party} joined {window.by}'s notification")
+                return
         closes = self.t + dt.timedelta(days=self.rm.snapback.window_days)
         self.snapbacks.append(_Snapback(party, self.t, closes, idx))
         self._push(closes, "window", str(len(self.snapbacks) - 1))
         self.alerts.append(
-            f"{self.t.date()}: {party} notified significant non-performance; "
-            f"the relief ends on {closes.date()} unless a resolution continues it"
+            f"{_when(self.t)}: {party} notified significant non-performance; "
+            f"the relief ends on {_when(closes)} unless a resolution continues it"
         )
         self.changed = True
 
     def _reimpose_on_snapback(self, window: _Snapback) -> None:
         assert self.rm.snapback is not None
         measures = self.rm.snapback.measures or list(self.measures)
-        why = f"snapback: {window.by}'s notice of {window.at.date()}, no resolution continued the relief"
+        why = (
+            f"snapback: {window.by}'s notice of {_when(window.at)}, "
+            "no resolution continued the relief"
+        )
         for measure in measures:
             self._set_measure(measure, "in_force", why)
         window.outcome = "reimposed"
         window.reason = (
-            f"window closed on {self.t.date()} without a resolution continuing the relief"
+            f"window closed on {_when(self.t)} without a resolution continuing the relief"
         )
         self.snapback_completed = True
-        self.alerts.append(f"{self.t.date()}: {why}; measures re-imposed: {', '.join(measures)}")
+        self.alerts.append(f"{_when(self.t)}: {why}; measures re-imposed: {', '.join(measures)}")
 
     def _set_measure(self, measure: str, status: s.MeasureStatus, why: str) -> None:
         rec = self.measures[measure]
@@ -442,7 +451,8 @@ class _Engine:
                         self.guarantees[g].suspended = why
                     if rule.council_procedure:
                         self.alerts.append(
-                            f"{self.t.date()}: {rule.id} opens a Council procedure: {rule.council_procedure}"
+                            f"{_when(self.t)}: {rule.id} opens a Council procedure: "
+                            + rule.council_procedure
                         )
             self._update_guarantees()
 
@@ -480,18 +490,18 @@ class _Engine:
             if spec.verification is None:
                 status, reason = (
                     "reported",
-                    f"reported on {rec.done_at.date()}; needs no verification",
+                    f"reported on {_when(rec.done_at)}; needs no verification",
                 )
             else:
                 confirmed = sorted(p for p, v in rec.verdicts.items() if v == "confirmed")
                 status, reason = (
                     "verified",
-                    f"confirmed by {', '.join(confirmed)} on {rec.done_at.date()}",
+                    f"confirmed by {', '.join(confirmed)} on {_when(rec.done_at)}",
                 )
         elif rec.due is not None and self.t >= rec.due:
             status = "overdue"
-            reason = f"due {rec.due.isoformat()}; " + (
-                f"reported on {rec.reported_at.date()} but not verified"
+            reason = f"due before {_when(rec.due)}; " + (
+                f"reported on {_when(rec.reported_at)} but not verified"
                 if rec.reported_at is not None
                 else "not reported"
             )
@@ -499,7 +509,7 @@ class _Engine:
             status = "reported"
             need = spec.verification.threshold if spec.verification else 1
             have = sum(1 for v in rec.verdicts.values() if v == "confirmed")
-            reason = f"reported on {rec.reported_at.date()}; {have} of {need} confirmations"
+            reason = f"reported on {_when(rec.reported_at)}; {have} of {need} confirmations"
         else:
             waiting = [d for d in spec.depends_on if not self.done(d)]
             if not self.in_force:
@@ -509,8 +519,7 @@ class _Engine:
             else:
                 status, reason = (
                     "open",
-                    f"{spec.actor} to carry out"
-                    + (f" by {rec.due.isoformat()}" if rec.due else ""),
+                    f"{spec.actor} to carry out" + (f" before {_when(rec.due)}" if rec.due else ""),
                 )
         late = rec.done_at is not None and rec.due is not None and rec.done_at >= rec.due
         return s.StepState(
@@ -589,7 +598,7 @@ class _Engine:
             for kind, rule in self.rules
         }
         snapbacks = tuple(
-            s.SnapbackState(w.by, w.at, w.closes, w.outcome, w.reason, w.event)
+            s.SnapbackState(w.by, w.at, w.closes, w.outcome, w.reason, w.event, tuple(w.joined))
             for w in self.snapbacks
         )
         items = {
@@ -660,6 +669,13 @@ def _effects(rule: m.Reward | m.Consequence) -> tuple[str, ...]:
         *(f"suspend {g}" for g in rule.suspend_guarantees),
         *((f"Council procedure: {rule.council_procedure}",) if rule.council_procedure else ()),
     )
+
+
+def _when(moment: dt.datetime) -> str:
+    """A moment in reasons: the date alone at midnight UTC, else date and time."""
+    if moment.time() == dt.time():
+        return moment.strftime("%Y-%m-%d")
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def evaluate(

@@ -120,6 +120,7 @@ class SnapbackState:
     outcome: Literal["open", "continued", "reimposed"]
     reason: str
     event: int
+    joined_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

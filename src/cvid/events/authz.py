@@ -82,7 +82,7 @@ class History:
     adopted: set[str] = field(default_factory=set)
     drafts: dict[str, _Draft] = field(default_factory=dict)
     guarantee_signers: dict[str, set[str]] = field(default_factory=dict)
-    snapback_notices: list[dt.datetime] = field(default_factory=list)
+    snapback_notices: list[tuple[dt.datetime, str]] = field(default_factory=list)
 
     def record(self, admitted: AdmittedEvent) -> None:
         """Remember an event that was just appended at ``admitted.index``."""
@@ -103,7 +103,7 @@ class History:
         elif isinstance(body, b.GuaranteeWithdrawn):
             self.guarantee_signers.get(body.guarantee, set()).discard(event.party)
         elif isinstance(body, b.SnapbackNotified):
-            self.snapback_notices.append(event.time)
+            self.snapback_notices.append((event.time, event.party))
 
 
 @dataclass(frozen=True)
@@ -328,9 +328,17 @@ class Gate:
             raise _reject("unauthorised", "the road map has no snapback procedure")
         if c.party not in snapback.entitled:
             raise _reject("unauthorised", f"{c.party} is not entitled to notify non-performance")
+        # A notice while a window is open joins it (the E3 notified together); the same
+        # party twice in one window is a duplicate.
         window = dt.timedelta(days=snapback.window_days)
-        if c.history.snapback_notices and c.when < c.history.snapback_notices[-1] + window:
-            raise _reject("duplicate", "a snapback window is already open")
+        opened: dt.datetime | None = None
+        notifiers: set[str] = set()
+        for when, party in c.history.snapback_notices:
+            if opened is None or when >= opened + window:
+                opened, notifiers = when, set()
+            notifiers.add(party)
+        if opened is not None and c.when < opened + window and c.party in notifiers:
+            raise _reject("duplicate", f"{c.party} has already notified in the open window")
 
 
 _CONTEXT = {

@@ -146,7 +146,7 @@ def test_open_and_blocked_once_in_force() -> None:
         "dismantle-stock": "blocked",
     }
     freeze = state.steps["freeze-reactor"]
-    assert freeze.reason == "north to carry out by 2027-02-09T00:00:00+00:00"
+    assert freeze.reason == "north to carry out before 2027-02-09"
     assert freeze.due == FREEZE_DUE
     assert freeze.actor == "north"
     assert freeze.phase == "freeze"
@@ -174,7 +174,7 @@ def test_reported_then_verified() -> None:
     state = kit.evaluate(at("2027-01-26"))
     freeze = state.steps["freeze-reactor"]
     assert freeze.status == "verified"
-    assert freeze.reason == "confirmed by iaea on 2027-01-25"
+    assert freeze.reason == "confirmed by iaea on 2027-01-25 12:00 UTC"
     assert freeze.done_at == at("2027-01-25T12:00:00")
     assert not freeze.late
     assert freeze.events == (reported.index, verified.index)
@@ -284,7 +284,7 @@ def test_overdue_not_reported() -> None:
     state = kit.evaluate(FREEZE_DUE)
     freeze = state.steps["freeze-reactor"]
     assert freeze.status == "overdue"
-    assert freeze.reason == "due 2027-02-09T00:00:00+00:00; not reported"
+    assert freeze.reason == "due before 2027-02-09; not reported"
     assert state.phases["freeze"].status == "overdue"
 
 
@@ -293,7 +293,7 @@ def test_overdue_reported_but_not_verified() -> None:
     report(kit, "freeze-reactor", at("2027-02-01"))
     freeze = kit.evaluate(FREEZE_DUE + days(1)).steps["freeze-reactor"]
     assert freeze.status == "overdue"
-    assert freeze.reason == "due 2027-02-09T00:00:00+00:00; reported on 2027-02-01 but not verified"
+    assert freeze.reason == "due before 2027-02-09; reported on 2027-02-01 but not verified"
 
 
 def test_waived() -> None:
@@ -732,6 +732,17 @@ def test_snapback_window_closes_and_measures_return() -> None:
     assert (oil.status, oil.since, oil.reason) == ("in_force", CLOSES, why)
     assert state.measures["m-banking"].status == "in_force"
     assert state.alerts[-1] == f"2027-03-31: {why}; measures re-imposed: m-oil, m-banking"
+    assert ev.index == window.event
+
+
+def test_a_second_notice_joins_the_open_window() -> None:
+    kit, ev = _notified()
+    kit.act("chn", "snapback.notified", {"reason": "Non-performance"}, time=NOTICE + days(2))
+    state = kit.evaluate(CLOSES)
+    (window,) = state.snapbacks
+    assert (window.notified_by, window.joined_by, window.outcome) == ("usa", ("chn",), "reimposed")
+    assert window.closes_at == CLOSES  # the window runs from the first notice
+    assert "2027-03-03: chn joined usa's notification" in state.alerts
     assert ev.index == window.event
 
 

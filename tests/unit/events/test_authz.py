@@ -642,7 +642,7 @@ def test_history_records_what_admission_needs() -> None:
     assert h.guarantee_signers == {"g-nsa": {"usa"}}
     assert h.drafts["d-1"].voters == {"e1"}
     assert h.drafts["d-1"].closed
-    assert h.snapback_notices == [T1]
+    assert h.snapback_notices == [(T1, "usa")]
 
 
 # --- specific rules ---------------------------------------------------------------------
@@ -753,7 +753,7 @@ def test_a_guarantee_is_for_its_guarantors() -> None:
     assert "no guarantee 'g-x'" in str(error)
 
 
-def test_snapback_is_for_entitled_parties_one_window_at_a_time() -> None:
+def test_snapback_is_for_entitled_parties_once_per_window() -> None:
     kit = in_force()
     notice = {"reason": "Significant non-performance"}
     for party in ["north", "e1", "iaea", "ops"]:
@@ -761,15 +761,13 @@ def test_snapback_is_for_entitled_parties_one_window_at_a_time() -> None:
         assert f"{party} is not entitled to notify non-performance" in str(error)
     kit.act("usa", "snapback.notified", notice, time=T1)
     window = dt.timedelta(days=30)
-    for party, when in [
-        ("chn", T1),
-        ("usa", T1 + DAY),
-        ("chn", T1 + window - dt.timedelta(microseconds=1)),
-    ]:
-        error = refuse(kit, party, "snapback.notified", notice, "duplicate", time=when)
-        assert "a snapback window is already open" in str(error)
-    kit.act("chn", "snapback.notified", notice, time=T1 + window)  # the window has closed
-    assert kit.history.snapback_notices == [T1, T1 + window]
+    for when in [T1, T1 + DAY, T1 + window - dt.timedelta(microseconds=1)]:
+        error = refuse(kit, "usa", "snapback.notified", notice, "duplicate", time=when)
+        assert "usa has already notified in the open window" in str(error)
+    kit.act("chn", "snapback.notified", notice, time=T1 + DAY)  # joins the open window
+    error = refuse(kit, "chn", "snapback.notified", notice, "duplicate", time=T1 + 2 * DAY)
+    kit.act("usa", "snapback.notified", notice, time=T1 + window)  # the window has closed
+    assert kit.history.snapback_notices == [(T1, "usa"), (T1 + DAY, "chn"), (T1 + window, "usa")]
 
 
 def test_a_road_map_without_snapback_takes_no_notices() -> None:
