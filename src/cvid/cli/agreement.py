@@ -21,7 +21,7 @@ from rich.table import Table
 from cvid import agreement as ag
 from cvid._jcs import parse_json
 from cvid.cli._app import handle_errors, out
-from cvid.engine.state import AgreementState
+from cvid.engine.state import AgreementState, moment_text
 from cvid.errors import InputError, JSONFormatError
 from cvid.events.envelope import Event, sign_event
 from cvid.log.note import Signer
@@ -243,10 +243,6 @@ def _badge(status: str) -> str:
     return f"[{STATUS_COLOURS.get(status, 'white')}]{status}[/]"
 
 
-def _fmt(when: dt.datetime | None) -> str:
-    return "" if when is None else when.strftime("%Y-%m-%d %H:%M").removesuffix(" 00:00")
-
-
 @handle_errors
 def status(
     directory: Dir,
@@ -266,16 +262,20 @@ def status(
 def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
     console = Console(highlight=False, width=160)
     rm = agreement.roadmap
-    force = f"in force since {_fmt(state.adopted_at)}" if state.in_force else "not in force"
-    console.print(f"[bold]{rm.agreement.title}[/] ({state.agreement}) at {_fmt(state.at)}: {force}")
+    force = f"in force since {moment_text(state.adopted_at)}" if state.in_force else "not in force"
+    console.print(
+        f"[bold]{rm.agreement.title}[/] ({state.agreement}) at {moment_text(state.at)}: {force}"
+    )
     phases = Table("phase", "status", "done", "complete", title="Phases")
     for ph in state.phases.values():
-        phases.add_row(ph.id, _badge(ph.status), f"{ph.done}/{ph.total}", _fmt(ph.complete_at))
+        phases.add_row(
+            ph.id, _badge(ph.status), f"{ph.done}/{ph.total}", moment_text(ph.complete_at)
+        )
     console.print(phases)
     steps = Table("step", "actor", "status", "due", "why", title="Steps")
     for st in state.steps.values():
         late = " (late)" if st.late else ""
-        steps.add_row(st.id, st.actor, _badge(st.status) + late, _fmt(st.due), st.reason)
+        steps.add_row(st.id, st.actor, _badge(st.status) + late, moment_text(st.due), st.reason)
     console.print(steps)
     if state.guarantees:
         table = Table("guarantee", "status", "signed", "missing", "why", title="Guarantees")
@@ -291,24 +291,24 @@ def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
     if state.measures:
         table = Table("measure", "status", "since", "why", title="Sanctions measures")
         for ms in state.measures.values():
-            table.add_row(ms.id, _badge(ms.status), _fmt(ms.since), ms.reason)
+            table.add_row(ms.id, _badge(ms.status), moment_text(ms.since), ms.reason)
         console.print(table)
     if state.drafts:
         table = Table("draft", "purpose", "tabled", "outcome", title="Council drafts")
         for d in state.drafts.values():
             outcome = d.tally.reason if d.tally else f"voting: {len(d.votes)} votes cast"
-            table.add_row(d.id, d.purpose, _fmt(d.tabled_at), outcome)
+            table.add_row(d.id, d.purpose, moment_text(d.tabled_at), outcome)
         console.print(table)
     for w in state.snapbacks:
         console.print(
-            f"snapback: notified by {w.notified_by} {_fmt(w.notified_at)}, "
-            f"closes {_fmt(w.closes_at)}: "
+            f"snapback: notified by {w.notified_by} {moment_text(w.notified_at)}, "
+            f"closes {moment_text(w.closes_at)}: "
             f"[bold]{w.outcome}[/] ({w.reason})"
         )
     rules = Table("rule", "fired", "when", "effects", title="Rewards and consequences")
     for r in state.rules.values():
         rules.add_row(
-            f"{r.kind} {r.id}", _fmt(r.fired_at) or "no", r.condition, "; ".join(r.effects)
+            f"{r.kind} {r.id}", moment_text(r.fired_at) or "no", r.condition, "; ".join(r.effects)
         )
     console.print(rules)
     for alert in state.alerts:

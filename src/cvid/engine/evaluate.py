@@ -26,6 +26,7 @@ from typing import Literal
 from cvid.engine import conditions as cond
 from cvid.engine import council
 from cvid.engine import state as s
+from cvid.engine.state import moment_text as _when
 from cvid.events import bodies as b
 from cvid.events.authz import AdmittedEvent
 from cvid.roadmap import model as m
@@ -669,13 +670,6 @@ def _effects(rule: m.Reward | m.Consequence) -> tuple[str, ...]:
         *(f"suspend {g}" for g in rule.suspend_guarantees),
         *((f"Council procedure: {rule.council_procedure}",) if rule.council_procedure else ()),
     )
-
-
-def _when(moment: dt.datetime) -> str:
-    """A moment in reasons: the date alone at midnight UTC, else date and time."""
-    if moment.time() == dt.time():
-        return moment.strftime("%Y-%m-%d")
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def evaluate(

@@ -14,6 +14,18 @@ from typing import Literal
 
 from cvid.engine.council import Tally
 
+
+def moment_text(moment: dt.datetime | None) -> str:
+    """A moment as reasons, tables and reports show it: the date alone at midnight UTC,
+    else the date and time in UTC; empty for None."""
+    if moment is None:
+        return ""
+    moment = moment.astimezone(dt.UTC)
+    if moment.time() == dt.time():
+        return moment.strftime("%Y-%m-%d")
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
 StepStatus = Literal["blocked", "open", "reported", "verified", "violated", "overdue", "waived"]
 PhaseStatus = Literal["blocked", "open", "overdue", "violated", "complete"]
 GuaranteeStatus = Literal["pending", "given", "in_force", "suspended"]

@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from cvid.engine.state import AgreementState
+from cvid.engine.state import AgreementState, moment_text
 from cvid.roadmap.model import RoadMap
 
 STATUS_COLOURS = {
@@ -105,13 +105,7 @@ _env = Environment(
 
 
 def _when(value: dt.datetime | None) -> str:
-    if value is None:
-        return "—"
-    return (
-        value.strftime("%Y-%m-%d")
-        if value.time() == dt.time()
-        else value.strftime("%Y-%m-%d %H:%M UTC")
-    )
+    return moment_text(value) or "—"
 
 
 _env.filters["when"] = _when
