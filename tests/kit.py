@@ -1,7 +1,7 @@
 """An in-memory agreement for tests: the mini road map with deterministic keys.
 
-``Kit`` signs events for any party and admits them through the real gate, without
-a log; ``Kit.evaluate`` runs the real engine. Keys come from fixed seeds, so runs
+``Kit`` signs events for any party, admits them through the real gate and appends
+them to an in-memory log; ``Kit.evaluate`` runs the real engine. Keys come from fixed seeds, so runs
 are reproducible.
 """
 
@@ -18,6 +18,8 @@ from cvid.engine import AgreementState, evaluate
 from cvid.events.authz import AdmittedEvent, Gate, History
 from cvid.events.envelope import Event, sign_event
 from cvid.log.note import Signer
+from cvid.log.store import MemoryStore
+from cvid.log.tlog import Log
 from cvid.roadmap.loader import from_data
 from cvid.roadmap.model import RoadMap
 
@@ -60,6 +62,7 @@ class Kit:
         self.gate = Gate(self.roadmap)
         self.history = History()
         self.events: list[AdmittedEvent] = []
+        self.log = Log.create(MemoryStore(), self.roadmap.agreement.origin)
 
     def event(
         self,
@@ -90,7 +93,8 @@ class Kit:
 
     def submit(self, data: bytes, *, now: dt.datetime) -> AdmittedEvent:
         """Admit ``data`` (raising if refused) and record it, as a log would."""
-        admitted = self.gate.admit(data, self.history, now=now)
+        admitted = self.gate.admit(data, self.history, now=now, root_at=self.log.root)
+        self.log.append([data])
         self.history.record(admitted)
         self.events.append(admitted)
         return admitted
@@ -108,3 +112,49 @@ class Kit:
 
     def evaluate(self, at: dt.datetime) -> AgreementState:
         return evaluate(self.roadmap, self.events, at=at)
+
+
+def escrow_data() -> dict[str, Any]:
+    """The mini road map with a declaration in escrow, a beacon and a reveal step."""
+    data = mini_data()
+    data["escrow"] = {
+        "declarations": [{"id": "decl", "title": "Complete declaration", "by": "north"}],
+        "quantity_tolerance": 0.05,
+        "prior": {"kind": "uniform", "max_hidden": 5},
+    }
+    data["beacon"] = {"participants": ["north", "usa", "iaea"], "reveal_days": 7}
+    data["phases"][0]["steps"].append(
+        {
+            "id": "reveal-north",
+            "title": "Reveal the northern cells",
+            "actor": "north",
+            "action": "Reveal cells n1 and n2 of the declaration",
+            "reveals": {"declaration": "decl", "cells": ["n1", "n2"]},
+            "deadline": {"after": "adoption", "days": 90},
+        }
+    )
+    data["rewards"].append(
+        {
+            "id": "confidence-relief",
+            "title": "Banking relief once the declaration is trusted",
+            "when": {"confidence": {"declaration": "decl", "at_least": 0.5}},
+            "suspend_measures": ["m-banking"],
+        }
+    )
+    data["consequences"].append(
+        {
+            "id": "false-declaration",
+            "title": "False declaration",
+            "when": {"any": [{"declaration_violated": "any"}, {"custody_flagged": "any"}]},
+            "reimpose_measures": ["m-oil"],
+        }
+    )
+    data["consequences"].append(
+        {
+            "id": "beacon-withheld",
+            "title": "Beacon secret withheld",
+            "when": {"beacon_missed": "any"},
+            "council_procedure": "The Council considers the withheld beacon secret.",
+        }
+    )
+    return data

@@ -112,7 +112,9 @@ class Agreement:
         for entry in self.log.entries(self.history.size):
             event = SignedEvent.from_bytes(entry).event
             try:
-                admitted = self.gate.admit(entry, self.history, now=event.time)
+                admitted = self.gate.admit(
+                    entry, self.history, now=event.time, root_at=self.log.root
+                )
             except EventRejectedError as e:
                 raise EventRejectedError(
                     e.reason, f"logged entry {self.history.size} fails admission: {e}"
@@ -129,7 +131,7 @@ class Agreement:
         """
         for _ in range(MAX_RETRIES):
             self.catch_up()
-            admitted = self.gate.admit(data, self.history, now=now)
+            admitted = self.gate.admit(data, self.history, now=now, root_at=self.log.root)
             try:
                 (index,) = self.log.append([data], expected_size=self.history.size)
             except AppendConflictError:

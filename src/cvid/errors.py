@@ -141,3 +141,37 @@ class EventSignatureError(SignatureError):
 
 class AgreementError(ConfigError):
     """An agreement directory is missing, incomplete, or was set up wrongly."""
+
+
+# --- verification: inspection sampling and the randomness beacon -----------------------
+
+
+class SamplingError(InputError):
+    """An inspection-sampling request is out of range or cannot be met.
+
+    For example ``k > N``, a probability outside [0, 1], or a detection goal that no
+    number of inspections reaches when each inspection may miss a falsified cell.
+    """
+
+
+class BeaconError(InputError):
+    """A beacon round, secret, anchor root or draw request is malformed."""
+
+
+class RevealError(VerificationError):
+    """A revealed beacon secret does not match the party's commitment."""
+
+
+# --- the declaration escrow -------------------------------------------------------------
+
+
+class DeclarationError(InputError):
+    """A declaration is malformed: a bad partition, item or record, or a cell not in it."""
+
+
+class EscrowError(VerificationError):
+    """A reveal does not match the escrow's commitment: its records, salts, order or proof."""
+
+
+class EscrowFileError(InputError):
+    """An escrow file cannot be written or read: it exists, is malformed, or will not decrypt."""

@@ -8,7 +8,9 @@ import typer
 
 from cvid.cli._app import fail
 from cvid.cli.agreement import agreement_app, event_app, report, roadmap_app, status
+from cvid.cli.escrow import beacon_app, escrow_app, inspect_app
 from cvid.cli.log import app as log_app
+from cvid.cli.verify import verify_app
 
 app = typer.Typer(
     name="cvid",
@@ -20,6 +22,10 @@ app.add_typer(log_app, name="log")
 app.add_typer(roadmap_app, name="roadmap")
 app.add_typer(agreement_app, name="agreement")
 app.add_typer(event_app, name="event")
+app.add_typer(escrow_app, name="escrow")
+app.add_typer(beacon_app, name="beacon")
+app.add_typer(inspect_app, name="inspect")
+app.add_typer(verify_app, name="verify")
 app.command("status")(status)
 app.command("report")(report)
 

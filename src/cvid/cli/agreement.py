@@ -305,6 +305,7 @@ def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
             f"closes {moment_text(w.closes_at)}: "
             f"[bold]{w.outcome}[/] ({w.reason})"
         )
+    _print_verification(console, state)
     rules = Table("rule", "fired", "when", "effects", title="Rewards and consequences")
     for r in state.rules.values():
         rules.add_row(
@@ -313,6 +314,48 @@ def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
     console.print(rules)
     for alert in state.alerts:
         console.print(f"[bold red]alert[/] {alert}")
+
+
+@handle_errors
+def _print_verification(console: Console, state: AgreementState) -> None:
+    if state.declarations:
+        table = Table(
+            "declaration",
+            "revealed",
+            "escrowed",
+            "clean",
+            "confidence",
+            "violations",
+            title="Declarations",
+        )
+        for d in state.declarations.values():
+            table.add_row(
+                d.id,
+                f"{len(d.revealed)}/{d.cells}",
+                ", ".join(d.escrowed) or "none",
+                str(len(d.inspected_clean)),
+                f"{d.confidence:.1%}",
+                "; ".join(d.violations),
+            )
+        console.print(table)
+    if state.beacon_rounds:
+        table = Table(
+            "round", "committed", "revealed", "reveal by", "missed", title="Beacon rounds"
+        )
+        for r in state.beacon_rounds.values():
+            table.add_row(
+                r.id,
+                ", ".join(r.committed),
+                ", ".join(r.revealed),
+                moment_text(r.reveal_by),
+                ", ".join(r.missed),
+            )
+        console.print(table)
+    if state.custody:
+        table = Table("item", "holder", "in transit to", "flags", title="Chains of custody")
+        for c in state.custody.values():
+            table.add_row(c.item, c.holder, c.in_transit_to or "", "; ".join(c.flags))
+        console.print(table)
 
 
 @handle_errors

@@ -29,6 +29,11 @@ class Facts(Protocol):
     def guarantee_in_force(self, guarantee: str) -> bool: ...
     def resolution_adopted(self, ref: str) -> bool: ...
     def now(self) -> dt.datetime: ...
+    def cells_revealed(self, spec: m.CellsSpec) -> bool: ...
+    def confidence(self, declaration: str) -> float: ...
+    def declaration_violated(self, ref: str) -> bool: ...
+    def beacon_missed(self, ref: str) -> bool: ...
+    def custody_flagged(self, ref: str) -> bool: ...
 
 
 def day_after(date: dt.date) -> dt.datetime:
@@ -58,12 +63,26 @@ def holds(cond: m.Condition, facts: Facts) -> bool:
         return facts.guarantee_in_force(cond.guarantee_in_force)
     if isinstance(cond, m.ResolutionAdopted):
         return facts.resolution_adopted(cond.resolution_adopted)
+    return _other_holds(cond, facts)
+
+
+def _other_holds(cond: m.Condition, facts: Facts) -> bool:
     if isinstance(cond, m.DateAfter):
         return facts.now() >= day_after(cond.date_after)
     if isinstance(cond, m.Adopted):
         return facts.in_force
-    assert isinstance(cond, m.SnapbackCompleted)
-    return facts.snapback_completed
+    if isinstance(cond, m.SnapbackCompleted):
+        return facts.snapback_completed
+    if isinstance(cond, m.CellsRevealed):
+        return facts.cells_revealed(cond.cells_revealed)
+    if isinstance(cond, m.Confidence):
+        return facts.confidence(cond.confidence.declaration) >= cond.confidence.at_least
+    if isinstance(cond, m.DeclarationViolated):
+        return facts.declaration_violated(cond.declaration_violated)
+    if isinstance(cond, m.BeaconMissed):
+        return facts.beacon_missed(cond.beacon_missed)
+    assert isinstance(cond, m.CustodyFlagged)
+    return facts.custody_flagged(cond.custody_flagged)
 
 
 def describe(cond: m.Condition) -> str:
@@ -90,11 +109,33 @@ def describe(cond: m.Condition) -> str:
         return f"guarantee {cond.guarantee_in_force} in force"
     if isinstance(cond, m.ResolutionAdopted):
         return f"Council resolution {cond.resolution_adopted} adopted"
+    return _describe_other(cond)
+
+
+def _describe_other(cond: m.Condition) -> str:
     if isinstance(cond, m.DateAfter):
         return f"after {cond.date_after.isoformat()}"
     if isinstance(cond, m.Adopted):
         return "agreement in force"
-    return "snapback completed"
+    if isinstance(cond, m.SnapbackCompleted):
+        return "snapback completed"
+    if isinstance(cond, m.CellsRevealed):
+        spec = cond.cells_revealed
+        cells = ", ".join(spec.cells) if spec.cells else "every cell"
+        return f"{spec.declaration}: {cells} revealed"
+    if isinstance(cond, m.Confidence):
+        return (
+            f"confidence in {cond.confidence.declaration} at least {cond.confidence.at_least:.0%}"
+        )
+    if isinstance(cond, m.DeclarationViolated):
+        ref = cond.declaration_violated
+        return "any declaration found false" if ref == "any" else f"{ref} found false"
+    if isinstance(cond, m.BeaconMissed):
+        ref = cond.beacon_missed
+        return "a beacon secret not revealed" if ref == "any" else f"{ref} missed a beacon reveal"
+    assert isinstance(cond, m.CustodyFlagged)
+    ref = cond.custody_flagged
+    return "a chain of custody broken" if ref == "any" else f"custody of {ref} broken"
 
 
 def references(cond: m.Condition) -> Iterator[str]:

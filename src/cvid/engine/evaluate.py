@@ -26,13 +26,14 @@ from typing import Literal
 from cvid.engine import conditions as cond
 from cvid.engine import council
 from cvid.engine import state as s
+from cvid.engine.escrow_fold import EscrowFold
 from cvid.engine.state import moment_text as _when
 from cvid.events import bodies as b
 from cvid.events.authz import AdmittedEvent
 from cvid.roadmap import model as m
 from cvid.roadmap.check import COUNCIL_ROLES, lifecycle_of
 
-TimerKind = Literal["due", "window", "date"]
+TimerKind = Literal["due", "window", "date", "beacon", "custody"]
 
 
 @dataclass
@@ -151,6 +152,8 @@ class _Engine:
         self.violated_steps: set[str] = set()  # found not carried out, ever
         self.irreversible: set[str] = set()
         self.alerts: list[str] = []
+        self.escrow = EscrowFold(roadmap, self._push_escrow, self._violation)
+        self.reveal_steps = [rec for rec in self.steps.values() if rec.spec.reveals is not None]
         self.members = frozenset(p.id for p in roadmap.parties if set(p.roles) & set(COUNCIL_ROLES))
         self.permanent = frozenset(p.id for p in roadmap.parties if "council_permanent" in p.roles)
         for _, rule in self.rules:
@@ -199,9 +202,23 @@ class _Engine:
                 rec.due = when + dt.timedelta(days=rec.spec.deadline.days or 0)  # type: ignore[union-attr]
                 self._push_due(rec)
 
+    def _push_escrow(self, when: dt.datetime, kind: str, ref: str) -> None:
+        assert kind in ("beacon", "custody")
+        self._push(when, kind, ref)  # type: ignore[arg-type]
+
+    def _violation(self, violation: s.Violation) -> None:
+        self.violations.append(violation)
+        self.alerts.append(
+            f"{_when(violation.at)}: {violation.kind} violation: "
+            f"{violation.subject}: {violation.detail}"
+        )
+        self.changed = True
+
     def run_timer(self, kind: TimerKind, ref: str) -> None:
         self.changed = True
-        if kind == "window":
+        if kind in ("beacon", "custody"):
+            self.escrow.run_timer(kind, ref, self.t)
+        elif kind == "window":
             window = self.snapbacks[int(ref)]
             if window.outcome == "open":
                 self._reimpose_on_snapback(window)
@@ -242,6 +259,24 @@ class _Engine:
     def resolution_adopted(self, ref: str) -> bool:
         return ref in self.adopted_refs
 
+    def cells_revealed(self, spec: m.CellsSpec) -> bool:
+        return self.escrow.cells_revealed(spec)
+
+    def confidence(self, declaration: str) -> float:
+        return self.escrow.confidence(declaration)
+
+    def declaration_violated(self, ref: str) -> bool:
+        violated = self.escrow.violated_declarations
+        return bool(violated) if ref == "any" else ref in violated
+
+    def beacon_missed(self, ref: str) -> bool:
+        missed = self.escrow.beacon_missed
+        return bool(missed) if ref == "any" else ref in missed
+
+    def custody_flagged(self, ref: str) -> bool:
+        flagged = self.escrow.custody_flagged
+        return bool(flagged) if ref == "any" else ref in flagged
+
     # --- events ---------------------------------------------------------------------------
 
     def apply(self, ev: AdmittedEvent) -> None:
@@ -267,6 +302,16 @@ class _Engine:
             self._council_event(ev)
         elif isinstance(body, b.SnapbackNotified):
             self._notify(party, idx)
+        elif self.escrow.apply(ev, self.t):
+            self.changed = True
+            for rec in self.reveal_steps:
+                if (
+                    rec.done_at is None
+                    and rec.spec.reveals
+                    and self.escrow.cells_revealed(rec.spec.reveals)
+                ):
+                    rec.events.append(idx)
+                    self._mark_done(rec)
 
     def _council_event(self, ev: AdmittedEvent) -> None:
         body = ev.body
@@ -488,7 +533,10 @@ class _Engine:
         elif rec.violation is not None:
             status, reason = "violated", rec.violation
         elif rec.done_at is not None:
-            if spec.verification is None:
+            if spec.reveals is not None and spec.verification is None:
+                status = "verified"
+                reason = f"cells revealed and proven complete on {_when(rec.done_at)}"
+            elif spec.verification is None:
                 status, reason = (
                     "reported",
                     f"reported on {_when(rec.done_at)}; needs no verification",
@@ -605,6 +653,7 @@ class _Engine:
         items = {
             iid: s.ItemState(iid, v.category, v.state, v.since) for iid, v in self.items.items()
         }
+        declarations, beacon_rounds, custody = self.escrow.result()
         return s.AgreementState(
             at=self.t,
             agreement=self.rm.agreement.id,
@@ -621,8 +670,11 @@ class _Engine:
             snapbacks=snapbacks,
             items=items,
             violations=tuple(self.violations),
-            alerts=tuple(self.alerts),
+            alerts=tuple(self.alerts + self.escrow.alerts),
             obligations=tuple(self._obligations(steps, guarantees)),
+            declarations=declarations,
+            beacon_rounds=beacon_rounds,
+            custody=custody,
         )
 
     def _obligations(

@@ -146,10 +146,49 @@ class ItemState:
 
 
 @dataclass(frozen=True)
-class Violation:
-    """A step found not carried out, or an item found to have moved backward."""
+class DeclarationState:
+    """A declaration in escrow: what is revealed, what inspections found, the confidence."""
 
-    kind: Literal["step", "irreversibility"]
+    id: str
+    committed_at: dt.datetime
+    cells: int
+    revealed: tuple[str, ...]
+    escrowed: tuple[str, ...]
+    items_revealed: int
+    inspected_clean: tuple[str, ...]
+    violations: tuple[str, ...]
+    confidence: float
+    events: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class BeaconRoundState:
+    """A beacon round: who committed, who revealed, by when, who missed the deadline."""
+
+    id: str
+    committed: tuple[str, ...]
+    revealed: tuple[str, ...]
+    reveal_by: dt.datetime | None
+    missed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CustodyState:
+    """An item's chain of custody: its holder, a pending hand-over, and any flags."""
+
+    item: str
+    holder: str
+    in_transit_to: str | None
+    flags: tuple[str, ...]
+    events: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A step not carried out, an item moved back, a false declaration, a missed reveal,
+    or a broken chain of custody."""
+
+    kind: Literal["step", "irreversibility", "declaration", "beacon", "custody"]
     subject: str
     at: dt.datetime
     detail: str
@@ -188,3 +227,6 @@ class AgreementState:
     violations: tuple[Violation, ...]
     alerts: tuple[str, ...]
     obligations: tuple[Obligation, ...] = field(default=())
+    declarations: dict[str, DeclarationState] = field(default_factory=dict)
+    beacon_rounds: dict[str, BeaconRoundState] = field(default_factory=dict)
+    custody: dict[str, CustodyState] = field(default_factory=dict)

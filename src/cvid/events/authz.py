@@ -13,14 +13,16 @@ time of receipt is the ``now`` argument.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
 from cvid._jcs import canonical
 from cvid.errors import EventRejectedError
 from cvid.events import bodies as b
+from cvid.events.authz_escrow import EscrowHistory, check_escrow_event
 from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, format_time, verify_signature
 from cvid.log.note import Verifier
 from cvid.roadmap.check import COUNCIL_ROLES, lifecycle_of
@@ -41,6 +43,14 @@ DEFAULT_PERMISSIONS: dict[str, tuple[str, ...] | None] = {
     "council.vote.cast": COUNCIL_ROLES,
     "council.vote.closed": COUNCIL_ROLES,
     "snapback.notified": None,
+    "declaration.committed": ("disarming_state",),
+    "declaration.revealed": None,
+    "beacon.committed": None,
+    "beacon.revealed": None,
+    "inspection.planned": ("verifier",),
+    "inspection.reported": ("verifier",),
+    "custody.handed_over": None,
+    "custody.received": None,
 }
 
 
@@ -51,6 +61,7 @@ class AdmittedEvent:
     index: int
     signed: SignedEvent
     body: b.Body
+    checked: Any = None  # what admission verified beyond the body (a reveal's leaves)
 
     @property
     def type(self) -> str:
@@ -83,6 +94,7 @@ class History:
     drafts: dict[str, _Draft] = field(default_factory=dict)
     guarantee_signers: dict[str, set[str]] = field(default_factory=dict)
     snapback_notices: list[tuple[dt.datetime, str]] = field(default_factory=list)
+    escrow: EscrowHistory = field(default_factory=EscrowHistory)
 
     def record(self, admitted: AdmittedEvent) -> None:
         """Remember an event that was just appended at ``admitted.index``."""
@@ -104,6 +116,8 @@ class History:
             self.guarantee_signers.get(body.guarantee, set()).discard(event.party)
         elif isinstance(body, b.SnapbackNotified):
             self.snapback_notices.append((event.time, event.party))
+        else:
+            self.escrow.record(admitted.index, event.party, body, admitted.checked)
 
 
 @dataclass(frozen=True)
@@ -138,13 +152,22 @@ class Gate:
         """Whether every adopting party has adopted the road map."""
         return set(self.roadmap.agreement.adopted_by) <= history.adopted
 
-    def admit(self, data: bytes, history: History, *, now: dt.datetime) -> AdmittedEvent:
+    def admit(
+        self,
+        data: bytes,
+        history: History,
+        *,
+        now: dt.datetime,
+        root_at: Callable[[int], bytes] | None = None,
+    ) -> AdmittedEvent:
         """Check a submitted entry; return it parsed if it may be appended next.
 
         Args:
             data: the entry as submitted (the canonical signed envelope).
             history: what the log already holds.
             now: the time of receipt, for the clock-skew check.
+            root_at: the log's root at a given size, to recompute inspection draws
+                (the beacon mixes in the root fixed after the round's last commit).
 
         Raises:
             EventRejectedError: the event breaks a rule; ``reason`` says which.
@@ -198,8 +221,8 @@ class Gate:
             body = b.BODIES[event.type].model_validate(event.body)
         except ValidationError as e:
             raise _body_error(event.type, e) from None
-        self._check_context(event.party, body, history, event.time)
-        return AdmittedEvent(history.size, signed, body)
+        checked = self._check_context(event.party, body, history, event.time, root_at)
+        return AdmittedEvent(history.size, signed, body, checked)
 
     def _check_role(self, event_type: str, party_id: str) -> None:
         granted = self.roadmap.permissions.get(event_type)
@@ -213,7 +236,14 @@ class Gate:
             return
         raise _reject("unauthorised-type", f"{party_id} may not submit {event_type} events")
 
-    def _check_context(self, party: str, body: b.Body, history: History, when: dt.datetime) -> None:
+    def _check_context(
+        self,
+        party: str,
+        body: b.Body,
+        history: History,
+        when: dt.datetime,
+        root_at: Callable[[int], bytes] | None,
+    ) -> Any:
         if isinstance(body, b.AgreementAdopted):
             if party not in self.roadmap.agreement.adopted_by:
                 raise _reject(
@@ -221,7 +251,7 @@ class Gate:
                 )
             if party in history.adopted:
                 raise _reject("duplicate", f"{party} has already adopted the road map")
-            return
+            return None
         # The Council may act before the agreement is in force (it endorses it first).
         if not self.in_force(history) and not isinstance(body, _COUNCIL_BODIES):
             raise _reject(
@@ -230,6 +260,8 @@ class Gate:
         handler = _CONTEXT.get(type(body))
         if handler is not None:
             handler(self, _Context(party, body, history, when))
+            return None
+        return check_escrow_event(self.roadmap, party, body, history.escrow, root_at)
 
     # --- per-type rules ------------------------------------------------------------------
 

@@ -8,9 +8,9 @@ that is :mod:`cvid.events.authz`. This module does no I/O.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from cvid._ids import STRICT, Id, Text
 
@@ -106,6 +106,101 @@ class SnapbackNotified(Body):
     reason: Text
 
 
+Hex32 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class DeclarationCommitted(Body):
+    """The disarming party commits to its complete declaration: the escrow tree's root.
+
+    ``cells`` is the agreed partition, in order; every cell has at least one leaf.
+    """
+
+    declaration: Id
+    root: Hex32
+    size: int = Field(ge=1, le=10**9)
+    cells: list[Id] = Field(min_length=1, max_length=2000)
+
+
+class DeclarationRevealed(Body):
+    """A contiguous run of escrowed leaves with salts and a range proof (see cvid.escrow)."""
+
+    declaration: Id
+    reveal: dict[str, Any]
+
+
+class BeaconCommitted(Body):
+    """A participant's commitment to its secret for a beacon round."""
+
+    round: Id
+    commitment: Hex32
+
+
+class BeaconRevealed(Body):
+    """A participant's secret for a beacon round (32 bytes, hex)."""
+
+    round: Id
+    secret: Hex32
+
+
+class InspectionPlanned(Body):
+    """Cells to inspect, drawn from a completed beacon round (anyone can recompute them)."""
+
+    inspection: Id
+    declaration: Id
+    round: Id
+    population: Literal["revealed", "all"] = "revealed"
+    cells: list[Id] = Field(min_length=1, max_length=2000)
+
+
+class Discrepancy(Body):
+    """A declared quantity that inspectors found different."""
+
+    item: Id
+    attribute: Id
+    declared: float
+    found: float
+
+
+class Undeclared(Body):
+    """Something the inspectors found in a cell that the declaration does not list."""
+
+    category: Id
+    description: Text
+    quantity: float | None = None
+
+
+class Finding(Body):
+    """What the inspectors found in one cell."""
+
+    cell: Id
+    confirmed: list[Id] = Field(default_factory=list, max_length=5000)
+    discrepancies: list[Discrepancy] = Field(default_factory=list, max_length=1000)
+    undeclared: list[Undeclared] = Field(default_factory=list, max_length=1000)
+
+
+class InspectionReported(Body):
+    """The inspectorate's findings, cell by cell, for a planned inspection."""
+
+    inspection: Id
+    findings: list[Finding] = Field(min_length=1, max_length=2000)
+
+
+class CustodyHandedOver(Body):
+    """An item leaves the holder's control (the Project Sapphire pattern: both sides sign)."""
+
+    item: Id
+    to: Id
+    note: Text | None = None
+
+
+class CustodyReceived(Body):
+    """The receiver acknowledges an item handed over to it."""
+
+    item: Id
+    from_: Id = Field(alias="from")
+    note: Text | None = None
+
+
 BODIES: dict[str, type[Body]] = {
     "agreement.adopted": AgreementAdopted,
     "step.reported": StepReported,
@@ -118,6 +213,14 @@ BODIES: dict[str, type[Body]] = {
     "council.vote.cast": VoteCast,
     "council.vote.closed": VoteClosed,
     "snapback.notified": SnapbackNotified,
+    "declaration.committed": DeclarationCommitted,
+    "declaration.revealed": DeclarationRevealed,
+    "beacon.committed": BeaconCommitted,
+    "beacon.revealed": BeaconRevealed,
+    "inspection.planned": InspectionPlanned,
+    "inspection.reported": InspectionReported,
+    "custody.handed_over": CustodyHandedOver,
+    "custody.received": CustodyReceived,
 }
 """Every event type cvid knows, mapped to the model of its body."""
 

@@ -7,6 +7,8 @@ needs (:class:`NodeId`); the caller supplies those hashes through a
 for any past tree size with O(log n) reads and no rebuild.
 
 Proof *verification* follows RFC 9162 §2.1.3.2 and §2.1.4.2 step by step.
+Range proofs (:func:`range_proof`, :func:`verify_range`) are not in the RFC: they
+extend its inclusion-proof recursion to a contiguous run of leaves.
 """
 
 from __future__ import annotations
@@ -306,6 +308,125 @@ def verify_consistency(
         raise ProofError("consistency proof does not lead to the old root")
     if sr != new_root:
         raise ProofError("consistency proof does not lead to the new root")
+
+
+def _range_ranges(start: int, end: int, lo: int, hi: int, out: list[tuple[int, int]]) -> None:
+    """RANGE(start, end, D[lo:hi]) as leaf ranges, in proof order (see :func:`range_proof`)."""
+    if start == lo and end == hi:
+        return  # RANGE(0, n, D[n]) = {}
+    mid = lo + _largest_power_of_two_below(hi - lo)
+    if end <= mid:
+        _range_ranges(start, end, lo, mid, out)  # RANGE(s, e, D[0:k]) : MTH(D[k:n])
+        out.append((mid, hi))
+    elif start >= mid:
+        _range_ranges(start, end, mid, hi, out)  # RANGE(s - k, e - k, D[k:n]) : MTH(D[0:k])
+        out.append((lo, mid))
+    else:
+        _range_ranges(start, mid, lo, mid, out)  # RANGE(s, k, D[0:k]) :
+        _range_ranges(mid, end, mid, hi, out)  # RANGE(0, e - k, D[k:n])
+
+
+def range_proof(start: int, end: int, tree_size: int, reader: HashReader) -> list[bytes]:
+    """Return the proof that the leaves ``[start, end)`` are in a tree of ``tree_size``.
+
+    RFC 9162 defines no range proof; this one generalises the recursion of its inclusion
+    proof, PATH(m, D[n]) in §2.1.3.1, from one leaf to a contiguous run. With ``k`` the
+    largest power of two smaller than ``n`` (§2.1.1), the proof RANGE(s, e, D[n]) is:
+
+    * ``{}`` when the range is the whole tree (``s == 0`` and ``e == n``);
+    * ``RANGE(s, e, D[0:k]) : MTH(D[k:n])`` when ``e <= k`` (the range is on the left);
+    * ``RANGE(s - k, e - k, D[k:n]) : MTH(D[0:k])`` when ``s >= k`` (on the right);
+    * ``RANGE(s, k, D[0:k]) : RANGE(0, e - k, D[k:n])`` otherwise (it straddles ``k``).
+
+    It is the hashes of the subtrees outside the range that the recursion meets, at most
+    two per level; a range of one leaf gives exactly PATH(m, D[n]). Check it with
+    :func:`verify_range`.
+
+    Raises:
+        TreeSizeError: the range is empty or not within ``[0, tree_size)``.
+    """
+    if not 0 <= start < end <= tree_size:
+        raise TreeSizeError(f"leaf range [{start}, {end}) is not a non-empty range of {tree_size}")
+    ranges: list[tuple[int, int]] = []
+    _range_ranges(start, end, 0, tree_size, ranges)
+    return _hash_ranges(ranges, reader)
+
+
+def mth_of_leaf_hashes(hashes: Sequence[bytes]) -> bytes:
+    """MTH (RFC 9162 §2.1.1) of a non-empty list of leaf hashes, computed level by level.
+
+    Pairing neighbours from the left and carrying an unpaired last node up unchanged
+    splits every level exactly where the §2.1.1 recursion splits at ``k``.
+    """
+    level = list(hashes)
+    while len(level) > 1:
+        paired = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) & 1:
+            paired.append(level[-1])
+        level = paired
+    return level[0]
+
+
+def verify_range(
+    leaf_hashes: Sequence[bytes],
+    start: int,
+    tree_size: int,
+    proof: Sequence[bytes],
+    root: bytes,
+) -> None:
+    """Verify a :func:`range_proof` for the leaves ``[start, start + len(leaf_hashes))``.
+
+    Follows the RANGE recursion of :func:`range_proof` from the top: a subtree inside
+    the range is hashed from the leaves (MTH, §2.1.1), a subtree outside it takes the
+    next proof hash, in the order the recursion emitted them. Every proof hash must be
+    used, and the result must be ``root``. Costs ``O(len(leaf_hashes) + log(tree_size))``
+    hashes.
+
+    As with §2.1.3.2, the root does not commit to the tree size: a proof can also pass
+    for another size that gives the recursion the same shape. Take ``tree_size`` from
+    the same signed statement as ``root``.
+
+    Raises:
+        ProofError: the proof does not show these leaves at ``start`` under ``root``,
+            or it has hashes missing or left over.
+    """
+    _check_hash("root hash", root)
+    for element in leaf_hashes:
+        _check_hash("leaf hash", element)
+    for element in proof:
+        _check_hash("proof element", element)
+    end = start + len(leaf_hashes)
+    if not leaf_hashes:
+        raise ProofError("a range proof needs at least one leaf")
+    if not 0 <= start < end <= tree_size:
+        raise ProofError(f"leaf range [{start}, {end}) is not within a tree of size {tree_size}")
+    path = iter(proof)
+
+    def take() -> bytes:
+        element = next(path, None)
+        if element is None:
+            raise ProofError("range proof is shorter than the recursion needs")
+        return element
+
+    def walk(s: int, e: int, lo: int, hi: int) -> bytes:
+        """MTH(D[lo:hi]) given the leaves [s, e) within it."""
+        if s == lo and e == hi:
+            return mth_of_leaf_hashes(leaf_hashes[s - start : e - start])
+        mid = lo + _largest_power_of_two_below(hi - lo)
+        if e <= mid:
+            left = walk(s, e, lo, mid)
+            return node_hash(left, take())
+        if s >= mid:
+            right = walk(s, e, mid, hi)
+            return node_hash(take(), right)
+        left = walk(s, mid, lo, mid)
+        return node_hash(left, walk(mid, e, mid, hi))
+
+    computed = walk(start, end, 0, tree_size)
+    if next(path, None) is not None:
+        raise ProofError("range proof is longer than the recursion needs")
+    if computed != root:
+        raise ProofError("range proof does not lead to the root hash")
 
 
 class LeafHashes:

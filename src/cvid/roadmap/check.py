@@ -67,6 +67,7 @@ class _Checker:
         self.categories = {c.id: c for c in roadmap.inventory.categories}
         self.measures = {x.id: x for x in roadmap.measures}
         self.guarantees = {g.id: g for g in roadmap.guarantees}
+        self.declarations = {d.id for d in roadmap.escrow.declarations} if roadmap.escrow else set()
 
     def run(self) -> Iterator[Problem]:
         yield from self._unique_ids()
@@ -78,6 +79,7 @@ class _Checker:
         yield from self._cycles()
         yield from self._rules()
         yield from self._snapback()
+        yield from self._escrow()
         yield from self._permissions()
 
     def _has_role(self, party_id: str, *roles: str) -> bool:
@@ -233,6 +235,11 @@ class _Checker:
                         )
                 for k, transition in enumerate(step.items):
                     yield from self._transition((*base, "items", k), transition)
+                if step.reveals is not None and step.reveals.declaration not in self.declarations:
+                    yield Problem(
+                        (*base, "reveals", "declaration"),
+                        f"{step.reveals.declaration!r} is not a declaration in 'escrow'",
+                    )
 
     def _transition(self, loc: Loc, transition: m.Transition) -> Iterator[Problem]:
         if transition.item is not None:
@@ -387,6 +394,23 @@ class _Checker:
             yield Problem(
                 ("snapback",), "snapback needs a 'council' to vote on continuing the relief"
             )
+
+    def _escrow(self) -> Iterator[Problem]:
+        if self.rm.escrow is not None:
+            seen: set[str] = set()
+            for i, declaration in enumerate(self.rm.escrow.declarations):
+                if declaration.id in seen:
+                    yield Problem(
+                        ("escrow", "declarations", i, "id"),
+                        f"duplicate declaration {declaration.id!r}",
+                    )
+                seen.add(declaration.id)
+                yield from self._party_ref(("escrow", "declarations", i, "by"), declaration.by)
+        if self.rm.beacon is not None:
+            for k, party_id in enumerate(self.rm.beacon.participants):
+                yield from self._party_ref(("beacon", "participants", k), party_id)
+            if len(set(self.rm.beacon.participants)) != len(self.rm.beacon.participants):
+                yield Problem(("beacon", "participants"), "a participant is listed twice")
 
     def _permissions(self) -> Iterator[Problem]:
         for event_type, grantees in self.rm.permissions.items():

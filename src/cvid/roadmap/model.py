@@ -126,6 +126,50 @@ class SnapbackCompleted(Model):
     snapback_completed: Literal[True]
 
 
+class CellsSpec(Model):
+    """A declaration and some of its cells (none listed: every cell)."""
+
+    declaration: Id
+    cells: list[Id] = Field(default_factory=list)
+
+
+class CellsRevealed(Model):
+    """True once those cells of a declaration are revealed completely (with proof)."""
+
+    cells_revealed: CellsSpec
+
+
+class ConfidenceSpec(Model):
+    """A declaration and the confidence in its completeness to reach."""
+
+    declaration: Id
+    at_least: float = Field(gt=0, lt=1)
+
+
+class Confidence(Model):
+    """True while clean inspections give at least this posterior that nothing is hidden."""
+
+    confidence: ConfidenceSpec
+
+
+class DeclarationViolated(Model):
+    """True once an inspection found an undeclared item or a discrepancy (``any``)."""
+
+    declaration_violated: Id
+
+
+class BeaconMissed(Model):
+    """True once a party failed to reveal its beacon secret in time (``any``: anyone)."""
+
+    beacon_missed: Id
+
+
+class CustodyFlagged(Model):
+    """True once a chain of custody shows a gap or a double hand-over (``any`` item)."""
+
+    custody_flagged: Id
+
+
 _CONDITION_TAGS = (
     "all",
     "any",
@@ -140,6 +184,11 @@ _CONDITION_TAGS = (
     "date_after",
     "adopted",
     "snapback_completed",
+    "cells_revealed",
+    "confidence",
+    "declaration_violated",
+    "beacon_missed",
+    "custody_flagged",
 )
 
 
@@ -165,7 +214,12 @@ Condition = Annotated[
     | Annotated[ResolutionAdopted, Tag("resolution_adopted")]
     | Annotated[DateAfter, Tag("date_after")]
     | Annotated[Adopted, Tag("adopted")]
-    | Annotated[SnapbackCompleted, Tag("snapback_completed")],
+    | Annotated[SnapbackCompleted, Tag("snapback_completed")]
+    | Annotated[CellsRevealed, Tag("cells_revealed")]
+    | Annotated[Confidence, Tag("confidence")]
+    | Annotated[DeclarationViolated, Tag("declaration_violated")]
+    | Annotated[BeaconMissed, Tag("beacon_missed")]
+    | Annotated[CustodyFlagged, Tag("custody_flagged")],
     Discriminator(
         _condition_tag,
         custom_error_type="condition",
@@ -189,6 +243,11 @@ _TAG_OF_CLASS: dict[type[BaseModel], str] = {
     DateAfter: "date_after",
     Adopted: "adopted",
     SnapbackCompleted: "snapback_completed",
+    CellsRevealed: "cells_revealed",
+    Confidence: "confidence",
+    DeclarationViolated: "declaration_violated",
+    BeaconMissed: "beacon_missed",
+    CustodyFlagged: "custody_flagged",
 }
 for _model in (All, AnyOf, Not):
     _model.model_rebuild()
@@ -339,6 +398,7 @@ class Step(Model):
     depends_on: list[Id] = Field(default_factory=list)
     deadline: Deadline | None = None
     verification: Verification | None = None
+    reveals: CellsSpec | None = None
     cica_measure: Id | None = None
     source: Text | None = None
 
@@ -393,6 +453,46 @@ class Snapback(Model):
     source: Text | None = None
 
 
+class Prior(Model):
+    """The prior on the number of falsified cells (uniform: 0..max_hidden, capped at the
+    number of cells; binomial: each cell falsified with probability q)."""
+
+    kind: Literal["uniform", "binomial"] = "uniform"
+    max_hidden: int = Field(default=10, ge=1, le=100_000)
+    q: float = Field(default=0.05, gt=0, lt=1)
+
+
+class Declaration(Model):
+    """A declaration the road map expects, committed in escrow by ``by``."""
+
+    id: Id
+    title: Text
+    by: Id
+    source: Text | None = None
+
+
+class Escrow(Model):
+    """Declarations in escrow, and how inspections of them are judged."""
+
+    declarations: list[Declaration] = Field(min_length=1)
+    quantity_tolerance: float = Field(default=0.05, ge=0, le=1)
+    per_inspection: float = Field(default=1.0, gt=0, le=1)
+    prior: Prior = Field(default_factory=Prior)
+
+
+class Beacon(Model):
+    """Who contributes secrets to the randomness beacon, and how long they have to reveal."""
+
+    participants: list[Id] = Field(min_length=2)
+    reveal_days: int = Field(default=7, ge=1, le=365)
+
+
+class Custody(Model):
+    """Chains of custody: how long a receiver has to acknowledge a hand-over."""
+
+    receipt_days: int = Field(default=30, ge=1, le=3650)
+
+
 class RoadMap(Model):
     """A whole road map, as written in a ``cvid_roadmap: 1`` file."""
 
@@ -408,4 +508,7 @@ class RoadMap(Model):
     rewards: list[Reward] = Field(default_factory=list)
     consequences: list[Consequence] = Field(default_factory=list)
     snapback: Snapback | None = None
+    escrow: Escrow | None = None
+    beacon: Beacon | None = None
+    custody: Custody = Field(default_factory=Custody)
     permissions: dict[str, list[Id]] = Field(default_factory=dict)
