@@ -70,14 +70,17 @@ def test_commit_reveal_draw_inspect(agreement: Path, tmp_path: Path) -> None:
     ok("event", "submit", agreement, "--party", "north", "--type", "declaration.committed",
        "--body-file", body_file, "--now", NOW)  # fmt: skip
 
-    wrong = run("escrow", "reveal", escrow, "--declaration", "decl", "--cells", "n1", "--out", tmp_path / "x",
-                env={"CVID_ESCROW_PASSPHRASE": "wrong"})  # fmt: skip
+    wrong = run(
+        "escrow", "reveal", escrow, "--declaration", "decl", "--cells", "n1",
+        "--out", tmp_path / "x", env={"CVID_ESCROW_PASSPHRASE": "wrong"},
+    )  # fmt: skip
     assert wrong.returncode == 2
     assert "passphrase" in wrong.stderr
 
     reveals = ok(
         "escrow", "reveal", escrow, "--declaration", "decl", "--cells", "n1,n2",
-        "--out", tmp_path / "reveals", env={"CVID_ESCROW_PASSPHRASE": "correct horse battery staple"},
+        "--out", tmp_path / "reveals",
+        env={"CVID_ESCROW_PASSPHRASE": "correct horse battery staple"},
     ).split()  # fmt: skip
     for path in reveals:
         ok("event", "submit", agreement, "--party", "north", "--type", "declaration.revealed",
@@ -93,14 +96,14 @@ def test_commit_reveal_draw_inspect(agreement: Path, tmp_path: Path) -> None:
     ).split()
     assert sorted(drawn) == ["n1", "n2"]
     planned = ok(
-        "inspect", "plan", agreement, "--party", "iaea", "--inspection", "i1", "--declaration", "decl",
-        "--round", "r1", "--n", "2", "--now", NOW,
+        "inspect", "plan", agreement, "--party", "iaea", "--inspection", "i1",
+        "--declaration", "decl", "--round", "r1", "--n", "2", "--now", NOW,
     )  # fmt: skip
     assert ", ".join(drawn) in planned
     findings = tmp_path / "findings.json"
     findings.write_text(json.dumps([{"cell": c, "confirmed": []} for c in drawn]))
-    ok("inspect", "report", agreement, "--party", "iaea", "--inspection", "i1", "--findings", findings,
-       "--now", NOW)  # fmt: skip
+    ok("inspect", "report", agreement, "--party", "iaea", "--inspection", "i1",
+       "--findings", findings, "--now", NOW)  # fmt: skip
     status = json.loads(ok("status", agreement, "--json", "--at", NOW))
     decl = status["declarations"]["decl"]
     assert decl["revealed"] == ["n1", "n2"]
