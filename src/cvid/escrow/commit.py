@@ -280,6 +280,26 @@ def _check_salt(salt: object) -> bytes:
     return salt
 
 
+def record_json(record: Record) -> bytes:
+    """``JCS(record)`` for a record :func:`commit` built, with its identifiers formatted.
+
+    The frame of a record is fixed and its cell, id and category are identifiers, which
+    JSON writes without escaping, so only the attributes go through the canonicaliser:
+    ``{"cell":C,"item":{"attributes":A,"category":K,"id":I}}`` (keys in JCS order), or
+    ``{"cell":C,"empty":true}``. Equal to ``canonical(record)`` byte for byte (a property
+    test checks it), for about half the time.
+
+    Raises:
+        JSONFormatError: an attribute canonical JSON cannot hold.
+    """
+    item = record.get("item")
+    if item is None:
+        return f'{{"cell":"{record["cell"]}","empty":true}}'.encode()
+    head = f'{{"cell":"{record["cell"]}","item":{{"attributes":'.encode()
+    tail = f',"category":"{item["category"]}","id":"{item["id"]}"}}}}'.encode()
+    return head + canonical(item["attributes"]) + tail
+
+
 def commitment(salt: bytes, record: Mapping[str, Any]) -> bytes:
     """``SHA-256(b"cvid-escrow-v1\\n" || salt || JCS(record))``; ``salt`` is 32 bytes.
 
@@ -532,7 +552,7 @@ def commit(items: Iterable[Item], partition: Partition, *, random_bytes: RandomB
                 }
             salt = salts[offset : offset + SALT_SIZE]
             offset += SALT_SIZE
-            digest = _sha256(DOMAIN + salt + canonical(record)).hexdigest()
+            digest = _sha256(DOMAIN + salt + record_json(record)).hexdigest()
             data = f'\x00{{"cell":"{cell}","commitment":"{digest}"}}'.encode()
             append_hash(_sha256(data).digest())
             append_leaf((record, salt))

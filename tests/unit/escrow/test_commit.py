@@ -27,11 +27,12 @@ from cvid.escrow.commit import (
     leaf_data,
     parse_leaf_data,
     parse_record,
+    record_json,
 )
 from cvid.log import merkle
 from cvid.log.merkle import LeafHashes
 from tests.support import ref_mth
-from tests.unit.escrow.strategies import declarations, escrow_of, seeded
+from tests.unit.escrow.strategies import declarations, escrow_of, scalars, seeded
 
 GRID = Partition.from_dict({"grid": {"rows": 2, "cols": 3}})
 
@@ -188,6 +189,21 @@ def test_commitment_is_the_documented_hash() -> None:
             commitment(bad, record)
     with pytest.raises(DeclarationError, match="record"):
         commitment(salt, {"cell": float("nan")})
+
+
+@settings(max_examples=300)
+@given(
+    item_id=st.from_regex(ID_PATTERN, fullmatch=True),
+    category=st.from_regex(ID_PATTERN, fullmatch=True),
+    cell=st.from_regex(ID_PATTERN, fullmatch=True),
+    values=st.dictionaries(st.from_regex(ID_PATTERN, fullmatch=True), scalars),
+)
+def test_record_json_is_canonical_json(
+    item_id: str, category: str, cell: str, values: dict[str, str | int | float]
+) -> None:
+    record = item_record(Item(item_id, category, cell, values))
+    assert record_json(record) == rfc8785.dumps(record)
+    assert record_json(empty_record(cell)) == rfc8785.dumps(empty_record(cell))
 
 
 @settings(max_examples=300)
