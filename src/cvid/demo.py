@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import shutil
 import time
 from pathlib import Path
@@ -24,13 +25,16 @@ from rich.console import Console
 from rich.table import Table
 
 from cvid import agreement as ag
-from cvid.engine.state import AgreementState
+from cvid.engine.state import AgreementState, moment_text
 from cvid.errors import EventRejectedError
+from cvid.escrow import Escrow, Item, Partition, commit, reveal_cells, save_escrow
+from cvid.events.authz_escrow import population, round_output
 from cvid.log.audit import audit_log, verify_tiles
 from cvid.log.checkpoint import open_checkpoint
 from cvid.log.cosignature import CosignatureSigner, WitnessPolicy, add_cosignatures, cosign
 from cvid.log.publish import export_tiles
 from cvid.report import render_html
+from cvid.verification.beacon import draw, secret_commitment
 
 TEMPLATE = "dprk-phased"
 P5 = ("chn", "fra", "rus", "gbr", "usa")
@@ -56,8 +60,8 @@ def _steps_table(state: AgreementState, title: str) -> Table:
     return table
 
 
-def _play(a: ag.Agreement) -> None:
-    """The history: endorsement, freeze, relief, assurance."""
+def _play(a: ag.Agreement, out: Path) -> Escrow:
+    """The history: endorsement, declaration in escrow, freeze, relief, assurance."""
     council = [
         p.id for p in a.roadmap.parties if {"council_permanent", "council_elected"} & set(p.roles)
     ]
@@ -72,6 +76,7 @@ def _play(a: ag.Agreement) -> None:
             time=day(3),
         )
     a.act(a.signer("usa"), "council.vote.closed", {"draft": "endorse-roadmap"}, time=day(3))
+    escrow = _commit(a, out)
     for step in ("test-moratorium", "yongbyon-freeze", "complete-declaration"):
         a.act(a.signer("dprk"), "step.reported", {"step": step}, time=day(20))
     for party in ("usa", "rok"):
@@ -84,6 +89,84 @@ def _play(a: ag.Agreement) -> None:
         )
     for party in P5:
         a.act(a.signer(party), "guarantee.signed", {"guarantee": "g-nsa"}, time=day(35))
+    return escrow
+
+
+# An illustrative declaration: the Yongbyon and Sohae items are the facilities in the
+# facts file (Chosun 2018; Pyongyang Declaration 2018); the other regions and their
+# contents are placeholders for what a real declaration would hold.
+DECLARATION = [
+    Item("yongbyon-5mwe", "reactor", "yongbyon", {"power_mwe": 5}),
+    Item("yongbyon-radiochemical-lab", "reprocessing", "yongbyon", {"spent_fuel_kg_per_day": 500}),
+    Item("yongbyon-enrichment", "enrichment", "yongbyon", {"centrifuges": 2000}),
+    Item("sohae-engine-test-site", "missile-test-site", "sohae"),
+    Item("sohae-launch-platform", "missile-test-site", "sohae"),
+    Item("base-1", "missile-base", "region-1", {"launchers": 4}),
+    Item("store-1", "warhead-store", "region-3", {"warheads": 50}),
+]
+CELLS = ("yongbyon", "sohae", "region-1", "region-2", "region-3")
+PASSPHRASE = "demo passphrase: never use a printed passphrase"
+
+
+def _commit(a: ag.Agreement, out: Path) -> Escrow:
+    """The complete declaration committed in escrow at the outset (before the freeze)."""
+    escrow = commit(DECLARATION, Partition(CELLS), random_bytes=os.urandom)
+    save_escrow(out / "dprk-declaration.escrow", escrow, PASSPHRASE, random_bytes=os.urandom)
+    body = {"declaration": "dprk-declaration", "root": escrow.root.hex(), "size": escrow.size}
+    a.act(a.signer("dprk"), "declaration.committed", {**body, "cells": list(CELLS)}, time=day(15))
+    return escrow
+
+
+def _declaration(a: ag.Agreement, console: Console, out: Path, escrow: Escrow) -> None:
+    """Step 3: two cells revealed with proofs, a beacon round, an inspection of them."""
+    for reveal in reveal_cells(escrow, ["yongbyon", "sohae"]):
+        body = {"declaration": "dprk-declaration", "reveal": reveal.to_dict()}
+        a.act(a.signer("dprk"), "declaration.revealed", body, time=day(40))
+    secrets = {p: os.urandom(32) for p in ("dprk", "usa", "chn", "iaea")}
+    for party, secret in secrets.items():
+        commitment = secret_commitment("r1", party, secret).hex()
+        a.act(
+            a.signer(party),
+            "beacon.committed",
+            {"round": "r1", "commitment": commitment},
+            time=day(45),
+        )
+    for party, secret in secrets.items():
+        a.act(
+            a.signer(party),
+            "beacon.revealed",
+            {"round": "r1", "secret": secret.hex()},
+            time=day(45),
+        )
+    record = a.history.escrow.declarations["dprk-declaration"]
+    output = round_output(a.roadmap, a.history.escrow, "r1", a.log.root)
+    cells = draw(output, population(record, "revealed"), 2)
+    plan = {"inspection": "i1", "declaration": "dprk-declaration", "round": "r1", "cells": cells}
+    a.act(a.signer("iaea"), "inspection.planned", plan, time=day(46))
+    items = a.history.escrow.declarations["dprk-declaration"].tracker.items()
+    findings = [
+        {"cell": c, "confirmed": sorted(i for i, v in items.items() if v[0] == c)} for c in cells
+    ]
+    a.act(
+        a.signer("iaea"),
+        "inspection.reported",
+        {"inspection": "i1", "findings": findings},
+        time=day(50),
+    )
+    state = a.state(at=day(50))
+    decl = state.declarations["dprk-declaration"]
+    assert state.steps["reveal-yongbyon-sohae"].status == "verified"
+    console.print(
+        f"[bold]3. Declaration[/] committed in escrow ({escrow.size} salted leaves, root "
+        f"{escrow.root.hex()[:16]}…; items kept encrypted in "
+        f"{out / 'dprk-declaration.escrow'}); revealed with proofs: "
+        f"{', '.join(decl.revealed)}; still escrowed: {', '.join(decl.escrowed)}"
+    )
+    console.print(
+        f"   beacon round r1 (dprk, usa, chn, iaea) drew {', '.join(cells)}; the IAEA found "
+        f"them as declared; confidence nothing is hidden: {decl.confidence:.0%} "
+        "(uniform prior, up to 5 cells)"
+    )
 
 
 def main(out: Path = Path("demo-out")) -> None:
@@ -106,7 +189,7 @@ def _walk(a: ag.Agreement, console: Console, out: Path) -> AgreementState:
     say(f"   road map {a.gate.digest}; keys for {len(rm.parties)} parties; "
         f"adopted by {', '.join(rm.agreement.adopted_by)} on {ADOPTED.date()}")  # fmt: skip
 
-    _play(a)
+    escrow = _play(a, out)
     state = a.state(at=day(36))
     assert state.drafts["endorse-roadmap"].adopted
     assert state.rules["tranche-1"].fired
@@ -116,14 +199,16 @@ def _walk(a: ag.Agreement, console: Console, out: Path) -> AgreementState:
         "freeze reported and verified, exercises suspended, P5 assurance signed")  # fmt: skip
     say(_steps_table(state, f"State on {day(36).date()}"))
     relief = state.measures["unsc-tranche-1"]
-    say(f"   sanctions tranche 1: {relief.status} since {relief.since} ({relief.reason})")
+    since = moment_text(relief.since)
+    say(f"   sanctions tranche 1: {relief.status} since {since} ({relief.reason})")
     say(f"   guarantee g-nsa: {state.guarantees['g-nsa'].reason}")
+    _declaration(a, console, out, escrow)
 
     try:
         a.act(a.signer("dprk"), "step.verified", {
-            "step": "disable-5mwe", "outcome": "confirmed"}, time=day(40))  # fmt: skip
+            "step": "disable-5mwe", "outcome": "confirmed"}, time=day(51))  # fmt: skip
     except EventRejectedError as e:
-        say(f"[bold]3. Refused[/] the DPRK verifying its own step: {e.reason}: {e}")
+        say(f"[bold]4. Refused[/] the DPRK verifying its own step: {e.reason}: {e}")
     else:  # pragma: no cover - admission must refuse it
         raise AssertionError("a party verified its own step")
 
@@ -131,18 +216,18 @@ def _walk(a: ag.Agreement, console: Console, out: Path) -> AgreementState:
     assert due is not None
     late = a.state(at=due + dt.timedelta(days=31))
     assert late.rules["disablement-missed"].fired
-    say(f"[bold]4. Deadline[/] disable-5mwe was due {due.date()}; 31 days later:")
+    say(f"[bold]5. Deadline[/] disable-5mwe was due {due.date()}; 31 days later:")
     say(_steps_table(late, f"State on {(due + dt.timedelta(days=31)).date()}"))
     for alert in late.alerts:
         say(f"   alert: {alert}")
     past = a.state(at=day(10))
     assert not past.rules["tranche-1"].fired
-    say(f"[bold]5. Time travel[/] on {day(10).date()} the relief had not fired; "
+    say(f"[bold]6. Time travel[/] on {day(10).date()} the relief had not fired; "
         f"{past.events_seen} events had been signed by then")  # fmt: skip
 
     report = out / "report.html"
     report.write_text(render_html(rm, late, digest=a.gate.digest), encoding="utf-8")
-    say(f"[bold]6. Report[/] {report}")
+    say(f"[bold]7. Report[/] {report}")
     return late
 
 
@@ -162,7 +247,7 @@ def _prove(a: ag.Agreement, console: Console, out: Path) -> None:
     )
     policy = WitnessPolicy(threshold=2, witnesses=tuple(w.verifier for w in witnesses))
     result = policy.verify(note)
-    say(f"[bold]7. Checkpoint[/] size {checkpoint.tree_size} (nothing refused was logged: "
+    say(f"[bold]8. Checkpoint[/] size {checkpoint.tree_size} (nothing refused was logged: "
         f"{size} entries), cosigned by {', '.join(result.signed)}; missing: "
         f"{', '.join(result.missing)}")  # fmt: skip
     say(note.decode().rstrip(), markup=False)
@@ -170,14 +255,14 @@ def _prove(a: ag.Agreement, console: Console, out: Path) -> None:
     index = late.steps["yongbyon-freeze"].events[-1]
     proof = a.log.inclusion_proof(index, checkpoint.tree_size)
     proof.verify()
-    say(f"[bold]8. Inclusion[/] the IAEA's verification of the Yongbyon freeze (entry {index}) "
+    say(f"[bold]9. Inclusion[/] the IAEA's verification of the Yongbyon freeze (entry {index}) "
         f"is in the signed tree: {len(proof.proof)} hashes, verified")  # fmt: skip
     audit = audit_log(a.log, verifier=signer.verifier)
-    say(f"[bold]9. Audit[/] rebuilt {audit.tree_size} entries: {audit.tiles_checked} tiles "
+    say(f"[bold]10. Audit[/] rebuilt {audit.tree_size} entries: {audit.tiles_checked} tiles "
         "agree; every entry was re-admitted when the agreement was opened")  # fmt: skip
     exported = export_tiles(a.log, out / "tiles", note)
     tiles = verify_tiles(out / "tiles", signer.verifier)
-    say(f"[bold]10. Published[/] {exported.written} files as C2SP tlog-tiles in {out / 'tiles'}; "
+    say(f"[bold]11. Published[/] {exported.written} files as C2SP tlog-tiles in {out / 'tiles'}; "
         "verified from the files and the public key alone "
         f"(root {tiles.root_hash.hex()[:16]}…)")  # fmt: skip
     vkey = signer.verifier.to_text()

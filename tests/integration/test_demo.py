@@ -17,11 +17,12 @@ def test_demo_walkthrough(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     said = capsys.readouterr().out
     for step in (
         "1. Agreement",
-        "3. Refused",
-        "4. Deadline",
-        "7. Checkpoint",
-        "8. Inclusion",
-        "10. Published",
+        "3. Declaration",
+        "4. Refused",
+        "5. Deadline",
+        "8. Checkpoint",
+        "9. Inclusion",
+        "11. Published",
     ):
         assert step in said
     assert "missing: witness-3.example" in said
@@ -32,5 +33,9 @@ def test_demo_walkthrough(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert state.rules["disablement-missed"].fired
     assert state.measures["unsc-tranche-1"].status == "in_force"  # re-imposed
     report = verify_tiles(out / "tiles", signer.verifier)
-    assert report.tree_size == size == 37
+    assert report.tree_size == size == 50
+    declaration = state.declarations["dprk-declaration"]
+    assert declaration.revealed == ("yongbyon", "sohae")
+    assert len(declaration.inspected_clean) == 2
+    assert state.steps["reveal-yongbyon-sohae"].status == "verified"
     assert "<svg" in (out / "report.html").read_text()
