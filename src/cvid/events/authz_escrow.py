@@ -241,6 +241,15 @@ def _reported(body: b.InspectionReported, history: EscrowHistory) -> None:
                 raise _reject(
                     "unknown-reference", f"{item!r} is not a revealed item of cell {finding.cell!r}"
                 )
+        for d in finding.discrepancies:
+            declared = items[d.item][1].get("attributes", {}).get(d.attribute)
+            if isinstance(declared, bool) or not isinstance(declared, int | float):
+                raise _reject("bad-body", f"{d.item} declares no number {d.attribute!r}")
+            if declared != d.declared:
+                raise _reject(
+                    "bad-body",
+                    f"{d.item}.{d.attribute} was declared {declared:g}, not {d.declared:g}",
+                )
 
 
 def _planned(
