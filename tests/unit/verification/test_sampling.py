@@ -1,6 +1,6 @@
 """Inspection sampling against the reference figures, brute force and exact sums.
 
-The figures come from /work/shared/reference/facts.md §1 and §2 (derived there, [D]):
+The figures come from the shared reference facts file (facts.md) §1 and §2 (derived there, [D]):
 N = 141 cells at 90 % needs 127, 52 and 21 inspections for 1, 5 and 14 falsified
 cells; N = 100, M = 10, β = 0.1 needs 21 by the IAEA formula and 20 exactly.
 """
