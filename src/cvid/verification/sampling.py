@@ -33,7 +33,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import binom, hypergeom
 
 from cvid.errors import SamplingError
 
@@ -88,6 +87,8 @@ def _perfect(N: int, k: int, n: int) -> tuple[float, float]:
 def _imperfect(N: int, k: int, n: int, p: float) -> tuple[float, float]:
     """(miss, detect) for 0 < p < 1: E[(1 - p)^X] and 1 - that, X ~ Hypergeom(N, k, n)."""
     x = np.arange(max(0, n - (N - k)), min(k, n) + 1, dtype=np.float64)
+    from scipy.stats import hypergeom  # imported on use: it takes a second to load
+
     pmf: NDArray[np.float64] = np.asarray(hypergeom.pmf(x, N, k, n), dtype=np.float64)
     log_keep = x * math.log1p(-p)
     miss = float(np.dot(pmf, np.exp(log_keep)))
@@ -313,6 +314,8 @@ def _log_prior(prior: Prior, N: int) -> NDArray[np.float64]:
         log_p[0 if q == 0.0 else N] = 0.0
         return log_p
     k = np.arange(N + 1, dtype=np.float64)
+    from scipy.stats import binom  # imported on use: it takes a second to load
+
     return np.asarray(binom.logpmf(k, N, q), dtype=np.float64)
 
 
