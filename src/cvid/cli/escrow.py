@@ -182,7 +182,6 @@ def beacon_commit(
     directory: Dir, party: Party, round_id: Round, time: Time = None, now: Now = None
 ) -> None:
     """Draw a fresh secret, keep it in DIR/keys, and log its commitment."""
-    received = parse_when(now, "--now") if now else None
     with ag.Agreement.open(directory) as agreement:
         secret = os.urandom(32)
         path = _secret_path(agreement, round_id, party)
@@ -196,7 +195,7 @@ def beacon_commit(
             f.write(secret.hex() + "\n")
         body = {"round": round_id, "commitment": secret_commitment(round_id, party, secret).hex()}
         try:
-            admitted = _act(agreement, party, "beacon.committed", body, time, received)
+            admitted = _act(agreement, party, "beacon.committed", body, time, now)
         except Exception:
             path.unlink()  # nothing logged: the secret is not kept
             raise
@@ -209,7 +208,6 @@ def beacon_reveal(
     directory: Dir, party: Party, round_id: Round, time: Time = None, now: Now = None
 ) -> None:
     """Log the secret committed earlier."""
-    received = parse_when(now, "--now") if now else None
     with ag.Agreement.open(directory) as agreement:
         path = _secret_path(agreement, round_id, party)
         try:
@@ -222,7 +220,7 @@ def beacon_reveal(
             "beacon.revealed",
             {"round": round_id, "secret": secret},
             time,
-            received,
+            now,
         )
         out(f"revealed {party}'s secret for round {round_id!r} at index {index}\n")
 
@@ -267,7 +265,6 @@ def inspect_plan(
     now: Now = None,
 ) -> None:
     """Draw the cells from the beacon and log the plan."""
-    received = parse_when(now, "--now") if now else None
     with ag.Agreement.open(directory) as agreement:
         cells = _draw(agreement, round_id, declaration, n, kind)
         body = {
@@ -277,7 +274,7 @@ def inspect_plan(
             "population": kind,
             "cells": cells,
         }
-        index = _act(agreement, party, "inspection.planned", body, time, received)
+        index = _act(agreement, party, "inspection.planned", body, time, now)
         out(f"planned {inspection!r} at index {index}: {', '.join(cells)}\n")
 
 
@@ -292,7 +289,6 @@ def inspect_report(
     now: Now = None,
 ) -> None:
     """Log the findings of a planned inspection."""
-    received = parse_when(now, "--now") if now else None
     try:
         data = parse_json(findings.read_bytes(), what=str(findings))
     except OSError as e:
@@ -301,7 +297,7 @@ def inspect_report(
         raise InputError(str(e)) from e
     with ag.Agreement.open(directory) as agreement:
         body = {"inspection": inspection, "findings": data}
-        index = _act(agreement, party, "inspection.reported", body, time, received)
+        index = _act(agreement, party, "inspection.reported", body, time, now)
         out(f"reported {inspection!r} at index {index}\n")
 
 
@@ -311,8 +307,9 @@ def _act(
     event_type: str,
     body: dict[str, Any],
     time: str | None,
-    received: Any,
+    now: str | None,
 ) -> int:
-    now = received or _now(None)
-    when = parse_when(time, "--time") if time else now
-    return agreement.act(agreement.signer(party), event_type, body, time=when, now=now).index
+    """Sign and submit ``party``'s event; ``--now`` and ``--time`` as for ``event submit``."""
+    received = _now(now)
+    when = parse_when(time, "--time") if time else received
+    return agreement.act(agreement.signer(party), event_type, body, time=when, now=received).index
