@@ -42,11 +42,12 @@ KEYS_DIR = "keys"
 LOG_KEY = "log.key"
 TEMPLATES = Path(__file__).parent / "roadmap" / "templates"
 MAX_RETRIES = 8
+HISTORY = ".history"  # a template's dated history, replayed by create_from_template
 
 
 def template_names() -> list[str]:
     """The road maps that ship with cvid."""
-    return sorted(p.stem for p in TEMPLATES.glob("*.yaml"))
+    return sorted(p.stem for p in TEMPLATES.glob("*.yaml") if not p.stem.endswith(HISTORY))
 
 
 def template_path(name: str) -> Path:
@@ -261,4 +262,22 @@ def create_from_template(
     roadmap_load.loads(text, name=str(path))  # the template itself must be valid
     data = yaml.safe_load(text)
     header = f"# Road map from the cvid template {name!r}, with the keys generated for it.\n"
-    return create(directory, data, adopt_at=adopt_at, header=header)
+    history = path.with_name(f"{name}{HISTORY}.yaml")
+    if not history.is_file():
+        return create(directory, data, adopt_at=adopt_at, header=header)
+    agreement = create(directory, data, adopt_at=None, header=header)
+    replay_history(agreement, history)
+    return agreement
+
+
+def replay_history(agreement: Agreement, path: Path) -> None:
+    """Sign and submit a template's dated history (``[{time, party, type, body}]``).
+
+    Each event is dated 00:00 UTC of its ``time`` and received then; the parties'
+    keys are the ones :func:`create` generated.
+    """
+    records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for record in records:
+        when = dt.datetime.combine(record["time"], dt.time(), tzinfo=dt.UTC)
+        signer = agreement.signer(record["party"])
+        agreement.act(signer, record["type"], record["body"], time=when)
