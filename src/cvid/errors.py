@@ -175,3 +175,10 @@ class EscrowError(VerificationError):
 
 class EscrowFileError(InputError):
     """An escrow file cannot be written or read: it exists, is malformed, or will not decrypt."""
+
+
+# --- reference data ---------------------------------------------------------------------
+
+
+class ReferenceDataError(ConfigError):
+    """A packaged reference-data file is malformed: a fact lacks a source or a valid confidence."""

@@ -10,6 +10,7 @@ from cvid.cli._app import fail
 from cvid.cli.agreement import agreement_app, event_app, report, roadmap_app, status
 from cvid.cli.escrow import beacon_app, escrow_app, inspect_app
 from cvid.cli.log import app as log_app
+from cvid.cli.reference import ref_app
 from cvid.cli.verify import verify_app
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.add_typer(escrow_app, name="escrow")
 app.add_typer(beacon_app, name="beacon")
 app.add_typer(inspect_app, name="inspect")
 app.add_typer(verify_app, name="verify")
+app.add_typer(ref_app, name="ref")
 app.command("status")(status)
 app.command("report")(report)
 
