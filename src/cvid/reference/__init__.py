@@ -1,4 +1,4 @@
-"""Reference data from /work/shared/reference/facts.md: NWFZs and CICA, every fact sourced.
+"""Reference data from the project's reference facts file: NWFZs and CICA, every fact sourced.
 
 Each fact is a :class:`Fact` with a value, a source and a confidence (C, D or U). The
 data ships as YAML in ``cvid/reference/data`` and is validated when loaded.

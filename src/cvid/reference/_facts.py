@@ -1,6 +1,6 @@
 """The one record every reference fact is: a value, its source and a confidence mark.
 
-Confidence follows /work/shared/reference/facts.md: ``C`` confirmed with a source,
+Confidence follows the project's reference facts file: ``C`` confirmed with a source,
 ``D`` derived, ``U`` unconfirmed. A ``U`` fact must always be shown with its mark.
 """
 
