@@ -157,7 +157,7 @@ class Gate:
         data: bytes,
         history: History,
         *,
-        now: dt.datetime,
+        now: dt.datetime | None,
         root_at: Callable[[int], bytes] | None = None,
     ) -> AdmittedEvent:
         """Check a submitted entry; return it parsed if it may be appended next.
@@ -165,7 +165,8 @@ class Gate:
         Args:
             data: the entry as submitted (the canonical signed envelope).
             history: what the log already holds.
-            now: the time of receipt, for the clock-skew check.
+            now: the time of receipt, for the clock-skew check; None when re-admitting
+                an entry already on the log, whose receipt was checked when it was logged.
             root_at: the log's root at a given size, to recompute inspection draws
                 (the beacon mixes in the root fixed after the round's last commit).
 
@@ -203,7 +204,7 @@ class Gate:
                 "sequence-gap",
                 f"{event.party}'s next sequence number is {expected}, not {event.seq}",
             )
-        if abs(event.time - now) > self.skew:
+        if now is not None and abs(event.time - now) > self.skew:
             raise _reject(
                 "clock-skew",
                 f"event time {format_time(event.time)} is more than "

@@ -114,14 +114,10 @@ _env.filters["when"] = _when
 def render_html(roadmap: RoadMap, state: AgreementState, *, digest: str) -> str:
     """A readable one-page HTML report of ``state``, with a phase timeline."""
     template = _env.get_template("report.html.j2")
-    titles = {s.id: s.title for ph in roadmap.phases for s in ph.steps}
-    phase_titles = {ph.id: ph.title for ph in roadmap.phases}
     return template.render(
         roadmap=roadmap,
         state=state,
         digest=digest,
-        titles=titles,
-        phase_titles=phase_titles,
         colours=STATUS_COLOURS,
         timeline=_timeline(roadmap, state),
         parties={p.id: p.name for p in roadmap.parties},
