@@ -182,3 +182,25 @@ class EscrowFileError(InputError):
 
 class ReferenceDataError(ConfigError):
     """A packaged reference-data file is malformed: a fact lacks a source or a valid confidence."""
+
+
+# --- simulation and the inspection game -------------------------------------------------
+
+
+class ScenarioError(InputError):
+    """A simulation scenario or sweep grid is malformed or does not fit its road map."""
+
+
+class GameError(InputError):
+    """Inspection-game payoffs or probabilities are out of range."""
+
+
+# --- the service and its witnesses ------------------------------------------------------
+
+
+class WitnessError(VerificationError):
+    """A witness refused a checkpoint, or returned a cosignature that does not verify."""
+
+
+class ServiceError(ConfigError):
+    """The service cannot start or reach what it was configured with."""
