@@ -7,6 +7,8 @@ Layout of an agreement directory::
     keys/<party>.key    private keys, mode 0600: each party's own, in a real
                         deployment only on that party's machine
     keys/log.key        the log operator's checkpoint key (named for the origin)
+    keys/witnesses/<id>.key   the witnesses' cosigning keys (exercises and demos; a
+                        real witness keeps its own)
 
 Opening an agreement replays its whole log through admission: every entry's
 signature, sequence number and authorisation is checked again, so the state is
@@ -30,6 +32,7 @@ from cvid.engine import AgreementState, evaluate
 from cvid.errors import AgreementError, AppendConflictError, EventRejectedError, RoadmapError
 from cvid.events.authz import AdmittedEvent, Gate, History
 from cvid.events.envelope import Event, sign_event
+from cvid.log.cosignature import CosignatureSigner, CosignatureVerifier, WitnessPolicy
 from cvid.log.note import Signer
 from cvid.log.store import open_store
 from cvid.log.tlog import Log
@@ -40,6 +43,7 @@ ROADMAP_FILE = "roadmap.yaml"
 LOG_FILE = "log.db"
 KEYS_DIR = "keys"
 LOG_KEY = "log.key"
+WITNESS_KEYS = "witnesses"
 TEMPLATES = Path(__file__).parent / "roadmap" / "templates"
 MAX_RETRIES = 8
 HISTORY = ".history"  # a template's dated history, replayed by create_from_template
@@ -189,6 +193,31 @@ class Agreement:
         """The log operator's checkpoint key."""
         return self.signer(LOG_KEY.removesuffix(".key"))
 
+    def witness_policy(self) -> WitnessPolicy | None:
+        """The road map's witnesses and threshold, or None when it names none."""
+        witnesses = self.roadmap.witnesses
+        if witnesses is None:
+            return None
+        keys = [w.key for w in witnesses.members]
+        if any(k is None for k in keys):
+            raise AgreementError("a witness in the road map has no key")
+        return WitnessPolicy(
+            threshold=witnesses.threshold,
+            witnesses=tuple(CosignatureVerifier.from_text(k) for k in keys if k is not None),
+        )
+
+    def witness_signer(self, witness: str) -> CosignatureSigner:
+        """Read a witness's cosigning key from ``keys/witnesses/`` (exercises and demos).
+
+        Raises:
+            AgreementError: no key file for that witness.
+        """
+        path = self.directory / KEYS_DIR / WITNESS_KEYS / f"{witness}.key"
+        try:
+            return CosignatureSigner.from_text(path.read_text(encoding="utf-8").strip())
+        except OSError as e:
+            raise AgreementError(f"no key for witness {witness!r} at {path}: {e.strerror}") from e
+
 
 def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -223,12 +252,23 @@ def create(
             raise RoadmapError([f"party {party.get('id')!r} already has keys; a template has none"])
         signers[party["id"]] = Signer.generate(party["id"])
         party["keys"] = [signers[party["id"]].verifier.to_text()]
+    witness_signers = {}
+    for witness in (roadmap_data.get("witnesses") or {}).get("members") or []:
+        if witness.get("key") is None:
+            witness_signers[witness["id"]] = CosignatureSigner.generate(witness["id"])
+            witness["key"] = witness_signers[witness["id"]].verifier.to_text()
     text = header + yaml.safe_dump(roadmap_data, sort_keys=False, allow_unicode=True, width=100)
     roadmap = roadmap_load.loads(text, name=str(directory / ROADMAP_FILE))
     (directory / KEYS_DIR).mkdir(parents=True)
     (directory / ROADMAP_FILE).write_text(text, encoding="utf-8")
     for party_id, signer in signers.items():
         _write_private(directory / KEYS_DIR / f"{party_id}.key", signer.to_text())
+    if witness_signers:
+        (directory / KEYS_DIR / WITNESS_KEYS).mkdir()
+    for witness_id, witness_signer in witness_signers.items():
+        _write_private(
+            directory / KEYS_DIR / WITNESS_KEYS / f"{witness_id}.key", witness_signer.to_text()
+        )
     log_signer = Signer.generate(roadmap.agreement.origin)
     _write_private(directory / KEYS_DIR / LOG_KEY, log_signer.to_text())
     Log.create(open_store(directory / LOG_FILE, create=True), roadmap.agreement.origin).close()

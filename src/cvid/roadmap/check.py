@@ -16,6 +16,7 @@ from typing import Protocol
 
 from cvid.errors import KeyFormatError
 from cvid.events.bodies import EVENT_TYPES
+from cvid.log.cosignature import CosignatureVerifier
 from cvid.log.note import Verifier
 from cvid.roadmap import model as m
 
@@ -81,6 +82,7 @@ class _Checker:
         yield from self._snapback()
         yield from self._escrow()
         yield from self._permissions()
+        yield from self._witnesses()
 
     def _has_role(self, party_id: str, *roles: str) -> bool:
         party = self.parties.get(party_id)
@@ -421,3 +423,34 @@ class _Checker:
                     yield Problem(
                         ("permissions", event_type, k), f"{who!r} is neither a role nor a party"
                     )
+
+    def _witnesses(self) -> Iterator[Problem]:
+        witnesses = self.rm.witnesses
+        if witnesses is None:
+            return
+        if witnesses.threshold > len(witnesses.members):
+            yield Problem(
+                ("witnesses", "threshold"),
+                f"threshold {witnesses.threshold} is above "
+                f"the {len(witnesses.members)} witnesses",
+            )
+        seen: set[str] = set()
+        key_ids: set[bytes] = set()
+        for i, witness in enumerate(witnesses.members):
+            if witness.id in seen:
+                loc_id: Loc = ("witnesses", "members", i, "id")
+                yield Problem(loc_id, f"duplicate witness {witness.id!r}")
+            seen.add(witness.id)
+            if witness.key is None:
+                continue
+            loc: Loc = ("witnesses", "members", i, "key")
+            try:
+                verifier = CosignatureVerifier.from_text(witness.key)
+            except KeyFormatError as e:
+                yield Problem(loc, f"not a cosignature/v1 verifier key: {e}")
+                continue
+            if verifier.name != witness.id:
+                yield Problem(loc, f"key is named {verifier.name!r}, not {witness.id!r}")
+            if verifier.key_id in key_ids:
+                yield Problem(loc, "the same key is listed twice")
+            key_ids.add(verifier.key_id)

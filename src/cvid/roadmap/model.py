@@ -493,6 +493,26 @@ class Custody(Model):
     receipt_days: int = Field(default=30, ge=1, le=3650)
 
 
+class Witness(Model):
+    """An independent witness that cosigns the log's checkpoints (C2SP tlog-witness).
+
+    ``key`` is its ``cosignature/v1`` verifier key, named ``id``; a template leaves it
+    out and ``cvid agreement init`` generates one.
+    """
+
+    id: Id
+    name: Text
+    key: str | None = None
+
+
+class Witnesses(Model):
+    """Who witnesses the log, and how many cosignatures make a checkpoint final."""
+
+    threshold: int = Field(ge=1, le=100)
+    members: list[Witness] = Field(min_length=1)
+    source: Text | None = None
+
+
 class RoadMap(Model):
     """A whole road map, as written in a ``cvid_roadmap: 1`` file."""
 
@@ -511,4 +531,5 @@ class RoadMap(Model):
     escrow: Escrow | None = None
     beacon: Beacon | None = None
     custody: Custody = Field(default_factory=Custody)
+    witnesses: Witnesses | None = None
     permissions: dict[str, list[Id]] = Field(default_factory=dict)
