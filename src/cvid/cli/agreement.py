@@ -20,6 +20,7 @@ from rich.table import Table
 
 from cvid import agreement as ag
 from cvid._jcs import parse_json
+from cvid._when import parse_when
 from cvid.cli._app import handle_errors, out
 from cvid.engine.state import AgreementState, moment_text
 from cvid.errors import InputError, JSONFormatError
@@ -37,23 +38,6 @@ Database = Annotated[
     str | None, typer.Option("--database", help="A postgresql:// URL instead of DIR/log.db.")
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def parse_when(text: str, what: str = "time") -> dt.datetime:
-    """Read a CLI time: RFC 3339 with an offset or ``Z``, or a date (midnight UTC).
-
-    Raises:
-        InputError: anything else, including a time without an offset.
-    """
-    try:
-        if len(text) == 10:
-            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), tzinfo=dt.UTC)
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError as e:
-        raise InputError(f"{what} {text!r} is not a date or an RFC 3339 time") from e
-    if when.tzinfo is None:
-        raise InputError(f"{what} {text!r} has no time zone; add 'Z' for UTC")
-    return when.astimezone(dt.UTC)
 
 
 def _now(text: str | None) -> dt.datetime:

@@ -21,8 +21,9 @@ import yaml
 
 from cvid import agreement as ag
 from cvid._jcs import parse_json
+from cvid._when import parse_when
 from cvid.cli._app import handle_errors, out
-from cvid.cli.agreement import Database, Dir, _now, parse_when
+from cvid.cli.agreement import Database, Dir, _now
 from cvid.errors import InputError, JSONFormatError
 from cvid.escrow.commit import Item, Partition, commit
 from cvid.escrow.reveal import reveal_cells

@@ -11,13 +11,15 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 
 from cvid.cli._app import handle_errors, out, progress_bar
 from cvid.errors import ConfigError, InputError
-from cvid.log.audit import audit_log, verify_tiles
+from cvid.log.audit import audit_log, verify_published, verify_tiles
 from cvid.log.note import Signer, Verifier, open_note
 from cvid.log.publish import export_tiles
+from cvid.log.remote import http_fetch
 from cvid.log.store import open_store
 from cvid.log.tlog import Log
 
@@ -222,13 +224,19 @@ def export(
 @app.command("verify-tiles")
 @handle_errors
 def verify_tiles_command(
-    directory: Annotated[Path, typer.Argument(help="A tlog-tiles directory.")], vkey: VKey
+    source: Annotated[str, typer.Argument(help="A tlog-tiles directory or http(s) URL.")],
+    vkey: VKey,
 ) -> None:
-    """Verify a published tile directory with nothing but the log's verifier key."""
-    if not directory.is_dir():
-        raise InputError(f"{directory} is not a directory")
+    """Verify a published log (a tile directory or URL) with only the log's verifier key."""
+    verifier = _verifier(vkey)
     with progress_bar("verifying", None) as advance:
-        report = verify_tiles(directory, _verifier(vkey), progress=advance)
+        if source.startswith(("http://", "https://")):
+            with httpx.Client(timeout=30.0, follow_redirects=False) as client:
+                report = verify_published(http_fetch(source, client), verifier, progress=advance)
+        else:
+            if not Path(source).is_dir():
+                raise InputError(f"{source} is not a directory or an http(s) URL")
+            report = verify_tiles(Path(source), verifier, progress=advance)
     out(
         f"tiles of {report.origin!r} verified: {report.tree_size} entries, "
         f"{report.tiles_checked} tiles; root {report.root_hash.hex()}\n"

@@ -1,8 +1,8 @@
 """Full audits: rebuild a log's tree from its entries and compare everything stored.
 
-Two sources are audited the same way: a store (``cvid log verify``) and a C2SP
-tlog-tiles directory (``cvid log verify-tiles``), which needs nothing but the
-directory and the log's verifier key. Every hash tile is recomputed from the entry
+Two sources are audited the same way: a store (``cvid log verify``) and a published
+C2SP tlog-tiles log, a directory or a URL (``cvid log verify-tiles``), which needs
+nothing but the tiles and the log's verifier key. Every hash tile is recomputed from the entry
 bundles and compared byte for byte; the root is compared with the signed checkpoint.
 
 Reads files and stores, but never writes.
@@ -33,6 +33,9 @@ from cvid.log.tiles import (
 from cvid.log.tlog import Log
 
 Progress = Callable[[int], None]  # called with the number of entries just checked
+#: Read a published file by its path (``checkpoint``, ``tile/0/000``): its bytes, or
+#: None when there is no such file. Other failures raise AuditError.
+Fetch = Callable[[str], bytes | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,16 +167,16 @@ def audit_log(
     return AuditReport(log.origin, size, root, checked, len(kept))
 
 
-class DirectoryTiles:
-    """A :class:`TileReader` over a tlog-tiles directory, for a tree of ``tree_size``.
+class PublishedTiles:
+    """A :class:`TileReader` over a published tlog-tiles log, for a tree of ``tree_size``.
 
     Each tile is read from its partial path for this size or, failing that, its full
     path (the log may have grown since); the file must have exactly the shape its
     path names, so no stray byte goes unread.
     """
 
-    def __init__(self, root: Path, tree_size: int) -> None:
-        self._root = root
+    def __init__(self, fetch: Fetch, tree_size: int) -> None:
+        self._fetch = fetch
         self._tree_size = tree_size
 
     def _read(self, tile: TileId) -> bytes:
@@ -182,12 +185,9 @@ class DirectoryTiles:
             raise AuditError(f"tile {tile} is beyond tree size {self._tree_size}")
         for shape in dict.fromkeys((width, TILE_WIDTH)):
             name = tile_path(tile, shape)
-            try:
-                data = (self._root / name).read_bytes()
-            except FileNotFoundError:
+            data = self._fetch(name)
+            if data is None:
                 continue
-            except OSError as e:
-                raise AuditError(f"cannot read {name}: {e.strerror}") from e
             count = len(_decode(data, name)) if tile.level == ENTRIES else len(data) / HASH_SIZE
             if count != shape:
                 raise AuditError(f"{name} holds {count:g} items, not {shape}")
@@ -204,22 +204,42 @@ class DirectoryTiles:
             yield self._read(TileId(ENTRIES, index))
 
 
+def directory_fetch(root: Path) -> Fetch:
+    """Read published files from a tile directory."""
+
+    def fetch(name: str) -> bytes | None:
+        try:
+            return (root / name).read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise AuditError(f"cannot read {root / name}: {e.strerror}") from e
+
+    return fetch
+
+
 def verify_tiles(
     directory: Path, verifier: NoteVerifier, *, progress: Progress | None = None
 ) -> AuditReport:
-    """Verify a published tlog-tiles directory with nothing but the log's verifier key.
+    """Verify a published tlog-tiles directory (see :func:`verify_published`)."""
+    return verify_published(directory_fetch(directory), verifier, progress=progress)
+
+
+def verify_published(
+    fetch: Fetch, verifier: NoteVerifier, *, progress: Progress | None = None
+) -> AuditReport:
+    """Verify a published tlog-tiles log with nothing but the log's verifier key.
 
     Raises:
-        AuditError: a tile or bundle is missing or disagrees with the entries, or the
-            checkpoint's root is not the root of the entries.
+        AuditError: the checkpoint, a tile or a bundle is missing or disagrees with
+            the entries, or the checkpoint's root is not the root of the entries.
         SignatureError, NoteFormatError, CheckpointFormatError: the checkpoint is bad.
     """
-    try:
-        note = (directory / "checkpoint").read_bytes()
-    except OSError as e:
-        raise AuditError(f"cannot read {directory / 'checkpoint'}: {e.strerror}") from e
+    note = fetch("checkpoint")
+    if note is None:
+        raise AuditError("the published log has no checkpoint")
     checkpoint, _ = open_checkpoint(note, verifier)
-    tiles = DirectoryTiles(directory, checkpoint.tree_size)
+    tiles = PublishedTiles(fetch, checkpoint.tree_size)
     root, checked = replay(
         checkpoint.tree_size, tiles.bundles(), tiles, strict=False, progress=progress
     )

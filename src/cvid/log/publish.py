@@ -16,9 +16,8 @@ from pathlib import Path
 
 from cvid.errors import AuditError, InputError
 from cvid.log.checkpoint import Checkpoint
-from cvid.log.merkle import HASH_SIZE
 from cvid.log.note import Note
-from cvid.log.tiles import ENTRIES, decode_bundle, encode_bundle, tile_path, tiles_for_size
+from cvid.log.tiles import published_tile, tile_path, tiles_for_size
 from cvid.log.tlog import Log
 
 _BATCH = 256  # tiles read from the store at once
@@ -73,11 +72,7 @@ def export_tiles(
         for (tile, width), data in zip(
             batch, log.store.read_tiles([t for t, _ in batch]), strict=True
         ):
-            if tile.level == ENTRIES:
-                content = encode_bundle(decode_bundle(data)[:width])
-            else:
-                content = data[: width * HASH_SIZE]
-            _write_atomically(out / tile_path(tile, width), content)
+            _write_atomically(out / tile_path(tile, width), published_tile(tile, width, data))
         if progress:
             progress(len(batch))
     if wanted:

@@ -92,6 +92,24 @@ def tiles_for_size(tree_size: int) -> Iterator[tuple[TileId, int]]:
         level, count = level + 1, count >> TILE_HEIGHT
 
 
+def published_tile(tile: TileId, width: int, stored: bytes) -> bytes:
+    """A tile as published at ``width``: the first ``width`` hashes or entries of it.
+
+    ``stored`` is the tile as the store holds it (it may have grown past ``width``).
+
+    Raises:
+        StoreCorruptError: ``stored`` holds fewer than ``width`` hashes or entries.
+    """
+    if tile.level == ENTRIES:
+        entries = decode_bundle(stored)
+        if len(entries) < width:
+            raise StoreCorruptError(f"entry bundle {tile.index} holds {len(entries)} entries")
+        return encode_bundle(entries[:width])
+    if len(stored) < width * HASH_SIZE:
+        raise StoreCorruptError(f"hash tile {tile} holds {len(stored) // HASH_SIZE} hashes")
+    return stored[: width * HASH_SIZE]
+
+
 # --- entry bundles ----------------------------------------------------------------------
 
 
