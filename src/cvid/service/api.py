@@ -1,0 +1,334 @@
+"""The HTTP API: submit signed events; read entries, proofs, checkpoints and state.
+
+Also serves the log as C2SP tlog-tiles (``/checkpoint``, ``/tile/...``): full tiles
+never change, so they are cacheable forever; partial tiles and the checkpoint are not.
+Every refusal is an RFC 9457 problem document (:mod:`cvid.service.problems`).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from cvid._when import parse_when
+from cvid.errors import Error, InputError, TileError
+from cvid.events.authz import AdmittedEvent
+from cvid.log import merkle
+from cvid.log.audit import width_at
+from cvid.log.note import Note
+from cvid.log.tiles import TILE_WIDTH, parse_tile_path, published_tile
+from cvid.report import state_to_dict
+from cvid.roadmap.loader import to_json
+from cvid.service.core import Service
+from cvid.service.problems import MEDIA_TYPE, error_problem, problem
+
+NDJSON = "application/x-ndjson"
+TEXT = "text/plain; charset=utf-8"
+BINARY = "application/octet-stream"
+IMMUTABLE = "public, max-age=31536000, immutable"
+NO_CACHE = "no-cache"
+MAX_PAGE = 1000
+
+_PROBLEM = {"description": "An RFC 9457 problem document", "content": {MEDIA_TYPE: {}}}
+_ENTRY_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "One signed event, exactly as it will be logged (RFC 8785 JSON).",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+_BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "Signed events, one per line, all or none admitted.",
+        "content": {NDJSON: {"schema": {"type": "string"}}},
+    }
+}
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _accepted(admitted: AdmittedEvent, data: bytes) -> dict[str, Any]:
+    event = admitted.signed.event
+    return {
+        "index": admitted.index,
+        "leaf_hash": _b64(merkle.leaf_hash(data)),
+        "party": event.party,
+        "seq": event.seq,
+        "type": event.type,
+    }
+
+
+def _entry_json(index: int, data: bytes) -> dict[str, Any]:
+    entry: dict[str, Any] = json.loads(data)
+    return {"index": index, "leaf_hash": _b64(merkle.leaf_hash(data)), **entry}
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge(f"the request is {declared} bytes; at most {limit} are accepted")
+    data = b""
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > limit:
+            raise _TooLarge(f"the request is over {limit} bytes")
+    return data
+
+
+class _TooLarge(InputError):
+    pass
+
+
+def api_router(service: Service) -> APIRouter:
+    """The API routes, bound to one service."""
+    router = APIRouter()
+    limits = service.limits
+
+    def _moment(at: str | None) -> dt.datetime:
+        return parse_when(at, "at") if at else service.now()
+
+    @router.post(
+        "/api/v1/events",
+        status_code=201,
+        openapi_extra=_ENTRY_BODY,
+        responses={400: _PROBLEM, 403: _PROBLEM, 409: _PROBLEM, 413: _PROBLEM, 422: _PROBLEM},
+        tags=["submit"],
+    )
+    async def submit_event(request: Request) -> Response:
+        """Submit one signed event; answered once it is durably logged."""
+        try:
+            data = await _body(request, limits.max_request_bytes)
+            (admitted,) = await service.submit([data])
+        except _TooLarge as e:
+            return problem(413, "too-large", str(e))
+        except Error as e:
+            return error_problem(e)
+        except TimeoutError:
+            return _timeout()
+        return JSONResponse(
+            _accepted(admitted, data),
+            status_code=201,
+            headers={"Location": f"/api/v1/entries/{admitted.index}"},
+        )
+
+    @router.post(
+        "/api/v1/events/batch",
+        status_code=201,
+        openapi_extra=_BATCH_BODY,
+        responses={400: _PROBLEM, 403: _PROBLEM, 409: _PROBLEM, 413: _PROBLEM, 422: _PROBLEM},
+        tags=["submit"],
+    )
+    async def submit_batch(request: Request) -> Response:
+        """Submit signed events, one per line: all are logged, or none."""
+        try:
+            body = await _body(request, limits.max_request_bytes)
+            lines = [line for line in body.split(b"\n") if line.strip()]
+            admitted = await service.submit(lines)
+        except _TooLarge as e:
+            return problem(413, "too-large", str(e))
+        except Error as e:
+            index = _failed_line(e)
+            return error_problem(e) if index is None else error_problem(e, line=index)
+        except TimeoutError:
+            return _timeout()
+        return JSONResponse(
+            {"accepted": [_accepted(a, d) for a, d in zip(admitted, lines, strict=True)]},
+            status_code=201,
+        )
+
+    @router.get("/api/v1/entries", tags=["read"], responses={400: _PROBLEM})
+    def list_entries(
+        start: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    ) -> dict[str, Any]:
+        """Logged entries from ``start``, at most ``limit`` of them."""
+        size = service.size
+        end = min(size, start + limit)
+        entries = service.entries(start, end) if start < end else []
+        return {
+            "tree_size": size,
+            "entries": [_entry_json(i, d) for i, d in enumerate(entries, start)],
+        }
+
+    @router.get("/api/v1/entries/{index}", tags=["read"], responses={404: _PROBLEM})
+    def get_entry(index: int) -> Response:
+        """One logged entry, decoded, with its leaf hash."""
+        if not 0 <= index < service.size:
+            return problem(404, "out-of-range", f"no entry {index}; the log has {service.size}")
+        return JSONResponse(_entry_json(index, service.entry(index)))
+
+    @router.get("/api/v1/entries/{index}/raw", tags=["read"], responses={404: _PROBLEM})
+    def get_raw_entry(index: int) -> Response:
+        """One logged entry, byte for byte as logged and hashed."""
+        if not 0 <= index < service.size:
+            return problem(404, "out-of-range", f"no entry {index}; the log has {service.size}")
+        return Response(service.entry(index), media_type="application/json")
+
+    @router.get("/api/v1/checkpoint", tags=["read"], responses={404: _PROBLEM})
+    def get_checkpoint() -> Response:
+        """The latest checkpoint with its witness cosignatures, and whether it is final."""
+        note = service.checkpoint()
+        if note is None:
+            return problem(404, "no-checkpoint", "no checkpoint has been published yet")
+        policy = service.witness_policy
+        result = policy.check(note) if policy else None
+        return JSONResponse(
+            {
+                "note": note.decode("utf-8"),
+                "tree_size": int(Note.from_bytes(note).text.split(b"\n")[1]),
+                "log_key": service.log_key,
+                "witnesses": {
+                    "threshold": result.threshold,
+                    "signed": list(result.signed),
+                    "missing": list(result.missing),
+                    "invalid": list(result.invalid),
+                    "final": result.satisfied,
+                    "last_round": _round(service),
+                }
+                if result
+                else None,
+            }
+        )
+
+    @router.get(
+        "/api/v1/proofs/inclusion", tags=["proofs"], responses={400: _PROBLEM, 404: _PROBLEM}
+    )
+    def inclusion(
+        index: Annotated[int | None, Query(ge=0)] = None,
+        leaf_hash: Annotated[str | None, Query(description="base64 RFC 9162 leaf hash")] = None,
+        tree_size: Annotated[int | None, Query(ge=1)] = None,
+    ) -> Response:
+        """Proof that an entry (by index or leaf hash) is in the tree of ``tree_size``."""
+        size = service.size if tree_size is None else tree_size
+        if (index is None) == (leaf_hash is None):
+            return problem(400, "bad-request", "give index or leaf_hash, not both")
+        if leaf_hash is not None:
+            try:
+                wanted = base64.b64decode(leaf_hash, validate=True)
+            except ValueError:
+                return problem(400, "bad-request", "leaf_hash is not base64")
+            index = service.index_of(wanted)
+            if index is None:
+                return problem(404, "not-logged", "no entry has that leaf hash")
+        assert index is not None
+        if not 0 <= index < size <= service.size:
+            return problem(
+                404,
+                "out-of-range",
+                f"entry {index} is not in a tree of {size} (log: {service.size})",
+            )
+        return JSONResponse(service.inclusion_proof(index, size).to_dict())
+
+    @router.get(
+        "/api/v1/proofs/consistency", tags=["proofs"], responses={400: _PROBLEM, 404: _PROBLEM}
+    )
+    def consistency(
+        old: Annotated[int, Query(ge=0)], new: Annotated[int | None, Query(ge=0)] = None
+    ) -> Response:
+        """Proof that the tree of ``old`` entries is a prefix of the tree of ``new``."""
+        size = service.size if new is None else new
+        if not old <= size <= service.size:
+            return problem(404, "out-of-range", f"need old ≤ new ≤ {service.size}")
+        return JSONResponse(service.consistency_proof(old, size).to_dict())
+
+    @router.get("/api/v1/state", tags=["state"], responses={400: _PROBLEM})
+    def state(
+        at: Annotated[str | None, Query(description="a date or RFC 3339 time")] = None,
+    ) -> Response:
+        """Where the agreement stands at ``at`` (default: now): the engine's answer."""
+        try:
+            moment = _moment(at)
+        except Error as e:
+            return error_problem(e)
+        return JSONResponse(state_to_dict(service.state(moment)))
+
+    @router.get("/api/v1/escrow", tags=["state"], responses={400: _PROBLEM})
+    def escrow(at: Annotated[str | None, Query()] = None) -> Response:
+        """Declarations in escrow, cells revealed, inspections, beacon rounds, custody."""
+        try:
+            moment = _moment(at)
+        except Error as e:
+            return error_problem(e)
+        data = state_to_dict(service.state(moment))
+        keys = ("at", "declarations", "beacon_rounds", "custody")
+        return JSONResponse({k: data[k] for k in keys})
+
+    @router.get("/api/v1/roadmap", tags=["state"])
+    def roadmap() -> Response:
+        """The adopted road map as canonical JSON; its digest is the ``roadmap`` of events."""
+        return Response(
+            to_json(service.roadmap),
+            media_type="application/json",
+            headers={"X-Roadmap-Digest": service.digest},
+        )
+
+    @router.get("/checkpoint", tags=["tiles"], responses={404: _PROBLEM})
+    def tiles_checkpoint() -> Response:
+        """The latest cosigned checkpoint (C2SP tlog-tiles)."""
+        note = service.checkpoint()
+        if note is None:
+            return problem(404, "no-checkpoint", "no checkpoint has been published yet")
+        return Response(
+            note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": NO_CACHE}
+        )
+
+    @router.get("/tile/{path:path}", tags=["tiles"], responses={404: _PROBLEM})
+    def tile(path: str) -> Response:
+        """A hash tile or entry bundle (C2SP tlog-tiles)."""
+        try:
+            tile_id, width = parse_tile_path("tile/" + path)
+        except TileError as e:
+            return problem(404, "no-such-tile", str(e))
+        if width > width_at(tile_id, service.size):
+            return problem(404, "no-such-tile", f"tile/{path} is not published")
+        (stored,) = service.read_tiles([tile_id])
+        content = published_tile(tile_id, width, stored)
+        cache = IMMUTABLE if width == TILE_WIDTH else NO_CACHE
+        return Response(
+            content, media_type="application/octet-stream", headers={"Cache-Control": cache}
+        )
+
+    @router.get("/healthz", tags=["service"])
+    def health() -> dict[str, Any]:
+        """Liveness, the log size and the published checkpoint's size."""
+        note = service.checkpoint()
+        size = int(Note.from_bytes(note).text.split(b"\n")[1]) if note else None
+        return {"ok": True, "tree_size": service.size, "checkpoint_size": size}
+
+    return router
+
+
+def _failed_line(error: Error) -> int | None:
+    return getattr(error, "line", None)
+
+
+def _timeout() -> JSONResponse:
+    return problem(
+        504,
+        "timeout",
+        "no answer in time; the event may still be logged: look it up before resubmitting",
+    )
+
+
+def _round(service: Service) -> list[dict[str, Any]] | None:
+    result = service.witness_round
+    if result is None:
+        return None
+    return [
+        {
+            "witness": o.witness,
+            "outcome": o.outcome.value,
+            "status": o.status,
+            "detail": o.describe(),
+            "witness_size": o.witness_size,
+        }
+        for o in result.outcomes
+    ]

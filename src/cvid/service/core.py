@@ -1,0 +1,451 @@
+"""The service's core: one open agreement, a group-committing writer, checkpoints.
+
+Requests that arrive while the writer is busy wait in a queue; the writer then
+admits them all, in arrival order, against one tentative copy of the admission
+history and appends every accepted entry in one transaction (group commit: one
+durable write for many events). A request is all or nothing: if one of its entries
+is refused, none of them is kept and the others' requests are unaffected. When
+another process appended meanwhile (several services on one PostgreSQL), the
+append is refused by its size check and the group is admitted again on top.
+
+All writes, and everything that reads the writer's connection, run on one thread;
+reads for the API use a second connection under a lock. The clock is injected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import datetime as dt
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from cvid.agreement import Agreement
+from cvid.engine import AgreementState, evaluate
+from cvid.errors import AppendConflictError, Error, InputError, ServiceError, StoreError
+from cvid.events.authz import AdmittedEvent, History
+from cvid.log import merkle
+from cvid.log.cosignature import CosignatureVerifier, WitnessPolicy
+from cvid.log.note import Signer
+from cvid.log.proof import ConsistencyProof, InclusionProof
+from cvid.log.store import open_store
+from cvid.log.tiles import TileId
+from cvid.log.tlog import Log
+from cvid.roadmap.model import RoadMap
+from cvid.witness.client import CosigningResult, WitnessClient, collect_cosignatures
+
+log = logging.getLogger("cvid.service")
+
+MAX_RETRIES = 16
+
+
+class RateLimitedError(InputError):
+    """A party submitted more events than its rate allows; nothing was appended."""
+
+    reason = "rate-limited"
+
+
+class OverloadedError(ServiceError):
+    """The queue of waiting events is full; retry later. Nothing was appended."""
+
+    reason = "overloaded"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one service accepts."""
+
+    max_request_bytes: int = 4 << 20
+    max_batch: int = 1000
+    party_rate: float = 2000.0  # events per second, per party, sustained
+    party_burst: int = 20_000
+    max_queued: int = 50_000  # entries waiting for the writer
+    submit_timeout: float = 30.0
+    group_entries: int = 4096  # entries admitted and appended in one transaction
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+@dataclass
+class _RateLimiter:
+    """Token buckets per party, charged only for authenticated, accepted events."""
+
+    rate: float
+    burst: int
+    buckets: dict[str, _Bucket] = field(default_factory=dict)
+
+    def available(self, party: str, now: float) -> float:
+        bucket = self.buckets.get(party)
+        if bucket is None:
+            return float(self.burst)
+        return min(float(self.burst), bucket.tokens + (now - bucket.at) * self.rate)
+
+    def take(self, charges: dict[str, int], now: float) -> None:
+        for party, n in charges.items():
+            self.buckets[party] = _Bucket(self.available(party, now) - n, now)
+
+
+@dataclass
+class _Pending:
+    entries: list[bytes]
+    future: asyncio.Future[list[AdmittedEvent]]
+
+
+class Service:
+    """One agreement served: submissions, reads, checkpoints and their cosignatures."""
+
+    def __init__(
+        self,
+        agreement: Agreement,
+        *,
+        database: str | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+        limits: Limits | None = None,
+        witnesses: Sequence[WitnessClient] = (),
+        checkpoint_interval: float = 1.0,
+    ) -> None:
+        self.agreement = agreement
+        self.limits = limits or Limits()
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._witnesses = tuple(witnesses)
+        self._witness_sizes: dict[str, int] = {}
+        self._checkpoint_interval = checkpoint_interval
+        self._reader = Log(open_store(database or str(agreement.directory / "log.db")))
+        self._read_lock = threading.Lock()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cvid-writer")
+        self._rates = _RateLimiter(self.limits.party_rate, self.limits.party_burst)
+        self._queue: list[_Pending] = []
+        self._queued_entries = 0
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._log_signer: Signer = agreement.log_signer()
+        self._checkpoint: bytes | None = None
+        self._checkpoint_size = -1
+        self.witness_round: CosigningResult | None = None
+        self._leaves: dict[bytes, int] = {}
+        self._states: OrderedDict[tuple[int, dt.datetime], AgreementState] = OrderedDict()
+        self._states_lock = threading.Lock()
+        latest = agreement.log.latest_checkpoint()
+        if latest is not None:
+            self._checkpoint_size, self._checkpoint = latest
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the writer and the checkpointer (call inside the serving event loop)."""
+        self._wake = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self._write_loop(), name="cvid-writer"),
+            asyncio.create_task(self._checkpoint_loop(), name="cvid-checkpointer"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop the tasks, fail what still waits, and close the connections."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for pending in self._queue:
+            if not pending.future.done():
+                pending.future.set_exception(ServiceError("the service is stopping"))
+        self._queue.clear()
+        self._writer.shutdown(wait=True)
+        self.agreement.close()
+        self._reader.close()
+
+    # --- the Source interface (read-only) ----------------------------------------------
+
+    @property
+    def roadmap(self) -> RoadMap:
+        return self.agreement.roadmap
+
+    @property
+    def digest(self) -> str:
+        return self.agreement.gate.digest
+
+    @property
+    def witness_policy(self) -> WitnessPolicy | None:
+        return self.agreement.witness_policy()
+
+    @property
+    def log_key(self) -> str:
+        return self._log_signer.verifier.to_text()
+
+    @property
+    def size(self) -> int:
+        """The number of entries this process knows to be committed."""
+        return len(self.agreement.events)
+
+    def now(self) -> dt.datetime:
+        return self._clock()
+
+    def events(self) -> Sequence[AdmittedEvent]:
+        return self.agreement.events[: self.size]
+
+    def entry(self, index: int) -> bytes:
+        with self._read_lock:
+            return self._reader.entry(index)
+
+    def entries(self, start: int, end: int) -> list[bytes]:
+        with self._read_lock:
+            return list(self._reader.entries(start, end))
+
+    def checkpoint(self) -> bytes | None:
+        return self._checkpoint
+
+    def inclusion_proof(self, index: int, tree_size: int) -> InclusionProof:
+        with self._read_lock:
+            return self._reader.inclusion_proof(index, tree_size)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> ConsistencyProof:
+        with self._read_lock:
+            return self._reader.consistency_proof(old_size, new_size)
+
+    def read_tiles(self, tiles: Sequence[TileId]) -> list[bytes]:
+        with self._read_lock:
+            return self._reader.store.read_tiles(tiles)
+
+    def index_of(self, leaf: bytes) -> int | None:
+        """The index of the entry whose RFC 9162 leaf hash is ``leaf``, if logged."""
+        size = self.size
+        if len(self._leaves) < size:
+            start = len(self._leaves)
+            for i, data in enumerate(self.entries(start, size), start):
+                self._leaves.setdefault(merkle.leaf_hash(data), i)
+        return self._leaves.get(leaf)
+
+    def state(self, at: dt.datetime) -> AgreementState:
+        events = self.events()
+        key = (len(events), at)
+        with self._states_lock:
+            cached = self._states.get(key)
+            if cached is not None:
+                self._states.move_to_end(key)
+                return cached
+        state = evaluate(self.roadmap, events, at=at)
+        with self._states_lock:
+            self._states[key] = state
+            while len(self._states) > 64:
+                self._states.popitem(last=False)
+        return state
+
+    # --- submitting ----------------------------------------------------------------------
+
+    async def submit(self, entries: list[bytes]) -> list[AdmittedEvent]:
+        """Admit ``entries`` (all or none) and append them durably; return them admitted.
+
+        Raises:
+            EventRejectedError, EventSignatureError: an entry was refused.
+            RateLimitedError: its party is over its rate.
+            OverloadedError: too many entries are waiting.
+            StoreError: the store failed; nothing was appended.
+            TimeoutError: no answer in time (the entries may still be logged).
+        """
+        if not entries:
+            raise InputError("no entries to submit")
+        if len(entries) > self.limits.max_batch:
+            raise InputError(
+                f"{len(entries)} entries; a batch holds at most {self.limits.max_batch}"
+            )
+        if self._queued_entries + len(entries) > self.limits.max_queued:
+            raise OverloadedError(f"{self._queued_entries} entries are waiting; retry later")
+        future: asyncio.Future[list[AdmittedEvent]] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Pending(entries, future))
+        self._queued_entries += len(entries)
+        self._wake.set()
+        return await asyncio.wait_for(asyncio.shield(future), self.limits.submit_timeout)
+
+    async def _write_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                group: list[_Pending] = []
+                count = 0
+                while self._queue and (
+                    not group or count + len(self._queue[0].entries) <= self.limits.group_entries
+                ):
+                    pending = self._queue.pop(0)
+                    group.append(pending)
+                    count += len(pending.entries)
+                self._queued_entries -= count
+                try:
+                    outcomes = await loop.run_in_executor(self._writer, self._commit, group)
+                except Exception as e:  # a store failure: every request in the group fails
+                    log.exception("group commit failed")
+                    error = e if isinstance(e, Error) else StoreError(f"the store failed: {e}")
+                    outcomes = [error] * len(group)
+                for pending, outcome in zip(group, outcomes, strict=True):
+                    if pending.future.done():
+                        continue
+                    if isinstance(outcome, BaseException):
+                        pending.future.set_exception(outcome)
+                    else:
+                        pending.future.set_result(outcome)
+
+    def _commit(self, group: list[_Pending]) -> list[list[AdmittedEvent] | Error]:
+        """Admit and append one group (on the writer thread)."""
+        agreement = self.agreement
+        for _ in range(MAX_RETRIES):
+            agreement.catch_up()
+            now = self._clock()
+            tick = time.monotonic()
+            base = copy.deepcopy(agreement.history)
+            outcomes: list[list[AdmittedEvent] | Error] = []
+            accepted: list[AdmittedEvent] = []
+            data: list[bytes] = []
+            charges: dict[str, int] = {}
+            for pending in group:
+                got: list[AdmittedEvent] = []
+                try:
+                    for entry in pending.entries:
+                        admitted = agreement.gate.admit(
+                            entry, base, now=now, root_at=agreement.log.root
+                        )
+                        base.record(admitted)
+                        got.append(admitted)
+                    self._charge(got, charges, tick)
+                except Error as e:
+                    e.line = len(got)  # type: ignore[attr-defined]  # which entry of the request
+                    outcomes.append(e)
+                    if got:
+                        base = _replayed(agreement.history, accepted)
+                    continue
+                outcomes.append(got)
+                accepted += got
+                data += pending.entries
+            if not accepted:
+                return outcomes
+            try:
+                agreement.log.append(data, expected_size=agreement.history.size)
+            except AppendConflictError:
+                continue
+            agreement.history = base
+            agreement.events.extend(accepted)
+            self._rates.take(charges, tick)
+            return outcomes
+        raise AppendConflictError(f"the log kept growing; gave up after {MAX_RETRIES} attempts")
+
+    def _charge(self, got: list[AdmittedEvent], charges: dict[str, int], tick: float) -> None:
+        wanted: dict[str, int] = {}
+        for admitted in got:
+            party = admitted.signed.event.party
+            wanted[party] = wanted.get(party, 0) + 1
+        for party, n in wanted.items():
+            if self._rates.available(party, tick) < charges.get(party, 0) + n:
+                raise RateLimitedError(
+                    f"party {party!r} is over its rate of {self.limits.party_rate:g} events/s"
+                )
+        for party, n in wanted.items():
+            charges[party] = charges.get(party, 0) + n
+
+    # --- checkpoints ---------------------------------------------------------------------
+
+    async def publish_checkpoint(self) -> bytes | None:
+        """Sign a checkpoint of the current size, have it cosigned, keep and publish it.
+
+        Picks up entries other processes appended first. Returns the new note, or None
+        when the published checkpoint is already of this size.
+        """
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._writer, self.agreement.catch_up)
+        size = self.size
+        if size == self._checkpoint_size:
+            return None
+        note = await loop.run_in_executor(
+            self._writer, lambda: self.agreement.log.checkpoint(self._log_signer, tree_size=size)
+        )
+        if self._witnesses:
+            result = await collect_cosignatures(
+                note,
+                witnesses=self._witnesses,
+                proof_for=lambda old: self.consistency_proof(old, size).proof,
+                old_sizes=self._witness_sizes,
+            )
+            self._witness_sizes.update(result.witness_sizes())
+            self.witness_round, note = result, result.checkpoint
+            await loop.run_in_executor(
+                self._writer, self.agreement.log.store.save_checkpoint, size, note
+            )
+        if size > self._checkpoint_size:
+            self._checkpoint, self._checkpoint_size = note, size
+        return note
+
+    async def _checkpoint_loop(self) -> None:
+        while True:
+            try:
+                await self.publish_checkpoint()
+            except Error as e:
+                log.warning("checkpoint not published: %s", e)
+            await asyncio.sleep(self._checkpoint_interval)
+
+
+def _replayed(history: History, accepted: list[AdmittedEvent]) -> History:
+    """A copy of ``history`` with ``accepted`` recorded (undoes a refused request)."""
+    base = copy.deepcopy(history)
+    for admitted in accepted:
+        base.record(admitted)
+    return base
+
+
+def witness_clients(roadmap: RoadMap, urls: Mapping[str, str]) -> list[WitnessClient]:
+    """Clients for the road map's witnesses at ``urls`` (witness id → URL).
+
+    Raises:
+        InputError: a URL is given for a witness the road map does not name.
+    """
+    keys = {w.id: w.key for w in roadmap.witnesses.members} if roadmap.witnesses else {}
+    clients = []
+    for witness, url in urls.items():
+        key = keys.get(witness)
+        if key is None:
+            known = ", ".join(keys) or "none"
+            raise InputError(f"the road map names no witness {witness!r} with a key ({known})")
+        clients.append(WitnessClient(url, CosignatureVerifier.from_text(key)))
+    return clients
+
+
+def open_service(
+    directory: str,
+    *,
+    database: str | None = None,
+    clock: Callable[[], dt.datetime] | None = None,
+    limits: Limits | None = None,
+    witness_urls: Mapping[str, str] | None = None,
+    checkpoint_interval: float = 1.0,
+) -> Service:
+    """Open an agreement directory and serve it, with its witnesses at ``witness_urls``.
+
+    Raises:
+        ServiceError: the directory cannot be served.
+        InputError: a witness URL is for a witness the road map does not name.
+    """
+    try:
+        agreement = Agreement.open(directory, database=database)
+    except Error as e:
+        raise ServiceError(f"cannot serve {directory}: {e}") from e
+    try:
+        witnesses = witness_clients(agreement.roadmap, witness_urls or {})
+    except Error:
+        agreement.close()
+        raise
+    return Service(
+        agreement,
+        database=database,
+        clock=clock,
+        limits=limits,
+        witnesses=witnesses,
+        checkpoint_interval=checkpoint_interval,
+    )
