@@ -231,12 +231,14 @@ def create(
     *,
     adopt_at: dt.datetime | None,
     header: str = "",
+    database: str | None = None,
 ) -> Agreement:
     """Create an agreement directory from road-map data that has no keys yet.
 
     A key is generated for every party and written to ``keys/``; the road map with
     their public keys becomes ``roadmap.yaml``; the log is created; and if
     ``adopt_at`` is given, every adopting party signs ``agreement.adopted`` then.
+    The log is ``log.db`` in the directory, or the PostgreSQL ``database``.
 
     Raises:
         AgreementError: the directory exists and is not empty.
@@ -271,8 +273,9 @@ def create(
         )
     log_signer = Signer.generate(roadmap.agreement.origin)
     _write_private(directory / KEYS_DIR / LOG_KEY, log_signer.to_text())
-    Log.create(open_store(directory / LOG_FILE, create=True), roadmap.agreement.origin).close()
-    agreement = Agreement.open(directory)
+    location = database or str(directory / LOG_FILE)
+    Log.create(open_store(location, create=True), roadmap.agreement.origin).close()
+    agreement = Agreement.open(directory, database=database)
     if adopt_at is not None:
         for party_id in roadmap.agreement.adopted_by:
             agreement.act(signers[party_id], "agreement.adopted", {}, time=adopt_at)
@@ -291,7 +294,7 @@ def read_keyless(path: str | Path) -> dict[str, Any]:
 
 
 def create_from_template(
-    directory: str | Path, name: str, *, adopt_at: dt.datetime | None
+    directory: str | Path, name: str, *, adopt_at: dt.datetime | None, database: str | None = None
 ) -> Agreement:
     """Create an agreement from a shipped road map (see :func:`create`)."""
     path = template_path(name)
@@ -301,8 +304,8 @@ def create_from_template(
     header = f"# Road map from the cvid template {name!r}, with the keys generated for it.\n"
     history = path.with_name(f"{name}{HISTORY}.yaml")
     if not history.is_file():
-        return create(directory, data, adopt_at=adopt_at, header=header)
-    agreement = create(directory, data, adopt_at=None, header=header)
+        return create(directory, data, adopt_at=adopt_at, header=header, database=database)
+    agreement = create(directory, data, adopt_at=None, header=header, database=database)
     replay_history(agreement, history)
     return agreement
 

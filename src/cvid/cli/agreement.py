@@ -107,17 +107,18 @@ def agreement_init(
     no_adopt: Annotated[
         bool, typer.Option("--no-adopt", help="Create it, but adopt nothing.")
     ] = False,
+    database: Database = None,
 ) -> None:
     """Create DIR: keys for every party, the log, the road map, and the adoption events."""
     if (template is None) == (roadmap is None):
         raise InputError("give exactly one of --template or --roadmap")
     when = None if no_adopt else _now(adopt_at)
     if template is not None:
-        agreement = ag.create_from_template(directory, template, adopt_at=when)
+        agreement = ag.create_from_template(directory, template, adopt_at=when, database=database)
     else:
         assert roadmap is not None
         data = ag.read_keyless(roadmap)
-        agreement = ag.create(directory, data, adopt_at=when)
+        agreement = ag.create(directory, data, adopt_at=when, database=database)
     with agreement:
         rm = agreement.roadmap
         out(

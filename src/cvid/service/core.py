@@ -126,6 +126,7 @@ class Service:
         self._rates = _RateLimiter(self.limits.party_rate, self.limits.party_burst)
         self._queue: list[_Pending] = []
         self._queued_entries = 0
+        self.groups = 0  # transactions committed, for measuring group commit
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._log_signer: Signer = agreement.log_signer()
@@ -333,6 +334,7 @@ class Service:
             except AppendConflictError:
                 continue
             agreement.history = base
+            self.groups += 1
             agreement.events.extend(accepted)
             self._rates.take(charges, tick)
             return outcomes
