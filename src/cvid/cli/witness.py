@@ -1,0 +1,116 @@
+"""``cvid witness …``: a party's node as a C2SP tlog-witness.
+
+Command names and options here are a public contract.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cvid.cli._app import handle_errors, out
+from cvid.errors import ConfigError, InputError
+from cvid.log.cosignature import CosignatureSigner
+from cvid.log.note import NoteVerifier, Verifier
+
+witness_app = typer.Typer(
+    help="Run a witness that cosigns consistent checkpoints.", no_args_is_help=True
+)
+
+
+def _key_text(value: str, what: str) -> str:
+    """``value`` itself if it is key text, else the first line of the file it names."""
+    path = Path(value)
+    if "+" in value and not path.exists():
+        return value.strip()
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read {what} from {value}: {e}") from e
+
+
+@witness_app.command()
+@handle_errors
+def keygen(
+    name: Annotated[str, typer.Argument(help="The witness's key name, e.g. witness.ch.example.")],
+    keyfile: Annotated[Path, typer.Option("--out", help="Where to write the secret key.")],
+) -> None:
+    """Write a new cosigning key to KEYFILE (mode 0600) and print its verifier key."""
+    signer = CosignatureSigner.generate(name)
+    try:
+        fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as e:
+        raise InputError(f"{keyfile} exists; refusing to overwrite a key") from e
+    except OSError as e:
+        raise InputError(f"cannot create {keyfile}: {e.strerror}") from e
+    with os.fdopen(fd, "w") as f:
+        f.write(signer.to_text() + "\n")
+    out(signer.verifier.to_text() + "\n")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {e.strerror}") from e
+    sock.listen(128)
+    return sock
+
+
+@witness_app.command()
+@handle_errors
+def serve(
+    key: Annotated[Path, typer.Option("--key", help="The witness's cosigning key file.")],
+    log_keys: Annotated[
+        list[str],
+        typer.Option(
+            "--log-key",
+            help="A log's verifier key (text or file); its name is the log's origin. Repeatable.",
+        ),
+    ],
+    state: Annotated[Path, typer.Option("--state", help="SQLite file of the witness's state.")],
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on. Beyond loopback, put the witness behind TLS.",
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 8080,
+) -> None:
+    """Serve POST /add-checkpoint until interrupted.
+
+    Prints one line, ``listening on http://HOST:PORT``, once connections are accepted.
+    """
+    # Imported here: the web stack is not loaded for every other command.
+    import uvicorn
+
+    from cvid.witness.server import create_witness_app
+
+    signer = CosignatureSigner.from_text(_key_text(str(key), "witness key"))
+    logs: dict[str, list[NoteVerifier]] = {}
+    for text in log_keys:
+        verifier = Verifier.from_text(_key_text(text, "log verifier key"))
+        logs.setdefault(verifier.name, []).append(verifier)
+    if not logs:
+        raise ConfigError("give at least one --log-key")
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
+    )
+    app = create_witness_app(signer, logs, str(state), clock=lambda: int(time.time()))
+    sock = _listen(host, port)
+    bound_host, bound_port = sock.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    out(f"listening on http://{shown}:{bound_port}\n")
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    uvicorn.Server(config).run(sockets=[sock])
