@@ -15,7 +15,7 @@ from rich.table import Table
 
 from cvid.cli._app import handle_errors, out
 from cvid.errors import InputError
-from cvid.reference import cbm_catalogue, cica, cica_members, pending_protocols, zones
+from cvid.reference import Cbm, cbm_catalogue, cica, cica_members, pending_protocols, zones
 
 ref_app = typer.Typer(
     help="Reference data: NWFZs and CICA, every fact sourced.", no_args_is_help=True
@@ -40,7 +40,7 @@ def nwfz(
     ] = False,
     as_json: Json = False,
 ) -> None:
-    """List nuclear-weapon-free zones and each P5 member's protocol status."""
+    """List nuclear-weapon-free zones (and proposed ones) and each P5 member's protocol status."""
     if pending:
         items = pending_protocols()
         if as_json:
@@ -71,6 +71,7 @@ def nwfz(
                 "name": z.name,
                 "region": z.region,
                 "kind": z.kind,
+                "status": z.status,
                 "facts": {k: f.to_dict() for k, f in z.facts},
                 "protocols": [
                     {
@@ -181,6 +182,7 @@ def cica_command(
                     {"name": d.name, "measures": [f.to_dict() for f in d.measures]}
                     for d in cat.dimensions
                 ],
+                "ids": list(cat.measures()),
             },
         }
         out(json.dumps(full, indent=2, ensure_ascii=False) + "\n")
@@ -203,5 +205,7 @@ def cica_command(
         table.add_row("chair", f"{c.state} {c.period.text()}", c.period.source)
     for d in cat.dimensions:
         for f in d.measures:
-            table.add_row(f"CBM: {d.name}", f.text(), f.source)
+            # A known measure shows the id a road-map step names in `cica_measure`.
+            label = f"CBM: {d.name}" + (f"\nid: {f.id}" if isinstance(f, Cbm) else "")
+            table.add_row(label, f.text(), f.source)
     _print(table)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from cvid.reference._facts import CONFIDENCES, Fact
 from cvid.reference.cica import (
+    Cbm,
     CbmCatalogue,
     Cica,
     Membership,
     cbm_catalogue,
+    cbm_ids,
     cica,
     cica_members,
     load_cica,
@@ -21,6 +23,7 @@ from cvid.reference.nwfz import P5, Pending, Protocol, Zone, load_zones, pending
 __all__ = [
     "CONFIDENCES",
     "P5",
+    "Cbm",
     "CbmCatalogue",
     "Cica",
     "Fact",
@@ -29,6 +32,7 @@ __all__ = [
     "Protocol",
     "Zone",
     "cbm_catalogue",
+    "cbm_ids",
     "cica",
     "cica_members",
     "load_cica",

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+from cvid._ids import ID_PATTERN
+from cvid.errors import ReferenceDataError
 from cvid.reference._facts import Fact, day, fact, items, mapping, read_yaml, text
 
 
@@ -63,8 +67,26 @@ class Chair:
 
 
 @dataclass(frozen=True)
+class Cbm(Fact):
+    """A known confidence-building measure: a fact with a stable id a road map can name.
+
+    The id is this project's name for the measure (CICA numbers none in the facts file).
+    """
+
+    id: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping, with the id first."""
+        return {"id": self.id, **super().to_dict()}
+
+
+@dataclass(frozen=True)
 class Dimension:
-    """A dimension of the CBM catalogue and its measures."""
+    """A dimension of the CBM catalogue and its measures.
+
+    A known measure is a :class:`Cbm`; where the facts list none, the one entry is an
+    ``unknown`` placeholder (a plain U fact, with no id).
+    """
 
     name: str
     listed: Fact
@@ -79,6 +101,12 @@ class CbmCatalogue:
     updated: Fact
     cooperative_approach: Fact
     dimensions: tuple[Dimension, ...]
+
+    def measures(self) -> dict[str, tuple[str, Cbm]]:
+        """Every known measure by id, with the name of its dimension, in catalogue order."""
+        return {
+            m.id: (d.name, m) for d in self.dimensions for m in d.measures if isinstance(m, Cbm)
+        }
 
 
 @dataclass(frozen=True)
@@ -109,6 +137,23 @@ class Cica:
         for dim in cat.dimensions:
             found += [dim.listed, *dim.measures]
         return found
+
+
+def _measure(raw: object, where: str) -> Fact:
+    """A measure: ``id`` plus a fact, or an ``unknown`` U placeholder without an id."""
+    record = dict(mapping(raw, where))
+    if "id" not in record:
+        found = fact(record, where)
+        if found.value != "unknown" or not found.unconfirmed:
+            raise ReferenceDataError(
+                f"{where}: a known measure needs an 'id' (only an 'unknown' U placeholder has none)"
+            )
+        return found
+    ident = text(record.pop("id"), f"{where}.id")
+    if not re.fullmatch(ID_PATTERN, ident):
+        raise ReferenceDataError(f"{where}.id: {ident!r} is not a valid id")
+    found = fact(record, where)
+    return Cbm(value=found.value, source=found.source, confidence=found.confidence, id=ident)
 
 
 def _optional(raw: dict[str, object], key: str, where: str) -> Fact | None:
@@ -159,11 +204,18 @@ def load_cica(path: Path | None = None) -> Cica:
                 name=text(d.get("name"), f"{where}.name"),
                 listed=fact(d.get("listed"), f"{where}.listed"),
                 measures=tuple(
-                    fact(m, f"{where}.measures[{j}]")
+                    _measure(m, f"{where}.measures[{j}]")
                     for j, m in enumerate(items(d.get("measures"), f"{where}.measures"))
                 ),
             )
         )
+    seen: set[str] = set()
+    for dim in dims:
+        for m in dim.measures:
+            if isinstance(m, Cbm):
+                if m.id in seen:
+                    raise ReferenceDataError(f"cbm_catalogue: duplicate measure id {m.id!r}")
+                seen.add(m.id)
     return Cica(
         proposed=fact(data.get("proposed"), "proposed"),
         founding_documents=tuple(docs),
@@ -213,3 +265,9 @@ def cica_members(on: dt.date) -> Membership:
 def cbm_catalogue() -> CbmCatalogue:
     """The CBM catalogue: its dates and five dimensions with their measures."""
     return cica().catalogue
+
+
+@cache
+def cbm_ids() -> tuple[str, ...]:
+    """The ids of the known measures of the packaged catalogue, in catalogue order."""
+    return tuple(cbm_catalogue().measures())

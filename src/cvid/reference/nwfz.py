@@ -10,6 +10,8 @@ from cvid.errors import ReferenceDataError
 from cvid.reference._facts import Fact, fact, items, mapping, read_yaml, text
 
 P5 = ("chn", "fra", "rus", "gbr", "usa")
+STATUSES = ("established", "proposed")
+"""A zone in the data is either established (in the facts file) or only proposed."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,12 @@ class Protocol:
 
 @dataclass(frozen=True)
 class Zone:
-    """A zone (or zone-like treaty or status), its dated facts and its protocols."""
+    """A zone (or zone-like treaty or status), its dated facts and its protocols.
+
+    ``status`` is ``established`` for the zones of the facts file and ``proposed`` for
+    a zone only proposed (no treaty exists: its protocols are none, its facts say who
+    proposed it and what this project's road maps propose).
+    """
 
     id: str
     name: str
@@ -40,6 +47,12 @@ class Zone:
     kind: str
     facts: tuple[tuple[str, Fact], ...]
     protocols: tuple[Protocol, ...]
+    status: str = "established"
+
+    @property
+    def proposed(self) -> bool:
+        """True for a zone that is only a proposal."""
+        return self.status == "proposed"
 
     def all_facts(self) -> list[Fact]:
         """Every fact of the zone, its protocols and their P5 statuses."""
@@ -96,6 +109,14 @@ def load_zones(path: Path | None = None) -> tuple[Zone, ...]:
         where = f"zones[{i}]"
         z = mapping(raw, where)
         facts = mapping(z.get("facts"), f"{where}.facts")
+        status = z.get("status", "established")
+        if status not in STATUSES:
+            raise ReferenceDataError(
+                f"{where}.status: {status!r} is not one of {', '.join(STATUSES)}"
+            )
+        protocols = items(z.get("protocols"), f"{where}.protocols")
+        if status == "proposed" and protocols:
+            raise ReferenceDataError(f"{where}.protocols: a proposed zone has no protocols yet")
         found.append(
             Zone(
                 id=text(z.get("id"), f"{where}.id"),
@@ -104,9 +125,9 @@ def load_zones(path: Path | None = None) -> tuple[Zone, ...]:
                 kind=text(z.get("kind"), f"{where}.kind"),
                 facts=tuple((k, fact(v, f"{where}.facts.{k}")) for k, v in facts.items()),
                 protocols=tuple(
-                    _protocol(p, f"{where}.protocols[{j}]")
-                    for j, p in enumerate(items(z.get("protocols"), f"{where}.protocols"))
+                    _protocol(p, f"{where}.protocols[{j}]") for j, p in enumerate(protocols)
                 ),
+                status=status,
             )
         )
     return tuple(found)
@@ -114,7 +135,7 @@ def load_zones(path: Path | None = None) -> tuple[Zone, ...]:
 
 @cache
 def zones() -> tuple[Zone, ...]:
-    """Every zone in the packaged data, in the order of facts.md."""
+    """Every zone in the packaged data, in the order of facts.md, proposals last."""
     return load_zones()
 
 
@@ -123,7 +144,7 @@ def pending_protocols(data: tuple[Zone, ...] | None = None) -> list[Pending]:
 
     A status whose value starts with ``not signed`` awaits signature; one that starts
     with ``not ratified`` (after a signature) awaits ratification. Unknown statuses are
-    not listed: they are not known to be pending.
+    not listed: they are not known to be pending. A proposed zone has no protocol yet.
     """
     found = []
     for zone in zones() if data is None else data:

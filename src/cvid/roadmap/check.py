@@ -18,6 +18,7 @@ from cvid.errors import KeyFormatError
 from cvid.events.bodies import EVENT_TYPES
 from cvid.log.cosignature import CosignatureVerifier
 from cvid.log.note import Verifier
+from cvid.reference import cbm_ids
 from cvid.roadmap import model as m
 
 Loc = tuple[str | int, ...]
@@ -77,6 +78,7 @@ class _Checker:
         yield from self._inventory()
         yield from self._guarantees()
         yield from self._steps()
+        yield from self._cica_measures()
         yield from self._cycles()
         yield from self._rules()
         yield from self._snapback()
@@ -241,6 +243,25 @@ class _Checker:
                     yield Problem(
                         (*base, "reveals", "declaration"),
                         f"{step.reveals.declaration!r} is not a declaration in 'escrow'",
+                    )
+
+    def _cica_measures(self) -> Iterator[Problem]:
+        """A step's ``cica_measure`` must name a measure of the CICA CBM catalogue.
+
+        The catalogue is the packaged reference data (read once, cached), not I/O on
+        anything the road map names.
+        """
+        known: tuple[str, ...] | None = None
+        for i, phase in enumerate(self.rm.phases):
+            for j, step in enumerate(phase.steps):
+                if step.cica_measure is None:
+                    continue
+                known = known if known is not None else cbm_ids()
+                if step.cica_measure not in known:
+                    yield Problem(
+                        ("phases", i, "steps", j, "cica_measure"),
+                        f"{step.cica_measure!r} is not a CICA confidence-building measure; "
+                        f"known: {', '.join(known)}",
                     )
 
     def _transition(self, loc: Loc, transition: m.Transition) -> Iterator[Problem]:
@@ -431,8 +452,7 @@ class _Checker:
         if witnesses.threshold > len(witnesses.members):
             yield Problem(
                 ("witnesses", "threshold"),
-                f"threshold {witnesses.threshold} is above "
-                f"the {len(witnesses.members)} witnesses",
+                f"threshold {witnesses.threshold} is above the {len(witnesses.members)} witnesses",
             )
         seen: set[str] = set()
         key_ids: set[bytes] = set()

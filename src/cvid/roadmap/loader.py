@@ -5,6 +5,11 @@ count from 1), all of them at once: malformed YAML, duplicate keys, anchors and
 custom tags (refused: a road map is plain data), values of the wrong type,
 unknown keys, and the whole-document checks of :mod:`cvid.roadmap.check`.
 
+A road map may include shipped phases (``include_phases``, :mod:`cvid.roadmap.phases`,
+ADR 0008): they are expanded here, before validation, and appended to ``phases``. A
+problem inside an included phase is reported at the inclusion in the road map *and*
+at its place in the phase file.
+
 The road map's identity is :func:`digest`: SHA-256 of the canonical JSON (RFC 8785)
 of the validated model with every default filled in, so the hash commits to what
 the file *means*, not to its spacing or comments. Reading a file is the only I/O.
@@ -15,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +29,8 @@ from pydantic import ValidationError
 
 from cvid._jcs import canonical, parse_json
 from cvid.errors import JSONFormatError, RoadmapError
-from cvid.roadmap.check import Loc, check
+from cvid.roadmap import phases as included_phases
+from cvid.roadmap.check import MILESTONES, Loc, check
 from cvid.roadmap.model import RoadMap
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -121,18 +128,145 @@ def _position(marks: Marks, loc: Iterable[str | int]) -> tuple[int, int] | None:
     return best
 
 
-def _where(name: str, marks: Marks, loc: Loc) -> str:
+def _at(name: str, marks: Marks, loc: Loc) -> str:
     pos = _position(marks, loc)
     if pos is None:
         return name
     return f"{name}:{pos[0]}:{pos[1]}"
 
 
+@dataclass(frozen=True)
+class _Included:
+    """Where an expanded phase came from: its inclusion and its phase file."""
+
+    loc: Loc  # the entry of include_phases, in the road map
+    phase: str
+    file: str
+    marks: Marks  # positions in the phase file
+    origins: tuple[int, ...]  # the phase-file step template of each expanded step
+
+    def inner(self, rest: Loc) -> Loc:
+        """The path in the phase file of ``rest``, a path inside the expanded phase."""
+        if (
+            len(rest) >= 2
+            and rest[0] == "steps"
+            and isinstance(rest[1], int)
+            and rest[1] < len(self.origins)
+        ):
+            return ("steps", self.origins[rest[1]], *rest[2:])
+        return rest
+
+
+Included = dict[int, _Included]
+
+
+def _where(name: str, marks: Marks, loc: Loc, included: Included | None = None) -> str:
+    """``file:line:column`` of ``loc``; for a value of an included phase, both places."""
+    if included and len(loc) >= 2 and loc[0] == "phases" and isinstance(loc[1], int):
+        inc = included.get(loc[1])
+        if inc is not None:
+            inner = _at(inc.file, inc.marks, inc.inner(loc[2:]))
+            return f"{_at(name, marks, inc.loc)}: in the included phase {inc.phase!r} ({inner})"
+    return _at(name, marks, loc)
+
+
+def _expand_includes(data: dict[str, Any], name: str, marks: Marks) -> tuple[Any, Included]:
+    """Expand ``include_phases`` into ``phases``, or raise with every problem found."""
+    entries = data.get("include_phases")
+    out = {k: v for k, v in data.items() if k != "include_phases"}
+    if not isinstance(entries, list):
+        raise RoadmapError(
+            [f"{_at(name, marks, ('include_phases',))}: include_phases is a list of inclusions"]
+        )
+    own = data.get("phases")
+    phases: list[Any] = list(own) if isinstance(own, list) else []
+    parties = _parties_of(data)
+    milestones = set(MILESTONES) | _milestones(phases)
+    problems: list[str] = []
+    included: Included = {}
+    for k, raw in enumerate(entries):
+        loc: Loc = ("include_phases", k)
+        entry = included_phases.parse_include(raw)
+        if isinstance(entry, list):
+            problems += [f"{_at(name, marks, (*loc, *p.loc))}: {p.message}" for p in entry]
+            continue
+        path = included_phases.phase_path(entry.phase)
+        if path is None:
+            known = ", ".join(included_phases.phase_names()) or "none"
+            where = _at(name, marks, (*loc, "phase"))
+            problems.append(f"{where}: no phase {entry.phase!r}; known: {known}")
+            continue
+        spec, phase_marks = _read_phase(path)
+        expansion = included_phases.expand(entry, spec, parties=parties, milestones=milestones)
+        for p in expansion.problems:
+            if p.in_phase:
+                inner = _at(str(path), phase_marks, p.loc)
+                where = f"{_at(name, marks, loc)}: in the phase file {inner}"
+            else:
+                where = _at(name, marks, (*loc, *p.loc))
+            problems.append(f"{where}: {p.message}")
+        if expansion.phase is None or expansion.problems:
+            continue
+        included[len(phases)] = _Included(
+            loc, entry.phase, str(path), phase_marks, tuple(expansion.origins)
+        )
+        phases.append(expansion.phase)
+        milestones |= _milestones([expansion.phase])
+    if problems:
+        raise RoadmapError(problems)
+    if "phases" in data or phases:
+        out["phases"] = phases
+    return out, included
+
+
+def _parties_of(data: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
+    """Each party's name and roles, from raw road-map data (malformed entries skipped)."""
+    parties: dict[str, tuple[str, list[str]]] = {}
+    for party in data.get("parties") or []:
+        if isinstance(party, dict) and isinstance(party.get("id"), str):
+            roles = party.get("roles")
+            parties[party["id"]] = (
+                str(party.get("name", party["id"])),
+                [r for r in roles if isinstance(r, str)] if isinstance(roles, list) else [],
+            )
+    return parties
+
+
+def _read_phase(path: Path) -> tuple[Any, Marks]:
+    """A shipped phase file as plain data with positions (a broken one raises)."""
+    reader = _Reader(path.read_text(encoding="utf-8"))
+    try:
+        spec = reader.read()
+    except yaml.YAMLError as e:
+        raise RoadmapError([f"{path}: malformed YAML: {e}"]) from None
+    if reader.problems:
+        raise RoadmapError(
+            [f"{_at(str(path), reader.marks, lc)}: {m}" for lc, m in reader.problems]
+        )
+    return spec, reader.marks
+
+
+def _milestones(phases: Iterable[Any]) -> set[str]:
+    """The phase and step ids in raw phase data (for checking milestone parameters)."""
+    found: set[str] = set()
+    for phase in phases:
+        if not isinstance(phase, dict):
+            continue
+        if isinstance(phase.get("id"), str):
+            found.add(phase["id"])
+        for step in phase.get("steps") or []:
+            if isinstance(step, dict) and isinstance(step.get("id"), str):
+                found.add(step["id"])
+    return found
+
+
 def _describe(loc: Loc) -> str:
     return ".".join(str(p) for p in loc) or "(document)"
 
 
-def _pydantic_problems(error: ValidationError, name: str, marks: Marks) -> list[str]:
+def _pydantic_problems(
+    error: ValidationError, name: str, marks: Marks, included: Included | None = None
+) -> list[str]:
     out = []
     for err in error.errors(include_url=False):
         loc = tuple(err["loc"])
@@ -149,7 +283,7 @@ def _pydantic_problems(error: ValidationError, name: str, marks: Marks) -> list[
                 and not isinstance(err["input"], dict | list)
             ):
                 message += f" (got {err['input']!r})"
-        out.append(f"{_where(name, marks, loc)}: {message}")
+        out.append(f"{_where(name, marks, loc, included)}: {message}")
     return out
 
 
@@ -162,17 +296,24 @@ def from_data(data: Any, *, name: str = "<road map>", marks: Marks | None = None
     marks = marks or {}
     if not isinstance(data, dict):
         raise RoadmapError([f"{_where(name, marks, ())}: a road map is a mapping at the top level"])
+    included: Included = {}
+    if "include_phases" in data:
+        data, included = _expand_includes(data, name, marks)
     try:
         roadmap = RoadMap.model_validate(data)
     except ValidationError as e:
-        raise RoadmapError(_pydantic_problems(e, name, marks)) from None
-    return _checked(roadmap, name, marks)
+        raise RoadmapError(_pydantic_problems(e, name, marks, included)) from None
+    return _checked(roadmap, name, marks, included)
 
 
-def _checked(roadmap: RoadMap, name: str, marks: Marks) -> RoadMap:
+def _checked(
+    roadmap: RoadMap, name: str, marks: Marks, included: Included | None = None
+) -> RoadMap:
     problems = check(roadmap)
     if problems:
-        raise RoadmapError([f"{_where(name, marks, p.loc)}: {p.message}" for p in problems])
+        raise RoadmapError(
+            [f"{_where(name, marks, p.loc, included)}: {p.message}" for p in problems]
+        )
     return roadmap
 
 
@@ -247,6 +388,18 @@ def digest(roadmap: RoadMap) -> str:
 def schema() -> dict[str, Any]:
     """Return the JSON Schema of a road-map file, generated from the model."""
     out = RoadMap.model_json_schema(by_alias=True, mode="validation")
+    # The file may also include shipped phases; the loader expands them (ADR 0008).
+    include = included_phases.Include.model_json_schema(by_alias=True, mode="validation")
+    out.setdefault("$defs", {})["PhaseInclude"] = include
+    out["properties"]["include_phases"] = {
+        "description": (
+            "Shipped phases to append to 'phases', each with the road map's parties "
+            "and milestones mapped to the phase's parameters."
+        ),
+        "items": {"$ref": "#/$defs/PhaseInclude"},
+        "title": "Include Phases",
+        "type": "array",
+    }
     out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     out["$id"] = "https://cvid.dev/schema/roadmap-1.json"
     return out

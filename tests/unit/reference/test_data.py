@@ -10,8 +10,10 @@ import pytest
 from cvid.errors import ConfigError, ReferenceDataError
 from cvid.reference import (
     CONFIDENCES,
+    Cbm,
     Fact,
     cbm_catalogue,
+    cbm_ids,
     cica,
     cica_members,
     load_cica,
@@ -40,7 +42,7 @@ def test_every_fact_has_a_source_and_a_confidence() -> None:
 
 
 def test_every_zone_in_facts_md_is_present() -> None:
-    ids = [z.id for z in zones()]
+    ids = [z.id for z in zones() if not z.proposed]
     assert ids == [
         "tlatelolco", "rarotonga", "bangkok", "pelindaba", "canwfz",
         "mongolia", "antarctic", "outer-space", "seabed",
@@ -158,3 +160,90 @@ def test_cica_loader_rejects_missing_source(tmp_path: Path) -> None:
     path.write_text("proposed: {value: x, confidence: C}\n", "utf-8")
     with pytest.raises(ReferenceDataError):
         load_cica(path)
+
+
+# --- the proposed North-East Asia zone ------------------------------------------------------
+
+
+def test_the_proposed_north_east_asia_zone_is_last_and_marked_proposed() -> None:
+    *established, nea = zones()
+    assert nea.id == "nea-nwfz"
+    assert nea.proposed
+    assert nea.status == "proposed"
+    assert not any(z.proposed for z in established)
+    assert nea.protocols == ()  # no treaty, so no protocol to sign yet
+    assert nea.region == "North-East Asia"
+
+
+def test_every_fact_of_the_proposed_zone_is_sourced_and_unconfirmed_ones_are_u() -> None:
+    (nea,) = [z for z in zones() if z.id == "nea-nwfz"]
+    facts = dict(nea.facts)
+    assert all(f.source.strip() and f.confidence in CONFIDENCES for f in facts.values())
+    # The meeting is in the facts file; the wording of the proposal is not confirmed there.
+    assert facts["statement"].confidence == "C"
+    assert str(facts["statement"].value).startswith("2018-09-26")
+    assert facts["proposal"].confidence == "U"
+    assert "second nuclear-weapon-free zone in the northern hemisphere" in str(
+        facts["proposal"].value
+    )
+    assert "2014-05-06" in str(facts["precedent"].value)
+    # What this project proposes is labelled as such, and never presented as sourced.
+    for key in ("regional_states", "p5_protocol"):
+        assert facts[key].confidence == "U"
+        assert str(facts[key].value).startswith("proposal of this road map")
+    assert facts["treaty"].value == "unknown"
+
+
+def test_a_proposed_zone_adds_nothing_pending() -> None:
+    assert all(p.zone != "nea-nwfz" for p in pending_protocols())
+
+
+def test_a_proposed_zone_with_protocols_or_a_bad_status_fails_to_load(tmp_path: Path) -> None:
+    path = tmp_path / "nwfz.yaml"
+    path.write_text(_BAD.replace("kind: k", "kind: k\n  status: imagined"), "utf-8")
+    with pytest.raises(ReferenceDataError, match="status"):
+        load_zones(path)
+
+
+# --- CICA measure ids --------------------------------------------------------------------
+
+
+def test_every_known_cbm_has_a_stable_id() -> None:
+    assert cbm_ids() == (
+        "info-armed-forces", "info-defence-budgets", "info-foreign-contingents",
+        "notify-military-activities", "observers-at-exercises", "incidents-near-borders",
+        "military-visits", "info-arms-control",
+    )  # fmt: skip
+    measures = cbm_catalogue().measures()
+    dimension, cbm = measures["notify-military-activities"]
+    assert dimension == "military-political"
+    assert "including exercises" in str(cbm.value)
+    assert cbm.to_dict()["id"] == "notify-military-activities"
+    # The placeholders of the dimensions the facts file lists no measure for have no id.
+    for dim in cbm_catalogue().dimensions:
+        for f in dim.measures:
+            assert isinstance(f, Cbm) or (f.value == "unknown" and f.unconfirmed)
+
+
+def _cica_with(tmp_path: Path, old: str, new: str) -> Path:
+    packaged = Path(__file__).resolve().parents[3] / "src/cvid/reference/data/cica.yaml"
+    text = packaged.read_text("utf-8")
+    assert old in text
+    path = tmp_path / "cica.yaml"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    return path
+
+
+def test_a_known_measure_without_id_fails_to_load(tmp_path: Path) -> None:
+    path = _cica_with(tmp_path, "    - id: military-visits\n", "    -\n")
+    with pytest.raises(ReferenceDataError, match="needs an 'id'"):
+        load_cica(path)
+
+
+def test_a_duplicate_or_malformed_measure_id_fails_to_load(tmp_path: Path) -> None:
+    dup = _cica_with(tmp_path, "id: military-visits", "id: info-arms-control")
+    with pytest.raises(ReferenceDataError, match="duplicate measure id"):
+        load_cica(dup)
+    bad = _cica_with(tmp_path, "id: military-visits", "id: Military Visits")
+    with pytest.raises(ReferenceDataError, match="not a valid id"):
+        load_cica(bad)
