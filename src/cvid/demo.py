@@ -9,7 +9,13 @@ consequence fires. It shows the state at several dates (time travel), writes the
 HTML report, then proves it all from the log: a checkpoint cosigned by two of three
 witnesses, an inclusion proof for one event, a full audit, and the log published as
 tiles and verified from the files and the public key alone. Everything shown is
-checked, not just printed. The service and dashboard come later.
+checked, not just printed.
+
+Then it serves what it built (unless ``--no-serve``): the snapback procedure is
+opened and two of the P5 sign the non-aggression assurance, two of the road map's
+three witnesses start as processes of their own, and the service (API, published
+tiles, dashboard, with the Kazakhstan 1991-2014 example beside it) answers on
+127.0.0.1 with its clock set to the scenario's date. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ import datetime as dt
 import hashlib
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -31,7 +40,7 @@ from cvid.escrow import Escrow, Item, Partition, commit, reveal_cells, save_escr
 from cvid.events.authz_escrow import population, round_output
 from cvid.log.audit import audit_log, verify_tiles
 from cvid.log.checkpoint import open_checkpoint
-from cvid.log.cosignature import CosignatureSigner, WitnessPolicy, add_cosignatures, cosign
+from cvid.log.cosignature import add_cosignatures, cosign
 from cvid.log.publish import export_tiles
 from cvid.report import render_html
 from cvid.verification.beacon import draw, secret_commitment
@@ -169,8 +178,8 @@ def _declaration(a: ag.Agreement, console: Console, out: Path, escrow: Escrow) -
     )
 
 
-def main(out: Path = Path("demo-out")) -> None:
-    """Run the walkthrough in ``out`` (recreated)."""
+def main(out: Path = Path("demo-out"), *, serve: bool = True, port: int = 8000) -> None:
+    """Run the walkthrough in ``out`` (recreated), then serve it unless ``serve`` is False."""
     console = Console(highlight=False, soft_wrap=True, width=150)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
@@ -178,7 +187,88 @@ def main(out: Path = Path("demo-out")) -> None:
     with ag.create_from_template(directory, TEMPLATE, adopt_at=ADOPTED) as a:
         late = _walk(a, console, out)
         _prove(a, console, out)
+        if serve:
+            scenario_now = _procedure_under_way(a, console)
     console.print(f"     .venv/bin/cvid status {directory} --at {late.at.date()}")
+    if serve:
+        _serve(directory, out, console, scenario_now, port)
+
+
+def _procedure_under_way(a: ag.Agreement, console: Console) -> dt.datetime:
+    """Step 12: snapback notified after the missed deadline; an assurance partly signed."""
+    due = a.state(at=a.events[-1].time).steps["disable-5mwe"].due
+    assert due is not None
+    notified = due + dt.timedelta(days=35)
+    a.act(a.signer("usa"), "snapback.notified", {"reason": "disable-5mwe not done"}, time=notified)
+    for party in ("gbr", "fra"):
+        a.act(a.signer(party), "guarantee.signed", {"guarantee": "g-non-aggression"},
+              time=notified + dt.timedelta(days=1))  # fmt: skip
+    now = notified + dt.timedelta(days=3)
+    state = a.state(at=now)
+    window = state.snapbacks[-1]
+    assert not state.guarantees["g-non-aggression"].in_force
+    console.print(f"[bold]12. Under way[/] snapback notified {notified.date()} (window closes "
+                  f"{moment_text(window.closes_at)}); g-non-aggression signed by "
+                  f"{', '.join(state.guarantees['g-non-aggression'].signed_by)}")  # fmt: skip
+    return now
+
+
+def _serve(
+    directory: Path, out: Path, console: Console, scenario_now: dt.datetime, port: int
+) -> None:
+    """Start two witnesses and the service; block until Ctrl-C, then stop them all."""
+    import uvicorn
+
+    from cvid.service.app import build_example, create_app
+    from cvid.service.core import open_service
+
+    with ag.Agreement.open(directory) as a:
+        log_key = a.log_signer().verifier.to_text()
+        witnesses = a.roadmap.witnesses.members[:2] if a.roadmap.witnesses else []
+    cli = [sys.executable, "-c", "from cvid.cli import main; main()"]
+    processes: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
+    try:
+        for n, witness in enumerate(witnesses, 1):
+            url = f"http://127.0.0.1:{port + n}"
+            processes[witness.id] = (
+                subprocess.Popen(
+                    [
+                        *cli,
+                        "witness",
+                        "serve",
+                        "--key",
+                        str(directory / ag.KEYS_DIR / ag.WITNESS_KEYS / f"{witness.id}.key"),
+                        "--log-key",
+                        log_key,
+                        "--state",
+                        str(out / f"{witness.id}.db"),
+                        "--port",
+                        str(port + n),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                ),
+                url,
+            )
+        for process, url in processes.values():
+            _wait_until_listening(process, url)
+        started = time.monotonic()
+        service = open_service(
+            str(directory),
+            clock=lambda: scenario_now + dt.timedelta(seconds=time.monotonic() - started),
+            witness_urls={wid: url for wid, (_, url) in processes.items()},
+        )
+        example = build_example("kazakhstan-1991", out / "kazakhstan-1991")
+        app = create_app(service, examples={"kazakhstan-1991": example})
+        console.print(f"[bold]13. Serving[/] http://127.0.0.1:{port}/ (dashboard; API under "
+                      f"/api/v1, docs /api/docs; tiles /checkpoint, /tile/...) with witnesses "
+                      f"{', '.join(processes)}; the clock reads {scenario_now.date()}. "
+                      "Ctrl-C stops.")  # fmt: skip
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        for process, _ in processes.values():
+            process.terminate()
+        for process, _ in processes.values():
+            process.wait(timeout=10)
 
 
 def _walk(a: ag.Agreement, console: Console, out: Path) -> AgreementState:
@@ -237,15 +327,14 @@ def _prove(a: ag.Agreement, console: Console, out: Path) -> None:
     size = a.log.size()
     late = a.state(at=a.events[-1].time)
     signer = a.log_signer()
-    witnesses = [
-        CosignatureSigner.generate(f"witness-{n}.example", seed=_seed(f"w{n}")) for n in (1, 2, 3)
-    ]
+    policy = a.witness_policy()
+    assert policy is not None
+    witnesses = [a.witness_signer(w.name) for w in policy.witnesses]
     note = a.log.checkpoint(signer)
     checkpoint, _ = open_checkpoint(note, signer.verifier)
     note = add_cosignatures(
         note, [cosign(checkpoint.to_text(), w, at=int(time.time())) for w in witnesses[:2]]
     )
-    policy = WitnessPolicy(threshold=2, witnesses=tuple(w.verifier for w in witnesses))
     result = policy.verify(note)
     say(f"[bold]8. Checkpoint[/] size {checkpoint.tree_size} (nothing refused was logged: "
         f"{size} entries), cosigned by {', '.join(result.signed)}; missing: "
@@ -269,5 +358,20 @@ def _prove(a: ag.Agreement, console: Console, out: Path) -> None:
     say(f"Try: .venv/bin/cvid log verify-tiles {out / 'tiles'} --vkey '{vkey}'")
 
 
+def _wait_until_listening(process: subprocess.Popen[bytes], url: str) -> None:
+    """Wait (at most 30 s) until a witness process accepts connections."""
+    host, port = url.removeprefix("http://").split(":")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the witness at {url} exited with {process.returncode}")
+        try:
+            socket.create_connection((host, int(port)), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the witness at {url} did not start")
+
+
 if __name__ == "__main__":
-    main()
+    main(serve="--no-serve" not in sys.argv[1:])

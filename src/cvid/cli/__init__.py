@@ -11,7 +11,10 @@ from cvid.cli.agreement import agreement_app, event_app, report, roadmap_app, st
 from cvid.cli.escrow import beacon_app, escrow_app, inspect_app
 from cvid.cli.log import app as log_app
 from cvid.cli.reference import ref_app
+from cvid.cli.service import serve
+from cvid.cli.sim import game_app, sim_app
 from cvid.cli.verify import verify_app
+from cvid.cli.witness import witness_app
 
 app = typer.Typer(
     name="cvid",
@@ -28,8 +31,12 @@ app.add_typer(beacon_app, name="beacon")
 app.add_typer(inspect_app, name="inspect")
 app.add_typer(verify_app, name="verify")
 app.add_typer(ref_app, name="ref")
+app.add_typer(witness_app, name="witness")
+app.add_typer(sim_app, name="sim")
+app.add_typer(game_app, name="game")
 app.command("status")(status)
 app.command("report")(report)
+app.command("serve")(serve)
 
 
 def main() -> None:

@@ -364,7 +364,7 @@ class Service:
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._writer, self.agreement.catch_up)
         size = self.size
-        if size == self._checkpoint_size:
+        if size == self._checkpoint_size and self._final():
             return None
         note = await loop.run_in_executor(
             self._writer, lambda: self.agreement.log.checkpoint(self._log_signer, tree_size=size)
@@ -381,9 +381,16 @@ class Service:
             await loop.run_in_executor(
                 self._writer, self.agreement.log.store.save_checkpoint, size, note
             )
-        if size > self._checkpoint_size:
+        if size >= self._checkpoint_size:
             self._checkpoint, self._checkpoint_size = note, size
         return note
+
+    def _final(self) -> bool:
+        """Whether the published checkpoint has its witnesses' threshold (or needs none)."""
+        policy = self.witness_policy
+        if not self._witnesses or policy is None or self._checkpoint is None:
+            return self._checkpoint is not None
+        return policy.check(self._checkpoint).satisfied
 
     async def _checkpoint_loop(self) -> None:
         while True:

@@ -1,0 +1,78 @@
+"""``cvid serve``: run an agreement's service (API, tiles, dashboard) with uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from cvid.cli._app import handle_errors, out
+from cvid.cli.agreement import Database, Dir
+from cvid.errors import ConfigError, InputError
+from cvid.service.app import FrozenSource, build_example, create_app
+from cvid.service.core import Limits, open_service
+
+EXAMPLES = ("kazakhstan-1991",)
+
+
+@handle_errors
+def serve(
+    directory: Dir,
+    database: Database = None,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind (0: any free port).")] = 8000,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option(help="A witness of the road map and its URL, as ID=URL (repeatable)."),
+    ] = None,
+    checkpoint_interval: Annotated[
+        float, typer.Option(help="Seconds between checkpoints (when the log grew).")
+    ] = 1.0,
+    party_rate: Annotated[
+        float, typer.Option(help="Events per second one party may submit, sustained.")
+    ] = Limits.party_rate,
+    examples: Annotated[
+        bool, typer.Option(help="Also show the Kazakhstan 1991-2014 worked example.")
+    ] = True,
+) -> None:
+    """Serve an agreement: submit events, read the log and proofs, see the dashboard."""
+    if checkpoint_interval <= 0 or party_rate <= 0:
+        raise InputError("--checkpoint-interval and --party-rate must be positive")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    urls = {}
+    for spec in witness or []:
+        witness_id, sep, url = spec.partition("=")
+        if not sep or not witness_id or not url:
+            raise InputError(f"--witness {spec!r} is not ID=URL")
+        urls[witness_id] = url
+    service = open_service(
+        str(directory),
+        database=database,
+        limits=Limits(party_rate=party_rate),
+        checkpoint_interval=checkpoint_interval,
+        witness_urls=urls,
+    )
+    with tempfile.TemporaryDirectory(prefix="cvid-examples-") as scratch:
+        shown: dict[str, FrozenSource] = {}
+        if examples:
+            for name in EXAMPLES:
+                shown[name] = build_example(name, Path(scratch) / name)
+        app = create_app(service, examples=shown)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_keep_alive=5,
+            limit_concurrency=4096,
+            backlog=4096,
+        )
+        server = uvicorn.Server(config)
+        out(f"serving {service.roadmap.agreement.id!r} on http://{host}:{port}/\n")
+        server.run()
+        if not server.started:
+            raise ConfigError(f"could not serve on {host}:{port}")

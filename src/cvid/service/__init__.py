@@ -1,0 +1,1 @@
+"""The service: the HTTP API, the published tiles and the dashboard."""

@@ -1,0 +1,141 @@
+"""The ASGI application: the API, the published tiles and the dashboard, for one service.
+
+CORS is off (no cross-origin headers are sent); request bodies are bounded; every
+error, including a malformed query, is an RFC 9457 problem document for the API and
+an HTML page for the dashboard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cvid import __version__
+from cvid.agreement import Agreement, create_from_template
+from cvid.engine import AgreementState, evaluate
+from cvid.events.authz import AdmittedEvent
+from cvid.log.cosignature import WitnessPolicy
+from cvid.log.proof import InclusionProof
+from cvid.roadmap.model import RoadMap
+from cvid.service.api import api_router
+from cvid.service.core import Service
+from cvid.service.dashboard import dashboard_router
+from cvid.service.problems import problem
+
+log = logging.getLogger("cvid.service")
+
+
+@dataclass
+class FrozenSource:
+    """A finished agreement shown as it stood at ``at`` (the worked examples)."""
+
+    agreement: Agreement
+    at: dt.datetime
+
+    @property
+    def roadmap(self) -> RoadMap:
+        return self.agreement.roadmap
+
+    @property
+    def digest(self) -> str:
+        return self.agreement.gate.digest
+
+    def events(self) -> Sequence[AdmittedEvent]:
+        return tuple(self.agreement.events)
+
+    def entry(self, index: int) -> bytes:
+        return self.agreement.log.entry(index)
+
+    def state(self, at: dt.datetime) -> AgreementState:
+        return evaluate(self.agreement.roadmap, self.agreement.events, at=at)
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+    def checkpoint(self) -> bytes | None:
+        latest = self.agreement.log.latest_checkpoint()
+        return latest[1] if latest else None
+
+    def inclusion_proof(self, index: int, tree_size: int) -> InclusionProof:
+        return self.agreement.log.inclusion_proof(index, tree_size)
+
+    @property
+    def witness_policy(self) -> WitnessPolicy | None:
+        return self.agreement.witness_policy()
+
+    @property
+    def log_key(self) -> str:
+        return self.agreement.log_signer().verifier.to_text()
+
+
+def create_app(service: Service, *, examples: dict[str, FrozenSource] | None = None) -> FastAPI:
+    """The application serving ``service`` (started and stopped with the app).
+
+    ``examples`` are finished agreements shown read-only under ``/examples/<name>``.
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(
+        title=f"cvid: {service.roadmap.agreement.title}",
+        version=__version__,
+        description=(
+            "Submit signed events to the agreement's log; read entries, proofs, "
+            "cosigned checkpoints and the agreement's state. Refusals are RFC 9457 "
+            "problem documents whose `reason` is admission's stable code."
+        ),
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        details = "; ".join(
+            f"{'.'.join(str(p) for p in err.get('loc', ()))}: {err.get('msg', '')}"
+            for err in exc.errors()
+        )
+        return problem(400, "bad-request", details or "the request is malformed")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return problem(exc.status_code, "http-error", str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "internal", "the service failed; the error is logged")
+
+    app.include_router(api_router(service))
+    for name, source in (examples or {}).items():
+        app.include_router(dashboard_router(source), prefix=f"/examples/{name}")
+    app.include_router(dashboard_router(service))
+    return app
+
+
+def build_example(name: str, directory: Path) -> FrozenSource:
+    """Build a shipped template with its dated history in ``directory``, checkpointed.
+
+    Shown as it stood on the day after its last event.
+    """
+    agreement = create_from_template(directory, name, adopt_at=None)
+    agreement.log.checkpoint(agreement.log_signer())
+    last = max((e.signed.event.time for e in agreement.events), default=None)
+    start = dt.datetime.combine(agreement.roadmap.agreement.start, dt.time(), tzinfo=dt.UTC)
+    return FrozenSource(agreement, (last or start) + dt.timedelta(days=1))

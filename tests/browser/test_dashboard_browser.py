@@ -1,0 +1,337 @@
+"""The dashboard in a real browser: Debian's chromium driven by Playwright.
+
+A real uvicorn server serves the dashboard of a real agreement (mounted twice, at
+``/`` and under a prefix). The browser loads every page, follows a step to the
+events behind it and an entry to its proof, which it checks itself with WebCrypto;
+a tampered proof must be reported as failing; with JavaScript off the statuses must
+still be there. Screenshots are saved under ``$CVID_ARTEFACTS`` if set, else under
+a pytest temporary directory; the path is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from playwright.sync_api import (
+    Browser,
+    Page,
+    Playwright,
+    Route,
+    ViewportSize,
+    sync_playwright,
+)
+
+from cvid.service.dashboard import dashboard_router
+from tests.service_support import AgreementSource, build_agreement
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PREFIX = "/examples/second"
+FREEZE = "Freeze the Yongbyon facilities under IAEA monitoring"
+WAIT_MS = 15_000
+LAPTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+PAGES = {
+    "overview": "/",
+    "overview-past": "/?at=2027-01-10",
+    "step": "/steps/yongbyon-freeze",
+    "party": "/parties/dprk",
+    "ledger": "/ledger",
+    "entry": "/ledger/7",
+    "entry-uncovered": "/ledger/50",
+    "escrow": "/escrow",
+    "reference": "/reference",
+    "not-found": "/steps/no-such-step",
+    "bad-moment": "/?at=yesterday",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgreementSource]:
+    built = build_agreement(tmp_path_factory.mktemp("browser") / "agreement")
+    yield built
+    built.agreement.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(source: AgreementSource) -> Iterator[str]:
+    """A uvicorn server on 127.0.0.1 and a free port, in a background thread."""
+    app = FastAPI()
+    app.include_router(dashboard_router(source))
+    app.include_router(dashboard_router(source), prefix=PREFIX)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the dashboard server did not start within 20 s")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium "
+            "(apt-get install chromium); they never skip"
+        )
+    launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="module")
+def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    given = os.environ.get("CVID_ARTEFACTS")
+    where = Path(given) if given else tmp_path_factory.mktemp("screenshots")
+    where.mkdir(parents=True, exist_ok=True)
+    print(f"\ndashboard screenshots: {where}")
+    return where
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=LAPTOP)
+    context.set_default_timeout(WAIT_MS)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda e: errors.append(str(e)))
+    opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield opened
+    context.close()
+    unexpected = [e for e in errors if "404" not in e and "400" not in e]
+    assert not unexpected, f"errors in the browser: {unexpected}"
+
+
+def _verdict(page: Page) -> tuple[str, str]:
+    """Wait (bounded) until the browser's proof check settles; return result and text."""
+    page.wait_for_function(
+        "() => document.getElementById('proof-verdict').dataset.result !== 'pending'",
+        timeout=WAIT_MS,
+    )
+    verdict = page.locator("#proof-verdict")
+    return verdict.get_attribute("data-result") or "", verdict.inner_text()
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_loads(page: Page, base_url: str, artefacts: Path, name: str) -> None:
+    response = page.goto(base_url + PAGES[name])
+    assert response is not None
+    expected = {"not-found": 404, "bad-moment": 400}.get(name, 200)
+    assert response.status == expected
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("main#main").count() == 1
+    assert page.locator("h1").count() == 1
+    assert page.title()
+    if name == "entry":
+        assert _verdict(page)[0] == "verified"
+    if name == "escrow":
+        page.wait_for_selector("[data-drawn='true'] .main-svg", timeout=WAIT_MS)
+    page.screenshot(path=str(artefacts / f"laptop-{name}.png"), full_page=True)
+
+
+@pytest.mark.parametrize("name", ["overview", "step", "entry", "escrow", "reference"])
+def test_readable_on_a_phone(browser: Browser, base_url: str, artefacts: Path, name: str) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, device_scale_factor=2)
+    try:
+        page = context.new_page()
+        page.goto(base_url + PAGES[name])
+        if name == "entry":
+            assert _verdict(page)[0] == "verified"
+        # the page itself does not scroll sideways: wide tables scroll in their own box
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"] + 1, f"{name} is {width}px wide on a phone"
+        page.screenshot(path=str(artefacts / f"phone-{name}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+def test_follow_a_step_to_its_events_and_a_proof(
+    page: Page, base_url: str, artefacts: Path, source: AgreementSource
+) -> None:
+    page.goto(base_url + "/")
+    page.get_by_role("link", name=FREEZE).click()
+    page.wait_for_url("**/steps/yongbyon-freeze")
+    assert "verified" in page.locator("p.status-line").inner_text()
+    events = page.locator("section[aria-labelledby='h-events'] tbody a[aria-label^='Ledger entry']")
+    verified_by = source.state(source.now()).steps["yongbyon-freeze"].events[-1]
+    assert events.count() >= 2
+    page.get_by_role("link", name=f"Ledger entry {verified_by}", exact=True).click()
+    page.wait_for_url(f"**/ledger/{verified_by}")
+    result, text = _verdict(page)
+    assert result == "verified", text
+    assert "verified by your browser" in text
+    assert f"entry {verified_by} is in the log's signed tree of 50 entries" in text
+    assert "2 witnesses cosigned it (2 needed)" in text
+    steps = page.locator("#proof-steps li").all_inner_texts()
+    assert steps[0].startswith("leaf hash = SHA-256(0x00 ‖ entry of")
+    assert any("SHA-256(0x01 ‖" in s for s in steps)
+    assert any("computed root = checkpoint root" in s for s in steps)
+    assert any("the log's Ed25519 signature on the checkpoint is valid" in s for s in steps)
+    assert sum("cosignature valid" in s for s in steps) == 2
+    assert any("witness.se.example: no cosignature" in s for s in steps)
+    page.screenshot(path=str(artefacts / "proof-verified.png"), full_page=True)
+
+
+def _flip(text: str) -> str:
+    """Change one base64 character (keeping the encoding valid)."""
+    return ("B" if text[0] == "A" else "A") + text[1:]
+
+
+def _tamper_path(doc: dict[str, object]) -> None:
+    inclusion = doc["inclusion"]
+    assert isinstance(inclusion, dict)
+    inclusion["proof"][0] = _flip(inclusion["proof"][0])
+
+
+def _tamper_entry(doc: dict[str, object]) -> None:
+    entry = doc["entry"]
+    assert isinstance(entry, str)
+    doc["entry"] = entry[:40] + ("A" if entry[40] != "A" else "B") + entry[41:]
+
+
+def _tamper_log_signature(doc: dict[str, object]) -> None:
+    note = doc["checkpoint"]
+    assert isinstance(note, str)
+    text, _, signatures = note.rpartition("\n\n")
+    first, *rest = signatures.split("\n")
+    name, _, blob = first.rpartition(" ")
+    doc["checkpoint"] = text + "\n\n" + "\n".join([f"{name} {blob[:20]}{_flip(blob[20:])}", *rest])
+
+
+def _drop_a_cosignature(doc: dict[str, object]) -> None:
+    note = doc["checkpoint"]
+    assert isinstance(note, str)
+    doc["checkpoint"] = "\n".join(
+        line for line in note.split("\n") if not line.startswith("\u2014 witness.kz.example ")
+    )
+
+
+def _tamper_root(doc: dict[str, object]) -> None:
+    note = doc["checkpoint"]
+    assert isinstance(note, str)
+    origin, size, root, rest = note.split("\n", 3)
+    doc["checkpoint"] = "\n".join([origin, size, _flip(root), rest])
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        (_tamper_path, "is not the checkpoint's root"),
+        (_tamper_entry, "is not the checkpoint's root"),
+        (_tamper_root, "is not the checkpoint's root"),
+        (_tamper_log_signature, "the log's Ed25519 signature on the checkpoint is invalid"),
+        (_drop_a_cosignature, "1 of 2 required witnesses cosigned the checkpoint"),
+    ],
+    ids=["path", "entry", "root", "log-signature", "cosignature"],
+)
+def test_a_tampered_proof_fails(
+    page: Page,
+    base_url: str,
+    artefacts: Path,
+    tamper: Callable[[dict[str, object]], None],
+    reason: str,
+) -> None:
+    def serve_tampered(route: Route) -> None:
+        response = route.fetch()
+        doc = response.json()
+        tamper(doc)
+        route.fulfill(response=response, body=json.dumps(doc))
+
+    page.route("**/ledger/*/proof.json", serve_tampered)
+    page.goto(base_url + "/ledger/7")
+    result, text = _verdict(page)
+    assert result == "failed", text
+    assert "FAILED" in text
+    assert reason in text
+    assert page.locator("#proof-steps li.bad").count() == 1
+    name = tamper.__name__.strip("_").replace("_", "-")
+    page.screenshot(path=str(artefacts / f"proof-tampered-{name}.png"), full_page=True)
+
+
+def test_mounted_under_a_prefix(page: Page, base_url: str) -> None:
+    page.goto(base_url + PREFIX + "/")
+    page.get_by_role("link", name="Ledger", exact=True).click()
+    page.wait_for_url(f"**{PREFIX}/ledger")
+    page.get_by_role("link", name="Ledger entry 3", exact=True).click()
+    page.wait_for_url(f"**{PREFIX}/ledger/3")
+    assert _verdict(page)[0] == "verified"
+
+
+def test_with_javascript_off(browser: Browser, base_url: str, artefacts: Path) -> None:
+    context = browser.new_context(viewport=LAPTOP, java_script_enabled=False)
+    context.set_default_timeout(WAIT_MS)
+    try:
+        page = context.new_page()
+        page.goto(base_url + "/")
+        row = page.locator("tr[data-step='yongbyon-freeze']")
+        assert "verified" in row.inner_text()
+        assert "overdue" in page.locator("tr[data-step='disable-5mwe']").inner_text()
+        assert "in force" in page.locator("tr[data-measure='unsc-tranche-1']").inner_text()
+        page.screenshot(path=str(artefacts / "nojs-overview.png"), full_page=True)
+        # the time control is a plain form
+        page.get_by_label("Show the state at").fill("2027-01-10")
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url("**/?at=2027-01-10")
+        assert "open" in page.locator("tr[data-step='yongbyon-freeze']").inner_text()
+        page.get_by_role(
+            "link", name="Freeze the Yongbyon facilities under IAEA monitoring"
+        ).click()
+        page.wait_for_url("**/steps/yongbyon-freeze?at=2027-01-10")
+        assert "open" in page.locator("p.status-line").inner_text()
+        page.goto(base_url + "/steps/yongbyon-freeze")
+        assert "verified" in page.locator("p.status-line").inner_text()
+        page.screenshot(path=str(artefacts / "nojs-step.png"), full_page=True)
+        page.goto(base_url + "/ledger/7")
+        assert "JavaScript is off" in page.locator("#proof").inner_text()
+        assert page.locator("#proof-verdict").get_attribute("data-result") == "pending"
+        page.goto(base_url + "/escrow")
+        assert "50.0 %" in page.locator("table[data-series='dprk-declaration']").inner_text()
+    finally:
+        context.close()
+
+
+def test_keyboard_skip_link(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/ledger")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    assert page.locator("a.skip").is_visible()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'main'")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null")

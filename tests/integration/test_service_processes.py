@@ -1,0 +1,112 @@
+"""Two service processes on one PostgreSQL log, both taking submissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cvid import agreement as ag
+from cvid.events.envelope import sign_event
+from tests.live import free_port
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+STARTUP_S = 60.0
+CVID = Path(sys.executable).parent / "cvid"
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+
+@contextmanager
+def cvid_serve(directory: Path, database: str) -> Iterator[str]:
+    """``cvid serve`` in a process of its own; yields its URL and stops it afterwards."""
+    port = free_port()
+    command = [str(CVID), "serve", str(directory), "--database", database]
+    command += ["--port", str(port), "--no-examples", "--checkpoint-interval", "0.1"]
+    output = directory.parent / f"serve-{port}.log"
+    with output.open("wb") as sink:
+        process = subprocess.Popen(
+            command,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_S
+        while True:
+            if process.poll() is not None:
+                text = output.read_text(errors="replace")
+                raise AssertionError(f"cvid serve exited {process.returncode}: {text}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise AssertionError("cvid serve did not answer in time")
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_two_services_share_one_postgresql_log(tmp_path: Path, postgres_url: str) -> None:
+    made = ag.create_from_template(
+        tmp_path / "ag", "dprk-phased", adopt_at=NOW - dt.timedelta(days=1), database=postgres_url
+    )
+    with made:
+        tabled = {"draft": "endorse", "title": "Endorsement", "purpose": "endorse"}
+        roles = {"council_permanent", "council_elected"}
+        members = [p.id for p in made.roadmap.parties if roles & set(p.roles) and p.id != "usa"]
+        first = sign_event(
+            made.next_event("usa", "council.draft.tabled", tabled, time=NOW), made.signer("usa")
+        ).to_bytes()
+        votes = [
+            sign_event(
+                made.next_event(
+                    m, "council.vote.cast", {"draft": "endorse", "vote": "yes"}, time=NOW
+                ),
+                made.signer(m),
+            ).to_bytes()
+            for m in members
+        ]
+        start = made.log.size()
+        with (
+            cvid_serve(made.directory, postgres_url) as a,
+            cvid_serve(made.directory, postgres_url) as b,
+        ):
+            assert httpx.post(f"{a}/api/v1/events", content=first).status_code == 201
+            indices = []
+            for n, vote in enumerate(votes):  # alternate between the two processes
+                answer = httpx.post(f"{(a, b)[n % 2]}/api/v1/events", content=vote, timeout=30)
+                assert answer.status_code == 201, answer.text
+                indices.append(answer.json()["index"])
+            # a replay sent to the other process is refused there too
+            again = httpx.post(f"{b}/api/v1/events", content=first)
+            assert again.status_code == 409
+            assert sorted(indices) == list(range(start + 1, start + 1 + len(votes)))
+            total = start + 1 + len(votes)
+            deadline = time.monotonic() + 30
+            while True:  # each process picks up the other's entries
+                sizes = [httpx.get(f"{u}/healthz").json()["checkpoint_size"] for u in (a, b)]
+                if sizes == [total, total] or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            assert sizes == [total, total]
+            states = [httpx.get(f"{u}/api/v1/state").json() for u in (a, b)]
+            assert states[0]["drafts"] == states[1]["drafts"]
+            assert len(states[0]["drafts"]["endorse"]["votes"]) == len(members)
+        assert made.log.size() == total
