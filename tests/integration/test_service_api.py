@@ -24,7 +24,12 @@ from cvid.service.app import create_app
 from cvid.service.core import Limits, Service
 from tests.live import serving
 
-NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+def _now() -> dt.datetime:
+    """Read at each use: events must be within the service's clock skew when sent."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 COUNCIL_DRAFT = {"draft": "endorse", "title": "Endorsement", "purpose": "endorse"}
 
 
@@ -36,7 +41,7 @@ def _council(agreement: ag.Agreement) -> list[str]:
 
 def _entry(agreement: ag.Agreement, party: str, kind: str, body: dict[str, Any]) -> bytes:
     """``party``'s next event, signed (the test's own view of the log decides its seq)."""
-    event = agreement.next_event(party, kind, body, time=NOW)
+    event = agreement.next_event(party, kind, body, time=_now())
     return sign_event(event, agreement.signer(party)).to_bytes()
 
 
@@ -44,7 +49,7 @@ def _entry(agreement: ag.Agreement, party: str, kind: str, body: dict[str, Any])
 def made(tmp_path: Path) -> Iterator[ag.Agreement]:
     """A dprk-phased agreement, adopted yesterday, opened as the parties' own view."""
     agreement = ag.create_from_template(
-        tmp_path / "ag", "dprk-phased", adopt_at=NOW - dt.timedelta(days=1)
+        tmp_path / "ag", "dprk-phased", adopt_at=_now() - dt.timedelta(days=1)
     )
     yield agreement
     agreement.close()
@@ -172,7 +177,7 @@ def test_a_batch_is_all_or_nothing(made: ag.Agreement) -> None:
         votes = [
             sign_event(
                 made.next_event(
-                    m, "council.vote.cast", {"draft": "endorse", "vote": "yes"}, time=NOW
+                    m, "council.vote.cast", {"draft": "endorse", "vote": "yes"}, time=_now()
                 ),
                 made.signer(m),
             ).to_bytes()
@@ -190,7 +195,9 @@ def test_concurrent_submissions_are_group_committed(made: ag.Agreement) -> None:
     tabled = _entry(made, "usa", "council.draft.tabled", COUNCIL_DRAFT)
     votes = [
         sign_event(
-            made.next_event(m, "council.vote.cast", {"draft": "endorse", "vote": "yes"}, time=NOW),
+            made.next_event(
+                m, "council.vote.cast", {"draft": "endorse", "vote": "yes"}, time=_now()
+            ),
             made.signer(m),
         ).to_bytes()
         for m in council

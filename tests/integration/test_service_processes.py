@@ -18,7 +18,12 @@ from cvid import agreement as ag
 from cvid.events.envelope import sign_event
 from tests.live import free_port
 
-NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+def _now() -> dt.datetime:
+    """Read at each use: events must be within the service's clock skew when sent."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
 STARTUP_S = 60.0
 CVID = Path(sys.executable).parent / "cvid"
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -65,19 +70,22 @@ def cvid_serve(directory: Path, database: str) -> Iterator[str]:
 
 def test_two_services_share_one_postgresql_log(tmp_path: Path, postgres_url: str) -> None:
     made = ag.create_from_template(
-        tmp_path / "ag", "dprk-phased", adopt_at=NOW - dt.timedelta(days=1), database=postgres_url
+        tmp_path / "ag",
+        "dprk-phased",
+        adopt_at=_now() - dt.timedelta(days=1),
+        database=postgres_url,
     )
     with made:
         tabled = {"draft": "endorse", "title": "Endorsement", "purpose": "endorse"}
         roles = {"council_permanent", "council_elected"}
         members = [p.id for p in made.roadmap.parties if roles & set(p.roles) and p.id != "usa"]
         first = sign_event(
-            made.next_event("usa", "council.draft.tabled", tabled, time=NOW), made.signer("usa")
+            made.next_event("usa", "council.draft.tabled", tabled, time=_now()), made.signer("usa")
         ).to_bytes()
         votes = [
             sign_event(
                 made.next_event(
-                    m, "council.vote.cast", {"draft": "endorse", "vote": "yes"}, time=NOW
+                    m, "council.vote.cast", {"draft": "endorse", "vote": "yes"}, time=_now()
                 ),
                 made.signer(m),
             ).to_bytes()

@@ -83,7 +83,7 @@ def _fact_text(fact: Fact) -> str:
 _env.filters["fact_value"] = _fact_text
 
 
-class PageError(Exception):
+class PageError(InputError):
     """A request the dashboard answers with an error page (404, 400)."""
 
     def __init__(self, status: int, title: str, message: str) -> None:
