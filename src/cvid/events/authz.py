@@ -19,7 +19,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cvid._jcs import canonical
 from cvid.errors import EventRejectedError
 from cvid.events import bodies as b
 from cvid.events.authz_escrow import EscrowHistory, check_escrow_event
@@ -213,7 +212,7 @@ class Gate:
         last = history.last_time.get(event.party)
         if last is not None and event.time < last:
             raise _reject("time-regression", f"event time is before {event.party}'s previous event")
-        body_size = len(canonical(event.body))
+        body_size = signed.body_size()
         if body_size > agreement.max_body_bytes:
             raise _reject(
                 "oversize", f"the body is {body_size} bytes, more than {agreement.max_body_bytes}"

@@ -18,7 +18,7 @@ import base64
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cvid._ids import ID_PATTERN
@@ -153,6 +153,24 @@ class SignedEvent:
     event: Event
     key_id: bytes
     signature: bytes
+    #: ``JCS(event)``, cut from a canonical entry when parsed (saves re-serializing)
+    event_json: bytes | None = field(default=None, compare=False, repr=False)
+
+    def signing_bytes(self) -> bytes:
+        """``DOMAIN || JCS(event)``: what the signature covers."""
+        if self.event_json is None:
+            return self.event.signing_bytes()
+        return DOMAIN + self.event_json
+
+    def body_size(self) -> int:
+        """The length of ``JCS(body)``."""
+        if self.event_json is None:
+            return len(canonical(self.event.body))
+        # JCS sorts keys: {"agreement":…,"body":…,"party":…,…}. The agreement and
+        # everything after the body are plain strings and integers, whose quotes are
+        # escaped, so the first ',"body":' and the last ',"party":' are the top level.
+        start = self.event_json.index(b',"body":') + len(b',"body":')
+        return self.event_json.rindex(b',"party":') - start
 
     def __post_init__(self) -> None:
         if len(self.key_id) != KEY_ID_SIZE:
@@ -202,13 +220,20 @@ class SignedEvent:
         if sig is None:
             raise EventSignatureError("missing-signature", "the event is not signed")
         event = Event.from_dict(value["event"])
-        signed = cls(event, *_read_signature(sig))
+        key_id, signature = _read_signature(sig)
         try:
             if canonical(value) != data:
                 raise _reject("not-canonical", "the event is not in canonical JSON (RFC 8785) form")
         except JSONFormatError as e:  # lone surrogates: JSON allows them, JCS cannot sort them
             raise _reject("bad-json", str(e)) from e
-        return signed
+        # The entry is canonical, so it is '{"event":' JCS(event) ',"signature":' JCS(sig) '}',
+        # and JCS(sig) holds only hex and base64: the last ',"signature":' is the top level.
+        event_json = data[len(_EVENT_PREFIX) : data.rindex(_SIGNATURE_INFIX)]
+        return cls(event, key_id, signature, event_json)
+
+
+_EVENT_PREFIX = b'{"event":'
+_SIGNATURE_INFIX = b',"signature":'
 
 
 def _read_signature(sig: Any) -> tuple[bytes, bytes]:
@@ -258,7 +283,7 @@ def verify_signature(signed: SignedEvent, keys: Sequence[NoteVerifier]) -> NoteV
     party = signed.event.party
     for key in keys:
         if key.name == party and key.key_id == signed.key_id:
-            if not key.verify(signed.event.signing_bytes(), signed.signature):
+            if not key.verify(signed.signing_bytes(), signed.signature):
                 raise EventSignatureError(
                     "bad-signature", f"signature by {party!r} does not verify"
                 )

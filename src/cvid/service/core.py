@@ -1,12 +1,13 @@
 """The service's core: one open agreement, a group-committing writer, checkpoints.
 
 Requests that arrive while the writer is busy wait in a queue; the writer then
-admits them all, in arrival order, against one tentative copy of the admission
-history and appends every accepted entry in one transaction (group commit: one
-durable write for many events). A request is all or nothing: if one of its entries
-is refused, none of them is kept and the others' requests are unaffected. When
-another process appended meanwhile (several services on one PostgreSQL), the
-append is refused by its size check and the group is admitted again on top.
+admits them all, in arrival order, recording each accepted entry in the admission
+history as it goes, and appends every accepted entry in one transaction (group
+commit: one durable write for many events). A request is all or nothing: if one of
+its entries is refused, none of them is kept (the history is rebuilt without them)
+and the other requests are unaffected. When another process appended meanwhile
+(several services on one PostgreSQL), the append is refused by its size check, and
+the group is admitted again on top of what that process logged.
 
 All writes, and everything that reads the writer's connection, run on one thread;
 reads for the API use a second connection under a lock. The clock is injected.
@@ -43,6 +44,7 @@ from cvid.witness.client import CosigningResult, WitnessClient, collect_cosignat
 log = logging.getLogger("cvid.service")
 
 MAX_RETRIES = 16
+SNAPSHOT_EVERY = 10_000  # logged events between admission-history snapshots
 
 
 class RateLimitedError(InputError):
@@ -126,6 +128,7 @@ class Service:
         self._rates = _RateLimiter(self.limits.party_rate, self.limits.party_burst)
         self._queue: list[_Pending] = []
         self._queued_entries = 0
+        self._snapshot = History()  # admission history at some logged size, for undoing
         self.groups = 0  # transactions committed, for measuring group commit
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -297,13 +300,20 @@ class Service:
                         pending.future.set_result(outcome)
 
     def _commit(self, group: list[_Pending]) -> list[list[AdmittedEvent] | Error]:
-        """Admit and append one group (on the writer thread)."""
+        """Admit and append one group (on the writer thread).
+
+        Accepted entries are recorded straight into the admission history, so a
+        group costs nothing per entry already logged. When something must be undone
+        (a request refused after some of its entries were recorded, an append that
+        failed), the history is rebuilt from a snapshot by recording the logged
+        events again: no parsing and no signature checks, and only on those paths.
+        """
         agreement = self.agreement
         for _ in range(MAX_RETRIES):
             agreement.catch_up()
+            committed = agreement.history.size
             now = self._clock()
             tick = time.monotonic()
-            base = copy.deepcopy(agreement.history)
             outcomes: list[list[AdmittedEvent] | Error] = []
             accepted: list[AdmittedEvent] = []
             data: list[bytes] = []
@@ -313,16 +323,16 @@ class Service:
                 try:
                     for entry in pending.entries:
                         admitted = agreement.gate.admit(
-                            entry, base, now=now, root_at=agreement.log.root
+                            entry, agreement.history, now=now, root_at=agreement.log.root
                         )
-                        base.record(admitted)
+                        agreement.history.record(admitted)
                         got.append(admitted)
                     self._charge(got, charges, tick)
                 except Error as e:
                     e.line = len(got)  # type: ignore[attr-defined]  # which entry of the request
                     outcomes.append(e)
                     if got:
-                        base = _replayed(agreement.history, accepted)
+                        agreement.history = self._rebuilt(accepted)
                     continue
                 outcomes.append(got)
                 accepted += got
@@ -330,15 +340,29 @@ class Service:
             if not accepted:
                 return outcomes
             try:
-                agreement.log.append(data, expected_size=agreement.history.size)
+                agreement.log.append(data, expected_size=committed)
             except AppendConflictError:
+                agreement.history = self._rebuilt([])
                 continue
-            agreement.history = base
+            except BaseException:
+                agreement.history = self._rebuilt([])
+                raise
             self.groups += 1
             agreement.events.extend(accepted)
             self._rates.take(charges, tick)
+            if agreement.history.size - self._snapshot.size >= SNAPSHOT_EVERY:
+                self._snapshot = copy.deepcopy(agreement.history)
             return outcomes
         raise AppendConflictError(f"the log kept growing; gave up after {MAX_RETRIES} attempts")
+
+    def _rebuilt(self, accepted: list[AdmittedEvent]) -> History:
+        """The history of the logged events, then ``accepted`` (undoes tentative records)."""
+        history = copy.deepcopy(self._snapshot)
+        for admitted in self.agreement.events[history.size :]:
+            history.record(admitted)
+        for admitted in accepted:
+            history.record(admitted)
+        return history
 
     def _charge(self, got: list[AdmittedEvent], charges: dict[str, int], tick: float) -> None:
         wanted: dict[str, int] = {}
@@ -399,14 +423,6 @@ class Service:
             except Error as e:
                 log.warning("checkpoint not published: %s", e)
             await asyncio.sleep(self._checkpoint_interval)
-
-
-def _replayed(history: History, accepted: list[AdmittedEvent]) -> History:
-    """A copy of ``history`` with ``accepted`` recorded (undoes a refused request)."""
-    base = copy.deepcopy(history)
-    for admitted in accepted:
-        base.record(admitted)
-    return base
 
 
 def witness_clients(roadmap: RoadMap, urls: Mapping[str, str]) -> list[WitnessClient]:
