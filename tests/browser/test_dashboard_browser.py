@@ -326,6 +326,23 @@ def test_with_javascript_off(browser: Browser, base_url: str, artefacts: Path) -
         context.close()
 
 
+def test_simulation_draws_its_charts(page: Page, base_url: str, artefacts: Path) -> None:
+    page.goto(base_url + PREFIX + "/simulation")
+    page.get_by_label("Runs").fill("50")
+    page.get_by_label("Seed").fill("3")
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_url("**/simulation?scenario=dprk-phased-hide&runs=50&seed=3")
+    assert page.locator("h1").inner_text() == "Simulation"
+    assert "Results of 50 runs with seed 3" in page.locator("#h-results").inner_text()
+    assert page.locator("#sim-summary tr[data-measure='detected'] td").inner_text().endswith("%")
+    for div_id in ("completion", "detection", "undetected", "trajectories"):
+        page.wait_for_selector(f"div#figure-{div_id}.js-plotly-plot .main-svg", timeout=WAIT_MS)
+    assert page.locator(".js-plotly-plot").count() == 4
+    assert page.locator("table .js-plotly-plot").count() == 0  # the tables stay tables
+    assert page.locator("#sim-undetected tbody tr").count() == 11
+    page.screenshot(path=str(artefacts / "laptop-simulation.png"), full_page=True)
+
+
 def test_keyboard_skip_link(page: Page, base_url: str) -> None:
     page.goto(base_url + "/ledger")
     page.keyboard.press("Tab")

@@ -3,11 +3,13 @@
 Pages: the overview (state at any moment, ``?at=``), a page per step and per party,
 the ledger explorer (entries, the signed checkpoint and its cosignatures, and each
 entry's inclusion proof, which the reader's browser checks itself), declarations in
-escrow and inspections, and the reference data (NWFZs, CICA). Everything but the
-charts and the in-browser proof check reads with JavaScript off.
+escrow and inspections, the reference data (NWFZs, CICA), and a small Monte Carlo
+simulation of the road map under a shipped scenario. Everything but the charts and
+the in-browser proof check reads with JavaScript off.
 
 Every link is relative, so one router can be mounted under any prefix, more than once
-in one app. Unknown ids give a 404 page and a bad ``?at=`` a 400 page.
+in one app. Unknown ids give a 404 page and a bad ``?at=`` (or simulation query) a
+400 page.
 
 What this module does not do: write anything, read the clock (the moment shown by
 default is ``source.now()``), or trust its own proof check: the server lists the
@@ -19,20 +21,26 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import numpy as np
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from cvid.engine.conditions import overdue_graces, references
 from cvid.engine.state import AgreementState, moment_text
-from cvid.errors import Error, InputError
+from cvid.errors import Error, InputError, ScenarioError
 from cvid.events.authz import AdmittedEvent
 from cvid.log import merkle
 from cvid.log.checkpoint import Checkpoint, open_checkpoint
@@ -42,11 +50,18 @@ from cvid.reference._facts import Fact
 from cvid.report import STATUS_COLOURS, _timeline
 from cvid.roadmap.model import Phase, Step
 from cvid.service.source import Source
+from cvid.sim import figures
+from cvid.sim import scenario as sc
+from cvid.sim.montecarlo import SimulationResult, simulate
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 PAGE_SIZE = 100
 MAX_CHART_POINTS = 60
+MIN_RUNS, MAX_RUNS, DEFAULT_RUNS = 10, 5000, 500  # 5000 runs take about a second
+MAX_SEED, DEFAULT_SEED = 2**32 - 1, 1
+SIMULATIONS_KEPT = 16  # results cached per (scenario, runs, seed)
+UNDETECTED_ROWS = 10  # the expected-undetected table: the horizon in this many steps
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INDEX = re.compile(r"0|[1-9][0-9]{0,18}")
 _MEDIA = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
@@ -81,6 +96,8 @@ def _fact_text(fact: Fact) -> str:
 
 
 _env.filters["fact_value"] = _fact_text
+_env.filters["percent"] = lambda share: f"{share * 100:.1f} %"
+_env.filters["days"] = lambda days: "—" if days is None else f"{days:,.0f} days"
 
 
 class PageError(InputError):
@@ -151,6 +168,9 @@ class _Dashboard:
 
     def __init__(self, source: Source) -> None:
         self.source = source
+        self._scenarios: tuple[dict[str, sc.Scenario], dict[str, str]] | None = None
+        self._simulations: OrderedDict[_SimulationQuery, _SimulationView] = OrderedDict()
+        self._simulating = threading.Lock()
 
     # --- shared -----------------------------------------------------------------------
 
@@ -499,6 +519,189 @@ class _Dashboard:
             catalogue=data.catalogue,
         )
 
+    # --- simulation -------------------------------------------------------------------
+
+    def shipped_scenarios(self) -> tuple[dict[str, sc.Scenario], dict[str, str]]:
+        """The shipped scenarios that fit this road map, and why each other one does not."""
+        if self._scenarios is None:
+            fitting: dict[str, sc.Scenario] = {}
+            misfits: dict[str, str] = {}
+            for name in sc.shipped_names():
+                # By path rather than load_named: a file of that name in the service's
+                # working directory must not stand in for the shipped scenario.
+                try:
+                    scenario = sc.load(sc.SHIPPED / f"{name}.yaml")
+                    fitting[name] = sc.check(scenario, self.source.roadmap)
+                except ScenarioError as e:
+                    misfits[name] = str(e)
+            self._scenarios = fitting, misfits
+        return self._scenarios
+
+    def simulation(self, scenario: str | None, runs: str | None, seed: str | None) -> HTMLResponse:
+        fitting, misfits = self.shipped_scenarios()
+        query: _SimulationQuery | None = None
+        view: _SimulationView | None = None
+        if scenario is not None or runs is not None or seed is not None:
+            query = _SimulationQuery(
+                scenario=_scenario_name(scenario, fitting, misfits),
+                runs=_whole(runs, "runs", DEFAULT_RUNS, MIN_RUNS, MAX_RUNS),
+                seed=_whole(seed, "seed", DEFAULT_SEED, 0, MAX_SEED),
+            )
+            view = self.simulated(query, fitting[query.scenario])
+        chosen = query or _SimulationQuery(next(iter(fitting), ""), DEFAULT_RUNS, DEFAULT_SEED)
+        return self.render(
+            "simulation.html.j2",
+            depth=0,
+            section="simulation",
+            scenarios=fitting,
+            misfits=misfits,
+            chosen=chosen,
+            scenario=fitting.get(chosen.scenario),
+            view=view,
+            phase_titles={p.id: p.title for p in self.source.roadmap.phases},
+            limits={"min_runs": MIN_RUNS, "max_runs": MAX_RUNS, "max_seed": MAX_SEED},
+        )
+
+    def simulated(self, query: _SimulationQuery, scenario: sc.Scenario) -> _SimulationView:
+        """The view of one simulation, from the cache or run now (one at a time)."""
+        with self._simulating:
+            view = self._simulations.get(query)
+            if view is not None:
+                self._simulations.move_to_end(query)
+                return view
+            try:
+                result = simulate(
+                    self.source.roadmap,
+                    scenario,
+                    runs=query.runs,
+                    rng=np.random.default_rng(query.seed),
+                )
+            except Error as e:  # cvid's own refusal: a page saying why, not a 500
+                raise PageError(400, "The simulation cannot run", str(e)) from e
+            view = _simulation_view(result)
+            self._simulations[query] = view
+            if len(self._simulations) > SIMULATIONS_KEPT:
+                self._simulations.popitem(last=False)
+            return view
+
+
+@dataclass(frozen=True)
+class _SimulationQuery:
+    scenario: str
+    runs: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class _SimulationView:
+    """What the simulation page shows of one result (cached, so read-only)."""
+
+    runs: int
+    trials: int
+    completed: float
+    completion_days: dict[str, float | None]  # mean, p10, p50, p90; None: no run completed
+    detected: float
+    false_alarm: float
+    phases: tuple[tuple[str, float, float], ...]  # phase, detected before it, by its end
+    undetected: tuple[tuple[float, float], ...]  # day, expected items hidden and undetected
+    hidden: str
+    replayed: int
+    charts: tuple[tuple[str, str, str, Markup], ...]  # element id, heading, about, figure
+
+
+_CHARTS = {
+    "completion": (
+        "Completion time",
+        "The share of runs in which every phase is complete, by day.",
+    ),
+    "detection": (
+        "Detection of hidden items, by phase",
+        "The probability that hidden items are detected before each phase starts "
+        "and by the time it ends.",
+    ),
+    "undetected": (
+        "Expected undetected items",
+        "The expected number of hidden items not yet detected, over time.",
+    ),
+    "trajectories": (
+        "Sanctions and guarantees in force",
+        "The share of the runs replayed through the compliance engine in which each "
+        "measure and guarantee is in force, over time.",
+    ),
+}
+
+
+def _behaviour_text(behaviour: sc.Behaviour) -> str:
+    match behaviour.kind:
+        case "hide":
+            return f"keeps {behaviour.items} item(s) back from its declaration from the outset"
+        case "divert":
+            return f"diverts {behaviour.items} item(s) when phase {behaviour.phase} starts"
+        case "refuse_reveal":
+            return f"never carries out the reveal step {behaviour.step}"
+        case _:
+            return "complies: declares everything and carries out every step"
+
+
+def _simulation_view(result: SimulationResult) -> _SimulationView:
+    s = result.summary
+    rows = np.linspace(0, s.grid_days.size - 1, UNDETECTED_ROWS + 1).round().astype(int)
+    charts = tuple(
+        (f"figure-{name}", *_CHARTS[name], Markup(figures.fragment(fig, div_id=f"figure-{name}")))
+        for name, fig in figures.simulation_figures(result).items()
+    )
+    return _SimulationView(
+        runs=s.runs,
+        trials=s.trials,
+        completed=s.completed,
+        completion_days={k: v if math.isfinite(v) else None for k, v in s.completion_days.items()},
+        detected=s.detected,
+        false_alarm=s.false_alarm,
+        phases=tuple(
+            (p, s.detection_before_phase[p], s.detection_by_phase_end[p]) for p in result.phases
+        ),
+        undetected=tuple((float(s.grid_days[i]), float(s.expected_undetected[i])) for i in rows),
+        hidden=_behaviour_text(result.scenario.behaviour),
+        replayed=len(result.trajectories),
+        charts=charts,
+    )
+
+
+def _whole(text: str | None, name: str, default: int, low: int, high: int) -> int:
+    """A simulation query value: a whole number in [low, high], else a 400 page."""
+    if text is None:
+        return default
+    text = text.strip()
+    if not re.fullmatch(r"[0-9]{1,12}", text) or not low <= int(text) <= high:
+        raise PageError(
+            400,
+            f"Not a valid {name}",
+            f"?{name}={text[:32]!r} is not a whole number from {low} to {high}.",
+        )
+    return int(text)
+
+
+def _scenario_name(
+    text: str | None, fitting: dict[str, sc.Scenario], misfits: dict[str, str]
+) -> str:
+    """The scenario a query names (default: the first that fits), else a 400 page."""
+    if text is None and fitting:
+        return next(iter(fitting))
+    if text is None:
+        raise PageError(
+            400, "No scenario to run", "No shipped scenario fits this road map, so none can run."
+        )
+    if text in fitting:
+        return text
+    if text in misfits:
+        raise PageError(
+            400,
+            "The scenario does not fit",
+            f"Scenario {text!r} does not fit this road map: {misfits[text]}",
+        )
+    known = ", ".join(fitting) or "none fits this road map"
+    raise PageError(400, "No such scenario", f"There is no scenario {text[:64]!r} ({known}).")
+
 
 def _plot_time(moment: dt.datetime) -> str:
     """A moment as Plotly's date axis reads it (UTC, no offset)."""
@@ -538,7 +741,7 @@ def dashboard_router(source: Source) -> APIRouter:
     Returns:
         A router with ``/``, ``/steps/{id}``, ``/parties/{id}``, ``/ledger``,
         ``/ledger/{index}``, ``/ledger/{index}/proof.json``, ``/escrow``,
-        ``/reference`` and ``/static/{name}``.
+        ``/reference``, ``/simulation`` and ``/static/{name}``.
     """
     dash = _Dashboard(source)
     static = _static_files()
@@ -576,6 +779,14 @@ def dashboard_router(source: Source) -> APIRouter:
     @router.get("/reference", **html)
     def reference() -> HTMLResponse:
         return _guard(dash, 0, dash.reference)
+
+    @router.get("/simulation", **html)
+    def simulation(
+        scenario: str | None = None, runs: str | None = None, seed: str | None = None
+    ) -> HTMLResponse:
+        # A sync route: FastAPI runs it in its threadpool, so a simulation (at most
+        # MAX_RUNS runs, about a second) does not block the event loop.
+        return _guard(dash, 0, lambda: dash.simulation(scenario, runs, seed))
 
     @router.get("/static/{name}", include_in_schema=False)
     def static_file(name: str) -> Response:
