@@ -191,6 +191,11 @@ class Service:
         """The number of entries this process knows to be committed."""
         return len(self.agreement.events)
 
+    @property
+    def queued(self) -> int:
+        """Entries waiting for the writer."""
+        return self._queued_entries
+
     def now(self) -> dt.datetime:
         return self._clock()
 
