@@ -16,10 +16,11 @@ def test_the_history_replays_to_completion_with_the_real_dates(tmp_path: Path) -
     assert "kazakhstan-1991" in template_names()
     assert not any(name.endswith(".history") for name in template_names())
     with create_from_template(tmp_path / "kz", "kazakhstan-1991", adopt_at=None) as created:
-        assert created.log.size() == 18
+        assert created.log.size() == 22
     with Agreement.open(tmp_path / "kz") as agreement:  # every entry re-admitted
         state = agreement.state(at=day("2015-01-01"))
         early = agreement.state(at=day("1995-01-01"))
+        ratified = agreement.state(at=day("2023-01-01"))
     assert state.adopted_at == day("1991-08-29")
     assert {p: s.complete_at for p, s in state.phases.items()} == {
         "renunciation": day("1994-02-14"),
@@ -37,6 +38,11 @@ def test_the_history_replays_to_completion_with_the_real_dates(tmp_path: Path) -
     assert state.guarantees["canwfz-protocol"].since == day("2014-05-06")
     assert state.rules["p5-assurances"].fired_at == day("2014-05-06")
     assert state.violations == ()
+    # Ratification: four of five by Aug 2022, the United States still missing.
+    protocol = ratified.guarantees["canwfz-protocol-ratified"]
+    assert not protocol.in_force
+    assert sorted(protocol.signed_by) == ["chn", "fra", "gbr", "rus"]
+    assert protocol.missing == ("usa",)
     # Time travel: at the start of 1995 the warheads were still there.
     assert early.steps["project-sapphire"].status == "reported"
     assert early.steps["warheads-removed"].status == "open"
