@@ -52,7 +52,11 @@ def state_to_dict(state: AgreementState) -> dict[str, Any]:
 
 def _timeline(roadmap: RoadMap, state: AgreementState) -> dict[str, Any]:
     """Geometry of the phase timeline: one row per step, placed on a shared time axis."""
-    start = dt.datetime.combine(roadmap.agreement.start, dt.time(), tzinfo=dt.UTC)
+    # From adoption, when there is one: a road map's start may be years earlier (the
+    # statement it implements), which would squeeze every step into a corner.
+    start = state.adopted_at or dt.datetime.combine(
+        roadmap.agreement.start, dt.time(), tzinfo=dt.UTC
+    )
     moments = [start, state.at]
     for step in state.steps.values():
         moments += [t for t in (step.due, step.done_at) if t is not None]
