@@ -374,4 +374,12 @@ def _wait_until_listening(process: subprocess.Popen[bytes], url: str) -> None:
 
 
 if __name__ == "__main__":
-    main(serve="--no-serve" not in sys.argv[1:])
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Build the DPRK road map's history and serve it.")
+    parser.add_argument("--no-serve", action="store_true", help="only run the walkthrough")
+    parser.add_argument(
+        "--port", type=int, default=8000, help="the service's port (witnesses: +1, +2)"
+    )
+    options = parser.parse_args()
+    main(serve=not options.no_serve, port=options.port)
