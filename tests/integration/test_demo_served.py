@@ -1,0 +1,77 @@
+"""`make demo` as a user sees it: the service and two witnesses answer, Ctrl-C stops all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.live import free_port
+
+pytestmark = pytest.mark.slow
+WAIT_S = 180.0
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def test_the_demo_serves_a_final_checkpoint_and_stops_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "demo.log"
+    with log.open("wb") as sink:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "cvid.demo", "--port", str(port)],
+            cwd=tmp_path,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + WAIT_S
+        published = None
+        while time.monotonic() < deadline:
+            assert demo.poll() is None, log.read_text(errors="replace")
+            try:
+                published = httpx.get(f"{url}/api/v1/checkpoint", timeout=5).json()
+            except (httpx.HTTPError, ValueError):
+                published = None
+            if published and published.get("witnesses", {}).get("final"):
+                break
+            time.sleep(0.5)
+        assert published is not None, log.read_text(errors="replace")
+        assert published["witnesses"]["final"], published
+        assert sorted(published["witnesses"]["signed"]) == [
+            "witness.ch.example",
+            "witness.kz.example",
+        ]
+        state = httpx.get(f"{url}/api/v1/state").json()
+        assert state["snapbacks"][-1]["outcome"] == "open"  # the procedure under way
+        assert state["rules"]["disablement-missed"]["fired_at"] is not None
+        for page in ("/", "/ledger", "/escrow", "/examples/kazakhstan-1991/"):
+            assert httpx.get(url + page, timeout=30).status_code == 200, page
+        said = log.read_text(errors="replace")
+        assert "13. Serving" in said
+        assert _listening(port + 1)
+        assert _listening(port + 2)
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            demo.wait()
+    assert demo.returncode == 0, log.read_text(errors="replace")
+    assert not any(_listening(p) for p in (port, port + 1, port + 2))
