@@ -9,11 +9,18 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 
 from cvid.log.store import LogStore
 from tests.support import make_store
 
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+
+# Machines here are shared and noisy: time is not what property tests check.
+settings.register_profile(
+    "cvid", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("cvid")
 
 
 def postgres_base_url() -> str:

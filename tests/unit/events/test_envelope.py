@@ -169,7 +169,7 @@ _JSON = st.recursive(
 
 
 @given(body=st.dictionaries(_JSON_KEYS, _JSON, max_size=5))
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_parsed_entries_sign_and_measure_what_canonical_json_says(body: dict[str, Any]) -> None:
     # The parser cuts JCS(event) and JCS(body) out of the entry instead of
     # re-serializing: nested keys named like the envelope's must not fool it.
@@ -724,7 +724,7 @@ def test_any_single_byte_change_is_refused(data: st.DataObject) -> None:
     assert_refused(kit, entry[:where] + bytes([byte]) + entry[where + 1 :])
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_any_single_byte_insertion_or_deletion_is_refused(data: st.DataObject) -> None:
     kit, entries = admissible()
