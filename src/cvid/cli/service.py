@@ -12,7 +12,7 @@ import uvicorn
 
 from cvid.cli._app import handle_errors, out
 from cvid.cli.agreement import Database, Dir
-from cvid.errors import ConfigError, InputError
+from cvid.errors import InputError
 from cvid.service.app import FrozenSource, build_example, create_app
 from cvid.service.core import Limits, open_service
 
@@ -24,7 +24,7 @@ def serve(
     directory: Dir,
     database: Database = None,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind (0: any free port).")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to bind.", min=1, max=65535)] = 8000,
     witness: Annotated[
         list[str] | None,
         typer.Option(help="A witness of the road map and its URL, as ID=URL (repeatable)."),
@@ -74,5 +74,3 @@ def serve(
         server = uvicorn.Server(config)
         out(f"serving {service.roadmap.agreement.id!r} on http://{host}:{port}/\n")
         server.run()
-        if not server.started:
-            raise ConfigError(f"could not serve on {host}:{port}")

@@ -18,8 +18,10 @@ from fastapi.responses import JSONResponse, Response
 from cvid._when import parse_when
 from cvid.errors import Error, InputError, TileError
 from cvid.events.authz import AdmittedEvent
+from cvid.events.envelope import MAX_EVENT_BYTES
 from cvid.log import merkle
 from cvid.log.audit import width_at
+from cvid.log.checkpoint import Checkpoint
 from cvid.log.note import Note
 from cvid.log.tiles import TILE_WIDTH, parse_tile_path, published_tile
 from cvid.report import state_to_dict
@@ -75,12 +77,12 @@ async def _body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _TooLarge(f"the request is {declared} bytes; at most {limit} are accepted")
-    data = b""
+    data = bytearray()
     async for chunk in request.stream():
         data += chunk
         if len(data) > limit:
             raise _TooLarge(f"the request is over {limit} bytes")
-    return data
+    return bytes(data)
 
 
 class _TooLarge(InputError):
@@ -105,7 +107,7 @@ def api_router(service: Service) -> APIRouter:
     async def submit_event(request: Request) -> Response:
         """Submit one signed event; answered once it is durably logged."""
         try:
-            data = await _body(request, limits.max_request_bytes)
+            data = await _body(request, min(limits.max_request_bytes, MAX_EVENT_BYTES))
             (admitted,) = await service.submit([data])
         except _TooLarge as e:
             return problem(413, "too-large", str(e))
@@ -183,7 +185,7 @@ def api_router(service: Service) -> APIRouter:
         return JSONResponse(
             {
                 "note": note.decode("utf-8"),
-                "tree_size": int(Note.from_bytes(note).text.split(b"\n")[1]),
+                "tree_size": _size(note),
                 "log_key": service.log_key,
                 "witnesses": {
                     "threshold": result.threshold,
@@ -300,7 +302,7 @@ def api_router(service: Service) -> APIRouter:
     def health() -> dict[str, Any]:
         """Liveness, the log size and the published checkpoint's size."""
         note = service.checkpoint()
-        size = int(Note.from_bytes(note).text.split(b"\n")[1]) if note else None
+        size = _size(note) if note else None
         return {"ok": True, "tree_size": service.size, "checkpoint_size": size}
 
     return router
@@ -332,3 +334,7 @@ def _round(service: Service) -> list[dict[str, Any]] | None:
         }
         for o in result.outcomes
     ]
+
+
+def _size(note: bytes) -> int:
+    return Checkpoint.from_text(Note.from_bytes(note).text).tree_size

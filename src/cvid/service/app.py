@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -34,12 +34,21 @@ from cvid.service.problems import problem
 log = logging.getLogger("cvid.service")
 
 
-@dataclass
 class FrozenSource:
-    """A finished agreement shown as it stood at ``at`` (the worked examples)."""
+    """A finished agreement shown as it stood at ``at`` (the worked examples).
 
-    agreement: Agreement
-    at: dt.datetime
+    Its log is read from the server's threads, so every read takes one lock; the log
+    key and the checkpoint are read once.
+    """
+
+    def __init__(self, agreement: Agreement, at: dt.datetime) -> None:
+        self.agreement = agreement
+        self.at = at
+        self._lock = threading.Lock()
+        latest = agreement.log.latest_checkpoint()
+        self._checkpoint = latest[1] if latest else None
+        self._log_key = agreement.log_signer().verifier.to_text()
+        self._policy = agreement.witness_policy()
 
     @property
     def roadmap(self) -> RoadMap:
@@ -50,10 +59,11 @@ class FrozenSource:
         return self.agreement.gate.digest
 
     def events(self) -> Sequence[AdmittedEvent]:
-        return tuple(self.agreement.events)
+        return self.agreement.events
 
     def entry(self, index: int) -> bytes:
-        return self.agreement.log.entry(index)
+        with self._lock:
+            return self.agreement.log.entry(index)
 
     def state(self, at: dt.datetime) -> AgreementState:
         return evaluate(self.agreement.roadmap, self.agreement.events, at=at)
@@ -62,19 +72,19 @@ class FrozenSource:
         return self.at
 
     def checkpoint(self) -> bytes | None:
-        latest = self.agreement.log.latest_checkpoint()
-        return latest[1] if latest else None
+        return self._checkpoint
 
     def inclusion_proof(self, index: int, tree_size: int) -> InclusionProof:
-        return self.agreement.log.inclusion_proof(index, tree_size)
+        with self._lock:
+            return self.agreement.log.inclusion_proof(index, tree_size)
 
     @property
     def witness_policy(self) -> WitnessPolicy | None:
-        return self.agreement.witness_policy()
+        return self._policy
 
     @property
     def log_key(self) -> str:
-        return self.agreement.log_signer().verifier.to_text()
+        return self._log_key
 
 
 def create_app(service: Service, *, examples: dict[str, FrozenSource] | None = None) -> FastAPI:
@@ -90,6 +100,8 @@ def create_app(service: Service, *, examples: dict[str, FrozenSource] | None = N
             yield
         finally:
             await service.stop()
+            for source in (examples or {}).values():
+                source.agreement.close()
 
     app = FastAPI(
         title=f"cvid: {service.roadmap.agreement.title}",

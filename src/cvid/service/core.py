@@ -39,7 +39,7 @@ from cvid.log.store import open_store
 from cvid.log.tiles import TileId
 from cvid.log.tlog import Log
 from cvid.roadmap.model import RoadMap
-from cvid.witness.client import CosigningResult, WitnessClient, collect_cosignatures
+from cvid.witness.client import CosigningResult, WitnessClient, cosign_checkpoint
 
 log = logging.getLogger("cvid.service")
 
@@ -127,16 +127,20 @@ class Service:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cvid-writer")
         self._rates = _RateLimiter(self.limits.party_rate, self.limits.party_burst)
         self._queue: list[_Pending] = []
+        self._in_flight: list[_Pending] = []
         self._queued_entries = 0
         self._snapshot = History()  # admission history at some logged size, for undoing
         self.groups = 0  # transactions committed, for measuring group commit
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._log_signer: Signer = agreement.log_signer()
+        self._policy = agreement.witness_policy()
         self._checkpoint: bytes | None = None
         self._checkpoint_size = -1
         self.witness_round: CosigningResult | None = None
-        self._leaves: dict[bytes, int] = {}
+        self._leaves: dict[bytes, int] = {}  # leaf hash -> index, filled on first lookup
+        self._leaves_size = 0
+        self._leaves_lock = threading.Lock()
         self._states: OrderedDict[tuple[int, dt.datetime], AgreementState] = OrderedDict()
         self._states_lock = threading.Lock()
         latest = agreement.log.latest_checkpoint()
@@ -158,13 +162,13 @@ class Service:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        for pending in self._queue:
+        await asyncio.to_thread(self._writer.shutdown, wait=True)
+        for pending in [*self._in_flight, *self._queue]:
             if not pending.future.done():
                 pending.future.set_exception(ServiceError("the service is stopping"))
         self._queue.clear()
-        self._writer.shutdown(wait=True)
         self.agreement.close()
         self._reader.close()
 
@@ -180,7 +184,7 @@ class Service:
 
     @property
     def witness_policy(self) -> WitnessPolicy | None:
-        return self.agreement.witness_policy()
+        return self._policy
 
     @property
     def log_key(self) -> str:
@@ -197,7 +201,8 @@ class Service:
         return self._queued_entries
 
     def now(self) -> dt.datetime:
-        return self._clock()
+        """The service's clock, to the second (so reads at "now" share cached states)."""
+        return self._clock().replace(microsecond=0)
 
     def events(self) -> Sequence[AdmittedEvent]:
         return self.agreement.events[: self.size]
@@ -228,11 +233,12 @@ class Service:
     def index_of(self, leaf: bytes) -> int | None:
         """The index of the entry whose RFC 9162 leaf hash is ``leaf``, if logged."""
         size = self.size
-        if len(self._leaves) < size:
-            start = len(self._leaves)
-            for i, data in enumerate(self.entries(start, size), start):
-                self._leaves.setdefault(merkle.leaf_hash(data), i)
-        return self._leaves.get(leaf)
+        with self._leaves_lock:
+            if self._leaves_size < size:
+                for i, data in enumerate(self.entries(self._leaves_size, size), self._leaves_size):
+                    self._leaves.setdefault(merkle.leaf_hash(data), i)
+                self._leaves_size = size
+            return self._leaves.get(leaf)
 
     def state(self, at: dt.datetime) -> AgreementState:
         events = self.events()
@@ -290,6 +296,7 @@ class Service:
                     group.append(pending)
                     count += len(pending.entries)
                 self._queued_entries -= count
+                self._in_flight = group
                 try:
                     outcomes = await loop.run_in_executor(self._writer, self._commit, group)
                 except Exception as e:  # a store failure: every request in the group fails
@@ -303,6 +310,7 @@ class Service:
                         pending.future.set_exception(outcome)
                     else:
                         pending.future.set_result(outcome)
+                self._in_flight = []
 
     def _commit(self, group: list[_Pending]) -> list[list[AdmittedEvent] | Error]:
         """Admit and append one group (on the writer thread).
@@ -323,25 +331,32 @@ class Service:
             accepted: list[AdmittedEvent] = []
             data: list[bytes] = []
             charges: dict[str, int] = {}
-            for pending in group:
-                got: list[AdmittedEvent] = []
-                try:
-                    for entry in pending.entries:
-                        admitted = agreement.gate.admit(
-                            entry, agreement.history, now=now, root_at=agreement.log.root
-                        )
-                        agreement.history.record(admitted)
-                        got.append(admitted)
-                    self._charge(got, charges, tick)
-                except Error as e:
-                    e.line = len(got)  # type: ignore[attr-defined]  # which entry of the request
-                    outcomes.append(e)
-                    if got:
-                        agreement.history = self._rebuilt(accepted)
-                    continue
-                outcomes.append(got)
-                accepted += got
-                data += pending.entries
+            try:
+                for pending in group:
+                    got: list[AdmittedEvent] = []
+                    wanted: dict[str, int] = {}
+                    try:
+                        for entry in pending.entries:
+                            admitted = agreement.gate.admit(
+                                entry, agreement.history, now=now, root_at=agreement.log.root
+                            )
+                            self._charge(admitted.signed.event.party, charges, wanted, tick)
+                            agreement.history.record(admitted)
+                            got.append(admitted)
+                    except Error as e:
+                        e.line = len(got)  # type: ignore[attr-defined]  # which entry failed
+                        outcomes.append(e)
+                        if got:  # undo this request's records; refusals at its start cost nothing
+                            agreement.history = self._rebuilt(accepted)
+                        continue
+                    outcomes.append(got)
+                    accepted += got
+                    data += pending.entries
+                    for party, n in wanted.items():
+                        charges[party] = charges.get(party, 0) + n
+            except BaseException:
+                agreement.history = self._rebuilt([])
+                raise
             if not accepted:
                 return outcomes
             try:
@@ -369,18 +384,20 @@ class Service:
             history.record(admitted)
         return history
 
-    def _charge(self, got: list[AdmittedEvent], charges: dict[str, int], tick: float) -> None:
-        wanted: dict[str, int] = {}
-        for admitted in got:
-            party = admitted.signed.event.party
-            wanted[party] = wanted.get(party, 0) + 1
-        for party, n in wanted.items():
-            if self._rates.available(party, tick) < charges.get(party, 0) + n:
-                raise RateLimitedError(
-                    f"party {party!r} is over its rate of {self.limits.party_rate:g} events/s"
-                )
-        for party, n in wanted.items():
-            charges[party] = charges.get(party, 0) + n
+    def _charge(
+        self, party: str, charges: dict[str, int], wanted: dict[str, int], tick: float
+    ) -> None:
+        """Count one more event of ``party`` in this request, if its rate allows it.
+
+        Raises:
+            RateLimitedError: the party's budget does not cover it.
+        """
+        needed = charges.get(party, 0) + wanted.get(party, 0) + 1
+        if self._rates.available(party, tick) < needed:
+            raise RateLimitedError(
+                f"party {party!r} is over its rate of {self.limits.party_rate:g} events/s"
+            )
+        wanted[party] = wanted.get(party, 0) + 1
 
     # --- checkpoints ---------------------------------------------------------------------
 
@@ -399,17 +416,21 @@ class Service:
             self._writer, lambda: self.agreement.log.checkpoint(self._log_signer, tree_size=size)
         )
         if self._witnesses:
-            result = await collect_cosignatures(
+            # In a thread of its own: the consistency proofs read the log there, not on
+            # the event loop.
+            result = await asyncio.to_thread(
+                cosign_checkpoint,
                 note,
                 witnesses=self._witnesses,
                 proof_for=lambda old: self.consistency_proof(old, size).proof,
-                old_sizes=self._witness_sizes,
+                old_sizes=dict(self._witness_sizes),
             )
-            self._witness_sizes.update(result.witness_sizes())
-            self.witness_round, note = result, result.checkpoint
+            note = result.checkpoint
             await loop.run_in_executor(
                 self._writer, self.agreement.log.store.save_checkpoint, size, note
             )
+            self._witness_sizes.update(result.witness_sizes())
+            self.witness_round = result
         if size >= self._checkpoint_size:
             self._checkpoint, self._checkpoint_size = note, size
         return note
@@ -427,6 +448,8 @@ class Service:
                 await self.publish_checkpoint()
             except Error as e:
                 log.warning("checkpoint not published: %s", e)
+            except Exception:  # keep publishing: one bad round must not end the loop
+                log.exception("checkpoint not published")
             await asyncio.sleep(self._checkpoint_interval)
 
 

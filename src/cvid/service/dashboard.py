@@ -38,6 +38,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from cvid._when import parse_when
 from cvid.engine.conditions import overdue_graces, references
 from cvid.engine.state import AgreementState, moment_text
 from cvid.errors import Error, InputError, ScenarioError
@@ -62,7 +63,6 @@ MIN_RUNS, MAX_RUNS, DEFAULT_RUNS = 10, 5000, 500  # 5000 runs take about a secon
 MAX_SEED, DEFAULT_SEED = 2**32 - 1, 1
 SIMULATIONS_KEPT = 16  # results cached per (scenario, runs, seed)
 UNDETECTED_ROWS = 10  # the expected-undetected table: the horizon in this many steps
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INDEX = re.compile(r"0|[1-9][0-9]{0,18}")
 _MEDIA = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
 _SUMMARY_FIELDS = (
@@ -101,7 +101,7 @@ _env.filters["days"] = lambda days: "—" if days is None else f"{days:,.0f} day
 
 
 class PageError(InputError):
-    """A request the dashboard answers with an error page (404, 400)."""
+    """A request the dashboard answers with an error page (404, 400, 503)."""
 
     def __init__(self, status: int, title: str, message: str) -> None:
         super().__init__(message)
@@ -119,21 +119,12 @@ def parse_at(text: str | None, now: dt.datetime) -> tuple[dt.datetime, str | Non
     if text is None or not text.strip():
         return now, None
     text = text.strip()
-    bad = InputError(
-        f"?at={text[:64]!r} is not a date (YYYY-MM-DD) or an RFC 3339 time "
-        "(for example 2027-03-01T12:00:00Z)"
-    )
     try:
-        if _DATE.fullmatch(text):
-            return dt.datetime.combine(dt.date.fromisoformat(text), dt.time(), dt.UTC), text
-        if len(text) > 40 or "T" not in text.upper():
-            raise bad
-        when = dt.datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-    except ValueError as e:
-        raise bad from e
-    if when.tzinfo is None:
-        raise InputError(f"?at={text!r} has no time zone; add 'Z' for UTC")
-    return when.astimezone(dt.UTC), text
+        return parse_when(text, "?at="), text
+    except InputError as e:
+        raise InputError(
+            f"{e}; give a date (YYYY-MM-DD) or an RFC 3339 time such as 2027-03-01T12:00:00Z"
+        ) from e
 
 
 def _summary(event: AdmittedEvent) -> str:
@@ -171,6 +162,7 @@ class _Dashboard:
         self._scenarios: tuple[dict[str, sc.Scenario], dict[str, str]] | None = None
         self._simulations: OrderedDict[_SimulationQuery, _SimulationView] = OrderedDict()
         self._simulating = threading.Lock()
+        self._simulations_lock = threading.Lock()
 
     # --- shared -----------------------------------------------------------------------
 
@@ -563,12 +555,22 @@ class _Dashboard:
         )
 
     def simulated(self, query: _SimulationQuery, scenario: sc.Scenario) -> _SimulationView:
-        """The view of one simulation, from the cache or run now (one at a time)."""
-        with self._simulating:
+        """The view of one simulation, from the cache or run now (one at a time).
+
+        Raises:
+            PageError: 503 while another simulation runs (requests do not queue up
+                behind it, holding the server's threads), 400 if it cannot run.
+        """
+        with self._simulations_lock:
             view = self._simulations.get(query)
             if view is not None:
                 self._simulations.move_to_end(query)
                 return view
+        if not self._simulating.acquire(blocking=False):
+            raise PageError(
+                503, "Busy", "Another simulation is running; try again in a few seconds."
+            )
+        try:
             try:
                 result = simulate(
                     self.source.roadmap,
@@ -579,10 +581,13 @@ class _Dashboard:
             except Error as e:  # cvid's own refusal: a page saying why, not a 500
                 raise PageError(400, "The simulation cannot run", str(e)) from e
             view = _simulation_view(result)
+        finally:
+            self._simulating.release()
+        with self._simulations_lock:
             self._simulations[query] = view
             if len(self._simulations) > SIMULATIONS_KEPT:
                 self._simulations.popitem(last=False)
-            return view
+        return view
 
 
 @dataclass(frozen=True)

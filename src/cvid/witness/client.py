@@ -75,6 +75,12 @@ class WitnessClient:
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
             raise ConfigError(f"witness URL {self.url!r} is not http:// or https://")
+        try:
+            port = httpx.URL(self.url).port
+        except httpx.InvalidURL as e:
+            raise ConfigError(f"witness URL {self.url!r} is malformed: {e}") from e
+        if port is not None and not 0 < port < 65536:
+            raise ConfigError(f"witness URL {self.url!r} has no valid port")
         if not self.timeout > 0:
             raise ConfigError(f"witness timeout {self.timeout!r} is not positive")
 
@@ -271,7 +277,7 @@ async def _ask(
             )
         try:
             status, media, data = await _post(http, witness, request.to_bytes())
-        except httpx.HTTPError as e:
+        except (httpx.HTTPError, OSError, ValueError) as e:  # a bad port is an OverflowError
             return outcome(Outcome.UNREACHABLE, attempt, detail=f"{type(e).__name__}: {e}")
         text = data.decode("utf-8", "replace")
         if status == 200:

@@ -27,6 +27,7 @@ from cvid.errors import StoreError
 from cvid.log.checkpoint import MAX_TREE_SIZE
 from cvid.log.merkle import EMPTY_ROOT, HASH_SIZE
 
+MAX_EVIDENCE = 1000  # kept refused requests per log
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cosigned (
     origin      TEXT PRIMARY KEY,
@@ -191,8 +192,17 @@ class WitnessState:
 
         tlog-witness: the witness "MAY log the request even if the consistency proof
         doesn't verify ... as it might be proof of log misbehavior".
+        Each distinct request is kept once, and at most ``MAX_EVIDENCE`` per log: a
+        422 request can be built by anyone holding a signed checkpoint, so the table
+        must not grow without bound.
         """
         with self._connect() as db:
+            seen = db.execute(
+                "SELECT COUNT(*), SUM(request = ?) FROM evidence WHERE origin = ?",
+                (request, origin),
+            ).fetchone()
+            if seen[0] >= MAX_EVIDENCE or seen[1]:
+                return
             db.execute(
                 "INSERT INTO evidence (origin, status, reason, request, received_at)"
                 " VALUES (?, ?, ?, ?, ?)",
