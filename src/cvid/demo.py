@@ -268,7 +268,11 @@ def _serve(
         for process, _ in processes.values():
             process.terminate()
         for process, _ in processes.values():
-            process.wait(timeout=10)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def _walk(a: ag.Agreement, console: Console, out: Path) -> AgreementState:

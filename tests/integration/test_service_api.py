@@ -172,6 +172,8 @@ def test_a_batch_is_all_or_nothing(made: ag.Agreement) -> None:
         answer = client.post("/api/v1/events/batch", content=tabled + b"\n" + bad + b"\n")
         assert answer.status_code == 403
         assert answer.json()["line"] == 1
+        spaced = client.post("/api/v1/events/batch", content=b"\n" + tabled + b"\n\n" + bad)
+        assert spaced.json()["line"] == 3  # the line of the body, blank lines counted
         assert client.get("/healthz").json()["tree_size"] == size
         # the same first event alone, with every member's vote: all accepted, in order
         made.catch_up()

@@ -167,8 +167,9 @@ def sweep(
     spec = sc.check(sc.load_named(scenario), rm)
     axes = dict(sw.parse_axis(a) for a in axis)
     points = sw.grid_points(axes, seed=seed)
-    for point in points[:1]:
-        spec.with_values(**point.values)  # a bad value fails here, not on a worker
+    for name, values in axes.items():  # a bad value fails here, not on a worker
+        for value in values:
+            spec.with_values(**{name: value})
     with progress_bar("sweep", len(points)) as advance:
         if serial:
             frame = sw.run_serial(rm, spec, points, runs=runs, progress=advance)

@@ -132,13 +132,16 @@ def api_router(service: Service) -> APIRouter:
         """Submit signed events, one per line: all are logged, or none."""
         try:
             body = await _body(request, limits.max_request_bytes)
-            lines = [line for line in body.split(b"\n") if line.strip()]
+            numbered = [(n, line) for n, line in enumerate(body.split(b"\n")) if line.strip()]
+            lines = [line for _, line in numbered]
             admitted = await service.submit(lines)
         except _TooLarge as e:
             return problem(413, "too-large", str(e))
         except Error as e:
             index = _failed_line(e)
-            return error_problem(e) if index is None else error_problem(e, line=index)
+            if index is None or index >= len(numbered):
+                return error_problem(e)
+            return error_problem(e, line=numbered[index][0])  # 0-based line of the body
         except TimeoutError:
             return _timeout()
         return JSONResponse(
