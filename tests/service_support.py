@@ -1,8 +1,8 @@
-"""A real :class:`cvid.service.source.Source` for the dashboard's tests, and a history.
+"""A realistic agreement for the dashboard's tests, read as a worked example is.
 
-:class:`AgreementSource` reads an open :class:`cvid.agreement.Agreement` (SQLite log,
-real keys, the real engine), with a fixed clock. :func:`build_agreement` creates the
-``dprk-phased`` agreement and plays a short, realistic history on it: the Council
+:func:`build_agreement` returns a :class:`cvid.service.app.FrozenSource` (SQLite log,
+real keys, the real engine, a fixed clock) over the ``dprk-phased`` agreement, after
+playing a short, realistic history on it: the Council
 endorses the road map, the declaration is committed in escrow, the freeze is reported
 and verified, the P5 sign their assurance, two cells are revealed and inspected, a
 checkpoint is signed and cosigned by two of the three witnesses, and one more event is
@@ -14,20 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from cvid import agreement as ag
 from cvid.demo import CELLS, DECLARATION
-from cvid.engine import AgreementState
 from cvid.escrow import Partition, commit, reveal_cells
-from cvid.events.authz import AdmittedEvent
 from cvid.events.authz_escrow import population, round_output
-from cvid.log.checkpoint import open_checkpoint
-from cvid.log.cosignature import WitnessPolicy, add_cosignatures, cosign
-from cvid.log.proof import InclusionProof
-from cvid.roadmap.model import RoadMap
+from cvid.log.checkpoint import Checkpoint, open_checkpoint
+from cvid.log.cosignature import add_cosignatures, cosign
+from cvid.log.note import Note
+from cvid.service.app import FrozenSource
 from cvid.verification.beacon import draw, secret_commitment
 
 ADOPTED = dt.datetime(2027, 1, 4, 9, 0, tzinfo=dt.UTC)
@@ -39,49 +35,6 @@ DRAFT_TITLE = "Endorsement of the road map"
 def day(n: int) -> dt.datetime:
     """``n`` days after adoption."""
     return ADOPTED + dt.timedelta(days=n)
-
-
-@dataclass
-class AgreementSource:
-    """The dashboard's read-only view of an open agreement, at a fixed ``clock``."""
-
-    agreement: ag.Agreement
-    clock: dt.datetime
-    note: bytes | None = None
-
-    @property
-    def roadmap(self) -> RoadMap:
-        return self.agreement.roadmap
-
-    @property
-    def digest(self) -> str:
-        return self.agreement.gate.digest
-
-    def events(self) -> Sequence[AdmittedEvent]:
-        return tuple(self.agreement.events)
-
-    def entry(self, index: int) -> bytes:
-        return self.agreement.log.entry(index)
-
-    def state(self, at: dt.datetime) -> AgreementState:
-        return self.agreement.state(at=at)
-
-    def now(self) -> dt.datetime:
-        return self.clock
-
-    def checkpoint(self) -> bytes | None:
-        return self.note
-
-    def inclusion_proof(self, index: int, tree_size: int) -> InclusionProof:
-        return self.agreement.log.inclusion_proof(index, tree_size)
-
-    @property
-    def witness_policy(self) -> WitnessPolicy | None:
-        return self.agreement.witness_policy()
-
-    @property
-    def log_key(self) -> str:
-        return self.agreement.log_signer().verifier.to_text()
 
 
 def _seed(label: str) -> bytes:
@@ -153,7 +106,7 @@ def _cosigned_checkpoint(a: ag.Agreement) -> bytes:
 
 def build_agreement(
     directory: Path, *, draft_title: str = DRAFT_TITLE, now: dt.datetime | None = None
-) -> AgreementSource:
+) -> FrozenSource:
     """Create the ``dprk-phased`` agreement in ``directory`` and play the history.
 
     The checkpoint covers every entry but the last (a report logged on day 60); the
@@ -162,5 +115,6 @@ def build_agreement(
     a = ag.create_from_template(directory, "dprk-phased", adopt_at=ADOPTED)
     _history(a, draft_title)
     note = _cosigned_checkpoint(a)
+    a.log.store.save_checkpoint(Checkpoint.from_text(Note.from_bytes(note).text).tree_size, note)
     a.act(a.signer("dprk"), "step.reported", {"step": "disable-5mwe"}, time=day(60))
-    return AgreementSource(a, clock=now or day(300), note=note)
+    return FrozenSource(a, now or day(300))

@@ -30,8 +30,9 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from cvid.service.app import FrozenSource
 from cvid.service.dashboard import dashboard_router
-from tests.service_support import AgreementSource, build_agreement
+from tests.service_support import build_agreement
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -71,14 +72,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgreementSource]:
+def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenSource]:
     built = build_agreement(tmp_path_factory.mktemp("browser") / "agreement")
     yield built
     built.agreement.close()
 
 
 @pytest.fixture(scope="module")
-def base_url(source: AgreementSource) -> Iterator[str]:
+def base_url(source: FrozenSource) -> Iterator[str]:
     """A uvicorn server on 127.0.0.1 and a free port, in a background thread."""
     app = FastAPI()
     app.include_router(dashboard_router(source))
@@ -182,7 +183,7 @@ def test_readable_on_a_phone(browser: Browser, base_url: str, artefacts: Path, n
 
 
 def test_follow_a_step_to_its_events_and_a_proof(
-    page: Page, base_url: str, artefacts: Path, source: AgreementSource
+    page: Page, base_url: str, artefacts: Path, source: FrozenSource
 ) -> None:
     page.goto(base_url + "/")
     page.get_by_role("link", name=FREEZE).click()

@@ -24,8 +24,9 @@ from cvid.log.proof import InclusionProof
 from cvid.reference import cica, zones
 from cvid.reference._facts import Fact
 from cvid.service import dashboard
+from cvid.service.app import FrozenSource
 from cvid.service.dashboard import dashboard_router, parse_at
-from tests.service_support import AgreementSource, build_agreement, day
+from tests.service_support import build_agreement, day
 
 PREFIX = "/examples/second"
 PAGES = (
@@ -61,7 +62,7 @@ class Client:
         return asyncio.run(go())
 
 
-def make_app(source: AgreementSource) -> FastAPI:
+def make_app(source: FrozenSource) -> FastAPI:
     app = FastAPI()
     app.include_router(dashboard_router(source))
     app.include_router(dashboard_router(source), prefix=PREFIX)
@@ -69,14 +70,14 @@ def make_app(source: AgreementSource) -> FastAPI:
 
 
 @pytest.fixture(scope="module")
-def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgreementSource]:
+def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenSource]:
     built = build_agreement(tmp_path_factory.mktemp("dashboard") / "agreement")
     yield built
     built.agreement.close()
 
 
 @pytest.fixture(scope="module")
-def client(source: AgreementSource) -> Client:
+def client(source: FrozenSource) -> Client:
     return Client(make_app(source))
 
 
@@ -157,7 +158,7 @@ def test_every_link_resolves_under_its_mount(client: Client, prefix: str) -> Non
     assert len(seen) > 40
 
 
-def test_overview_shows_the_state_without_script(client: Client, source: AgreementSource) -> None:
+def test_overview_shows_the_state_without_script(client: Client, source: FrozenSource) -> None:
     html = client.get("/").text
     state = source.state(source.now())
     steps = rows(html, "step")
@@ -188,7 +189,7 @@ def test_time_travel(client: Client) -> None:
     assert re.search(r'data-step="yongbyon-freeze">Status on 2027-01-10: .*open', step)
 
 
-def test_step_page_links_its_events(client: Client, source: AgreementSource) -> None:
+def test_step_page_links_its_events(client: Client, source: FrozenSource) -> None:
     html = client.get("/steps/yongbyon-freeze").text
     st = source.state(source.now()).steps["yongbyon-freeze"]
     assert st.events
@@ -206,7 +207,7 @@ def test_step_page_says_what_follows_lateness(client: Client) -> None:
     assert "30 days of grace" in html
 
 
-def test_party_page(client: Client, source: AgreementSource) -> None:
+def test_party_page(client: Client, source: FrozenSource) -> None:
     html = client.get("/parties/iaea").text
     assert "Steps it verifies" in html
     signed = [e.index for e in source.events() if e.party == "iaea"]
@@ -304,7 +305,7 @@ def test_ledger_shows_checkpoint_and_cosignatures(client: Client) -> None:
     assert "Log signature</dt><dd>valid" in html
 
 
-def test_proof_json_is_what_a_verifier_needs(client: Client, source: AgreementSource) -> None:
+def test_proof_json_is_what_a_verifier_needs(client: Client, source: FrozenSource) -> None:
     doc = client.get("/ledger/7/proof.json").json()
     assert set(doc) == {"leaf_index", "entry", "checkpoint", "log_key", "witnesses", "inclusion"}
     entry = base64.b64decode(doc["entry"])
@@ -331,7 +332,7 @@ def test_proof_json_errors(client: Client, index: str, detail: str) -> None:
 
 
 def test_entry_page_lists_the_proof_for_readers_without_script(
-    client: Client, source: AgreementSource
+    client: Client, source: FrozenSource
 ) -> None:
     html = client.get("/ledger/7").text
     proof = source.inclusion_proof(7, 50)

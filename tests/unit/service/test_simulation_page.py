@@ -17,7 +17,7 @@ from cvid.service.app import FrozenSource, build_example
 from cvid.service.dashboard import dashboard_router
 from cvid.sim.montecarlo import simulate
 from cvid.sim.scenario import shipped_names
-from tests.service_support import AgreementSource, build_agreement
+from tests.service_support import build_agreement
 from tests.unit.service.test_dashboard import Client, rows
 
 PREFIX = "/examples/second"
@@ -27,7 +27,7 @@ CHARTS = ("figure-completion", "figure-detection", "figure-undetected", "figure-
 
 
 @pytest.fixture(scope="module")
-def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgreementSource]:
+def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenSource]:
     built = build_agreement(tmp_path_factory.mktemp("simulation") / "agreement")
     yield built
     built.agreement.close()
@@ -40,7 +40,7 @@ def kazakhstan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenSourc
     built.agreement.close()
 
 
-def make_app(source: AgreementSource, kazakhstan: FrozenSource | None = None) -> FastAPI:
+def make_app(source: FrozenSource, kazakhstan: FrozenSource | None = None) -> FastAPI:
     app = FastAPI()
     if kazakhstan is not None:
         app.include_router(dashboard_router(kazakhstan), prefix=KAZAKHSTAN)
@@ -50,7 +50,7 @@ def make_app(source: AgreementSource, kazakhstan: FrozenSource | None = None) ->
 
 
 @pytest.fixture(scope="module")
-def client(source: AgreementSource, kazakhstan: FrozenSource) -> Client:
+def client(source: FrozenSource, kazakhstan: FrozenSource) -> Client:
     return Client(make_app(source, kazakhstan))
 
 
@@ -129,7 +129,7 @@ def test_under_a_prefix_the_charts_load_plotly_from_the_mount(client: Client) ->
     assert script.headers["content-type"].startswith("text/javascript")
 
 
-def test_the_same_seed_gives_the_same_numbers(source: AgreementSource) -> None:
+def test_the_same_seed_gives_the_same_numbers(source: FrozenSource) -> None:
     first = Client(make_app(source)).get(SMALL).text  # two apps: no shared cache
     again = Client(make_app(source)).get(SMALL).text
     assert main(first) == main(again)
@@ -138,7 +138,7 @@ def test_the_same_seed_gives_the_same_numbers(source: AgreementSource) -> None:
 
 
 def test_results_are_cached_per_scenario_runs_and_seed(
-    source: AgreementSource, monkeypatch: pytest.MonkeyPatch
+    source: FrozenSource, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
 
@@ -212,7 +212,7 @@ def test_a_road_map_no_scenario_fits_gets_a_message(client: Client) -> None:
 
 
 def test_the_page_module_needs_no_file_in_the_working_directory(
-    source: AgreementSource, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    source: FrozenSource, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "dprk-phased-hide").write_text("not: a scenario\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
