@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import typer
@@ -73,3 +75,34 @@ def out(text: str) -> None:
     """Write a result to stdout, exactly as given."""
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def read_key_text(value: str, what: str) -> str:
+    """``value`` itself if it is key text, else the first line of the file it names.
+
+    Raises:
+        ConfigError: the file cannot be read.
+    """
+    path = Path(value)
+    if "+" in value and not path.exists():
+        return value.strip()
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read {what} from {value}: {e}") from e
+
+
+def write_new_key(keyfile: Path, text: str) -> None:
+    """Write a secret key to a new file, mode 0600; never overwrite one.
+
+    Raises:
+        InputError: the file exists or cannot be created.
+    """
+    try:
+        fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError as e:
+        raise InputError(f"{keyfile} exists; refusing to overwrite a key") from e
+    except OSError as e:
+        raise InputError(f"cannot create {keyfile}: {e.strerror}") from e
+    with os.fdopen(fd, "w") as f:
+        f.write(text + "\n")

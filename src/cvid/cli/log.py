@@ -6,7 +6,6 @@ Command names, options and JSON fields here are a public contract.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,8 +13,8 @@ from typing import Annotated
 import httpx
 import typer
 
-from cvid.cli._app import handle_errors, out, progress_bar
-from cvid.errors import ConfigError, InputError
+from cvid.cli._app import handle_errors, out, progress_bar, read_key_text, write_new_key
+from cvid.errors import InputError
 from cvid.log.audit import audit_log, verify_published, verify_tiles
 from cvid.log.note import Signer, Verifier, open_note
 from cvid.log.publish import export_tiles
@@ -36,17 +35,6 @@ def _open(db: str) -> Log:
     return Log(open_store(db))
 
 
-def _read_text(value: str, what: str) -> str:
-    """``value`` itself, or the first line of the file it names."""
-    path = Path(value)
-    if "+" in value and not path.exists():
-        return value.strip()
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read {what} from {value}: {e}") from e
-
-
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -55,11 +43,11 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _signer(keyfile: Path) -> Signer:
-    return Signer.from_text(_read_text(str(keyfile), "signer key"))
+    return Signer.from_text(read_key_text(str(keyfile), "signer key"))
 
 
 def _verifier(vkey: str) -> Verifier:
-    return Verifier.from_text(_read_text(vkey, "verifier key"))
+    return Verifier.from_text(read_key_text(vkey, "verifier key"))
 
 
 @app.command()
@@ -70,14 +58,7 @@ def keygen(
 ) -> None:
     """Write a new Ed25519 signer key to KEYFILE (mode 0600) and print its verifier key."""
     signer = Signer.generate(name)
-    try:
-        fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as e:
-        raise InputError(f"{keyfile} exists; refusing to overwrite a key") from e
-    except OSError as e:
-        raise InputError(f"cannot create {keyfile}: {e.strerror}") from e
-    with os.fdopen(fd, "w") as f:
-        f.write(signer.to_text() + "\n")
+    write_new_key(keyfile, signer.to_text())
     out(signer.verifier.to_text() + "\n")
 
 

@@ -6,7 +6,6 @@ Command names and options here are a public contract.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import sys
 import time
@@ -15,25 +14,14 @@ from typing import Annotated
 
 import typer
 
-from cvid.cli._app import handle_errors, out
-from cvid.errors import ConfigError, InputError
+from cvid.cli._app import handle_errors, out, read_key_text, write_new_key
+from cvid.errors import ConfigError
 from cvid.log.cosignature import CosignatureSigner
 from cvid.log.note import NoteVerifier, Verifier
 
 witness_app = typer.Typer(
     help="Run a witness that cosigns consistent checkpoints.", no_args_is_help=True
 )
-
-
-def _key_text(value: str, what: str) -> str:
-    """``value`` itself if it is key text, else the first line of the file it names."""
-    path = Path(value)
-    if "+" in value and not path.exists():
-        return value.strip()
-    try:
-        return path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read {what} from {value}: {e}") from e
 
 
 @witness_app.command()
@@ -44,14 +32,7 @@ def keygen(
 ) -> None:
     """Write a new cosigning key to KEYFILE (mode 0600) and print its verifier key."""
     signer = CosignatureSigner.generate(name)
-    try:
-        fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError as e:
-        raise InputError(f"{keyfile} exists; refusing to overwrite a key") from e
-    except OSError as e:
-        raise InputError(f"cannot create {keyfile}: {e.strerror}") from e
-    with os.fdopen(fd, "w") as f:
-        f.write(signer.to_text() + "\n")
+    write_new_key(keyfile, signer.to_text())
     out(signer.verifier.to_text() + "\n")
 
 
@@ -97,10 +78,10 @@ def serve(
 
     from cvid.witness.server import create_witness_app
 
-    signer = CosignatureSigner.from_text(_key_text(str(key), "witness key"))
+    signer = CosignatureSigner.from_text(read_key_text(str(key), "witness key"))
     logs: dict[str, list[NoteVerifier]] = {}
     for text in log_keys:
-        verifier = Verifier.from_text(_key_text(text, "log verifier key"))
+        verifier = Verifier.from_text(read_key_text(text, "log verifier key"))
         logs.setdefault(verifier.name, []).append(verifier)
     if not logs:
         raise ConfigError("give at least one --log-key")
