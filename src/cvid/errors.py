@@ -204,3 +204,15 @@ class WitnessError(VerificationError):
 
 class ServiceError(ConfigError):
     """The service cannot start or reach what it was configured with."""
+
+
+class RequestTooLargeError(InputError):
+    """A request body is larger than the service or witness accepts; nothing was read."""
+
+
+class RateLimitedError(InputError):
+    """A party submitted more events than its rate allows; nothing was appended."""
+
+
+class OverloadedError(ServiceError):
+    """The queue of waiting events is full; retry later. Nothing was appended."""

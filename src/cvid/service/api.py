@@ -15,8 +15,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from cvid._asgi import read_body
 from cvid._when import parse_when
-from cvid.errors import Error, InputError, TileError
+from cvid.errors import Error, TileError
 from cvid.events.authz import AdmittedEvent
 from cvid.events.envelope import MAX_EVENT_BYTES
 from cvid.log import merkle
@@ -73,22 +74,6 @@ def _entry_json(index: int, data: bytes) -> dict[str, Any]:
     return {"index": index, "leaf_hash": _b64(merkle.leaf_hash(data)), **entry}
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge(f"the request is {declared} bytes; at most {limit} are accepted")
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > limit:
-            raise _TooLarge(f"the request is over {limit} bytes")
-    return bytes(data)
-
-
-class _TooLarge(InputError):
-    pass
-
-
 def api_router(service: Service) -> APIRouter:
     """The API routes, bound to one service."""
     router = APIRouter()
@@ -107,10 +92,8 @@ def api_router(service: Service) -> APIRouter:
     async def submit_event(request: Request) -> Response:
         """Submit one signed event; answered once it is durably logged."""
         try:
-            data = await _body(request, min(limits.max_request_bytes, MAX_EVENT_BYTES))
+            data = await read_body(request, min(limits.max_request_bytes, MAX_EVENT_BYTES))
             (admitted,) = await service.submit([data])
-        except _TooLarge as e:
-            return problem(413, "too-large", str(e))
         except Error as e:
             return error_problem(e)
         except TimeoutError:
@@ -131,12 +114,10 @@ def api_router(service: Service) -> APIRouter:
     async def submit_batch(request: Request) -> Response:
         """Submit signed events, one per line: all are logged, or none."""
         try:
-            body = await _body(request, limits.max_request_bytes)
+            body = await read_body(request, limits.max_request_bytes)
             numbered = [(n, line) for n, line in enumerate(body.split(b"\n")) if line.strip()]
             lines = [line for _, line in numbered]
             admitted = await service.submit(lines)
-        except _TooLarge as e:
-            return problem(413, "too-large", str(e))
         except Error as e:
             index = _failed_line(e)
             if index is None or index >= len(numbered):

@@ -29,7 +29,15 @@ from dataclasses import dataclass, field
 
 from cvid.agreement import Agreement
 from cvid.engine import AgreementState, evaluate
-from cvid.errors import AppendConflictError, Error, InputError, ServiceError, StoreError
+from cvid.errors import (
+    AppendConflictError,
+    Error,
+    InputError,
+    OverloadedError,
+    RateLimitedError,
+    ServiceError,
+    StoreError,
+)
 from cvid.events.authz import AdmittedEvent, History
 from cvid.log import merkle
 from cvid.log.cosignature import CosignatureVerifier, WitnessPolicy
@@ -45,18 +53,6 @@ log = logging.getLogger("cvid.service")
 
 MAX_RETRIES = 16
 SNAPSHOT_EVERY = 10_000  # logged events between admission-history snapshots
-
-
-class RateLimitedError(InputError):
-    """A party submitted more events than its rate allows; nothing was appended."""
-
-    reason = "rate-limited"
-
-
-class OverloadedError(ServiceError):
-    """The queue of waiting events is full; retry later. Nothing was appended."""
-
-    reason = "overloaded"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from cvid.errors import (
     EventRejectedError,
     EventSignatureError,
     InputError,
+    OverloadedError,
+    RateLimitedError,
+    RequestTooLargeError,
     StoreError,
     TreeSizeError,
     VerificationError,
@@ -85,13 +88,14 @@ def status_for_reason(reason: str) -> int:
 
 def classify(error: Error) -> tuple[int, str]:
     """``(status, reason)`` for any cvid error."""
-    reason = getattr(error, "reason", None)
     if isinstance(error, EventRejectedError | EventSignatureError):
         return status_for_reason(error.reason), error.reason
-    if isinstance(reason, str) and reason == "rate-limited":
-        return 429, reason
-    if isinstance(reason, str) and reason == "overloaded":
-        return 503, reason
+    if isinstance(error, RequestTooLargeError):
+        return 413, "too-large"
+    if isinstance(error, RateLimitedError):
+        return 429, "rate-limited"
+    if isinstance(error, OverloadedError):
+        return 503, "overloaded"
     if isinstance(error, TreeSizeError):
         return 404, "out-of-range"
     if isinstance(error, InputError):

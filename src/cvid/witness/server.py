@@ -33,11 +33,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from cvid._asgi import read_body
 from cvid.errors import (
     CheckpointFormatError,
     ConfigError,
     InputError,
     ProofError,
+    RequestTooLargeError,
     SignatureError,
     StoreError,
 )
@@ -255,16 +257,12 @@ def create_witness_app(
 
     @app.post(ADD_CHECKPOINT_PATH)
     async def add_checkpoint(request: Request) -> Response:
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_REQUEST_SIZE):
-            return _response(Reply.text(413, f"request body exceeds {MAX_REQUEST_SIZE} bytes"))
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_REQUEST_SIZE:
-                return _response(Reply.text(413, f"request body exceeds {MAX_REQUEST_SIZE} bytes"))
         try:
-            reply = await run_in_threadpool(witness.add_checkpoint, bytes(body))
+            body = await read_body(request, MAX_REQUEST_SIZE)
+        except RequestTooLargeError:
+            return _response(Reply.text(413, f"request body exceeds {MAX_REQUEST_SIZE} bytes"))
+        try:
+            reply = await run_in_threadpool(witness.add_checkpoint, body)
         except StoreError:
             logger.exception("witness state failed")
             reply = Reply.text(500, "the witness state is unavailable; nothing was cosigned")
