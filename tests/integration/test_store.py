@@ -86,10 +86,12 @@ def test_create_twice_is_refused(store: LogStore) -> None:
 
 
 def test_checkpoints_are_kept(store: LogStore) -> None:
+    assert store.latest_checkpoint() is None
     store.save_checkpoint(3, b"three")
     store.save_checkpoint(1, b"one")
     store.save_checkpoint(3, b"three again")
     assert store.checkpoints() == [(1, b"one"), (3, b"three again")]
+    assert store.latest_checkpoint() == (3, b"three again")
 
 
 def test_uninitialised_store(backend: str) -> None:

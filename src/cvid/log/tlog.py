@@ -158,5 +158,4 @@ class Log:
 
     def latest_checkpoint(self) -> tuple[int, bytes] | None:
         """The kept checkpoint of the largest size, if any."""
-        kept = self.store.checkpoints()
-        return kept[-1] if kept else None
+        return self.store.latest_checkpoint()

@@ -184,6 +184,13 @@ class SQLStore(ABC):
         rows = self._query("SELECT tree_size, note FROM cvid_checkpoints ORDER BY tree_size")
         return [(int(size), bytes(note)) for size, note in rows]
 
+    def latest_checkpoint(self) -> tuple[int, bytes] | None:
+        """The kept checkpoint of the largest size, if any (one row read)."""
+        rows = self._query(
+            "SELECT tree_size, note FROM cvid_checkpoints ORDER BY tree_size DESC LIMIT 1"
+        )
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
+
 
 class _SQLTransaction:
     """The write transaction of an :class:`SQLStore` (its lock is already held)."""

@@ -85,6 +85,10 @@ class LogStore(Protocol):
         """Every kept checkpoint as ``(tree_size, note)``, by size."""
         ...
 
+    def latest_checkpoint(self) -> tuple[int, bytes] | None:
+        """The kept checkpoint of the largest size, if any (without reading the others)."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...

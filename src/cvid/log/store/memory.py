@@ -95,5 +95,12 @@ class MemoryStore:
         """Kept checkpoints by size."""
         return sorted(self._checkpoints.items())
 
+    def latest_checkpoint(self) -> tuple[int, bytes] | None:
+        """The kept checkpoint of the largest size, if any."""
+        if not self._checkpoints:
+            return None
+        size = max(self._checkpoints)
+        return size, self._checkpoints[size]
+
     def close(self) -> None:
         """Nothing to release."""
