@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import (
     Browser,
@@ -32,6 +28,7 @@ from playwright.sync_api import (
 
 from cvid.service.app import FrozenSource
 from cvid.service.dashboard import dashboard_router
+from tests.live import serving
 from tests.service_support import build_agreement
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -64,13 +61,6 @@ PAGES = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenSource]:
     built = build_agreement(tmp_path_factory.mktemp("browser") / "agreement")
@@ -84,18 +74,8 @@ def base_url(source: FrozenSource) -> Iterator[str]:
     app = FastAPI()
     app.include_router(dashboard_router(source))
     app.include_router(dashboard_router(source), prefix=PREFIX)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the dashboard server did not start within 20 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

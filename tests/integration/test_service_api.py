@@ -66,7 +66,7 @@ def _wait_checkpoint(client: httpx.Client, size: int) -> bytes:
         health = client.get("/healthz").json()
         if health["checkpoint_size"] == size:
             return client.get("/checkpoint").content
-        asyncio.run(asyncio.sleep(0.05))
+        time.sleep(0.05)
     raise AssertionError(f"no checkpoint of size {size}")
 
 
