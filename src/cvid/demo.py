@@ -217,9 +217,7 @@ def _serve(
     directory: Path, out: Path, console: Console, scenario_now: dt.datetime, port: int
 ) -> None:
     """Start two witnesses and the service; block until Ctrl-C, then stop them all."""
-    import uvicorn
-
-    from cvid.service.app import build_example, create_app
+    from cvid.service.app import run
     from cvid.service.core import open_service
 
     with ag.Agreement.open(directory) as a:
@@ -257,13 +255,11 @@ def _serve(
             clock=lambda: scenario_now + dt.timedelta(seconds=time.monotonic() - started),
             witness_urls={wid: url for wid, (_, url) in processes.items()},
         )
-        example = build_example("kazakhstan-1991", out / "kazakhstan-1991")
-        app = create_app(service, examples={"kazakhstan-1991": example})
         console.print(f"[bold]13. Serving[/] http://127.0.0.1:{port}/ (dashboard; API under "
                       f"/api/v1, docs /api/docs; tiles /checkpoint, /tile/...) with witnesses "
                       f"{', '.join(processes)}; the clock reads {scenario_now.date()}. "
                       "Ctrl-C stops.")  # fmt: skip
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+        run(service, host="127.0.0.1", port=port, examples=out)
     finally:
         for process, _ in processes.values():
             process.terminate()

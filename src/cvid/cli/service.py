@@ -8,15 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from cvid.cli._app import handle_errors, out
 from cvid.cli.agreement import Database, Dir
 from cvid.errors import InputError
-from cvid.service.app import FrozenSource, build_example, create_app
+from cvid.service.app import run
 from cvid.service.core import Limits, open_service
-
-EXAMPLES = ("kazakhstan-1991",)
 
 
 @handle_errors
@@ -56,21 +53,9 @@ def serve(
         checkpoint_interval=checkpoint_interval,
         witness_urls=urls,
     )
+    out(f"serving {service.roadmap.agreement.id!r} on http://{host}:{port}/\n")
+    if not examples:
+        run(service, host=host, port=port, examples=None)
+        return
     with tempfile.TemporaryDirectory(prefix="cvid-examples-") as scratch:
-        shown: dict[str, FrozenSource] = {}
-        if examples:
-            for name in EXAMPLES:
-                shown[name] = build_example(name, Path(scratch) / name)
-        app = create_app(service, examples=shown)
-        config = uvicorn.Config(
-            app,
-            host=host,
-            port=port,
-            log_level="warning",
-            timeout_keep_alive=5,
-            limit_concurrency=4096,
-            backlog=4096,
-        )
-        server = uvicorn.Server(config)
-        out(f"serving {service.roadmap.agreement.id!r} on http://{host}:{port}/\n")
-        server.run()
+        run(service, host=host, port=port, examples=Path(scratch))

@@ -7,6 +7,7 @@ an HTML page for the dashboard.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -151,3 +153,26 @@ def build_example(name: str, directory: Path) -> FrozenSource:
     last = max((e.signed.event.time for e in agreement.events), default=None)
     start = dt.datetime.combine(agreement.roadmap.agreement.start, dt.time(), tzinfo=dt.UTC)
     return FrozenSource(agreement, (last or start) + dt.timedelta(days=1))
+
+
+EXAMPLES = ("kazakhstan-1991",)
+
+
+def run(service: Service, *, host: str, port: int, examples: Path | None) -> None:
+    """Serve ``service`` until interrupted (Ctrl-C, SIGTERM), then stop it cleanly.
+
+    With ``examples``, the worked examples are built in that directory and shown
+    read-only under ``/examples/<name>``.
+    """
+    shown = {name: build_example(name, examples / name) for name in EXAMPLES} if examples else {}
+    config = uvicorn.Config(
+        create_app(service, examples=shown),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_keep_alive=5,
+        limit_concurrency=4096,
+        backlog=4096,
+    )
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn has already shut down cleanly
+        uvicorn.Server(config).run()
