@@ -16,8 +16,11 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m cvid.demo $(DEMO_ARGS)
 
+# scripts/provision.sh sets up PostgreSQL and chromium when missing and prints the URL.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile --cov --cov-report=term $(PYTEST_ARGS)
+	url=$$(scripts/provision.sh) || exit 1; \
+	CVID_TEST_POSTGRES_URL="$$url" \
+	  $(BIN)/python -m pytest -n 2 --dist loadfile --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
