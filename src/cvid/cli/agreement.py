@@ -17,11 +17,13 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cvid import agreement as ag
 from cvid._jcs import parse_json
 from cvid._when import parse_when
 from cvid.cli._app import handle_errors, out
+from cvid.cli._render import inert
 from cvid.engine.state import AgreementState, moment_text
 from cvid.errors import InputError, JSONFormatError
 from cvid.events.envelope import Event, sign_event
@@ -224,8 +226,8 @@ def _state(
     return agreement, agreement.state(at=_now(at))
 
 
-def _badge(status: str) -> str:
-    return f"[{STATUS_COLOURS.get(status, 'white')}]{status}[/]"
+def _badge(status: str) -> Text:
+    return inert(status, STATUS_COLOURS.get(status, "white"))
 
 
 @handle_errors
@@ -249,56 +251,76 @@ def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
     rm = agreement.roadmap
     force = f"in force since {moment_text(state.adopted_at)}" if state.in_force else "not in force"
     console.print(
-        f"[bold]{rm.agreement.title}[/] ({state.agreement}) at {moment_text(state.at)}: {force}"
+        Text.assemble(
+            inert(rm.agreement.title, "bold"),
+            " (",
+            inert(state.agreement),
+            f") at {moment_text(state.at)}: {force}",
+        )
     )
     phases = Table("phase", "status", "done", "complete", title="Phases")
     for ph in state.phases.values():
         phases.add_row(
-            ph.id, _badge(ph.status), f"{ph.done}/{ph.total}", moment_text(ph.complete_at)
+            inert(ph.id), _badge(ph.status), f"{ph.done}/{ph.total}", moment_text(ph.complete_at)
         )
     console.print(phases)
     steps = Table("step", "actor", "status", "due", "why", title="Steps")
     for st in state.steps.values():
         late = " (late)" if st.late else ""
-        steps.add_row(st.id, st.actor, _badge(st.status) + late, moment_text(st.due), st.reason)
+        steps.add_row(
+            inert(st.id),
+            inert(st.actor),
+            _badge(st.status) + late,
+            moment_text(st.due),
+            inert(st.reason),
+        )
     console.print(steps)
     if state.guarantees:
         table = Table("guarantee", "status", "signed", "missing", "why", title="Guarantees")
         for g in state.guarantees.values():
             table.add_row(
-                g.id,
+                inert(g.id),
                 _badge(g.status),
                 f"{len(g.signed_by)}/{g.threshold}",
-                ", ".join(g.missing),
-                g.reason,
+                inert(", ".join(g.missing)),
+                inert(g.reason),
             )
         console.print(table)
     if state.measures:
         table = Table("measure", "status", "since", "why", title="Sanctions measures")
         for ms in state.measures.values():
-            table.add_row(ms.id, _badge(ms.status), moment_text(ms.since), ms.reason)
+            table.add_row(inert(ms.id), _badge(ms.status), moment_text(ms.since), inert(ms.reason))
         console.print(table)
     if state.drafts:
         table = Table("draft", "purpose", "tabled", "outcome", title="Council drafts")
         for d in state.drafts.values():
             outcome = d.tally.reason if d.tally else f"voting: {len(d.votes)} votes cast"
-            table.add_row(d.id, d.purpose, moment_text(d.tabled_at), outcome)
+            table.add_row(inert(d.id), inert(d.purpose), moment_text(d.tabled_at), inert(outcome))
         console.print(table)
     for w in state.snapbacks:
         console.print(
-            f"snapback: notified by {w.notified_by} {moment_text(w.notified_at)}, "
-            f"closes {moment_text(w.closes_at)}: "
-            f"[bold]{w.outcome}[/] ({w.reason})"
+            Text.assemble(
+                "snapback: notified by ",
+                inert(w.notified_by),
+                f" {moment_text(w.notified_at)}, closes {moment_text(w.closes_at)}: ",
+                inert(w.outcome, "bold"),
+                " (",
+                inert(w.reason),
+                ")",
+            )
         )
     _print_verification(console, state)
     rules = Table("rule", "fired", "when", "effects", title="Rewards and consequences")
     for r in state.rules.values():
         rules.add_row(
-            f"{r.kind} {r.id}", moment_text(r.fired_at) or "no", r.condition, "; ".join(r.effects)
+            inert(f"{r.kind} {r.id}"),
+            moment_text(r.fired_at) or "no",
+            inert(r.condition),
+            inert("; ".join(r.effects)),
         )
     console.print(rules)
     for alert in state.alerts:
-        console.print(f"[bold red]alert[/] {alert}")
+        console.print(Text.assemble(("alert", "bold red"), " ", inert(alert)))
 
 
 @handle_errors
@@ -315,12 +337,12 @@ def _print_verification(console: Console, state: AgreementState) -> None:
         )
         for d in state.declarations.values():
             table.add_row(
-                d.id,
+                inert(d.id),
                 f"{len(d.revealed)}/{d.cells}",
-                ", ".join(d.escrowed) or "none",
+                inert(", ".join(d.escrowed) or "none"),
                 str(len(d.inspected_clean)),
                 f"{d.confidence:.1%}",
-                "; ".join(d.violations),
+                inert("; ".join(d.violations)),
             )
         console.print(table)
     if state.beacon_rounds:
@@ -329,17 +351,22 @@ def _print_verification(console: Console, state: AgreementState) -> None:
         )
         for r in state.beacon_rounds.values():
             table.add_row(
-                r.id,
-                ", ".join(r.committed),
-                ", ".join(r.revealed),
+                inert(r.id),
+                inert(", ".join(r.committed)),
+                inert(", ".join(r.revealed)),
                 moment_text(r.reveal_by),
-                ", ".join(r.missed),
+                inert(", ".join(r.missed)),
             )
         console.print(table)
     if state.custody:
         table = Table("item", "holder", "in transit to", "flags", title="Chains of custody")
         for c in state.custody.values():
-            table.add_row(c.item, c.holder, c.in_transit_to or "", "; ".join(c.flags))
+            table.add_row(
+                inert(c.item),
+                inert(c.holder),
+                inert(c.in_transit_to or ""),
+                inert("; ".join(c.flags)),
+            )
         console.print(table)
 
 
