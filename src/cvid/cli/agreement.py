@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,10 +24,12 @@ from rich.text import Text
 from cvid import agreement as ag
 from cvid._jcs import parse_json
 from cvid._when import parse_when
+from cvid.cli import _replay as replaying
 from cvid.cli._app import handle_errors, out
 from cvid.cli._render import inert
 from cvid.engine.state import AgreementState, moment_text
-from cvid.errors import InputError, JSONFormatError
+from cvid.errors import EventRejectedError, InputError, JSONFormatError
+from cvid.events.bodies import EVENT_TYPES
 from cvid.events.envelope import Event, sign_event
 from cvid.log.note import Signer
 from cvid.report import STATUS_COLOURS, render_html, state_to_dict
@@ -42,8 +46,14 @@ Database = Annotated[
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _now(text: str | None) -> dt.datetime:
-    return parse_when(text, "--now") if text else dt.datetime.now(dt.UTC).replace(microsecond=0)
+def _now(text: str | None, option: str = "--now") -> dt.datetime:
+    return parse_when(text, option) if text else dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def _event_type(name: str) -> str:
+    if name not in EVENT_TYPES:
+        raise InputError(f"unknown event type {name!r}; the types are: {', '.join(EVENT_TYPES)}")
+    return name
 
 
 def _body(text: str | None, file: Path | None) -> dict[str, Any]:
@@ -109,11 +119,24 @@ def agreement_init(
     no_adopt: Annotated[
         bool, typer.Option("--no-adopt", help="Create it, but adopt nothing.")
     ] = False,
+    replay: Annotated[
+        bool,
+        typer.Option(
+            "--replay",
+            help="For replaying a dated history: 'event submit' then refuses to run "
+            "without --now (delete DIR/replay to go live). Needs --adopt-at or --no-adopt.",
+        ),
+    ] = False,
     database: Database = None,
 ) -> None:
     """Create DIR: keys for every party, the log, the road map, and the adoption events."""
     if (template is None) == (roadmap is None):
         raise InputError("give exactly one of --template or --roadmap")
+    if replay and adopt_at is None and not no_adopt and not _has_history(template):
+        raise InputError(
+            "--replay needs --adopt-at (when the parties adopted it) or --no-adopt: "
+            "a history is not adopted today"
+        )
     when = None if no_adopt else _now(adopt_at)
     if template is not None:
         agreement = ag.create_from_template(directory, template, adopt_at=when, database=database)
@@ -129,6 +152,17 @@ def agreement_init(
             f"keys for {len(rm.parties)} parties in {directory / ag.KEYS_DIR}\n"
             f"log {rm.agreement.origin!r}: {agreement.log.size()} entries\n"
         )
+    if replay:
+        replaying.mark(directory)
+        out(f"replaying history: 'cvid event submit {directory}' needs --now\n")
+
+
+def _has_history(template: str | None) -> bool:
+    """Whether a shipped road map comes with its dated history (adoption included)."""
+    if template is None:
+        return False
+    path = ag.template_path(template)
+    return path.with_name(f"{template}{ag.HISTORY}.yaml").is_file()
 
 
 # --- events -----------------------------------------------------------------------------
@@ -155,7 +189,7 @@ def event_sign(
     event = Event(
         agreement=rm.agreement.id,
         roadmap=loader.digest(rm),
-        type=event_type,
+        type=_event_type(event_type),
         party=signer.name,
         seq=seq,
         time=_now(time),
@@ -194,7 +228,11 @@ def event_submit(
     ] = None,
     database: Database = None,
 ) -> None:
-    """Submit an event: a signed --entry, or one signed here with --party's key."""
+    """Submit an event: a signed --entry, or one signed here with --party's key.
+
+    A past-dated event (a replay) needs --now, the time it was received.
+    """
+    replaying.require_now(directory, now)
     received = _now(now)
     with ag.Agreement.open(directory, database=database) as agreement:
         if entry is not None:
@@ -204,16 +242,38 @@ def event_submit(
                 data = entry.read_bytes().rstrip(b"\n")
             except OSError as e:
                 raise InputError(f"cannot read {entry}: {e.strerror}") from e
-            admitted = agreement.submit(data, now=received)
+            with _hints(now_given=now is not None):
+                admitted = agreement.submit(data, now=received)
         else:
             if party is None or event_type is None:
                 raise InputError("give --entry, or --party and --type")
             when = parse_when(time, "--time") if time else received
-            admitted = agreement.act(
-                agreement.signer(party), event_type, _body(body, body_file), time=when, now=received
-            )
+            signer = agreement.signer(party)
+            with _hints(now_given=now is not None):
+                admitted = agreement.act(
+                    signer, _event_type(event_type), _body(body, body_file), time=when, now=received
+                )
         event = admitted.signed.event
         out(f"logged {event.type} by {event.party} (seq {event.seq}) at index {admitted.index}\n")
+
+
+@contextmanager
+def _hints(*, now_given: bool) -> Iterator[None]:
+    """Add what to do next to the refusals a newcomer meets first."""
+    try:
+        yield
+    except EventRejectedError as e:
+        if e.reason == "clock-skew" and not now_given:
+            raise EventRejectedError(
+                e.reason,
+                f"{e}; to replay a dated history, give --now with the time each event was "
+                "received (and see 'agreement init --replay')",
+            ) from e
+        if e.reason == "unknown-type":
+            raise EventRejectedError(
+                e.reason, f"{e}; the types are: {', '.join(EVENT_TYPES)}"
+            ) from e
+        raise
 
 
 # --- status and report ------------------------------------------------------------------
@@ -223,7 +283,7 @@ def _state(
     directory: Path, at: str | None, database: str | None
 ) -> tuple[ag.Agreement, AgreementState]:
     agreement = ag.Agreement.open(directory, database=database)
-    return agreement, agreement.state(at=_now(at))
+    return agreement, agreement.state(at=_now(at, "--at"))
 
 
 def _badge(status: str) -> Text:
