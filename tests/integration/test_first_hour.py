@@ -96,7 +96,7 @@ def test_an_unknown_event_type_lists_the_types(adopted: Path, tmp_path: Path) ->
     before = _size(adopted)
     bad = ["--type", "step.reportd", "--body", '{"step": "declare"}', "--now", "2027-01-05"]
     _listed(refused(2, "event", "submit", adopted, "--party", "north", *bad))
-    signing = [
+    signing: list[str | Path] = [
         "event", "sign", "--roadmap", adopted / "roadmap.yaml",
         "--key", adopted / "keys" / "north.key", "--seq", "9",
     ]  # fmt: skip
