@@ -124,3 +124,24 @@ def test_a_bad_at_is_named_at(adopted: Path) -> None:
     assert result.returncode == 2
     assert "--at '31/12/2026'" in result.stderr
     assert "--now" not in result.stderr
+
+
+def test_road_map_problems_are_one_per_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        MINI.read_text()
+        .replace("  start: 2027-01-01", "  start: 2027-01-01T10:00:00")
+        .replace("depends_on: [freeze]", "depend_on: [freeze]")
+    )
+    commands: list[list[str | Path]] = [
+        ["roadmap", "validate", bad],
+        ["agreement", "init", tmp_path / "a", "--roadmap", bad],
+    ]
+    for command in commands:
+        result = run(*command)
+        assert result.returncode == 2
+        assert result.stderr.splitlines() == [
+            f"cvid: error: {bad}:7:3: agreement.start: expected a date, YYYY-MM-DD "
+            "(got 2027-01-01T10:00:00)",
+            f"cvid: error: {bad}:63:9: unknown key 'depend_on'; did you mean 'depends_on'?",
+        ]

@@ -25,10 +25,10 @@ from cvid import agreement as ag
 from cvid._jcs import parse_json
 from cvid._when import parse_when
 from cvid.cli import _replay as replaying
-from cvid.cli._app import handle_errors, out
+from cvid.cli._app import exit_code, fail, handle_errors, out
 from cvid.cli._render import inert
 from cvid.engine.state import AgreementState, moment_text
-from cvid.errors import EventRejectedError, InputError, JSONFormatError
+from cvid.errors import EventRejectedError, InputError, JSONFormatError, RoadmapError
 from cvid.events.bodies import EVENT_TYPES
 from cvid.events.envelope import Event, sign_event
 from cvid.log.note import Signer
@@ -79,11 +79,23 @@ def _body(text: str | None, file: Path | None) -> dict[str, Any]:
 # --- roadmap ----------------------------------------------------------------------------
 
 
+@contextmanager
+def _each_problem() -> Iterator[None]:
+    """Report a road map's problems one per line, each a ``cvid: error:`` line."""
+    try:
+        yield
+    except RoadmapError as e:
+        for problem in e.problems:
+            fail(problem)
+        raise typer.Exit(exit_code(e)) from e
+
+
 @roadmap_app.command("validate")
 @handle_errors
 def roadmap_validate(file: Annotated[Path, typer.Argument(help="A road-map YAML file.")]) -> None:
     """Check a road-map file; print a summary, or every problem with its line and column."""
-    roadmap = loader.load(file)
+    with _each_problem():
+        roadmap = loader.load(file)
     steps = sum(len(ph.steps) for ph in roadmap.phases)
     out(
         f"{file}: valid road map {roadmap.agreement.id!r}: {len(roadmap.parties)} parties, "
@@ -137,13 +149,16 @@ def agreement_init(
             "--replay needs --adopt-at (when the parties adopted it) or --no-adopt: "
             "a history is not adopted today"
         )
-    when = None if no_adopt else _now(adopt_at)
-    if template is not None:
-        agreement = ag.create_from_template(directory, template, adopt_at=when, database=database)
-    else:
-        assert roadmap is not None
-        data = ag.read_keyless(roadmap)
-        agreement = ag.create(directory, data, adopt_at=when, database=database)
+    when = None if no_adopt else _now(adopt_at, "--adopt-at")
+    with _each_problem():
+        if template is not None:
+            agreement = ag.create_from_template(
+                directory, template, adopt_at=when, database=database
+            )
+        else:
+            assert roadmap is not None
+            data = ag.read_keyless(roadmap)
+            agreement = ag.create(directory, data, adopt_at=when, database=database)
     with agreement:
         rm = agreement.roadmap
         out(
@@ -184,7 +199,8 @@ def event_sign(
     ] = None,
 ) -> None:
     """Sign an event offline and print the entry to submit (the party's key never leaves)."""
-    rm = loader.load(roadmap)
+    with _each_problem():
+        rm = loader.load(roadmap)
     signer = _read_signer(key)
     event = Event(
         agreement=rm.agreement.id,

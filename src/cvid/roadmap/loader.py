@@ -17,20 +17,24 @@ the file *means*, not to its spacing or comments. Reading a file is the only I/O
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from cvid._jcs import canonical, parse_json
 from cvid.errors import JSONFormatError, RoadmapError
 from cvid.roadmap import phases as included_phases
-from cvid.roadmap.check import MILESTONES, Loc, check
+from cvid.roadmap.check import MILESTONES, Loc, Problem, check
 from cvid.roadmap.model import RoadMap
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -264,17 +268,94 @@ def _describe(loc: Loc) -> str:
     return ".".join(str(p) for p in loc) or "(document)"
 
 
+def _document_loc(data: Any, loc: Iterable[str | int]) -> Loc:
+    """The path into the document of a pydantic error location.
+
+    Pydantic's location also names the member of a tagged union it tried (``when.any.any.0``
+    for the document's ``when.any.0``): a part that is not a key or an index of the data
+    there is such a name, and is left out, unless it is the last part at a mapping (a
+    missing key).
+    """
+    parts = tuple(loc)
+    out: list[str | int] = []
+    here = data
+    for i, part in enumerate(parts):
+        key = isinstance(here, dict) and isinstance(part, str) and part in here
+        index = isinstance(here, list) and isinstance(part, int) and 0 <= part < len(here)
+        if key or index:
+            here = here[part]
+        elif not (i == len(parts) - 1 and isinstance(here, dict) and isinstance(part, str)):
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The model classes a field's annotation holds (through lists, unions, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+def _keys_at(loc: Loc) -> set[str]:
+    """The keys a road map allows in the mapping at ``loc`` (a document path)."""
+    models: list[type[BaseModel]] = [RoadMap]
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of a list: the same models
+        fields = [_fields(model).get(part) for model in models]
+        models = [m for f in fields if f is not None for m in _models_in(f.annotation)]
+    keys = {key for model in models for key in _fields(model)}
+    return keys | {"include_phases"} if not loc else keys
+
+
+def _fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    return {info.alias or name: info for name, info in model.model_fields.items()}
+
+
+def _did_you_mean(key: str, loc: Loc) -> str:
+    close = difflib.get_close_matches(key, sorted(_keys_at(loc)), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+# What a date looks like in a road map, instead of what the YAML parser made of it.
+_DATE_ERRORS = {
+    "date_type",
+    "date_parsing",
+    "date_from_datetime_inexact",
+    "date_from_datetime_parsing",
+}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dt.date):  # a datetime too
+        return value.isoformat()
+    return repr(value)
+
+
 def _pydantic_problems(
-    error: ValidationError, name: str, marks: Marks, included: Included | None = None
+    error: ValidationError,
+    name: str,
+    marks: Marks,
+    included: Included | None = None,
+    data: Any = None,
 ) -> list[str]:
     out = []
     for err in error.errors(include_url=False):
-        loc = tuple(err["loc"])
+        loc = _document_loc(data, err["loc"]) if data is not None else tuple(err["loc"])
         kind = err["type"]
         if kind == "extra_forbidden":
-            message = f"unknown key {loc[-1]!r}"
+            message = f"unknown key {loc[-1]!r}{_did_you_mean(str(loc[-1]), loc[:-1])}"
         elif kind == "missing":
             message = f"missing key {loc[-1]!r}"
+        elif kind == "condition" and isinstance(err.get("input"), dict):
+            unknown = [k for k in err["input"] if k not in _keys_at(loc)]
+            hints = "".join(_did_you_mean(str(k), loc) for k in unknown[:1])
+            message = f"{_describe(loc)}: {err['msg']}{hints}"
+        elif kind in _DATE_ERRORS:
+            message = f"{_describe(loc)}: expected a date, YYYY-MM-DD"
+            if "input" in err:
+                message += f" (got {_shown(err['input'])})"
         else:
             message = f"{_describe(loc)}: {err['msg']}"
             if (
@@ -282,7 +363,7 @@ def _pydantic_problems(
                 and kind not in ("condition",)
                 and not isinstance(err["input"], dict | list)
             ):
-                message += f" (got {err['input']!r})"
+                message += f" (got {_shown(err['input'])})"
         out.append(f"{_where(name, marks, loc, included)}: {message}")
     return out
 
@@ -302,19 +383,44 @@ def from_data(data: Any, *, name: str = "<road map>", marks: Marks | None = None
     try:
         roadmap = RoadMap.model_validate(data)
     except ValidationError as e:
-        raise RoadmapError(_pydantic_problems(e, name, marks, included)) from None
+        raise RoadmapError(_pydantic_problems(e, name, marks, included, data)) from None
     return _checked(roadmap, name, marks, included)
 
 
 def _checked(
     roadmap: RoadMap, name: str, marks: Marks, included: Included | None = None
 ) -> RoadMap:
-    problems = check(roadmap)
+    problems = _without_echoes(roadmap, check(roadmap))
     if problems:
         raise RoadmapError(
             [f"{_where(name, marks, p.loc, included)}: {p.message}" for p in problems]
         )
     return roadmap
+
+
+_CYCLE = "cyclic dependency: "
+
+
+def _without_echoes(roadmap: RoadMap, problems: list[Problem]) -> list[Problem]:
+    """``problems`` without the cycles a duplicated step or phase id makes up.
+
+    With two steps named ``x``, a dependency of one on the other reads as ``x → x``:
+    the duplicate is the mistake, and is reported on its own.
+    """
+    ids = Counter(
+        [ph.id for ph in roadmap.phases] + [s.id for ph in roadmap.phases for s in ph.steps]
+    )
+    duplicated = {ident for ident, n in ids.items() if n > 1}
+    if not duplicated:
+        return problems
+    return [
+        p
+        for p in problems
+        if not (
+            p.message.startswith(_CYCLE)
+            and duplicated & set(p.message.removeprefix(_CYCLE).split(" → "))
+        )
+    ]
 
 
 def loads(text: str, *, name: str = "<road map>") -> RoadMap:
