@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench lock clean
+.PHONY: demo test fuzz lint bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ test: $(STAMP)
 	url=$$(scripts/provision.sh) || exit 1; \
 	CVID_TEST_POSTGRES_URL="$$url" \
 	  $(BIN)/python -m pytest -n 2 --dist loadfile --cov --cov-report=term $(PYTEST_ARGS)
+
+# The fuzzing campaign: every parser of outside bytes, FUZZ_EXAMPLES inputs per target.
+FUZZ_EXAMPLES ?= 100000
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.run --examples $(FUZZ_EXAMPLES) $(FUZZ_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -1,0 +1,83 @@
+"""Findings of the fuzzing campaign in code this package does not own, as failing tests.
+
+Each is expected to fail (strict: once fixed, the test passes and the xfail must go,
+with its entry in ``tests.fuzz.targets.KNOWN_FINDINGS``). Every refusal of outside
+bytes must be a :class:`cvid.errors.Error`; these are not.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cvid.cli.escrow import _read_items
+from cvid.errors import EventRejectedError, InputError, RoadmapError
+from cvid.events.envelope import SignedEvent
+from cvid.roadmap import loader
+from tests.fuzz.targets import Refused, ServerError, open_service_http
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=yaml.YAMLError,
+    reason="roadmap/loader.py: _Reader(text) is built outside the try that translates "
+    "YAML errors, so a character YAML refuses (NUL, BEL, a lone surrogate) escapes as "
+    "yaml.reader.ReaderError instead of RoadmapError",
+)
+@pytest.mark.parametrize("text", ["\x00", "cvid_roadmap: 1\nagreement: \x07\n"])
+def test_roadmap_with_a_control_character_is_a_roadmap_error(text: str) -> None:
+    with pytest.raises(RoadmapError):
+        loader.loads(text)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=yaml.YAMLError,
+    reason="cli/escrow.py _read_items: yaml.safe_load is not inside a try, so malformed "
+    "YAML item files escape as yaml.YAMLError instead of InputError",
+)
+@pytest.mark.parametrize("text", ["- {id: [\n", "- !foo {}\n", "- a\n\x00"])
+def test_malformed_yaml_item_file_is_an_input_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "items.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError):
+        _read_items(path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="cli/escrow.py _number: a CSV row with more fields than the header gives "
+    "csv.DictReader's None key a list, and int(list) raises TypeError, not ValueError",
+)
+def test_csv_row_with_extra_fields_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "items.csv"
+    path.write_text("id,category,cell\nw-1,warhead,yongbyon,extra\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        _read_items(path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="_jcs.py _integer: int(text) on a JSON integer of more than 4,300 digits "
+    "raises ValueError (Python's conversion limit), which parse_json does not translate "
+    "to JSONFormatError; the event API answers it with a 500",
+)
+def test_integer_of_5000_digits_is_bad_json() -> None:
+    with pytest.raises(EventRejectedError):
+        SignedEvent.from_bytes(b'{"event":' + b"1" * 5000 + b"}")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ServerError,
+    reason="the same _jcs.py finding over HTTP: POST /api/v1/events with a 5,000-digit "
+    "integer is answered 503 store-unavailable ('the store failed: Exceeds the limit "
+    "(4300 digits)'), not 400: the writer takes the ValueError for a store failure",
+)
+def test_event_api_refuses_a_5000_digit_integer_with_a_400() -> None:
+    with open_service_http() as run, pytest.raises(Refused):
+        run(("event", ("bytes", b'{"event":' + b"1" * 5000 + b"}")))
