@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -29,9 +29,10 @@ from cvid.engine import state as s
 from cvid.engine.escrow_fold import EscrowFold
 from cvid.engine.state import moment_text as _when
 from cvid.events import bodies as b
-from cvid.events.authz import AdmittedEvent
+from cvid.events.authz import KINDS, AdmittedEvent
 from cvid.roadmap import model as m
-from cvid.roadmap.check import COUNCIL_ROLES, lifecycle_of
+from cvid.roadmap.check import lifecycle_of
+from cvid.roadmap.membership import Membership
 
 TimerKind = Literal["due", "window", "date", "beacon", "custody"]
 
@@ -154,8 +155,7 @@ class _Engine:
         self.alerts: list[str] = []
         self.escrow = EscrowFold(roadmap, self._push_escrow, self._violation)
         self.reveal_steps = [rec for rec in self.steps.values() if rec.spec.reveals is not None]
-        self.members = frozenset(p.id for p in roadmap.parties if set(p.roles) & set(COUNCIL_ROLES))
-        self.permanent = frozenset(p.id for p in roadmap.parties if "council_permanent" in p.roles)
+        self.council = Membership.of(roadmap)
         for _, rule in self.rules:
             for step_id, grace in cond.overdue_graces(rule.when):
                 self.steps[step_id].graces.add(grace)
@@ -280,38 +280,48 @@ class _Engine:
     # --- events ---------------------------------------------------------------------------
 
     def apply(self, ev: AdmittedEvent) -> None:
-        body, party, idx = ev.body, ev.party, ev.index
-        if isinstance(body, b.AgreementAdopted):
-            self.adopted.add(party)
-            if not self.in_force and set(self.rm.agreement.adopted_by) <= self.adopted:
-                self.in_force, self.adopted_at, self.changed = True, self.t, True
-                self._anchor(self.anchored_on_adoption, self.t)
-        elif isinstance(body, b.StepReported | b.StepVerified | b.StepWaived):
-            self._step_event(self.steps[body.step], ev)
-        elif isinstance(body, b.InventoryObserved):
-            self._observe(body.items, idx, party)
-        elif isinstance(body, b.GuaranteeSigned | b.GuaranteeWithdrawn):
-            guarantee = self.guarantees[body.guarantee]
-            if isinstance(body, b.GuaranteeSigned):
-                guarantee.signers[party] = idx
-            else:
-                guarantee.signers.pop(party, None)
-            guarantee.events.append(idx)
-            self.changed = True
-        elif isinstance(body, b.DraftTabled | b.VoteCast | b.VoteClosed):
-            self._council_event(ev)
-        elif isinstance(body, b.SnapbackNotified):
-            self._notify(party, idx)
-        elif self.escrow.apply(ev, self.t):
-            self.changed = True
-            for rec in self.reveal_steps:
-                if (
-                    rec.done_at is None
-                    and rec.spec.reveals
-                    and self.escrow.cells_revealed(rec.spec.reveals)
-                ):
-                    rec.events.append(idx)
-                    self._mark_done(rec)
+        REDUCERS[ev.type](self, ev)
+
+    def _adopted(self, ev: AdmittedEvent) -> None:
+        self.adopted.add(ev.party)
+        if not self.in_force and set(self.rm.agreement.adopted_by) <= self.adopted:
+            self.in_force, self.adopted_at, self.changed = True, self.t, True
+            self._anchor(self.anchored_on_adoption, self.t)
+
+    def _on_step(self, ev: AdmittedEvent) -> None:
+        assert isinstance(ev.body, b.StepReported | b.StepVerified | b.StepWaived)
+        self._step_event(self.steps[ev.body.step], ev)
+
+    def _observed(self, ev: AdmittedEvent) -> None:
+        assert isinstance(ev.body, b.InventoryObserved)
+        self._observe(ev.body.items, ev.index, ev.party)
+
+    def _guarantee(self, ev: AdmittedEvent) -> None:
+        body = ev.body
+        assert isinstance(body, b.GuaranteeSigned | b.GuaranteeWithdrawn)
+        guarantee = self.guarantees[body.guarantee]
+        if isinstance(body, b.GuaranteeSigned):
+            guarantee.signers[ev.party] = ev.index
+        else:
+            guarantee.signers.pop(ev.party, None)
+        guarantee.events.append(ev.index)
+        self.changed = True
+
+    def _notified(self, ev: AdmittedEvent) -> None:
+        self._notify(ev.party, ev.index)
+
+    def _escrow_event(self, ev: AdmittedEvent) -> None:
+        if not self.escrow.apply(ev, self.t):
+            return
+        self.changed = True
+        for rec in self.reveal_steps:
+            if (
+                rec.done_at is None
+                and rec.spec.reveals
+                and self.escrow.cells_revealed(rec.spec.reveals)
+            ):
+                rec.events.append(ev.index)
+                self._mark_done(rec)
 
     def _council_event(self, ev: AdmittedEvent) -> None:
         body = ev.body
@@ -413,8 +423,8 @@ class _Engine:
         rule = self.rm.council or m.Council()
         draft.tally = council.tally(
             draft.votes,
-            members=self.members,
-            permanent=self.permanent,
+            members=self.council.members(self.t),
+            permanent=self.council.permanent,
             rule=rule,
             procedural=draft.body.chapter == "procedural",
         )
@@ -708,6 +718,36 @@ class _Engine:
             if g.status == "pending":
                 out.extend(s.Obligation(p, "sign", gid, None, ()) for p in g.missing)
         return out
+
+
+Reducer = Callable[[_Engine, AdmittedEvent], None]
+
+REDUCERS: dict[str, Reducer] = {
+    "agreement.adopted": _Engine._adopted,
+    "step.reported": _Engine._on_step,
+    "step.verified": _Engine._on_step,
+    "step.waived": _Engine._on_step,
+    "inventory.observed": _Engine._observed,
+    "guarantee.signed": _Engine._guarantee,
+    "guarantee.withdrawn": _Engine._guarantee,
+    "council.draft.tabled": _Engine._council_event,
+    "council.vote.cast": _Engine._council_event,
+    "council.vote.closed": _Engine._council_event,
+    "snapback.notified": _Engine._notified,
+    "declaration.committed": _Engine._escrow_event,
+    "declaration.revealed": _Engine._escrow_event,
+    "beacon.committed": _Engine._escrow_event,
+    "beacon.revealed": _Engine._escrow_event,
+    "inspection.planned": _Engine._escrow_event,
+    "inspection.reported": _Engine._escrow_event,
+    "custody.handed_over": _Engine._escrow_event,
+    "custody.received": _Engine._escrow_event,
+}
+"""Every event type's reducer: how it changes the state (its admission rules are in
+:data:`cvid.events.authz.KINDS`)."""
+
+if set(REDUCERS) != set(KINDS):  # a type the engine would silently ignore
+    raise ImportError(f"event types without a reducer: {set(KINDS) ^ set(REDUCERS)}")
 
 
 def _effects(rule: m.Reward | m.Consequence) -> tuple[str, ...]:

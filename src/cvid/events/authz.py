@@ -24,33 +24,10 @@ from cvid.events import bodies as b
 from cvid.events.authz_escrow import EscrowHistory, check_escrow_event
 from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, format_time, verify_signature
 from cvid.log.note import Verifier
-from cvid.roadmap.check import COUNCIL_ROLES, lifecycle_of
+from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.loader import digest
+from cvid.roadmap.membership import COUNCIL_ROLES, Membership
 from cvid.roadmap.model import RoadMap
-
-# Which roles may submit each type before the context is looked at. ``None``: the
-# context alone decides (the step's actor, the guarantee's guarantors, ...).
-DEFAULT_PERMISSIONS: dict[str, tuple[str, ...] | None] = {
-    "agreement.adopted": None,
-    "step.reported": None,
-    "step.verified": None,
-    "step.waived": (),  # nobody, unless the road map grants it
-    "inventory.observed": ("verifier",),
-    "guarantee.signed": None,
-    "guarantee.withdrawn": None,
-    "council.draft.tabled": COUNCIL_ROLES,
-    "council.vote.cast": COUNCIL_ROLES,
-    "council.vote.closed": COUNCIL_ROLES,
-    "snapback.notified": None,
-    "declaration.committed": ("disarming_state",),
-    "declaration.revealed": None,
-    "beacon.committed": None,
-    "beacon.revealed": None,
-    "inspection.planned": ("verifier",),
-    "inspection.reported": ("verifier",),
-    "custody.handed_over": None,
-    "custody.received": None,
-}
 
 
 @dataclass(frozen=True)
@@ -78,6 +55,7 @@ class AdmittedEvent:
 @dataclass
 class _Draft:
     body: b.DraftTabled
+    tabled_by: str
     voters: set[str] = field(default_factory=set)
     closed: bool = False
 
@@ -97,26 +75,11 @@ class History:
 
     def record(self, admitted: AdmittedEvent) -> None:
         """Remember an event that was just appended at ``admitted.index``."""
-        event, body = admitted.signed.event, admitted.body
+        event = admitted.signed.event
         self.size = admitted.index + 1
         self.seq[event.party] = event.seq
         self.last_time[event.party] = event.time
-        if isinstance(body, b.AgreementAdopted):
-            self.adopted.add(event.party)
-        elif isinstance(body, b.DraftTabled):
-            self.drafts[body.draft] = _Draft(body)
-        elif isinstance(body, b.VoteCast):
-            self.drafts[body.draft].voters.add(event.party)
-        elif isinstance(body, b.VoteClosed):
-            self.drafts[body.draft].closed = True
-        elif isinstance(body, b.GuaranteeSigned):
-            self.guarantee_signers.setdefault(body.guarantee, set()).add(event.party)
-        elif isinstance(body, b.GuaranteeWithdrawn):
-            self.guarantee_signers.get(body.guarantee, set()).discard(event.party)
-        elif isinstance(body, b.SnapbackNotified):
-            self.snapback_notices.append((event.time, event.party))
-        else:
-            self.escrow.record(admitted.index, event.party, body, admitted.checked)
+        KINDS[event.type].record(self, admitted)
 
 
 @dataclass(frozen=True)
@@ -125,6 +88,7 @@ class _Context:
     body: b.Body
     history: History
     when: dt.datetime
+    root_at: Callable[[int], bytes] | None = None
 
 
 def _reject(reason: str, message: str) -> EventRejectedError:
@@ -143,7 +107,7 @@ class Gate:
         self.items = {i.id: i for i in roadmap.inventory.items}
         self.measures = {m.id for m in roadmap.measures}
         self.guarantees = {g.id: g for g in roadmap.guarantees}
-        self.council = {p.id for p in roadmap.parties if set(p.roles) & set(COUNCIL_ROLES)}
+        self.council = Membership.of(roadmap)
         self.max_size = min(MAX_EVENT_BYTES, roadmap.agreement.max_body_bytes + 1024)
         self.skew = dt.timedelta(seconds=roadmap.agreement.clock_skew_seconds)
 
@@ -226,9 +190,7 @@ class Gate:
 
     def _check_role(self, event_type: str, party_id: str) -> None:
         granted = self.roadmap.permissions.get(event_type)
-        allowed: Iterable[str] | None = (
-            granted if granted is not None else DEFAULT_PERMISSIONS[event_type]
-        )
+        allowed: Iterable[str] | None = granted if granted is not None else KINDS[event_type].roles
         if allowed is None:
             return
         party = self.parties[party_id]
@@ -244,24 +206,13 @@ class Gate:
         when: dt.datetime,
         root_at: Callable[[int], bytes] | None,
     ) -> Any:
-        if isinstance(body, b.AgreementAdopted):
-            if party not in self.roadmap.agreement.adopted_by:
-                raise _reject(
-                    "unauthorised", f"{party} is not among the parties that adopt the agreement"
-                )
-            if party in history.adopted:
-                raise _reject("duplicate", f"{party} has already adopted the road map")
-            return None
+        kind = KINDS[type_of(body)]
         # The Council may act before the agreement is in force (it endorses it first).
-        if not self.in_force(history) and not isinstance(body, _COUNCIL_BODIES):
+        if not kind.before_in_force and not self.in_force(history):
             raise _reject(
                 "not-in-force", "the agreement is not in force until every adopting party adopts it"
             )
-        handler = _CONTEXT.get(type(body))
-        if handler is not None:
-            handler(self, _Context(party, body, history, when))
-            return None
-        return check_escrow_event(self.roadmap, party, body, history.escrow, root_at)
+        return kind.check(self, _Context(party, body, history, when, root_at))
 
     # --- per-type rules ------------------------------------------------------------------
 
@@ -276,6 +227,17 @@ class Gate:
                 raise _reject("unknown-reference", f"no item {item_id!r} in the road map")
             if state not in lifecycle_of(self.roadmap, item.category):
                 raise _reject("bad-body", f"{state!r} is not a lifecycle state of {item_id!r}")
+
+    def _adopted(self, c: _Context) -> None:
+        if c.party not in self.roadmap.agreement.adopted_by:
+            raise _reject(
+                "unauthorised", f"{c.party} is not among the parties that adopt the agreement"
+            )
+        if c.party in c.history.adopted:
+            raise _reject("duplicate", f"{c.party} has already adopted the road map")
+
+    def _escrow(self, c: _Context) -> Any:
+        return check_escrow_event(self.roadmap, c.party, c.body, c.history.escrow, c.root_at)
 
     def _reported(self, c: _Context) -> None:
         assert isinstance(c.body, b.StepReported)
@@ -315,8 +277,15 @@ class Gate:
         if isinstance(c.body, b.GuaranteeWithdrawn) and not signed:
             raise _reject("duplicate", f"{c.party} has not signed {c.body.guarantee!r}")
 
+    def _member(self, c: _Context) -> None:
+        if c.party not in self.council.members(c.when):
+            raise _reject(
+                "not-a-member", f"{c.party} is not a Council member on {format_time(c.when)}"
+            )
+
     def _tabled(self, c: _Context) -> None:
         assert isinstance(c.body, b.DraftTabled)
+        self._member(c)
         if c.body.draft in c.history.drafts:
             raise _reject("duplicate", f"a draft {c.body.draft!r} was already tabled")
         for measure in [*c.body.suspend_measures, *c.body.reimpose_measures]:
@@ -337,6 +306,7 @@ class Gate:
     def _vote(self, c: _Context) -> None:
         assert isinstance(c.body, b.VoteCast)
         draft = self._open_draft(c.body.draft, c.history)
+        self._member(c)
         if c.party in draft.voters:
             raise _reject("duplicate", f"{c.party} has already voted on {c.body.draft!r}")
         # Charter Art. 27(3): in decisions under Chapter VI a party to a dispute abstains.
@@ -352,7 +322,23 @@ class Gate:
 
     def _closed(self, c: _Context) -> None:
         assert isinstance(c.body, b.VoteClosed)
-        self._open_draft(c.body.draft, c.history)
+        draft = self._open_draft(c.body.draft, c.history)
+        if "secretariat" in self.parties[c.party].roles:
+            return
+        president = self.council.president(c.when)
+        if self.council.presidency:
+            if c.party != president:
+                who = f"the presidency ({president})" if president else "the presidency"
+                raise _reject(
+                    "unauthorised",
+                    f"only {who} or the secretariat closes a vote, not {c.party}",
+                )
+        elif c.party != draft.tabled_by:
+            raise _reject(
+                "unauthorised",
+                f"only the member that tabled {c.body.draft!r} ({draft.tabled_by}) or the "
+                f"secretariat closes its vote, not {c.party}",
+            )
 
     def _notified(self, c: _Context) -> None:
         snapback = self.roadmap.snapback
@@ -373,21 +359,112 @@ class Gate:
             raise _reject("duplicate", f"{c.party} has already notified in the open window")
 
 
-_CONTEXT = {
-    b.StepReported: Gate._reported,
-    b.StepVerified: Gate._verified,
-    b.StepWaived: Gate._waived,
-    b.InventoryObserved: Gate._observed,
-    b.GuaranteeSigned: Gate._guarantee,
-    b.GuaranteeWithdrawn: Gate._guarantee,
-    b.DraftTabled: Gate._tabled,
-    b.VoteCast: Gate._vote,
-    b.VoteClosed: Gate._closed,
-    b.SnapbackNotified: Gate._notified,
+# --- the registry: one entry per event type ---------------------------------------------
+
+Check = Callable[[Gate, _Context], Any]
+Record = Callable[[History, AdmittedEvent], None]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What admission knows of one event type, in one place.
+
+    ``roles``: who may submit it before the context is looked at (``None``: the
+    context alone decides, e.g. the step's actor); a road map's ``permissions``
+    override it. ``check``: the rules in context; it returns what it verified beyond
+    the body (kept on the :class:`AdmittedEvent`). ``record``: what
+    :class:`History` remembers once it is logged. ``before_in_force``: may be
+    logged before every adopting party has adopted the road map.
+    """
+
+    roles: tuple[str, ...] | None
+    check: Check
+    record: Record
+    before_in_force: bool = False
+
+
+def _nothing(history: History, admitted: AdmittedEvent) -> None:
+    """Admission remembers nothing of this type beyond sequence and time."""
+
+
+def _rec_adopted(history: History, admitted: AdmittedEvent) -> None:
+    history.adopted.add(admitted.party)
+
+
+def _rec_tabled(history: History, admitted: AdmittedEvent) -> None:
+    assert isinstance(admitted.body, b.DraftTabled)
+    history.drafts[admitted.body.draft] = _Draft(admitted.body, admitted.party)
+
+
+def _rec_vote(history: History, admitted: AdmittedEvent) -> None:
+    assert isinstance(admitted.body, b.VoteCast)
+    history.drafts[admitted.body.draft].voters.add(admitted.party)
+
+
+def _rec_closed(history: History, admitted: AdmittedEvent) -> None:
+    assert isinstance(admitted.body, b.VoteClosed)
+    history.drafts[admitted.body.draft].closed = True
+
+
+def _rec_signed(history: History, admitted: AdmittedEvent) -> None:
+    assert isinstance(admitted.body, b.GuaranteeSigned)
+    history.guarantee_signers.setdefault(admitted.body.guarantee, set()).add(admitted.party)
+
+
+def _rec_withdrawn(history: History, admitted: AdmittedEvent) -> None:
+    assert isinstance(admitted.body, b.GuaranteeWithdrawn)
+    history.guarantee_signers.get(admitted.body.guarantee, set()).discard(admitted.party)
+
+
+def _rec_notified(history: History, admitted: AdmittedEvent) -> None:
+    history.snapback_notices.append((admitted.time, admitted.party))
+
+
+def _rec_escrow(history: History, admitted: AdmittedEvent) -> None:
+    history.escrow.record(admitted.index, admitted.party, admitted.body, admitted.checked)
+
+
+_VERIFIERS = ("verifier",)
+_ESCROW = Kind(None, Gate._escrow, _rec_escrow)
+
+KINDS: dict[str, Kind] = {
+    "agreement.adopted": Kind(None, Gate._adopted, _rec_adopted, before_in_force=True),
+    "step.reported": Kind(None, Gate._reported, _nothing),
+    "step.verified": Kind(None, Gate._verified, _nothing),
+    "step.waived": Kind((), Gate._waived, _nothing),  # nobody, unless the road map grants it
+    "inventory.observed": Kind(_VERIFIERS, Gate._observed, _nothing),
+    "guarantee.signed": Kind(None, Gate._guarantee, _rec_signed),
+    "guarantee.withdrawn": Kind(None, Gate._guarantee, _rec_withdrawn),
+    "council.draft.tabled": Kind(COUNCIL_ROLES, Gate._tabled, _rec_tabled, before_in_force=True),
+    "council.vote.cast": Kind(COUNCIL_ROLES, Gate._vote, _rec_vote, before_in_force=True),
+    "council.vote.closed": Kind(
+        (*COUNCIL_ROLES, "secretariat"), Gate._closed, _rec_closed, before_in_force=True
+    ),
+    "snapback.notified": Kind(None, Gate._notified, _rec_notified),
+    "declaration.committed": Kind(("disarming_state",), Gate._escrow, _rec_escrow),
+    "declaration.revealed": _ESCROW,
+    "beacon.committed": _ESCROW,
+    "beacon.revealed": _ESCROW,
+    "inspection.planned": Kind(_VERIFIERS, Gate._escrow, _rec_escrow),
+    "inspection.reported": Kind(_VERIFIERS, Gate._escrow, _rec_escrow),
+    "custody.handed_over": _ESCROW,
+    "custody.received": _ESCROW,
 }
+"""Every event type's admission rules; :data:`cvid.events.bodies.BODIES` holds its body."""
+
+if set(KINDS) != set(b.BODIES):  # a type without its rules, or rules without a type
+    raise ImportError(f"event types without admission rules: {set(b.BODIES) ^ set(KINDS)}")
+
+DEFAULT_PERMISSIONS = {name: kind.roles for name, kind in KINDS.items()}
+"""Which roles may submit each type by default (derived from :data:`KINDS`)."""
 
 
-_COUNCIL_BODIES = (b.DraftTabled, b.VoteCast, b.VoteClosed)
+def type_of(body: b.Body) -> str:
+    """The event type whose body ``body`` is."""
+    return _TYPE_OF[type(body)]
+
+
+_TYPE_OF = {model: name for name, model in b.BODIES.items()}
 
 
 def _body_error(event_type: str, error: ValidationError) -> EventRejectedError:

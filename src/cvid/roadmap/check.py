@@ -14,19 +14,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from cvid import calendar
 from cvid.errors import KeyFormatError
 from cvid.events.bodies import EVENT_TYPES
 from cvid.log.cosignature import CosignatureVerifier
 from cvid.log.note import Verifier
 from cvid.reference import cbm_ids
 from cvid.roadmap import model as m
+from cvid.roadmap.membership import COUNCIL_ROLES
 
 Loc = tuple[str | int, ...]
 
 MILESTONES = ("start", "adoption")
 """Milestones every road map has, besides its steps and phases."""
-
-COUNCIL_ROLES = ("council_permanent", "council_elected")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,7 @@ class _Checker:
 
     def run(self) -> Iterator[Problem]:
         yield from self._unique_ids()
+        yield from self._zone()
         yield from self._parties()
         yield from self._council()
         yield from self._inventory()
@@ -125,6 +126,12 @@ class _Checker:
                     yield Problem(loc, f"{ident!r} is a reserved milestone name")
                 seen.add(ident)
 
+    def _zone(self) -> Iterator[Problem]:
+        try:
+            calendar.zone(self.rm.agreement.zone)
+        except calendar.ZoneError as e:
+            yield Problem(("agreement", "zone"), str(e))
+
     def _parties(self) -> Iterator[Problem]:
         for i, party in enumerate(self.rm.parties):
             if len(set(party.roles)) != len(party.roles):
@@ -167,12 +174,37 @@ class _Checker:
                 f"{council.affirmative_votes} affirmative votes cannot be reached "
                 f"by {council.size} members",
             )
-        if len(members) != council.size:
+        if not council.terms and len(members) != council.size:
             yield Problem(
                 ("council", "size"),
                 f"the Council has {council.size} members "
                 f"but {len(members)} parties hold a Council role",
             )
+        yield from self._terms(council)
+
+    def _terms(self, council: m.Council) -> Iterator[Problem]:
+        for i, term in enumerate(council.terms):
+            yield from self._party_ref(
+                ("council", "terms", i, "party"), term.party, "council_elected"
+            )
+        for i, chair in enumerate(council.presidency):
+            yield from self._party_ref(
+                ("council", "presidency", i, "party"), chair.party, *COUNCIL_ROLES
+            )
+        if council.terms:
+            permanent = sum(1 for p in self.rm.parties if "council_permanent" in p.roles)
+            for i, term in enumerate(council.terms):
+                seated = sum(
+                    1
+                    for t in council.terms
+                    if t.from_ <= term.from_ and (t.until is None or term.from_ <= t.until)
+                )
+                if permanent + seated > council.size:
+                    yield Problem(
+                        ("council", "terms", i),
+                        f"on {term.from_.isoformat()} the Council would have "
+                        f"{permanent + seated} members, more than {council.size}",
+                    )
 
     def _inventory(self) -> Iterator[Problem]:
         for i, category in enumerate(self.rm.inventory.categories):

@@ -25,6 +25,7 @@ Role = Literal[
     "council_elected",
     "operator",
     "witness",
+    "secretariat",
 ]
 ROLES: tuple[str, ...] = Role.__args__  # type: ignore[attr-defined]
 
@@ -257,13 +258,18 @@ for _model in (All, AnyOf, Not):
 
 
 class Agreement(Model):
-    """What is agreed, by whom, and the rules for the events that carry it out."""
+    """What is agreed, by whom, and the rules for the events that carry it out.
+
+    ``zone`` is the IANA time zone in which the road map's dates are read (a deadline
+    on a date ends when that day ends there); ``UTC`` by default.
+    """
 
     id: Id
     title: Text
     origin: Annotated[str, Field(pattern=r"^[!-*,-~]{1,200}$")]
     start: dt.date
     adopted_by: list[Id] = Field(min_length=1)
+    zone: Annotated[str, Field(pattern=r"^[A-Za-z0-9_+/-]{1,64}$")] = "UTC"
     clock_skew_seconds: int = Field(default=300, ge=0, le=86_400)
     max_body_bytes: int = Field(default=16_384, ge=256, le=60_000)
     source: Text | None = None
@@ -278,17 +284,46 @@ class Party(Model):
     keys: list[str] = Field(default_factory=list)
 
 
-class Council(Model):
-    """The Security Council's vote rule (Charter Art. 23 and 27).
+class Term(Model):
+    """An elected member's seat on the Council: from the first day to the last day held
+    (both dates inclusive, in the agreement's time zone; no ``until``: still held)."""
 
-    Its members are the parties with a ``council_permanent`` or ``council_elected``
-    role. A non-procedural draft is adopted with ``affirmative_votes`` and no
-    negative vote of a permanent member; a procedural one with the votes alone.
+    party: Id
+    from_: dt.date = Field(alias="from")
+    until: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Term:
+        if self.until is not None and self.until < self.from_:
+            raise ValueError("a term cannot end before it starts")
+        return self
+
+
+class Presidency(Model):
+    """Who presides the Council from a day on (until the next entry's day)."""
+
+    party: Id
+    from_: dt.date = Field(alias="from")
+
+
+class Council(Model):
+    """The Security Council's vote rule (Charter Art. 23 and 27), its members over time
+    and its presidency.
+
+    Its members are the parties with a ``council_permanent`` role, and those with a
+    ``council_elected`` role while one of their ``terms`` runs (always, when the road
+    map lists no terms). A non-procedural draft is adopted with ``affirmative_votes``
+    and no negative vote of a permanent member; a procedural one with the votes alone.
+    A vote is closed by the presidency of the day (``presidency``), by a party with the
+    ``secretariat`` role, or, when the road map names no presidency, by the member that
+    tabled the draft; a draft with ``vote_by`` closes by itself then.
     """
 
     size: int = Field(default=15, ge=1, le=100)
     affirmative_votes: int = Field(default=9, ge=1, le=100)
     permanent_veto: bool = True
+    terms: list[Term] = Field(default_factory=list)
+    presidency: list[Presidency] = Field(default_factory=list)
     source: Text | None = None
 
 

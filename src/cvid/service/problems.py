@@ -45,6 +45,7 @@ _FORBIDDEN = {
     "unauthorised",
     "unauthorised-type",
     "must-abstain",
+    "not-a-member",
     "unknown-party",
 }
 _CONFLICT = {

@@ -25,8 +25,8 @@ from cvid.engine import evaluate
 from cvid.events import bodies as b
 from cvid.events.authz import AdmittedEvent
 from cvid.events.envelope import Event, SignedEvent
-from cvid.roadmap.check import COUNCIL_ROLES
 from cvid.roadmap.loader import digest
+from cvid.roadmap.membership import COUNCIL_ROLES
 from cvid.roadmap.model import RoadMap
 
 _NO_KEY = bytes(4)

@@ -914,7 +914,7 @@ def test_votes_timed_before_their_draft() -> None:
     table(kit, "d1", tabled, suspend_measures=["m-banking"])
     early = tabled - dt.timedelta(minutes=2)
     vote(kit, "d1", {"usa": "yes", "chn": "yes", "e2": "yes"}, early)
-    kit.act("e3", "council.vote.closed", {"draft": "d1"}, time=early)
+    kit.act("e1", "council.vote.closed", {"draft": "d1"}, time=tabled)
     assert "d1" not in kit.evaluate(tabled - SECOND).drafts
     state = kit.evaluate(tabled)
     draft = state.drafts["d1"]

@@ -178,6 +178,17 @@ def case_vote_closed() -> tuple[Kit, Callable[[], object]]:
     return admits(kit, entry(kit, "chn", "council.vote.cast", {"draft": "d-1", "vote": "yes"}))
 
 
+def case_not_a_member() -> tuple[Kit, Callable[[], object]]:
+    data = mini_data()
+    data["council"]["terms"] = [
+        {"party": p, "from": dt.date(2027, 1, 1), "until": dt.date(2027, 1, 2)}
+        for p in ("e1", "e2", "e3")
+    ]
+    kit = in_force(Kit(data))
+    table(kit)  # on T1 (3 January): the elected members' terms ended the day before
+    return admits(kit, entry(kit, "e1", "council.vote.cast", {"draft": "d-1", "vote": "yes"}))
+
+
 def case_must_abstain() -> tuple[Kit, Callable[[], object]]:
     kit = in_force()
     table(kit, chapter="VI", dispute_parties=["chn"])
@@ -448,6 +459,13 @@ CASES: list[Case] = [
     ),
     Case("vote-closed", "vote-closed", R, r"the vote on 'd-1' is closed", case_vote_closed),
     Case(
+        "not-a-member",
+        "not-a-member",
+        R,
+        r"e1 is not a Council member on 2027-01-03T09:00:00Z",
+        case_not_a_member,
+    ),
+    Case(
         "must-abstain",
         "must-abstain",
         R,
@@ -579,7 +597,7 @@ POSITIVE: list[tuple[str, str, Body, Callable[[Kit], None], type[b.Body]]] = [
         b.DraftTabled,
     ),
     ("e2", "council.vote.cast", {"draft": "d-1", "vote": "no"}, setup_tabled, b.VoteCast),
-    ("chn", "council.vote.closed", {"draft": "d-1"}, setup_tabled, b.VoteClosed),
+    ("usa", "council.vote.closed", {"draft": "d-1"}, setup_tabled, b.VoteClosed),
     (
         "chn",
         "snapback.notified",
@@ -648,12 +666,12 @@ def test_history_records_what_admission_needs() -> None:
     kit.act("chn", "guarantee.signed", {"guarantee": "g-nsa"}, time=T1)
     table(kit)
     kit.act("e1", "council.vote.cast", {"draft": "d-1", "vote": "yes"}, time=T1)
-    kit.act("e1", "council.vote.closed", {"draft": "d-1"}, time=T1)
+    kit.act("usa", "council.vote.closed", {"draft": "d-1"}, time=T1)
     kit.act("chn", "guarantee.withdrawn", {"guarantee": "g-nsa", "reason": "Breach"}, time=T1)
     kit.act("usa", "snapback.notified", {"reason": "Non-performance"}, time=T1)
     h = kit.history
     assert h.size == 10
-    assert h.seq == {"north": 1, "usa": 4, "chn": 3, "e1": 2}
+    assert h.seq == {"north": 1, "usa": 5, "chn": 3, "e1": 1}
     assert h.guarantee_signers == {"g-nsa": {"usa"}}
     assert h.drafts["d-1"].voters == {"e1"}
     assert h.drafts["d-1"].closed
@@ -698,7 +716,7 @@ def test_a_closed_vote_takes_no_votes_and_no_second_close() -> None:
     kit = in_force()
     table(kit)
     kit.act("e1", "council.vote.cast", {"draft": "d-1", "vote": "yes"}, time=T1)
-    kit.act("e2", "council.vote.closed", {"draft": "d-1"}, time=T1)
+    kit.act("usa", "council.vote.closed", {"draft": "d-1"}, time=T1)
     error = refuse(kit, "e3", "council.vote.cast", {"draft": "d-1", "vote": "yes"}, "vote-closed")
     assert "the vote on 'd-1' is closed" in str(error)
     refuse(kit, "usa", "council.vote.closed", {"draft": "d-1"}, "vote-closed")
