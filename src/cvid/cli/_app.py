@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cvid.errors import ConfigError, Error, InputError, StoreError, VerificationError
+from cvid.log.note import PRIVATE_KEY_PREFIX
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -77,12 +78,56 @@ def out(text: str) -> None:
     sys.stdout.flush()
 
 
-def read_key_text(value: str, what: str) -> str:
-    """``value`` itself if it is key text, else the first line of the file it names.
+def out_bytes(data: bytes) -> None:
+    """Write bytes to stdout exactly as given: no encoding, no newline added."""
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+STDIN = "-"
+SECRET_KEY_HELP = (
+    "a file path, or - for standard input; never the key itself "
+    "(command lines are visible to every user of the machine)"
+)
+
+
+def _refuse_key_text(value: str, what: str) -> None:
+    # The key is not repeated in the message: it has already leaked to `ps` once.
+    if value.strip().startswith(PRIVATE_KEY_PREFIX):
+        raise InputError(
+            f"{what}: pass a file path, not the key (or - to read it from standard input); "
+            "a key on the command line is visible to every user of the machine"
+        )
+
+
+def read_secret_key(value: Path, what: str) -> str:
+    """The first line of the file ``value`` names (``-``: standard input): a private key.
+
+    Key text itself is refused: a command line is visible to every user (``ps``).
 
     Raises:
+        InputError: ``value`` is a private key rather than a path to one.
         ConfigError: the file cannot be read.
     """
+    text = str(value)
+    _refuse_key_text(text, what)
+    if text == STDIN:
+        return sys.stdin.readline().strip()
+    try:
+        return value.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read {what} from {value}: {e}") from e
+
+
+def read_public_key(value: str, what: str) -> str:
+    """``value`` itself if it is (public) key text, else the first line of the file it names.
+
+    Raises:
+        InputError: ``value`` is a private key.
+        ConfigError: the file cannot be read.
+    """
+    _refuse_key_text(value, what)
     path = Path(value)
     if "+" in value and not path.exists():
         return value.strip()

@@ -25,7 +25,15 @@ from cvid import agreement as ag
 from cvid._jcs import parse_json
 from cvid._when import parse_when
 from cvid.cli import _replay as replaying
-from cvid.cli._app import exit_code, fail, handle_errors, out
+from cvid.cli._app import (
+    SECRET_KEY_HELP,
+    exit_code,
+    fail,
+    handle_errors,
+    out,
+    out_bytes,
+    read_secret_key,
+)
 from cvid.cli._render import inert
 from cvid.engine.state import AgreementState, moment_text
 from cvid.errors import EventRejectedError, InputError, JSONFormatError, RoadmapError
@@ -187,7 +195,7 @@ def _has_history(template: str | None) -> bool:
 @handle_errors
 def event_sign(
     roadmap: Annotated[Path, typer.Option("--roadmap", help="The adopted road-map file.")],
-    key: Annotated[Path, typer.Option("--key", help="The party's private key file.")],
+    key: Annotated[Path, typer.Option("--key", help=f"The party's key: {SECRET_KEY_HELP}.")],
     event_type: Annotated[str, typer.Option("--type", help="The event type, e.g. step.reported.")],
     seq: Annotated[int, typer.Option("--seq", help="The party's next sequence number.")],
     body: Annotated[str | None, typer.Option("--body", help="The body as JSON.")] = None,
@@ -198,7 +206,11 @@ def event_sign(
         str | None, typer.Option("--time", help="The event time (default: now).")
     ] = None,
 ) -> None:
-    """Sign an event offline and print the entry to submit (the party's key never leaves)."""
+    """Sign an event offline and print the entry to submit (the party's key never leaves).
+
+    The output is the entry's exact bytes, with no newline after them: what the API's
+    POST /api/v1/events and 'event submit --entry' take.
+    """
     with _each_problem():
         rm = loader.load(roadmap)
     signer = _read_signer(key)
@@ -211,14 +223,11 @@ def event_sign(
         time=_now(time),
         body=_body(body, body_file),
     )
-    out(sign_event(event, signer).to_bytes().decode("utf-8") + "\n")
+    out_bytes(sign_event(event, signer).to_bytes())
 
 
 def _read_signer(path: Path) -> Signer:
-    try:
-        return Signer.from_text(path.read_text(encoding="utf-8").strip())
-    except OSError as e:
-        raise InputError(f"cannot read the key {path}: {e.strerror}") from e
+    return Signer.from_text(read_secret_key(path, "--key"))
 
 
 @event_app.command("submit")

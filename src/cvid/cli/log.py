@@ -13,7 +13,15 @@ from typing import Annotated
 import httpx
 import typer
 
-from cvid.cli._app import handle_errors, out, progress_bar, read_key_text, write_new_key
+from cvid.cli._app import (
+    SECRET_KEY_HELP,
+    handle_errors,
+    out,
+    progress_bar,
+    read_public_key,
+    read_secret_key,
+    write_new_key,
+)
 from cvid.errors import InputError
 from cvid.log.audit import audit_log, verify_published, verify_tiles
 from cvid.log.note import Signer, Verifier, open_note
@@ -43,11 +51,11 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _signer(keyfile: Path) -> Signer:
-    return Signer.from_text(read_key_text(str(keyfile), "signer key"))
+    return Signer.from_text(read_secret_key(keyfile, "--key"))
 
 
 def _verifier(vkey: str) -> Verifier:
-    return Verifier.from_text(read_key_text(vkey, "verifier key"))
+    return Verifier.from_text(read_public_key(vkey, "verifier key"))
 
 
 @app.command()
@@ -96,7 +104,8 @@ def append(
 @app.command()
 @handle_errors
 def checkpoint(
-    db: Db, key: Annotated[Path, typer.Option("--key", help="The log's signer key file.")]
+    db: Db,
+    key: Annotated[Path, typer.Option("--key", help=f"The log's signer key: {SECRET_KEY_HELP}.")],
 ) -> None:
     """Sign, keep and print the checkpoint note for the current size."""
     with _open(db) as log:
@@ -182,7 +191,10 @@ def export(
     db: Db,
     out_dir: Annotated[Path, typer.Option("--out", help="The tile directory.")],
     key: Annotated[
-        Path | None, typer.Option("--key", help="Sign a new checkpoint first with this key.")
+        Path | None,
+        typer.Option(
+            "--key", help=f"Sign a new checkpoint first with the log's key: {SECRET_KEY_HELP}."
+        ),
     ] = None,
 ) -> None:
     """Publish the log as C2SP tlog-tiles (only new or grown tiles are written)."""

@@ -14,7 +14,14 @@ from typing import Annotated
 
 import typer
 
-from cvid.cli._app import handle_errors, out, read_key_text, write_new_key
+from cvid.cli._app import (
+    SECRET_KEY_HELP,
+    handle_errors,
+    out,
+    read_public_key,
+    read_secret_key,
+    write_new_key,
+)
 from cvid.errors import ConfigError
 from cvid.log.cosignature import CosignatureSigner
 from cvid.log.note import NoteVerifier, Verifier
@@ -52,7 +59,9 @@ def _listen(host: str, port: int) -> socket.socket:
 @witness_app.command()
 @handle_errors
 def serve(
-    key: Annotated[Path, typer.Option("--key", help="The witness's cosigning key file.")],
+    key: Annotated[
+        Path, typer.Option("--key", help=f"The witness's cosigning key: {SECRET_KEY_HELP}.")
+    ],
     log_keys: Annotated[
         list[str],
         typer.Option(
@@ -72,16 +81,17 @@ def serve(
     """Serve POST /add-checkpoint until interrupted.
 
     Prints one line, ``listening on http://HOST:PORT``, once connections are accepted.
+    Connections are bounded as the service's are by default: headers within 10 s,
+    a body within 20 s, 5 s idle, 64 per client address, 4096 in all.
     """
     # Imported here: the web stack is not loaded for every other command.
-    import uvicorn
-
     from cvid.witness.server import create_witness_app
+    from cvid.witness.server import serve as serve_witness
 
-    signer = CosignatureSigner.from_text(read_key_text(str(key), "witness key"))
+    signer = CosignatureSigner.from_text(read_secret_key(key, "--key"))
     logs: dict[str, list[NoteVerifier]] = {}
     for text in log_keys:
-        verifier = Verifier.from_text(read_key_text(text, "log verifier key"))
+        verifier = Verifier.from_text(read_public_key(text, "log verifier key"))
         logs.setdefault(verifier.name, []).append(verifier)
     if not logs:
         raise ConfigError("give at least one --log-key")
@@ -93,5 +103,4 @@ def serve(
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     out(f"listening on http://{shown}:{bound_port}\n")
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    uvicorn.Server(config).run(sockets=[sock])
+    serve_witness(app, sock)
