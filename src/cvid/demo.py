@@ -27,13 +27,16 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from cvid import agreement as ag
+from cvid.cli._render import inert, plain
 from cvid.engine.state import AgreementState, moment_text
 from cvid.errors import EventRejectedError
 from cvid.escrow import Escrow, Item, Partition, commit, reveal_cells, save_escrow
@@ -65,7 +68,7 @@ def _steps_table(state: AgreementState, title: str) -> Table:
     table = Table("step", "actor", "status", "why", title=title, title_justify="left")
     for step in state.steps.values():
         if step.status != "blocked":
-            table.add_row(step.id, step.actor, step.status, step.reason)
+            table.add_row(inert(step.id), inert(step.actor), inert(step.status), inert(step.reason))
     return table
 
 
@@ -189,7 +192,11 @@ def main(out: Path = Path("demo-out"), *, serve: bool = True, port: int = 8000) 
         _prove(a, console, out)
         if serve:
             scenario_now = _procedure_under_way(a, console)
-    console.print(f"     .venv/bin/cvid status {directory} --at {late.at.date()}")
+    console.print(
+        f"Try: .venv/bin/cvid status {directory} --at {late.at.date()}   "
+        "(the state when the disablement was a month late)",
+        markup=False,
+    )
     if serve:
         _serve(directory, out, console, scenario_now, port)
 
@@ -244,9 +251,11 @@ def _serve(
                         str(port + n),
                     ],
                     stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
                 ),
                 url,
             )
+            _relay(processes[witness.id][0], f"{witness.id} (port {port + n})")
         for process, url in processes.values():
             _wait_until_listening(process, url)
         started = time.monotonic()
@@ -309,7 +318,7 @@ def _walk(a: ag.Agreement, console: Console, out: Path) -> AgreementState:
     say(f"[bold]5. Deadline[/] disable-5mwe was due {due.date()}; 31 days later:")
     say(_steps_table(late, f"State on {(due + dt.timedelta(days=31)).date()}"))
     for alert in late.alerts:
-        say(f"   alert: {alert}")
+        say(Text.assemble("   alert: ", inert(alert)))
     past = a.state(at=day(10))
     assert not past.rules["tranche-1"].fired
     say(f"[bold]6. Time travel[/] on {day(10).date()} the relief had not fired; "
@@ -332,9 +341,9 @@ def _prove(a: ag.Agreement, console: Console, out: Path) -> None:
     witnesses = [a.witness_signer(w.name) for w in policy.witnesses]
     note = a.log.checkpoint(signer)
     checkpoint, _ = open_checkpoint(note, signer.verifier)
-    note = add_cosignatures(
-        note, [cosign(checkpoint.to_text(), w, at=int(time.time())) for w in witnesses[:2]]
-    )
+    # The witnesses cosign at the scenario's time, as the service's clock reads it later.
+    at = int(a.events[-1].time.timestamp())
+    note = add_cosignatures(note, [cosign(checkpoint.to_text(), w, at=at) for w in witnesses[:2]])
     result = policy.verify(note)
     say(f"[bold]8. Checkpoint[/] size {checkpoint.tree_size} (nothing refused was logged: "
         f"{size} entries), cosigned by {', '.join(result.signed)}; missing: "
@@ -356,6 +365,23 @@ def _prove(a: ag.Agreement, console: Console, out: Path) -> None:
         f"(root {tiles.root_hash.hex()[:16]}…)")  # fmt: skip
     vkey = signer.verifier.to_text()
     say(f"Try: .venv/bin/cvid log verify-tiles {out / 'tiles'} --vkey '{vkey}'")
+
+
+def _relay(process: subprocess.Popen[bytes], label: str) -> threading.Thread:
+    """Copy a witness process's log lines to stderr, each under the witness's name."""
+    stream = process.stderr
+    assert stream is not None
+
+    def copy() -> None:
+        with stream:  # until the process ends
+            for raw in stream:
+                text = plain(raw.decode("utf-8", "replace")).strip()
+                sys.stderr.write(f"   {label}: {text}\n")
+                sys.stderr.flush()
+
+    thread = threading.Thread(target=copy, name=f"relay {label}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _wait_until_listening(process: subprocess.Popen[bytes], url: str) -> None:
