@@ -4,8 +4,9 @@ A real uvicorn server serves the dashboard of a real agreement (mounted twice, a
 ``/`` and under a prefix). The browser loads every page, follows a step to the
 events behind it and an entry to its proof, which it checks itself with WebCrypto;
 a tampered proof must be reported as failing; with JavaScript off the statuses must
-still be there. Screenshots are saved under ``$CVID_ARTEFACTS`` if set, else under
-a pytest temporary directory; the path is printed.
+still be there. Every page is served under the service's Content-Security-Policy, and
+any violation the browser reports fails the test. Screenshots are saved under
+``$CVID_ARTEFACTS`` if set, else under a pytest temporary directory; the path is printed.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from cvid._http import PAGE_POLICY, harden
 from cvid.service.app import FrozenSource
 from cvid.service.dashboard import dashboard_router
+from cvid.service.docs import docs_router
 from tests.live import serving
 from tests.service_support import build_agreement
 
@@ -44,6 +47,14 @@ ARGS = [
 PREFIX = "/examples/second"
 FREEZE = "Freeze the Yongbyon facilities under IAEA monitoring"
 WAIT_MS = 15_000
+DOCS_TITLE = "API docs under test"
+# Reports a violation of the page's Content-Security-Policy on the console, which the
+# page fixture watches (the browser reports most of them there itself, too).
+REPORT_CSP = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("Content Security Policy violation: " + e.violatedDirective + " " + e.blockedURI);
+});
+"""
 LAPTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 PAGES = {
@@ -71,7 +82,15 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenSource]:
 @pytest.fixture(scope="module")
 def base_url(source: FrozenSource) -> Iterator[str]:
     """A uvicorn server on 127.0.0.1 and a free port, in a background thread."""
-    app = FastAPI()
+    app = FastAPI(title="cvid dashboard under test", docs_url=None, redoc_url=None)
+    harden(app, policy=PAGE_POLICY)  # as the service does
+    app.include_router(docs_router(title=DOCS_TITLE))
+
+    @app.get("/api/v1/sample", tags=["read"])
+    def sample(start: int | None = None) -> dict[str, int | None]:
+        """An operation for the docs page to show."""
+        return {"start": start}
+
     app.include_router(dashboard_router(source))
     app.include_router(dashboard_router(source), prefix=PREFIX)
     with serving(app) as url:
@@ -110,11 +129,14 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport=LAPTOP)
     context.set_default_timeout(WAIT_MS)
     opened = context.new_page()
+    opened.add_init_script(REPORT_CSP)
     errors: list[str] = []
     opened.on("pageerror", lambda e: errors.append(str(e)))
     opened.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     yield opened
     context.close()
+    csp = [e for e in errors if "Content Security Policy" in e]
+    assert not csp, f"the page broke its Content-Security-Policy: {csp}"
     unexpected = [e for e in errors if "404" not in e and "400" not in e]
     assert not unexpected, f"errors in the browser: {unexpected}"
 
@@ -135,6 +157,10 @@ def test_every_page_loads(page: Page, base_url: str, artefacts: Path, name: str)
     assert response is not None
     expected = {"not-found": 404, "bad-moment": 400}.get(name, 200)
     assert response.status == expected
+    policy = response.headers.get("content-security-policy", "")
+    assert "script-src 'self'" in policy, policy
+    assert "frame-ancestors 'none'" in policy, policy
+    assert response.headers.get("x-content-type-options") == "nosniff"
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("main#main").count() == 1
     assert page.locator("h1").count() == 1
@@ -333,3 +359,21 @@ def test_keyboard_skip_link(page: Page, base_url: str) -> None:
     page.wait_for_function("() => document.activeElement && document.activeElement.id === 'main'")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.closest('main') !== null")
+
+
+def test_api_docs_render_offline_under_the_policy(
+    page: Page, base_url: str, artefacts: Path
+) -> None:
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    response = page.goto(base_url + "/api/docs")
+    assert response is not None
+    assert response.status == 200
+    assert "script-src 'self'" in response.headers.get("content-security-policy", "")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=WAIT_MS)
+    assert "cvid dashboard under test" in page.locator(".swagger-ui .info .title").inner_text()
+    assert page.title() == DOCS_TITLE
+    page.wait_for_selector('.opblock-summary-path[data-path="/api/v1/sample"]', timeout=WAIT_MS)
+    outside = [url for url in requested if not url.startswith(base_url)]
+    assert not outside, f"the docs page fetched from elsewhere: {outside}"
+    page.screenshot(path=str(artefacts / "laptop-api-docs.png"), full_page=True)

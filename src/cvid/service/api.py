@@ -28,6 +28,7 @@ from cvid.log.tiles import TILE_WIDTH, parse_tile_path, published_tile
 from cvid.report import state_to_dict
 from cvid.roadmap.loader import to_json
 from cvid.service.core import Service
+from cvid.service.docs import docs_router
 from cvid.service.problems import MEDIA_TYPE, error_problem, problem
 
 NDJSON = "application/x-ndjson"
@@ -75,8 +76,9 @@ def _entry_json(index: int, data: bytes) -> dict[str, Any]:
 
 
 def api_router(service: Service) -> APIRouter:
-    """The API routes, bound to one service."""
+    """The API routes, bound to one service, and their documentation page."""
     router = APIRouter()
+    router.include_router(docs_router(title=f"cvid: {service.roadmap.agreement.title}"))
     limits = service.limits
 
     def _moment(at: str | None) -> dt.datetime:

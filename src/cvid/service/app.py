@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cvid import __version__
+from cvid._http import PAGE_POLICY, harden, security_headers
 from cvid.agreement import Agreement, create_from_template
 from cvid.engine import AgreementState, evaluate
 from cvid.events.authz import AdmittedEvent
@@ -114,7 +115,7 @@ def create_app(service: Service, *, examples: dict[str, FrozenSource] | None = N
             "problem documents whose `reason` is admission's stable code."
         ),
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served by api_router from the package, not from a CDN
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -134,8 +135,12 @@ def create_app(service: Service, *, examples: dict[str, FrozenSource] | None = N
     @app.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(500, "internal", "the service failed; the error is logged")
+        response = problem(500, "internal", "the service failed; the error is logged")
+        # A 500 leaves outside every middleware: the security headers go on here.
+        response.raw_headers.extend(security_headers(PAGE_POLICY))
+        return response
 
+    harden(app, policy=PAGE_POLICY)
     app.include_router(api_router(service))
     for name, source in (examples or {}).items():
         app.include_router(dashboard_router(source), prefix=f"/examples/{name}")

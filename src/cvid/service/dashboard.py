@@ -611,7 +611,8 @@ class _SimulationView:
     undetected: tuple[tuple[float, float], ...]  # day, expected items hidden and undetected
     hidden: str
     replayed: int
-    charts: tuple[tuple[str, str, str, Markup], ...]  # element id, heading, about, figure
+    # element id, heading, about, the figure as JSON for a data <script> (drawn by charts.js)
+    charts: tuple[tuple[str, str, str, Markup], ...]
 
 
 _CHARTS = {
@@ -652,7 +653,7 @@ def _simulation_view(result: SimulationResult) -> _SimulationView:
     s = result.summary
     rows = np.linspace(0, s.grid_days.size - 1, UNDETECTED_ROWS + 1).round().astype(int)
     charts = tuple(
-        (f"figure-{name}", *_CHARTS[name], Markup(figures.fragment(fig, div_id=f"figure-{name}")))
+        (f"figure-{name}", *_CHARTS[name], Markup(_script_text(fig.to_json())))
         for name, fig in figures.simulation_figures(result).items()
     )
     return _SimulationView(
@@ -715,7 +716,11 @@ def _plot_time(moment: dt.datetime) -> str:
 
 def _script_json(value: Any) -> str:
     """JSON to put inside a <script> element: no '<', '>' or '&' can end it early."""
-    text = json.dumps(value, ensure_ascii=True)
+    return _script_text(json.dumps(value, ensure_ascii=True))
+
+
+def _script_text(text: str) -> str:
+    """JSON text made safe inside a <script> element (each escape is still valid JSON)."""
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

@@ -34,6 +34,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from cvid._asgi import read_body
+from cvid._http import NO_CONTENT_POLICY, harden
 from cvid.errors import (
     CheckpointFormatError,
     ConfigError,
@@ -254,6 +255,7 @@ def create_witness_app(
         title=f"cvid witness {signer.name}", docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.witness = witness
+    harden(app, policy=NO_CONTENT_POLICY)
 
     @app.post(ADD_CHECKPOINT_PATH)
     async def add_checkpoint(request: Request) -> Response:

@@ -4,6 +4,7 @@ road map no shipped scenario fits."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,20 +111,32 @@ def test_a_small_run_shows_the_tables_and_the_charts(client: Client) -> None:
     assert 'id="sim-undetected"' in html
     assert "Expected undetected items" in html
     assert "keeps 3 item(s) back from its declaration" in html
-    # the charts: plotly.js first (not deferred), then one container per figure
-    plotly = html.index('<script src="./static/plotly.min.js"></script>')
+    # the charts: plotly.js and charts.js (no inline script), one container per figure
+    # and its figure as a JSON data block that charts.js draws
+    head = html[: html.index("</head>")]
+    assert '<script src="./static/plotly.min.js" defer></script>' in head
+    assert '<script src="./static/charts.js" defer></script>' in head
     for div_id in CHARTS:
-        container = html.index(f'<div id="{div_id}" class="plotly-graph-div"')
-        assert plotly < container
-        assert f'Plotly.newPlot(                        "{div_id}"' in html
-    assert "defer" not in html
+        container = html.index(
+            f'<div id="{div_id}" class="plotly-graph-div" data-figure="{div_id}-data"></div>'
+        )
+        data = re.search(
+            rf'<script type="application/json" id="{div_id}-data">(.*?)</script>', html, re.S
+        )
+        assert data is not None
+        assert data.start() > container
+        figure = json.loads(data.group(1))
+        assert figure["data"]
+        assert "layout" in figure
+    assert "Plotly.newPlot" not in html
+    assert len(re.findall(r"<script(?![^>]*\b(?:src|type=\"application/json\"))", html)) == 0
     ids = re.findall(r'\sid="([^"]+)"', html)
     assert len(ids) == len(set(ids)), "an id used twice: Plotly would draw into the wrong one"
 
 
 def test_under_a_prefix_the_charts_load_plotly_from_the_mount(client: Client) -> None:
     html = client.get(PREFIX + SMALL).text
-    assert '<script src="./static/plotly.min.js"></script>' in html
+    assert '<script src="./static/plotly.min.js" defer></script>' in html
     script = client.get(PREFIX + "/static/plotly.min.js")
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")
