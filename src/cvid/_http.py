@@ -10,6 +10,9 @@ with them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from fastapi.routing import iter_route_contexts
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -79,17 +82,19 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
+def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
     """The methods the routes answer at the path of ``scope``; empty if none routes it.
 
-    HEAD goes with GET, and OPTIONS with any routed path.
+    Routers included in the application count with their prefixes (FastAPI keeps them
+    as included routers, not copied routes). HEAD goes with GET, OPTIONS with any
+    routed path.
     """
     methods: set[str] = set()
-    for route in routes:
-        match, _ = route.matches({**scope, "method": "GET"})
-        route_methods = getattr(route, "methods", None)
-        if match is not Match.NONE and route_methods:
-            methods |= route_methods
+    probe = {**scope, "method": "GET"}
+    for route in iter_route_contexts(routes):
+        match, _ = route.matches(probe)
+        if match is not Match.NONE and route.methods:
+            methods |= route.methods
     if not methods:
         return []
     if "GET" in methods:

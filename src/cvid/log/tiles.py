@@ -57,7 +57,15 @@ def tile_path(tile: TileId, width: int = TILE_WIDTH) -> str:
     return f"tile/{level}/{encode_index(tile.index)}{suffix}"
 
 
-_PATH = re.compile(r"tile/(entries|0|[1-9][0-9]?)/((?:x[0-9]{3}/)*[0-9]{3})(?:\.p/([1-9][0-9]*))?")
+# C2SP tlog-tiles: a tile index is a uint64 (at most 20 digits: six x-groups and a last
+# group) and a partial width is 1-255. Bounding both keeps an absurd path from reaching
+# int() (which refuses more than 4,300 digits) or a lookup at all.
+MAX_INDEX_GROUPS = 6
+_PATH = re.compile(
+    r"tile/(entries|0|[1-9][0-9]?)/"
+    rf"((?:x[0-9]{{3}}/){{0,{MAX_INDEX_GROUPS}}}[0-9]{{3}})(?:\.p/([1-9][0-9]{{0,2}}))?"
+)
+_SHOWN = 80  # characters of a refused path repeated in the error
 
 
 def parse_tile_path(path: str) -> tuple[TileId, int]:
@@ -68,16 +76,16 @@ def parse_tile_path(path: str) -> tuple[TileId, int]:
     """
     match = _PATH.fullmatch(path)
     if match is None:
-        raise TileError(f"not a tile path: {path!r}")
+        raise TileError(f"not a tile path: {path[:_SHOWN]!r}")
     level_text, index_text, width_text = match.groups()
     width = int(width_text) if width_text else TILE_WIDTH
     if width_text and width >= TILE_WIDTH:
-        raise TileError(f"partial tile width must be below {TILE_WIDTH}: {path!r}")
+        raise TileError(f"partial tile width must be below {TILE_WIDTH}: {path[:_SHOWN]!r}")
     level = ENTRIES if level_text == "entries" else int(level_text)
     index = int(index_text.replace("x", "").replace("/", ""))
     tile = TileId(level, index)
     if tile_path(tile, width) != path:  # rejects x000 prefixes and other non-canonical forms
-        raise TileError(f"not a canonical tile path: {path!r}")
+        raise TileError(f"not a canonical tile path: {path[:_SHOWN]!r}")
     return tile, width
 
 
