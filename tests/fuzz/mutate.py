@@ -80,7 +80,7 @@ TOKENS: tuple[bytes, ...] = (
     b"9999-12-31T23:59:59Z",
 )
 
-_EDITS = ("flip", "delete", "duplicate", "insert", "replace", "splice", "truncate", "swap")
+_EDITS = ("flip", "delete", "duplicate", "insert", "replace", "splice", "truncate", "swap", "grow")
 
 # Strategies built once: building one per draw costs more than drawing from it.
 _ANY = st.integers(0, 2**16)
@@ -90,6 +90,7 @@ _BIT = st.integers(0, 7)
 _BYTE = st.integers(0, 255)
 _SPAN = st.integers(0, 64)
 _REPEAT = st.integers(1, 80)
+_MANY = st.integers(100, 3000)  # past limits such as int()'s 4,300 digits
 _FEW = st.integers(1, 3)
 _NOISE = st.binary(max_size=512)
 
@@ -132,6 +133,8 @@ def mutated_bytes(
             data = data[:at] + bytearray(other[_pick(draw, len(other) + 1) :])
         elif edit == "truncate":
             del data[at:]
+        elif edit == "grow":
+            data[at:at] = data[at : at + 1 + draw(_SPAN)] * draw(_MANY)
         elif edit == "swap" and size > 1:
             other_at, at = _pick(draw, size), min(at, size - 1)
             data[at], data[other_at] = data[other_at], data[at]

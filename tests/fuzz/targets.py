@@ -27,7 +27,7 @@ import yaml
 from hypothesis import strategies as st
 
 from cvid import agreement as ag
-from cvid._jcs import canonical
+from cvid._jcs import canonical, parse_json
 from cvid.cli.escrow import _read_items, _read_partition
 from cvid.errors import Error, InputError
 from cvid.escrow import Item, Partition, commit, reveal_cells
@@ -407,8 +407,16 @@ REVEALS = [r.to_dict() for r in reveal_cells(ESCROW, list(PARTITION.cells), max_
 
 
 def run_reveal(data: Any) -> None:
+    if isinstance(data, tuple):  # bytes, as an event body brings them
+        data = parse_json(data[1])
     reveal = Reveal.from_dict(data)
     verify_reveal(reveal, root=ESCROW.root, size=ESCROW.size, partition=PARTITION)
+
+
+def derive_reveal(data: Any, rng: random.Random) -> Any:
+    """A byte-level neighbour of a reveal's JSON text."""
+    raw = data[1] if isinstance(data, tuple) else json.dumps(data).encode()
+    return derive(("json", raw), rng)
 
 
 ITEM_FILES = [
@@ -474,6 +482,7 @@ KNOWN_FINDINGS: dict[str, tuple[tuple[type[BaseException], str], ...]] = {
     "roadmap-yaml": ((yaml.YAMLError, ""),),
     "escrow-item-files": ((yaml.YAMLError, ""), (TypeError, "int() argument")),
     "event-envelope": ((ValueError, "integer string conversion"),),
+    "escrow-reveal": ((ValueError, "integer string conversion"),),
     "service-http": ((ServerError, "integer string conversion"),),
 }
 
@@ -521,7 +530,12 @@ TARGETS: tuple[Target, ...] = (
         derive=derive,
     ),
     Target("event-envelope", ENVELOPE_INPUTS, _plain(run_envelope), derive=derive_envelope),
-    Target("escrow-reveal", mutated_json(REVEALS, max_edits=4), _plain(run_reveal)),
+    Target(
+        "escrow-reveal",
+        mutated_json(REVEALS, max_edits=4),
+        _plain(run_reveal),
+        derive=derive_reveal,
+    ),
     Target("witness-http", mutated_bytes(WITNESS_REQUESTS), open_witness_http),
     Target("escrow-item-files", item_inputs(), open_item_files, derive=derive),
     Target("service-http", service_inputs(), open_service_http),

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from cvid.errors import Error
 from tests.fuzz.targets import TARGETS, Target, is_known
 
-EXAMPLES = int(os.environ.get("CVID_FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("CVID_FUZZ_EXAMPLES", "100"))
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
