@@ -95,7 +95,7 @@ def api_router(service: Service) -> APIRouter:
         """Submit one signed event; answered once it is durably logged."""
         try:
             data = await read_body(request, min(limits.max_request_bytes, MAX_EVENT_BYTES))
-            (admitted,) = await service.submit([data])
+            (admitted,) = await service.submit([data], client=_client(request))
         except Error as e:
             return error_problem(e)
         except TimeoutError:
@@ -119,7 +119,7 @@ def api_router(service: Service) -> APIRouter:
             body = await read_body(request, limits.max_request_bytes)
             numbered = [(n, line) for n, line in enumerate(body.split(b"\n")) if line.strip()]
             lines = [line for _, line in numbered]
-            admitted = await service.submit(lines)
+            admitted = await service.submit(lines, client=_client(request))
         except Error as e:
             index = _failed_line(e)
             if index is None or index >= len(numbered):
@@ -292,6 +292,11 @@ def api_router(service: Service) -> APIRouter:
         return {"ok": True, "tree_size": service.size, "checkpoint_size": size}
 
     return router
+
+
+def _client(request: Request) -> str | None:
+    """The client's address, charged for refusals that no party's signature covers."""
+    return request.client.host if request.client else None
 
 
 def _failed_line(error: Error) -> int | None:

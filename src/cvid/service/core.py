@@ -19,7 +19,9 @@ import asyncio
 import contextlib
 import copy
 import datetime as dt
+import json
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -31,6 +33,7 @@ from cvid.agreement import Agreement
 from cvid.engine import AgreementState, evaluate
 from cvid.errors import (
     AppendConflictError,
+    ConfigError,
     Error,
     InputError,
     OverloadedError,
@@ -39,6 +42,7 @@ from cvid.errors import (
     StoreError,
 )
 from cvid.events.authz import AdmittedEvent, History
+from cvid.events.envelope import SignedEvent, verify_signature
 from cvid.log import merkle
 from cvid.log.cosignature import CosignatureVerifier, WitnessPolicy
 from cvid.log.note import Signer
@@ -55,17 +59,46 @@ MAX_RETRIES = 16
 SNAPSHOT_EVERY = 10_000  # logged events between admission-history snapshots
 
 
+BURST_SECONDS = 5.0  # a party's default burst: this many seconds of its rate...
+MIN_BURST = 10  # ...but never fewer events than this
+MAX_BUCKETS = 10_000  # client addresses remembered before full buckets are forgotten
+
+
 @dataclass(frozen=True)
 class Limits:
-    """What one service accepts."""
+    """What one service accepts.
+
+    ``party_burst`` is how many events a party may submit at once before its rate
+    applies; None means :data:`BURST_SECONDS` of ``party_rate``, at least
+    :data:`MIN_BURST`. A batch holding more of one party's events than its burst is
+    refused: send smaller batches.
+
+    Raises:
+        ConfigError: a rate, burst or size is not positive.
+    """
 
     max_request_bytes: int = 4 << 20
     max_batch: int = 1000
     party_rate: float = 2000.0  # events per second, per party, sustained
-    party_burst: int = 20_000
+    party_burst: int | None = None
     max_queued: int = 50_000  # entries waiting for the writer
     submit_timeout: float = 30.0
     group_entries: int = 4096  # entries admitted and appended in one transaction
+
+    def __post_init__(self) -> None:
+        if not self.party_rate > 0:
+            raise ConfigError(f"the party rate must be positive, not {self.party_rate}")
+        if self.party_burst is not None and self.party_burst < 1:
+            raise ConfigError(f"the party burst must be at least 1, not {self.party_burst}")
+        if min(self.max_request_bytes, self.max_batch, self.max_queued, self.group_entries) < 1:
+            raise ConfigError("request, batch, queue and group sizes must be positive")
+
+    @property
+    def burst(self) -> int:
+        """The events one party may submit at once (given, or derived from the rate)."""
+        if self.party_burst is not None:
+            return self.party_burst
+        return max(MIN_BURST, math.ceil(self.party_rate * BURST_SECONDS))
 
 
 @dataclass
@@ -76,27 +109,42 @@ class _Bucket:
 
 @dataclass
 class _RateLimiter:
-    """Token buckets per party, charged only for authenticated, accepted events."""
+    """Token buckets, by party or by client address (called from two threads).
+
+    A bucket may go below zero by what one request cost: its owner then waits until
+    the rate has refilled it. Full buckets are forgotten once there are too many.
+    """
 
     rate: float
     burst: int
     buckets: dict[str, _Bucket] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def available(self, party: str, now: float) -> float:
-        bucket = self.buckets.get(party)
+    def available(self, key: str, now: float) -> float:
+        with self.lock:
+            return self._available(key, now)
+
+    def _available(self, key: str, now: float) -> float:
+        bucket = self.buckets.get(key)
         if bucket is None:
             return float(self.burst)
         return min(float(self.burst), bucket.tokens + (now - bucket.at) * self.rate)
 
-    def take(self, charges: dict[str, int], now: float) -> None:
-        for party, n in charges.items():
-            self.buckets[party] = _Bucket(self.available(party, now) - n, now)
+    def take(self, charges: Mapping[str, int], now: float) -> None:
+        with self.lock:
+            for key, n in charges.items():
+                self.buckets[key] = _Bucket(self._available(key, now) - n, now)
+            if len(self.buckets) > MAX_BUCKETS:
+                full = [k for k in self.buckets if self._available(k, now) >= self.burst]
+                for key in full:
+                    del self.buckets[key]
 
 
 @dataclass
 class _Pending:
     entries: list[bytes]
     future: asyncio.Future[list[AdmittedEvent]]
+    client: str | None = None  # the client's address, charged when nothing authenticates
 
 
 class Service:
@@ -121,7 +169,8 @@ class Service:
         self._reader = Log(open_store(database or str(agreement.directory / "log.db")))
         self._read_lock = threading.Lock()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cvid-writer")
-        self._rates = _RateLimiter(self.limits.party_rate, self.limits.party_burst)
+        self._rates = _RateLimiter(self.limits.party_rate, self.limits.burst)
+        self._addresses = _RateLimiter(self.limits.party_rate, self.limits.burst)
         self._queue: list[_Pending] = []
         self._in_flight: list[_Pending] = []
         self._queued_entries = 0
@@ -253,26 +302,53 @@ class Service:
 
     # --- submitting ----------------------------------------------------------------------
 
-    async def submit(self, entries: list[bytes]) -> list[AdmittedEvent]:
+    async def submit(
+        self, entries: list[bytes], *, client: str | None = None
+    ) -> list[AdmittedEvent]:
         """Admit ``entries`` (all or none) and append them durably; return them admitted.
+
+        A refused request is charged to the rate of whoever it authenticates as: its
+        entries admitted before the refusal to their parties, the refused entry to
+        the party that signed it (when its signature verifies) or else to ``client``.
+        A client address over that rate is refused before anything is read.
+
+        Args:
+            entries: the signed entries, as submitted.
+            client: the submitting client's address, if known.
 
         Raises:
             EventRejectedError, EventSignatureError: an entry was refused.
-            RateLimitedError: its party is over its rate.
+            RateLimitedError: its party, or its client address, is over its rate.
+            InputError: no entries, or more than a batch (or a party's burst) holds.
             OverloadedError: too many entries are waiting.
             StoreError: the store failed; nothing was appended.
             TimeoutError: no answer in time (the entries may still be logged).
         """
-        if not entries:
-            raise InputError("no entries to submit")
-        if len(entries) > self.limits.max_batch:
+        if client is not None and self._addresses.available(client, time.monotonic()) < 1:
+            raise RateLimitedError(
+                f"{client} sent too many refused requests; it may send "
+                f"{self.limits.party_rate:g} per second"
+            )
+        if not entries or len(entries) > self.limits.max_batch:
+            if client is not None:
+                self._addresses.take({client: 1}, time.monotonic())
+            if not entries:
+                raise InputError("no entries to submit")
             raise InputError(
                 f"{len(entries)} entries; a batch holds at most {self.limits.max_batch}"
+            )
+        claimed = _claimed_party(entries[0])
+        needed = min(len(entries), self.limits.burst)
+        if claimed is not None and self._rates.available(claimed, time.monotonic()) < needed:
+            # Refused on an unchecked claim: that costs only whoever sent the claim, and
+            # spares the writer a request that its party's budget cannot cover anyway.
+            raise RateLimitedError(
+                f"party {claimed!r} is over its rate of {self.limits.party_rate:g} events/s"
             )
         if self._queued_entries + len(entries) > self.limits.max_queued:
             raise OverloadedError(f"{self._queued_entries} entries are waiting; retry later")
         future: asyncio.Future[list[AdmittedEvent]] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(entries, future))
+        self._queue.append(_Pending(entries, future, client))
         self._queued_entries += len(entries)
         self._wake.set()
         return await asyncio.wait_for(asyncio.shield(future), self.limits.submit_timeout)
@@ -326,17 +402,20 @@ class Service:
             outcomes: list[list[AdmittedEvent] | Error] = []
             accepted: list[AdmittedEvent] = []
             data: list[bytes] = []
-            charges: dict[str, int] = {}
+            charges: dict[str, int] = {}  # by party: accepted and refused events
+            blamed: dict[str, int] = {}  # by client address: refusals nobody signed
             try:
                 for pending in group:
                     got: list[AdmittedEvent] = []
                     wanted: dict[str, int] = {}
                     try:
-                        for entry in pending.entries:
+                        for n, entry in enumerate(pending.entries):
                             admitted = agreement.gate.admit(
                                 entry, agreement.history, now=now, root_at=agreement.log.root
                             )
-                            self._charge(admitted.signed.event.party, charges, wanted, tick)
+                            party = admitted.signed.event.party
+                            left = len(pending.entries) - n
+                            self._charge(party, charges, wanted, tick, left=left)
                             agreement.history.record(admitted)
                             got.append(admitted)
                     except Error as e:
@@ -344,16 +423,17 @@ class Service:
                         outcomes.append(e)
                         if got:  # undo this request's records; refusals at its start cost nothing
                             agreement.history = self._rebuilt(accepted)
+                        self._charge_refusal(pending, e, wanted, charges, blamed)
                         continue
                     outcomes.append(got)
                     accepted += got
                     data += pending.entries
-                    for party, n in wanted.items():
-                        charges[party] = charges.get(party, 0) + n
+                    _add(charges, wanted)
             except BaseException:
                 agreement.history = self._rebuilt([])
                 raise
             if not accepted:
+                self._settle(charges, blamed, tick)
                 return outcomes
             try:
                 agreement.log.append(data, expected_size=committed)
@@ -365,11 +445,54 @@ class Service:
                 raise
             self.groups += 1
             agreement.events.extend(accepted)
-            self._rates.take(charges, tick)
+            self._settle(charges, blamed, tick)
             if agreement.history.size - self._snapshot.size >= SNAPSHOT_EVERY:
                 self._snapshot = copy.deepcopy(agreement.history)
             return outcomes
         raise AppendConflictError(f"the log kept growing; gave up after {MAX_RETRIES} attempts")
+
+    def _charge_refusal(
+        self,
+        pending: _Pending,
+        error: Error,
+        wanted: dict[str, int],
+        charges: dict[str, int],
+        blamed: dict[str, int],
+    ) -> None:
+        """Count what a refused request cost against whoever it authenticates as.
+
+        Its entries admitted before the refusal count for their parties; the refused
+        entry counts for the party that signed it, or else for the client's address.
+        An entry refused for its party's rate costs nothing more: the party is
+        already out of budget, and a client retrying politely must not stay blocked.
+        """
+        _add(charges, wanted)
+        if isinstance(error, RateLimitedError):
+            return
+        failed: int = getattr(error, "line", 0)
+        party = self._signer_of(pending.entries[failed]) if failed < len(pending.entries) else None
+        if party is not None:
+            _add(charges, {party: 1})
+        elif pending.client is not None:
+            _add(blamed, {pending.client: 1})
+
+    def _signer_of(self, entry: bytes) -> str | None:
+        """The party whose registered key signed ``entry``, if its signature verifies."""
+        gate = self.agreement.gate
+        try:
+            signed = SignedEvent.from_bytes(entry, max_size=gate.max_size)
+            keys = gate.keys.get(signed.event.party)
+            if keys is None:
+                return None
+            verify_signature(signed, keys)
+        except Error:
+            return None
+        return signed.event.party
+
+    def _settle(self, charges: dict[str, int], blamed: dict[str, int], tick: float) -> None:
+        """Take what a group cost from the parties' and the addresses' buckets."""
+        self._rates.take(charges, tick)
+        self._addresses.take(blamed, tick)
 
     def _rebuilt(self, accepted: list[AdmittedEvent]) -> History:
         """The history of the logged events, then ``accepted`` (undoes tentative records)."""
@@ -381,19 +504,37 @@ class Service:
         return history
 
     def _charge(
-        self, party: str, charges: dict[str, int], wanted: dict[str, int], tick: float
+        self,
+        party: str,
+        charges: dict[str, int],
+        wanted: dict[str, int],
+        tick: float,
+        *,
+        left: int,
     ) -> None:
         """Count one more event of ``party`` in this request, if its rate allows it.
 
+        At the party's first event in a request, its budget must cover the rest of
+        the request (up to its burst): a batch over budget is refused after one
+        admission, not after many, and costs its party nothing, so that a client
+        retrying it is not kept below its size for ever.
+
         Raises:
+            InputError: the request holds more of the party's events than its burst.
             RateLimitedError: the party's budget does not cover it.
         """
-        needed = charges.get(party, 0) + wanted.get(party, 0) + 1
+        mine = wanted.get(party, 0)
+        if mine + 1 > self.limits.burst:
+            raise InputError(
+                f"more than {self.limits.burst} events of {party!r} in one request, its "
+                f"burst; send smaller batches"
+            )
+        needed = charges.get(party, 0) + (mine + 1 if mine else min(left, self.limits.burst))
         if self._rates.available(party, tick) < needed:
             raise RateLimitedError(
                 f"party {party!r} is over its rate of {self.limits.party_rate:g} events/s"
             )
-        wanted[party] = wanted.get(party, 0) + 1
+        wanted[party] = mine + 1
 
     # --- checkpoints ---------------------------------------------------------------------
 
@@ -447,6 +588,22 @@ class Service:
             except Exception:  # keep publishing: one bad round must not end the loop
                 log.exception("checkpoint not published")
             await asyncio.sleep(self._checkpoint_interval)
+
+
+def _claimed_party(entry: bytes) -> str | None:
+    """The party ``entry`` says it comes from, unchecked; None if it says none."""
+    try:
+        value = json.loads(entry)
+    except ValueError:
+        return None
+    event = value.get("event") if isinstance(value, dict) else None
+    party = event.get("party") if isinstance(event, dict) else None
+    return party if isinstance(party, str) else None
+
+
+def _add(total: dict[str, int], more: Mapping[str, int]) -> None:
+    for key, n in more.items():
+        total[key] = total.get(key, 0) + n
 
 
 def witness_clients(roadmap: RoadMap, urls: Mapping[str, str]) -> list[WitnessClient]:
