@@ -9,11 +9,14 @@ from typing import Annotated
 
 import typer
 
+from cvid._connections import ConnectionLimits
 from cvid.cli._app import handle_errors, out
 from cvid.cli.agreement import Database, Dir
 from cvid.errors import InputError
 from cvid.service.app import run
-from cvid.service.core import Limits, open_service
+from cvid.service.core import BURST_SECONDS, MIN_BURST, Limits, open_service
+
+_CONNECTIONS = ConnectionLimits()
 
 
 @handle_errors
@@ -30,15 +33,69 @@ def serve(
         float, typer.Option(help="Seconds between checkpoints (when the log grew).")
     ] = 1.0,
     party_rate: Annotated[
-        float, typer.Option(help="Events per second one party may submit, sustained.")
+        float,
+        typer.Option(
+            help="Events per second one party may submit, sustained. Refused events count "
+            "too: for the party that signed them, or else for the client's address."
+        ),
     ] = Limits.party_rate,
+    party_burst: Annotated[
+        int | None,
+        typer.Option(
+            help=f"Events one party may submit at once before its rate applies "
+            f"(default: {BURST_SECONDS:g} s of --party-rate, at least {MIN_BURST}). "
+            "A batch with more of one party's events is refused.",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
+    header_timeout: Annotated[
+        float,
+        typer.Option(
+            help="Seconds a client has to send a request's headers, from connecting or "
+            "from the request's first byte (then 408 and the connection is closed)."
+        ),
+    ] = _CONNECTIONS.header_timeout,
+    body_timeout: Annotated[
+        float,
+        typer.Option(help="Seconds a client has to send a request's body (then 408, closed)."),
+    ] = _CONNECTIONS.body_timeout,
+    keep_alive: Annotated[
+        int, typer.Option(help="Seconds an idle connection stays open between requests.", min=1)
+    ] = _CONNECTIONS.keep_alive,
+    connections_per_address: Annotated[
+        int,
+        typer.Option(
+            help="Open connections one client address may hold (more are answered 503). "
+            "Behind a proxy, every client has the proxy's address.",
+            min=1,
+        ),
+    ] = _CONNECTIONS.per_address,
+    max_connections: Annotated[
+        int, typer.Option(help="Open connections in all (more requests are answered 503).", min=1)
+    ] = _CONNECTIONS.max_connections,
     examples: Annotated[
         bool, typer.Option(help="Also show the Kazakhstan 1991-2014 worked example.")
     ] = True,
 ) -> None:
-    """Serve an agreement: submit events, read the log and proofs, see the dashboard."""
-    if checkpoint_interval <= 0 or party_rate <= 0:
-        raise InputError("--checkpoint-interval and --party-rate must be positive")
+    """Serve an agreement: submit events, read the log and proofs, see the dashboard.
+
+    Each party's submissions are rate-limited (--party-rate, --party-burst), and
+    each connection is bounded in time and number (--header-timeout, --body-timeout,
+    --keep-alive, --connections-per-address, --max-connections).
+    """
+    if min(checkpoint_interval, party_rate, header_timeout, body_timeout) <= 0:
+        raise InputError(
+            "--checkpoint-interval, --party-rate, --header-timeout and --body-timeout "
+            "must be positive"
+        )
+    connections = ConnectionLimits(
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        keep_alive=keep_alive,
+        per_address=connections_per_address,
+        max_connections=max_connections,
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     urls = {}
     for spec in witness or []:
@@ -49,13 +106,13 @@ def serve(
     service = open_service(
         str(directory),
         database=database,
-        limits=Limits(party_rate=party_rate),
+        limits=Limits(party_rate=party_rate, party_burst=party_burst),
         checkpoint_interval=checkpoint_interval,
         witness_urls=urls,
     )
     out(f"serving {service.roadmap.agreement.id!r} on http://{host}:{port}/\n")
     if not examples:
-        run(service, host=host, port=port, examples=None)
+        run(service, host=host, port=port, examples=None, connections=connections)
         return
     with tempfile.TemporaryDirectory(prefix="cvid-examples-") as scratch:
-        run(service, host=host, port=port, examples=Path(scratch))
+        run(service, host=host, port=port, examples=Path(scratch), connections=connections)

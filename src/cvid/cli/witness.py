@@ -81,11 +81,12 @@ def serve(
     """Serve POST /add-checkpoint until interrupted.
 
     Prints one line, ``listening on http://HOST:PORT``, once connections are accepted.
+    Connections are bounded as the service's are by default: headers within 10 s,
+    a body within 20 s, 5 s idle, 64 per client address, 4096 in all.
     """
     # Imported here: the web stack is not loaded for every other command.
-    import uvicorn
-
     from cvid.witness.server import create_witness_app
+    from cvid.witness.server import serve as serve_witness
 
     signer = CosignatureSigner.from_text(read_secret_key(key, "--key"))
     logs: dict[str, list[NoteVerifier]] = {}
@@ -102,5 +103,4 @@ def serve(
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     out(f"listening on http://{shown}:{bound_port}\n")
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-    uvicorn.Server(config).run(sockets=[sock])
+    serve_witness(app, sock)

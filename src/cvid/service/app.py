@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cvid import __version__
+from cvid._connections import ConnectionLimits, server_config
 from cvid._http import PAGE_POLICY, harden, security_headers
 from cvid.agreement import Agreement, create_from_template
 from cvid.engine import AgreementState, evaluate
@@ -163,21 +164,22 @@ def build_example(name: str, directory: Path) -> FrozenSource:
 EXAMPLES = ("kazakhstan-1991",)
 
 
-def run(service: Service, *, host: str, port: int, examples: Path | None) -> None:
+def run(
+    service: Service,
+    *,
+    host: str,
+    port: int,
+    examples: Path | None,
+    connections: ConnectionLimits | None = None,
+) -> None:
     """Serve ``service`` until interrupted (Ctrl-C, SIGTERM), then stop it cleanly.
 
     With ``examples``, the worked examples are built in that directory and shown
-    read-only under ``/examples/<name>``.
+    read-only under ``/examples/<name>``. ``connections`` bounds how long and how
+    many connections clients hold (see :mod:`cvid._connections`).
     """
     shown = {name: build_example(name, examples / name) for name in EXAMPLES} if examples else {}
-    config = uvicorn.Config(
-        create_app(service, examples=shown),
-        host=host,
-        port=port,
-        log_level="warning",
-        timeout_keep_alive=5,
-        limit_concurrency=4096,
-        backlog=4096,
-    )
+    app = create_app(service, examples=shown)
+    config = server_config(app, connections or ConnectionLimits(), host=host, port=port)
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn has already shut down cleanly
         uvicorn.Server(config).run()

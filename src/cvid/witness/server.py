@@ -19,21 +19,26 @@ Status codes (tlog-witness "add-checkpoint"):
 * 422: the consistency proof does not verify.
 * 500: the state store failed; nothing was cosigned.
 
-What this module does not do: TLS or a bastion (run it behind one to expose it),
-the monitoring API, or reading the clock itself (``clock`` is a parameter).
+:func:`serve` runs the application within the connection limits the service also has
+(:mod:`cvid._connections`). What this module does not do: TLS or a bastion (run it
+behind one to expose it), the monitoring API, or reading the clock itself (``clock``
+is a parameter).
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from cvid._asgi import read_body
+from cvid._connections import ConnectionLimits, server_config
 from cvid._http import NO_CONTENT_POLICY, harden
 from cvid.errors import (
     CheckpointFormatError,
@@ -263,6 +268,8 @@ def create_witness_app(
             body = await read_body(request, MAX_REQUEST_SIZE)
         except RequestTooLargeError:
             return _response(Reply.text(413, f"request body exceeds {MAX_REQUEST_SIZE} bytes"))
+        except InputError as e:  # the client went away, or was cut off for being slow
+            return _response(Reply.text(400, str(e)))
         try:
             reply = await run_in_threadpool(witness.add_checkpoint, body)
         except StoreError:
@@ -271,6 +278,17 @@ def create_witness_app(
         return _response(reply)
 
     return app
+
+
+def serve(app: FastAPI, sock: socket.socket, *, limits: ConnectionLimits | None = None) -> None:
+    """Serve the witness's ``app`` on the listening ``sock`` until interrupted.
+
+    Within ``limits`` (by default :class:`cvid._connections.ConnectionLimits`'s):
+    headers and bodies that arrive too slowly, idle connections, and more than a
+    share of connections from one address are cut off, as for the service.
+    """
+    config = server_config(app, limits or ConnectionLimits(), lifespan="off")
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _response(reply: Reply) -> Response:

@@ -1,0 +1,356 @@
+"""Connection limits for cvid's HTTP servers (the service and the witness) under uvicorn.
+
+uvicorn closes idle keep-alive connections and caps concurrent connections, but a
+client that opens a connection and never finishes its headers, or sends its body a
+byte a second, holds the connection as long as it likes: enough of them, and every
+other request is refused. :func:`server_config` adds, for any ASGI application:
+
+* a header timeout: a request's headers must have arrived ``header_timeout`` seconds
+  after the connection opened (or, for a later request on it, after its first byte),
+  and be at most ``max_header_bytes`` long;
+* a body timeout: a request's body must have arrived ``body_timeout`` seconds after
+  its headers (the client is answered 408 and the connection closed);
+* a cap of ``per_address`` open connections from one client address (more are
+  answered 503 and closed at once);
+* Retry-After kept: after an answer that says ``Retry-After: N`` (a 429, a 503),
+  nothing more is read from that connection for N seconds (at most
+  ``MAX_HOLD_S``), so that a client that does not wait costs nothing meanwhile;
+* uvicorn's own keep-alive timeout and cap on concurrent connections.
+
+Two layers share one record per connection: an asyncio protocol wrapped around
+uvicorn's (it sees connections and bytes: the cap, the header timeout) and an ASGI
+middleware (it sees requests: where one starts, when its body is late, when its
+response has gone). What this module does not do: TLS, or see the client behind a
+proxy (proxy headers are ignored, so behind a proxy every client has its address).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, cast
+
+import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+from cvid.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+Peer = tuple[str, int]
+MAX_HOLD_S = 5
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """How long and how many connections one server lets its clients hold.
+
+    Raises:
+        ConfigError: a limit is not positive.
+    """
+
+    header_timeout: float = 10.0  # s from connecting, or a request's first byte, to headers
+    body_timeout: float = 20.0  # s from the headers to the end of the body
+    keep_alive: int = 5  # s an idle connection stays open between requests
+    per_address: int = 64  # open connections from one client address
+    max_connections: int = 4096  # open connections in all (beyond: 503)
+    max_header_bytes: int = 1 << 20  # bytes received before a request starts
+
+    def __post_init__(self) -> None:
+        if not min(self.header_timeout, self.body_timeout) > 0:
+            raise ConfigError("the header and body timeouts must be positive")
+        if min(self.keep_alive, self.per_address, self.max_connections) < 1:
+            raise ConfigError("the keep-alive timeout and connection caps must be at least 1")
+        if self.max_header_bytes < 1024:
+            raise ConfigError("requests must be allowed at least 1024 bytes of headers")
+
+
+def _refusal(status: str, message: str) -> bytes:
+    """A whole HTTP/1.1 response that closes its connection (sent before any request)."""
+    body = message.encode("ascii") + b"\n"
+    head = (
+        f"HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+        f"content-length: {len(body)}\r\nretry-after: 1\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode("ascii") + body
+
+
+_TOO_MANY = _refusal("503 Service Unavailable", "too many connections from your address")
+_HEADERS_LATE = _refusal("408 Request Timeout", "the request headers did not arrive in time")
+_HEADERS_LONG = _refusal("431 Request Header Fields Too Large", "the request headers are too long")
+
+
+class _Guard:
+    """One server's open connections, by client address and by peer."""
+
+    def __init__(self, limits: ConnectionLimits) -> None:
+        self.limits = limits
+        self.per_address: Counter[str] = Counter()
+        self.connections: dict[Peer, _GuardedProtocol] = {}
+
+    def open(self, peer: Peer | None, connection: _GuardedProtocol) -> bool:
+        """Count a new connection; False when its address already holds its share."""
+        if peer is None:  # not TCP: nothing to count by
+            return True
+        host = peer[0]
+        if self.per_address[host] >= self.limits.per_address:
+            log.warning("refused a connection: %s already holds %d", host, self.per_address[host])
+            return False
+        self.per_address[host] += 1
+        self.connections[peer] = connection
+        return True
+
+    def close(self, peer: Peer) -> None:
+        self.connections.pop(peer, None)
+        host = peer[0]
+        self.per_address[host] -= 1
+        if self.per_address[host] <= 0:
+            del self.per_address[host]
+
+    def connection(self, scope: Scope) -> _GuardedProtocol | None:
+        client = scope.get("client")
+        return self.connections.get((client[0], client[1])) if client else None
+
+
+class _GuardedProtocol(asyncio.Protocol):
+    """uvicorn's HTTP protocol, behind the address cap and the header timeout."""
+
+    guard: ClassVar[_Guard]
+
+    def __init__(self, **uvicorn_arguments: Any) -> None:
+        self._arguments = uvicorn_arguments
+        self._inner: asyncio.Protocol | None = None
+        self._transport: asyncio.Transport | None = None
+        self._peer: Peer | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._held: asyncio.TimerHandle | None = None
+        self._waiting = 0  # bytes received while waiting for a request; -1: in a request
+
+    # --- asyncio.Protocol --------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+        self._peer = _peer_of(self._transport)
+        if not self.guard.open(self._peer, self):
+            self._peer = None
+            self._transport.write(_TOO_MANY)
+            self._transport.close()
+            return
+        self._inner = AutoHTTPProtocol(**self._arguments)
+        self._inner.connection_made(transport)
+        self._await_headers()
+
+    def data_received(self, data: bytes) -> None:
+        if self._inner is None:
+            return
+        if self._waiting >= 0:
+            if self._timer is None:  # a request's first byte, after a response
+                self._await_headers()
+            self._waiting += len(data)
+            if self._waiting > self.guard.limits.max_header_bytes:
+                self._refuse(_HEADERS_LONG)
+                return
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received() if self._inner else None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel()
+        if self._held is not None:
+            self._held.cancel()
+            self._held = None
+        if self._peer is not None:
+            self.guard.close(self._peer)
+            self._peer = None
+        if self._inner is not None:
+            self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        if self._inner is not None:
+            self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self._inner is not None:
+            self._inner.resume_writing()
+
+    # --- what the middleware tells it ---------------------------------------------------
+
+    def request_started(self) -> None:
+        """A request's headers are in: its body has its own deadline."""
+        self._cancel()
+        self._waiting = -1
+
+    def response_done(self) -> None:
+        """The connection waits for another request: idle (uvicorn's keep-alive
+        timeout), then from its first byte for its headers."""
+        self._cancel()
+        self._waiting = 0
+
+    def hold(self, seconds: int) -> None:
+        """Read nothing more from the client for ``seconds`` (it was told to wait)."""
+        if self._transport is None or self._transport.is_closing() or self._held is not None:
+            return
+        self._transport.pause_reading()
+        self._held = asyncio.get_running_loop().call_later(seconds, self._release)
+
+    def close(self) -> None:
+        """Close the connection (a request's body is late and its answer has begun)."""
+        if self._transport is not None:
+            self._transport.close()
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _await_headers(self) -> None:
+        self._cancel()
+        loop = asyncio.get_running_loop()
+        self._timer = loop.call_later(self.guard.limits.header_timeout, self._headers_late)
+
+    def _release(self) -> None:
+        self._held = None
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.resume_reading()
+
+    def _headers_late(self) -> None:
+        self._timer = None
+        # Silent when nothing came: a browser's spare connection is no error.
+        self._refuse(_HEADERS_LATE if self._waiting > 0 else b"")
+
+    def _refuse(self, answer: bytes) -> None:
+        self._cancel()
+        if self._transport is not None and not self._transport.is_closing():
+            if answer:
+                self._transport.write(answer)
+            self._transport.close()
+
+    def _cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+def _peer_of(transport: asyncio.Transport) -> Peer | None:
+    """The client's (address, port) as uvicorn puts it in the ASGI scope."""
+    peer = transport.get_extra_info("peername")
+    if isinstance(peer, tuple | list) and len(peer) >= 2:
+        return (str(peer[0]), int(peer[1]))
+    return None
+
+
+class _Requests:
+    """ASGI middleware: each request's body deadline, and where requests begin and end."""
+
+    def __init__(self, app: ASGIApp, guard: _Guard) -> None:
+        self.app = app
+        self.guard = guard
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        connection = self.guard.connection(scope)
+        if connection is not None:
+            connection.request_started()
+        deadline = asyncio.get_running_loop().time() + self.guard.limits.body_timeout
+        body_done = False
+        answered = False  # by this middleware: the application's answer is dropped
+        started = False
+        wait = 0  # the answer's Retry-After, in seconds
+
+        async def receive_in_time() -> Message:
+            nonlocal body_done, answered
+            if body_done or answered:
+                return await receive()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    message = await receive()
+            except TimeoutError:
+                answered = True
+                if started:  # too late for a 408: cut the connection
+                    if connection is not None:
+                        connection.close()
+                else:
+                    await _answer_408(send)
+                return {"type": "http.disconnect"}
+            body_done = message["type"] != "http.request" or not message.get("more_body", False)
+            return message
+
+        async def send_guarded(message: Message) -> None:
+            nonlocal started, wait
+            if answered:
+                return
+            started = True
+            if message["type"] == "http.response.start":
+                wait = _retry_after(message)
+            await send(message)
+            if (
+                message["type"] == "http.response.body"
+                and not message.get("more_body", False)
+                and connection is not None
+            ):
+                connection.response_done()
+                if wait:
+                    connection.hold(wait)
+
+        await self.app(scope, receive_in_time, send_guarded)
+
+
+def _retry_after(start: Message) -> int:
+    """The seconds an answer's Retry-After asks for (0: none, or a date), capped."""
+    for name, value in start.get("headers", ()):
+        if name.lower() == b"retry-after" and value.isdigit():
+            return min(int(value), MAX_HOLD_S)
+    return 0
+
+
+async def _answer_408(send: Send) -> None:
+    body = b"the request body did not arrive in time\n"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 408,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode("ascii")),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def server_config(
+    app: ASGIApp,
+    limits: ConnectionLimits,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    lifespan: Literal["auto", "on", "off"] = "auto",
+) -> uvicorn.Config:
+    """A uvicorn configuration serving ``app`` within ``limits``.
+
+    Proxy headers are ignored: the address counted and charged is the peer's own.
+    """
+    guard = _Guard(limits)
+
+    class GuardedProtocol(_GuardedProtocol):
+        pass
+
+    GuardedProtocol.guard = guard
+    return uvicorn.Config(
+        _Requests(app, guard),
+        host=host,
+        port=port,
+        http=GuardedProtocol,
+        ws="none",
+        lifespan=lifespan,
+        proxy_headers=False,
+        timeout_keep_alive=limits.keep_alive,
+        limit_concurrency=limits.max_connections,
+        backlog=limits.max_connections,
+        log_level="warning",
+        access_log=False,
+    )
