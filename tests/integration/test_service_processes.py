@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -16,7 +11,7 @@ import pytest
 
 from cvid import agreement as ag
 from cvid.events.envelope import sign_event
-from tests.live import free_port
+from tests.live import cvid_serve
 
 
 def _now() -> dt.datetime:
@@ -24,48 +19,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-STARTUP_S = 60.0
-CVID = Path(sys.executable).parent / "cvid"
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-
-
-@contextmanager
-def cvid_serve(directory: Path, database: str) -> Iterator[str]:
-    """``cvid serve`` in a process of its own; yields its URL and stops it afterwards."""
-    port = free_port()
-    command = [str(CVID), "serve", str(directory), "--database", database]
-    command += ["--port", str(port), "--no-examples", "--checkpoint-interval", "0.1"]
-    output = directory.parent / f"serve-{port}.log"
-    with output.open("wb") as sink:
-        process = subprocess.Popen(
-            command,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while True:
-            if process.poll() is not None:
-                text = output.read_text(errors="replace")
-                raise AssertionError(f"cvid serve exited {process.returncode}: {text}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError("cvid serve did not answer in time")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_two_services_share_one_postgresql_log(tmp_path: Path, postgres_url: str) -> None:
@@ -92,9 +46,10 @@ def test_two_services_share_one_postgresql_log(tmp_path: Path, postgres_url: str
             for m in members
         ]
         start = made.log.size()
+        serving = ("--database", postgres_url, "--checkpoint-interval", "0.1")
         with (
-            cvid_serve(made.directory, postgres_url) as a,
-            cvid_serve(made.directory, postgres_url) as b,
+            cvid_serve(made.directory, *serving) as a,
+            cvid_serve(made.directory, *serving) as b,
         ):
             assert httpx.post(f"{a}/api/v1/events", content=first).status_code == 201
             indices = []
