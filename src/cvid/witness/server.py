@@ -31,14 +31,13 @@ import logging
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from cvid._asgi import read_body
-from cvid._connections import ConnectionLimits, server_config
 from cvid._http import NO_CONTENT_POLICY, harden
 from cvid.errors import (
     CheckpointFormatError,
@@ -63,6 +62,9 @@ from cvid.witness.protocol import (
     format_size,
 )
 from cvid.witness.state import LogState, WitnessState
+
+if TYPE_CHECKING:
+    from cvid._connections import ConnectionLimits
 
 logger = logging.getLogger(__name__)
 
@@ -287,6 +289,11 @@ def serve(app: FastAPI, sock: socket.socket, *, limits: ConnectionLimits | None 
     headers and bodies that arrive too slowly, idle connections, and more than a
     share of connections from one address are cut off, as for the service.
     """
+    # Imported here: importing the witness (its client, its rules) starts no server.
+    import uvicorn
+
+    from cvid._connections import ConnectionLimits, server_config
+
     config = server_config(app, limits or ConnectionLimits(), lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])
 
