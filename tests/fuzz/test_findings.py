@@ -7,12 +7,13 @@ bytes must be a :class:`cvid.errors.Error`; these are not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from cvid.cli.escrow import _read_items
+from cvid.cli.escrow import _read_items, _read_partition
 from cvid.errors import EventRejectedError, InputError, RoadmapError
 from cvid.events.envelope import SignedEvent
 from cvid.roadmap import loader
@@ -81,3 +82,33 @@ def test_integer_of_5000_digits_is_bad_json() -> None:
 def test_event_api_refuses_a_5000_digit_integer_with_a_400() -> None:
     with open_service_http() as run, pytest.raises(Refused):
         run(("event", ("bytes", b'{"event":' + b"1" * 5000 + b"}")))
+
+
+NESTED = "[" * 3000 + "]" * 3000  # PyYAML composes nested nodes recursively
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RecursionError,
+    reason="roadmap/loader.py loads: deeply nested YAML raises RecursionError, which is "
+    "not a yaml.YAMLError and is not translated to RoadmapError",
+)
+def test_deeply_nested_roadmap_is_a_roadmap_error() -> None:
+    with pytest.raises(RoadmapError):
+        loader.loads(NESTED)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RecursionError,
+    reason="cli/escrow.py _read_items and _read_partition: deeply nested YAML raises "
+    "RecursionError, which neither translates to InputError",
+)
+@pytest.mark.parametrize("read", [_read_items, _read_partition], ids=["items", "partition"])
+def test_deeply_nested_item_file_is_an_input_error(
+    tmp_path: Path, read: Callable[[Path], object]
+) -> None:
+    path = tmp_path / "items.yaml"
+    path.write_text(NESTED, encoding="utf-8")
+    with pytest.raises(InputError):
+        read(path)
