@@ -112,3 +112,28 @@ def test_deeply_nested_item_file_is_an_input_error(
     path.write_text(NESTED, encoding="utf-8")
     with pytest.raises(InputError):
         read(path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="roadmap/loader.py: YAML's timestamp constructor raises ValueError on an "
+    "impossible date (2027-02-30, 2027-13-45), which is not translated to RoadmapError",
+)
+@pytest.mark.parametrize("day", ["2027-02-30", "2027-13-45"])
+def test_impossible_date_in_a_roadmap_is_a_roadmap_error(day: str) -> None:
+    with pytest.raises(RoadmapError):
+        loader.loads(f"cvid_roadmap: 1\nagreement:\n  start: {day}\n")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="cli/escrow.py _read_items: YAML's timestamp constructor raises ValueError on "
+    "an impossible date, which is not translated to InputError",
+)
+def test_impossible_date_in_an_item_file_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "items.yaml"
+    path.write_text("- {id: w-1, category: warhead, cell: 2027-13-45}\n", encoding="utf-8")
+    with pytest.raises(InputError):
+        _read_items(path)
