@@ -301,15 +301,30 @@ def test_chain_of_custody() -> None:
     clean = kit.evaluate(day(3))
     assert clean.custody["stock-1"].holder == "usa"
     assert clean.custody["stock-1"].flags == ()
-    # The previous holder hands it over again: flagged; then nobody receives it in time.
-    kit.act("north", "custody.handed_over", {"item": "stock-1", "to": "chn"}, time=day(4))
+    # The previous holder cannot hand it over again, nor can anyone acknowledge a
+    # hand-over that did not happen: one party's word never breaks a chain.
+    _refused(
+        kit, "north", "custody.handed_over", {"item": "stock-1", "to": "chn"}, "not-holder", day(4)
+    )
+    _refused(
+        kit, "chn", "custody.received", {"item": "stock-1", "from": "usa"}, "no-hand-over", day(4)
+    )
+    # The holder hands it over twice: its own act, flagged; then nobody receives it in
+    # time: an allegation against the receiver, not a finding.
+    kit.act("usa", "custody.handed_over", {"item": "stock-1", "to": "chn"}, time=day(4))
     kit.act("usa", "custody.handed_over", {"item": "stock-1", "to": "chn"}, time=day(5))
     state = kit.evaluate(day(40))
     flags = state.custody["stock-1"].flags
-    assert flags[0] == "handed over by north, but usa holds it"
-    assert flags[1] == "double hand-over: already handed to chn, not yet received"
-    assert flags[2] == "gap: handed to chn on 2027-01-07, no receipt"
-    assert state.rules["false-declaration"].fired_at == day(4)
+    assert flags[0] == "double hand-over: already handed to chn, not yet received"
+    assert flags[1] == "gap: handed to chn on 2027-01-07, no receipt"
+    assert state.rules["false-declaration"].fired_at == day(5)
+    (gap,) = state.allegations
+    assert (gap.id, gap.by, gap.against, gap.status) == (
+        "custody-gap.stock-1.1",
+        "usa",
+        "chn",
+        "open",
+    )
     _refused(
         kit,
         "usa",

@@ -34,6 +34,8 @@ class Facts(Protocol):
     def declaration_violated(self, ref: str) -> bool: ...
     def beacon_missed(self, ref: str) -> bool: ...
     def custody_flagged(self, ref: str) -> bool: ...
+    def allegation_confirmed(self, kind: str) -> bool: ...
+    def party_withdrawn(self, party: str) -> bool: ...
 
 
 def day_after(date: dt.date) -> dt.datetime:
@@ -81,6 +83,10 @@ def _other_holds(cond: m.Condition, facts: Facts) -> bool:
         return facts.declaration_violated(cond.declaration_violated)
     if isinstance(cond, m.BeaconMissed):
         return facts.beacon_missed(cond.beacon_missed)
+    if isinstance(cond, m.AllegationConfirmed):
+        return facts.allegation_confirmed(cond.allegation_confirmed)
+    if isinstance(cond, m.PartyWithdrawn):
+        return facts.party_withdrawn(cond.party_withdrawn)
     assert isinstance(cond, m.CustodyFlagged)
     return facts.custody_flagged(cond.custody_flagged)
 
@@ -133,6 +139,12 @@ def _describe_other(cond: m.Condition) -> str:
     if isinstance(cond, m.BeaconMissed):
         ref = cond.beacon_missed
         return "a beacon secret not revealed" if ref == "any" else f"{ref} missed a beacon reveal"
+    if isinstance(cond, m.AllegationConfirmed):
+        kind = cond.allegation_confirmed
+        return "an allegation confirmed" if kind == "any" else f"a {kind} allegation confirmed"
+    if isinstance(cond, m.PartyWithdrawn):
+        who = cond.party_withdrawn
+        return "a party withdrawn" if who == "any" else f"{who} withdrawn"
     assert isinstance(cond, m.CustodyFlagged)
     ref = cond.custody_flagged
     return "a chain of custody broken" if ref == "any" else f"custody of {ref} broken"

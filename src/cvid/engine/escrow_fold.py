@@ -26,6 +26,7 @@ from cvid.verification.sampling import Prior, completeness_confidence
 
 Push = Callable[[dt.datetime, str, str], None]
 Report = Callable[[s.Violation], None]
+Allege = Callable[[b.AllegationMade, str, dt.datetime, int], None]
 
 
 @dataclass
@@ -59,10 +60,16 @@ class _Custody:
 class EscrowFold:
     """Mutable state of one evaluation for this module's events."""
 
-    def __init__(self, roadmap: m.RoadMap, push: Push, report: Report) -> None:
+    def __init__(
+        self, roadmap: m.RoadMap, push: Push, report: Report, allege: Allege | None = None
+    ) -> None:
         self.rm = roadmap
         self.push = push
         self.report = report
+        self.allege = allege
+        self.declarants = (
+            {d.id: d.by for d in roadmap.escrow.declarations} if roadmap.escrow else {}
+        )
         self.declarations: dict[str, _Declaration] = {}
         self.rounds: dict[str, _Round] = {}
         self.inspections: dict[str, tuple[str, tuple[str, ...], bool]] = {}
@@ -151,7 +158,16 @@ class EscrowFold:
             for problem in problems:
                 record.violations.append(problem)
                 self.violated_declarations.add(declaration_id)
-                self.report(s.Violation("declaration", declaration_id, t, problem, ev.index))
+                self.report(
+                    s.Violation(
+                        "declaration",
+                        declaration_id,
+                        t,
+                        problem,
+                        ev.index,
+                        self.declarants.get(declaration_id, ""),
+                    )
+                )
             if not problems and not finding.undeclared:
                 record.clean.add(finding.cell)
         return True
@@ -159,34 +175,31 @@ class EscrowFold:
     def _custody(
         self, ev: AdmittedEvent, body: b.CustodyHandedOver | b.CustodyReceived, t: dt.datetime
     ) -> bool:
+        # Admission lets only the holder hand an item over and only its addressee receive
+        # it; what is left to flag is the holder's own double hand-over.
         chain = self.custody[body.item]
         chain.events.append(ev.index)
-        flags: list[str] = []
         if isinstance(body, b.CustodyHandedOver):
+            double = chain.pending is not None
             if chain.pending is not None:
-                flags.append(
-                    f"double hand-over: already handed to {chain.pending[1]}, not yet received"
+                self._flag(
+                    body.item,
+                    f"double hand-over: already handed to {chain.pending[1]}, not yet received",
+                    t,
+                    ev.index,
+                    ev.party,
                 )
-            elif ev.party != chain.holder:
-                flags.append(f"handed over by {ev.party}, but {chain.holder} holds it")
             chain.pending = (ev.party, body.to, t)
             self.push(t + dt.timedelta(days=self.rm.custody.receipt_days), "custody", body.item)
-        elif (
-            chain.pending is None or chain.pending[1] != ev.party or chain.pending[0] != body.from_
-        ):
-            flags.append(
-                f"{ev.party} acknowledged receipt from {body.from_} without a matching hand-over"
-            )
-        else:
+            return double
+        if chain.pending is not None and chain.pending[1] == ev.party:
             chain.holder, chain.pending = ev.party, None
-        for flag in flags:
-            self._flag(body.item, flag, t, ev.index)
-        return bool(flags)
+        return False
 
-    def _flag(self, item: str, flag: str, t: dt.datetime, event: int) -> None:
+    def _flag(self, item: str, flag: str, t: dt.datetime, event: int, party: str) -> None:
         self.custody[item].flags.append(flag)
         self.custody_flagged.add(item)
-        self.report(s.Violation("custody", item, t, flag, event))
+        self.report(s.Violation("custody", item, t, flag, event, party))
 
     # --- timers -------------------------------------------------------------------------
 
@@ -202,16 +215,30 @@ class EscrowFold:
                 self.beacon_missed.add(party)
                 self.report(
                     s.Violation(
-                        "beacon", party, t, f"did not reveal its secret for round {ref}", -1
+                        "beacon", party, t, f"did not reveal its secret for round {ref}", -1, party
                     )
                 )
         elif kind == "custody":
             chain = self.custody[ref]
             receipt = dt.timedelta(days=self.rm.custody.receipt_days)
             if chain.pending is not None and chain.pending[2] + receipt <= t:
-                since = moment_text(chain.pending[2])
-                gap = f"gap: handed to {chain.pending[1]} on {since}, no receipt"
-                self._flag(ref, gap, t, -1)
+                # Sender and receiver disagree (handed over / never received): an
+                # allegation against the receiver until a finder settles it.
+                sender, receiver, since = chain.pending
+                gap = f"gap: handed to {receiver} on {moment_text(since)}, no receipt"
+                chain.flags.append(gap)
+                if self.allege is not None:
+                    number = sum(1 for f in chain.flags if f.startswith("gap:"))
+                    allegation = b.AllegationMade(
+                        allegation=f"custody-gap.{ref}.{number}",
+                        against=receiver,
+                        kind="custody",
+                        subject=ref,
+                        detail=f"{ref} handed over by {sender} on {moment_text(since)}; "
+                        f"{receiver} has not acknowledged it within "
+                        f"{self.rm.custody.receipt_days} days",
+                    )
+                    self.allege(allegation, sender, t, -1)
 
     # --- facts --------------------------------------------------------------------------
 

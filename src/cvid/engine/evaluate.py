@@ -27,6 +27,7 @@ from cvid.engine import conditions as cond
 from cvid.engine import council
 from cvid.engine import state as s
 from cvid.engine.escrow_fold import EscrowFold
+from cvid.engine.parties import PartiesFold
 from cvid.engine.state import moment_text as _when
 from cvid.events import bodies as b
 from cvid.events.authz import KINDS, AdmittedEvent
@@ -34,7 +35,7 @@ from cvid.roadmap import model as m
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.membership import Membership
 
-TimerKind = Literal["due", "window", "date", "beacon", "custody"]
+TimerKind = Literal["due", "window", "date", "beacon", "custody", "withdrawal"]
 
 
 @dataclass
@@ -50,6 +51,8 @@ class _Step:
     verdicts: dict[str, str] = field(default_factory=dict)
     done_at: dt.datetime | None = None
     waived: tuple[str, str] | None = None  # (party, reason)
+    withdrawn: dt.datetime | None = None  # its actor withdrew before it was done
+    early: str | None = None  # a dependency not yet done when it was reported
     violation: str | None = None
     events: list[int] = field(default_factory=list)
 
@@ -153,7 +156,8 @@ class _Engine:
         self.violated_steps: set[str] = set()  # found not carried out, ever
         self.irreversible: set[str] = set()
         self.alerts: list[str] = []
-        self.escrow = EscrowFold(roadmap, self._push_escrow, self._violation)
+        self.parties = PartiesFold(roadmap, self._push_other, self._violation, self._withdrawn)
+        self.escrow = EscrowFold(roadmap, self._push_other, self._violation, self.parties.allege)
         self.reveal_steps = [rec for rec in self.steps.values() if rec.spec.reveals is not None]
         self.council = Membership.of(roadmap)
         for _, rule in self.rules:
@@ -202,9 +206,16 @@ class _Engine:
                 rec.due = when + dt.timedelta(days=rec.spec.deadline.days or 0)  # type: ignore[union-attr]
                 self._push_due(rec)
 
-    def _push_escrow(self, when: dt.datetime, kind: str, ref: str) -> None:
-        assert kind in ("beacon", "custody")
+    def _push_other(self, when: dt.datetime, kind: str, ref: str) -> None:
+        assert kind in ("beacon", "custody", "withdrawal")
         self._push(when, kind, ref)  # type: ignore[arg-type]
+
+    def _withdrawn(self, party: str) -> None:
+        """A party's withdrawal took effect: what it still owed closes as withdrawn."""
+        for rec in self.steps.values():
+            if rec.spec.actor == party and rec.done_at is None and rec.withdrawn is None:
+                rec.withdrawn = self.t
+        self.alerts.append(f"{_when(self.t)}: {party} has withdrawn from the agreement")
 
     def _violation(self, violation: s.Violation) -> None:
         self.violations.append(violation)
@@ -218,6 +229,8 @@ class _Engine:
         self.changed = True
         if kind in ("beacon", "custody"):
             self.escrow.run_timer(kind, ref, self.t)
+        elif kind == "withdrawal":
+            self.parties.run_timer(ref, self.t)
         elif kind == "window":
             window = self.snapbacks[int(ref)]
             if window.outcome == "open":
@@ -243,8 +256,20 @@ class _Engine:
         rec = self.steps[step]
         return (
             rec.done_at is None
+            and rec.withdrawn is None
+            and not self._reported_on_time(rec)
             and rec.due is not None
             and self.t >= rec.due + dt.timedelta(days=grace_days)
+        )
+
+    @staticmethod
+    def _reported_on_time(rec: _Step) -> bool:
+        """Reported before its deadline: waiting for the verifier is not the actor's delay."""
+        return (
+            rec.reported_at is not None
+            and rec.spec.verification is not None
+            and (rec.due is None or rec.reported_at < rec.due)
+            and "failed" not in rec.verdicts.values()
         )
 
     def violated(self, step: str) -> bool:
@@ -274,8 +299,15 @@ class _Engine:
         return bool(missed) if ref == "any" else ref in missed
 
     def custody_flagged(self, ref: str) -> bool:
-        flagged = self.escrow.custody_flagged
+        flagged = self.escrow.custody_flagged | self.parties.confirmed_subjects("custody")
         return bool(flagged) if ref == "any" else ref in flagged
+
+    def allegation_confirmed(self, kind: str) -> bool:
+        return self.parties.allegation_confirmed(kind)
+
+    def party_withdrawn(self, party: str) -> bool:
+        withdrawn = self.parties.withdrawn
+        return bool(withdrawn) if party == "any" else party in withdrawn
 
     # --- events ---------------------------------------------------------------------------
 
@@ -306,6 +338,17 @@ class _Engine:
             guarantee.signers.pop(ev.party, None)
         guarantee.events.append(ev.index)
         self.changed = True
+
+    def _measure_event(self, ev: AdmittedEvent) -> None:
+        assert isinstance(ev.body, b.MeasureAct)
+        status: s.MeasureStatus = "in_force" if ev.type == "measure.reimposed" else "suspended"
+        verb = ev.type.removeprefix("measure.")
+        why = f"{verb} by {ev.party}, its imposer" + (f": {ev.body.note}" if ev.body.note else "")
+        self._set_measure(ev.body.measure, status, why)
+
+    def _parties_event(self, ev: AdmittedEvent) -> None:
+        if self.parties.apply(ev, self.t):
+            self.changed = True
 
     def _notified(self, ev: AdmittedEvent) -> None:
         self._notify(ev.party, ev.index)
@@ -349,6 +392,7 @@ class _Engine:
         if isinstance(body, b.StepReported):
             if rec.reported_at is None:
                 rec.reported_at = self.t
+                rec.early = next((d for d in rec.spec.depends_on if not self.done(d)), None)
             if rec.spec.verification is None:
                 self._mark_done(rec)
         elif isinstance(body, b.StepWaived):
@@ -364,7 +408,9 @@ class _Engine:
                 if body.note:
                     rec.violation += f": {body.note}"
                 self.violations.append(
-                    s.Violation("step", rec.spec.id, self.t, rec.violation, ev.index)
+                    s.Violation(
+                        "step", rec.spec.id, self.t, rec.violation, ev.index, rec.spec.actor
+                    )
                 )
                 self.alerts.append(
                     f"{_when(self.t)}: step {rec.spec.id} violated ({rec.violation})"
@@ -462,7 +508,9 @@ class _Engine:
 
     def _reimpose_on_snapback(self, window: _Snapback) -> None:
         assert self.rm.snapback is not None
-        measures = self.rm.snapback.measures or list(self.measures)
+        measures = self.rm.snapback.measures or [
+            x.id for x in self.rm.measures if x.imposed_by == "council"
+        ]
         why = (
             f"snapback: {window.by}'s notice of {_when(window.at)}, "
             "no resolution continued the relief"
@@ -538,29 +586,30 @@ class _Engine:
     def step_state(self, rec: _Step) -> s.StepState:
         spec = rec.spec
         status: s.StepStatus
-        if rec.waived is not None:
+        if rec.withdrawn is not None:
+            status = "withdrawn"
+            reason = f"{spec.actor} withdrew from the agreement on {_when(rec.withdrawn)}"
+        elif rec.waived is not None:
             status, reason = "waived", f"waived by {rec.waived[0]}: {rec.waived[1]}"
         elif rec.violation is not None:
             status, reason = "violated", rec.violation
         elif rec.done_at is not None:
-            if spec.reveals is not None and spec.verification is None:
-                status = "verified"
-                reason = f"cells revealed and proven complete on {_when(rec.done_at)}"
-            elif spec.verification is None:
-                status, reason = (
-                    "reported",
-                    f"reported on {_when(rec.done_at)}; needs no verification",
-                )
-            else:
-                confirmed = sorted(p for p, v in rec.verdicts.items() if v == "confirmed")
-                status, reason = (
-                    "verified",
-                    f"confirmed by {', '.join(confirmed)} on {_when(rec.done_at)}",
-                )
+            status, reason = self._done_status(rec, rec.done_at)
+        elif self._reported_on_time(rec):
+            assert rec.reported_at is not None
+            assert spec.verification is not None
+            have = sum(1 for v in rec.verdicts.values() if v == "confirmed")
+            status = "reported"
+            reason = (
+                f"reported on time on {_when(rec.reported_at)}; awaiting verification "
+                f"({have} of {spec.verification.threshold} confirmations)"
+            )
+            if rec.due is not None and self.t >= rec.due:
+                reason += f"; the verifiers' confirmation is late since {_when(rec.due)}"
         elif rec.due is not None and self.t >= rec.due:
             status = "overdue"
             reason = f"due before {_when(rec.due)}; " + (
-                f"reported on {_when(rec.reported_at)} but not verified"
+                f"reported late on {_when(rec.reported_at)}, not verified"
                 if rec.reported_at is not None
                 else "not reported"
             )
@@ -570,17 +619,16 @@ class _Engine:
             have = sum(1 for v in rec.verdicts.values() if v == "confirmed")
             reason = f"reported on {_when(rec.reported_at)}; {have} of {need} confirmations"
         else:
-            waiting = [d for d in spec.depends_on if not self.done(d)]
-            if not self.in_force:
-                status, reason = "blocked", "the agreement is not in force"
-            elif waiting:
-                status, reason = "blocked", "waiting for " + ", ".join(waiting)
-            else:
-                status, reason = (
-                    "open",
-                    f"{spec.actor} to carry out" + (f" before {_when(rec.due)}" if rec.due else ""),
-                )
-        late = rec.done_at is not None and rec.due is not None and rec.done_at >= rec.due
+            status, reason = self._pending_status(rec)
+        if rec.early is not None and status in ("reported", "verified", "overdue"):
+            reason += f"; performed early, before {rec.early} was done"
+        # Late is the actor's: a step reported on time and confirmed later is not late.
+        done_by_actor = rec.reported_at if rec.spec.verification else rec.done_at
+        late = (
+            rec.done_at is not None
+            and rec.due is not None
+            and (done_by_actor or rec.done_at) >= rec.due
+        )
         return s.StepState(
             spec.id,
             rec.phase,
@@ -591,6 +639,26 @@ class _Engine:
             rec.done_at,
             late,
             tuple(rec.events),
+        )
+
+    def _done_status(self, rec: _Step, done_at: dt.datetime) -> tuple[s.StepStatus, str]:
+        spec = rec.spec
+        if spec.reveals is not None and spec.verification is None:
+            return "verified", f"cells revealed and proven complete on {_when(done_at)}"
+        if spec.verification is None:
+            return "reported", f"reported on {_when(done_at)}; needs no verification"
+        confirmed = sorted(p for p, v in rec.verdicts.items() if v == "confirmed")
+        return "verified", f"confirmed by {', '.join(confirmed)} on {_when(done_at)}"
+
+    def _pending_status(self, rec: _Step) -> tuple[s.StepStatus, str]:
+        spec = rec.spec
+        waiting = [d for d in spec.depends_on if not self.done(d)]
+        if not self.in_force:
+            return "blocked", "the agreement is not in force"
+        if waiting:
+            return "blocked", "waiting for " + ", ".join(waiting)
+        return "open", f"{spec.actor} to carry out" + (
+            f" before {_when(rec.due)}" if rec.due else ""
         )
 
     def result(self, events_seen: int) -> s.AgreementState:
@@ -628,7 +696,9 @@ class _Engine:
         }
         by_id = {x.id: x for x in self.rm.measures}
         measures = {
-            mid: s.MeasureState(mid, rec.status, rec.since, rec.reason, by_id[mid].source)
+            mid: s.MeasureState(
+                mid, rec.status, rec.since, rec.reason, by_id[mid].source, by_id[mid].imposed_by
+            )
             for mid, rec in self.measures.items()
         }
         drafts = {
@@ -664,6 +734,7 @@ class _Engine:
             iid: s.ItemState(iid, v.category, v.state, v.since) for iid, v in self.items.items()
         }
         declarations, beacon_rounds, custody = self.escrow.result()
+        parties, allegations, breaches, remedial = self.parties.result(tuple(self.violations))
         return s.AgreementState(
             at=self.t,
             agreement=self.rm.agreement.id,
@@ -680,11 +751,15 @@ class _Engine:
             snapbacks=snapbacks,
             items=items,
             violations=tuple(self.violations),
-            alerts=tuple(self.alerts + self.escrow.alerts),
+            alerts=tuple(self.alerts + self.escrow.alerts + self.parties.alerts),
             obligations=tuple(self._obligations(steps, guarantees)),
             declarations=declarations,
             beacon_rounds=beacon_rounds,
             custody=custody,
+            parties=parties,
+            allegations=allegations,
+            breaches=breaches,
+            remedial=remedial,
         )
 
     def _obligations(
@@ -742,6 +817,16 @@ REDUCERS: dict[str, Reducer] = {
     "inspection.reported": _Engine._escrow_event,
     "custody.handed_over": _Engine._escrow_event,
     "custody.received": _Engine._escrow_event,
+    "party.withdrawal_notified": _Engine._parties_event,
+    "participation.suspended": _Engine._parties_event,
+    "participation.resumed": _Engine._parties_event,
+    "measure.reimposed": _Engine._measure_event,
+    "measure.suspended": _Engine._measure_event,
+    "measure.lifted": _Engine._measure_event,
+    "commitments.ceased": _Engine._parties_event,
+    "allegation.made": _Engine._parties_event,
+    "allegation.answered": _Engine._parties_event,
+    "finding.made": _Engine._parties_event,
 }
 """Every event type's reducer: how it changes the state (its admission rules are in
 :data:`cvid.events.authz.KINDS`)."""

@@ -26,7 +26,9 @@ def moment_text(moment: dt.datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-StepStatus = Literal["blocked", "open", "reported", "verified", "violated", "overdue", "waived"]
+StepStatus = Literal[
+    "blocked", "open", "reported", "verified", "violated", "overdue", "waived", "withdrawn"
+]
 PhaseStatus = Literal["blocked", "open", "overdue", "violated", "complete"]
 GuaranteeStatus = Literal["pending", "given", "in_force", "suspended"]
 MeasureStatus = Literal["in_force", "suspended"]
@@ -85,6 +87,7 @@ class MeasureState:
     since: dt.datetime | None
     reason: str
     source: str
+    imposed_by: str = "council"
 
 
 @dataclass(frozen=True)
@@ -188,10 +191,67 @@ class Violation:
     """A step not carried out, an item moved back, a false declaration, a missed reveal,
     or a broken chain of custody."""
 
-    kind: Literal["step", "irreversibility", "declaration", "beacon", "custody"]
+    kind: Literal["step", "irreversibility", "declaration", "beacon", "custody", "finding"]
     subject: str
     at: dt.datetime
     detail: str
+    event: int
+    party: str = ""  # the party in breach, when the violation is attributable
+
+
+@dataclass(frozen=True)
+class PartyState:
+    """A party's standing: a participant, withdrawn or with its participation suspended."""
+
+    id: str
+    standing: Literal["participant", "withdrawn", "suspended"]
+    since: dt.datetime | None
+    reason: str
+    withdrawal_effective: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class AllegationState:
+    """One party's claim against another, the accused's answer, and the findings on it.
+
+    ``status`` is ``open`` until the road map's finders confirm or reject it; only a
+    ``confirmed`` allegation is a violation of the accused.
+    """
+
+    id: str
+    by: str
+    against: str
+    kind: str
+    subject: str | None
+    detail: str
+    at: dt.datetime
+    status: Literal["open", "confirmed", "rejected"]
+    since: dt.datetime
+    response: str | None
+    findings: dict[str, str]
+    events: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A party's violation, with the ground it claimed (remedial non-performance)."""
+
+    obligation: str
+    since: dt.datetime
+    ground: str
+    kind: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class RemedialState:
+    """A notice that a party ceases commitments in response to another's non-performance."""
+
+    party: str
+    commitments: tuple[str, ...]
+    ground: str
+    in_response_to: tuple[str, ...]
+    at: dt.datetime
     event: int
 
 
@@ -230,3 +290,7 @@ class AgreementState:
     declarations: dict[str, DeclarationState] = field(default_factory=dict)
     beacon_rounds: dict[str, BeaconRoundState] = field(default_factory=dict)
     custody: dict[str, CustodyState] = field(default_factory=dict)
+    parties: dict[str, PartyState] = field(default_factory=dict)
+    allegations: tuple[AllegationState, ...] = ()
+    breaches: dict[str, tuple[Breach, ...]] = field(default_factory=dict)
+    remedial: tuple[RemedialState, ...] = ()

@@ -15,13 +15,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from cvid.errors import EventRejectedError
+from cvid.events import authz_parties as ap
 from cvid.events import bodies as b
 from cvid.events.authz_escrow import EscrowHistory, check_escrow_event
+from cvid.events.authz_parties import PartiesHistory
 from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, format_time, verify_signature
 from cvid.log.note import Verifier
 from cvid.roadmap.check import lifecycle_of
@@ -72,6 +74,10 @@ class History:
     guarantee_signers: dict[str, set[str]] = field(default_factory=dict)
     snapback_notices: list[tuple[dt.datetime, str]] = field(default_factory=list)
     escrow: EscrowHistory = field(default_factory=EscrowHistory)
+    parties: PartiesHistory = field(default_factory=PartiesHistory)
+    reported: set[str] = field(default_factory=set)  # steps reported by their actor
+    confirmed: dict[str, set[str]] = field(default_factory=dict)  # step → confirming verifiers
+    waived: set[str] = field(default_factory=set)
 
     def record(self, admitted: AdmittedEvent) -> None:
         """Remember an event that was just appended at ``admitted.index``."""
@@ -105,7 +111,7 @@ class Gate:
         self.keys = {p.id: [Verifier.from_text(k) for k in p.keys] for p in roadmap.parties}
         self.steps = {s.id: s for ph in roadmap.phases for s in ph.steps}
         self.items = {i.id: i for i in roadmap.inventory.items}
-        self.measures = {m.id for m in roadmap.measures}
+        self.measures = {m.id: m for m in roadmap.measures}
         self.guarantees = {g.id: g for g in roadmap.guarantees}
         self.council = Membership.of(roadmap)
         self.max_size = min(MAX_EVENT_BYTES, roadmap.agreement.max_body_bytes + 1024)
@@ -185,7 +191,9 @@ class Gate:
             body = b.BODIES[event.type].model_validate(event.body)
         except ValidationError as e:
             raise _body_error(event.type, e) from None
-        checked = self._check_context(event.party, body, history, event.time, root_at)
+        checked = self._check_context(
+            event.type, event.party, body, history, when=event.time, root_at=root_at
+        )
         return AdmittedEvent(history.size, signed, body, checked)
 
     def _check_role(self, event_type: str, party_id: str) -> None:
@@ -200,17 +208,32 @@ class Gate:
 
     def _check_context(
         self,
+        event_type: str,
         party: str,
         body: b.Body,
         history: History,
+        *,
         when: dt.datetime,
         root_at: Callable[[int], bytes] | None,
     ) -> Any:
-        kind = KINDS[type_of(body)]
+        kind = KINDS[event_type]
         # The Council may act before the agreement is in force (it endorses it first).
         if not kind.before_in_force and not self.in_force(history):
             raise _reject(
                 "not-in-force", "the agreement is not in force until every adopting party adopts it"
+            )
+        standing = history.parties.standing(party, when, self.roadmap)
+        if standing == "withdrawn" and kind.standing != "any":
+            raise _reject(
+                "withdrawn",
+                f"{party} has withdrawn from the agreement: it may only act on its own "
+                "measures and in the Council",
+            )
+        if standing == "suspended" and kind.standing == "rights":
+            raise _reject(
+                "suspended",
+                f"{party} has suspended its participation and cannot exercise a "
+                "participant's rights until it resumes",
             )
         return kind.check(self, _Context(party, body, history, when, root_at))
 
@@ -239,13 +262,47 @@ class Gate:
     def _escrow(self, c: _Context) -> Any:
         return check_escrow_event(self.roadmap, c.party, c.body, c.history.escrow, c.root_at)
 
+    def _standing(self, c: _Context) -> None:
+        ap.check_standing_change(c.party, c.body, c.history.parties)
+
+    def _measure(self, c: _Context) -> None:
+        assert isinstance(c.body, b.MeasureAct)
+        ap.check_measure(self.roadmap, c.party, c.body)
+
+    def _ceased(self, c: _Context) -> None:
+        assert isinstance(c.body, b.CommitmentsCeased)
+        ap.check_ceased(self.roadmap, c.party, c.body)
+
+    def _allegation(self, c: _Context) -> None:
+        ap.check_allegation(self.roadmap, c.party, c.body, c.history.parties)
+
+    def step_done(self, step_or_phase: str, history: History) -> bool:
+        """Whether a step (every step of a phase) is done as far as admission knows:
+        waived, reported (no verification needed) or confirmed by enough verifiers."""
+        phase = next((ph for ph in self.roadmap.phases if ph.id == step_or_phase), None)
+        if phase is not None:
+            return all(self.step_done(st.id, history) for st in phase.steps)
+        step = self.steps[step_or_phase]
+        if step_or_phase in history.waived:
+            return True
+        if step.verification is None:
+            return step_or_phase in history.reported
+        return len(history.confirmed.get(step_or_phase, ())) >= step.verification.threshold
+
     def _reported(self, c: _Context) -> None:
         assert isinstance(c.body, b.StepReported)
         self._step(c.body.step)
-        if self.steps[c.body.step].actor != c.party:
+        step = self.steps[c.body.step]
+        if step.actor != c.party:
+            raise _reject("unauthorised", f"step {c.body.step!r} is {step.actor}'s to report")
+        if self.step_done(c.body.step, c.history):
+            raise _reject("duplicate", f"step {c.body.step!r} is already done")
+        waiting = [d for d in step.depends_on if not self.step_done(d, c.history)]
+        if waiting and self.roadmap.agreement.early_steps == "refuse":
             raise _reject(
-                "unauthorised",
-                f"step {c.body.step!r} is {self.steps[c.body.step].actor}'s to report",
+                "not-ready",
+                f"step {c.body.step!r} waits for {', '.join(waiting)}; the road map refuses "
+                "steps performed early",
             )
 
     def _verified(self, c: _Context) -> None:
@@ -254,6 +311,12 @@ class Gate:
         verification = self.steps[c.body.step].verification
         if verification is None or c.party not in verification.by:
             raise _reject("unauthorised", f"{c.party} is not a verifier of step {c.body.step!r}")
+        if c.body.step not in c.history.reported and not verification.by_observation:
+            raise _reject(
+                "not-reported",
+                f"step {c.body.step!r} has not been reported; the road map does not allow "
+                "its verification by observation",
+            )
         self._states(c.body.items)
 
     def _waived(self, c: _Context) -> None:
@@ -291,6 +354,13 @@ class Gate:
         for measure in [*c.body.suspend_measures, *c.body.reimpose_measures]:
             if measure not in self.measures:
                 raise _reject("unknown-reference", f"no measure {measure!r} in the road map")
+            imposer = self.measures[measure].imposed_by
+            if imposer != "council":
+                raise _reject(
+                    "unauthorised",
+                    "a Council resolution acts only on Council measures: "
+                    f"{measure!r} is {imposer}'s measure",
+                )
         for disputant in c.body.dispute_parties:
             if disputant not in self.parties:
                 raise _reject("unknown-reference", f"{disputant!r} is not a party to the agreement")
@@ -374,17 +444,36 @@ class Kind:
     override it. ``check``: the rules in context; it returns what it verified beyond
     the body (kept on the :class:`AdmittedEvent`). ``record``: what
     :class:`History` remembers once it is logged. ``before_in_force``: may be
-    logged before every adopting party has adopted the road map.
+    logged before every adopting party has adopted the road map. ``standing``: who may
+    submit it by standing: ``performing`` (carrying out obligations: also while
+    participation is suspended, not once withdrawn), ``rights`` (a participant's rights:
+    neither suspended nor withdrawn), ``any`` (a party's own measures, the Council).
     """
 
     roles: tuple[str, ...] | None
     check: Check
     record: Record
     before_in_force: bool = False
+    standing: Literal["any", "performing", "rights"] = "performing"
 
 
 def _nothing(history: History, admitted: AdmittedEvent) -> None:
     """Admission remembers nothing of this type beyond sequence and time."""
+
+
+def _rec_step(history: History, admitted: AdmittedEvent) -> None:
+    body = admitted.body
+    if isinstance(body, b.StepReported):
+        history.reported.add(body.step)
+    elif isinstance(body, b.StepWaived):
+        history.waived.add(body.step)
+    else:
+        assert isinstance(body, b.StepVerified)
+        confirmed = history.confirmed.setdefault(body.step, set())
+        if body.outcome == "confirmed":
+            confirmed.add(admitted.party)
+        else:  # a verifier's failed finding replaces its earlier confirmation
+            confirmed.discard(admitted.party)
 
 
 def _rec_adopted(history: History, admitted: AdmittedEvent) -> None:
@@ -424,23 +513,56 @@ def _rec_escrow(history: History, admitted: AdmittedEvent) -> None:
     history.escrow.record(admitted.index, admitted.party, admitted.body, admitted.checked)
 
 
+def _rec_withdrawal(history: History, admitted: AdmittedEvent) -> None:
+    history.parties.withdrawals[admitted.party] = admitted.time
+
+
+def _rec_suspended(history: History, admitted: AdmittedEvent) -> None:
+    history.parties.suspended.add(admitted.party)
+
+
+def _rec_resumed(history: History, admitted: AdmittedEvent) -> None:
+    history.parties.suspended.discard(admitted.party)
+
+
+def _rec_allegation(history: History, admitted: AdmittedEvent) -> None:
+    body = admitted.body
+    if isinstance(body, b.AllegationMade):
+        history.parties.allegations[body.allegation] = ap.AllegationRecord(
+            admitted.party, body.against
+        )
+    elif isinstance(body, b.AllegationAnswered):
+        history.parties.allegations[body.allegation].answered = True
+    else:
+        assert isinstance(body, b.FindingMade)
+        history.parties.allegations[body.allegation].finders.add(admitted.party)
+
+
 _VERIFIERS = ("verifier",)
 _ESCROW = Kind(None, Gate._escrow, _rec_escrow)
 
 KINDS: dict[str, Kind] = {
     "agreement.adopted": Kind(None, Gate._adopted, _rec_adopted, before_in_force=True),
-    "step.reported": Kind(None, Gate._reported, _nothing),
-    "step.verified": Kind(None, Gate._verified, _nothing),
-    "step.waived": Kind((), Gate._waived, _nothing),  # nobody, unless the road map grants it
+    "step.reported": Kind(None, Gate._reported, _rec_step),
+    "step.verified": Kind(None, Gate._verified, _rec_step),
+    "step.waived": Kind((), Gate._waived, _rec_step),  # nobody, unless the road map grants it
     "inventory.observed": Kind(_VERIFIERS, Gate._observed, _nothing),
     "guarantee.signed": Kind(None, Gate._guarantee, _rec_signed),
     "guarantee.withdrawn": Kind(None, Gate._guarantee, _rec_withdrawn),
-    "council.draft.tabled": Kind(COUNCIL_ROLES, Gate._tabled, _rec_tabled, before_in_force=True),
-    "council.vote.cast": Kind(COUNCIL_ROLES, Gate._vote, _rec_vote, before_in_force=True),
-    "council.vote.closed": Kind(
-        (*COUNCIL_ROLES, "secretariat"), Gate._closed, _rec_closed, before_in_force=True
+    "council.draft.tabled": Kind(
+        COUNCIL_ROLES, Gate._tabled, _rec_tabled, before_in_force=True, standing="any"
     ),
-    "snapback.notified": Kind(None, Gate._notified, _rec_notified),
+    "council.vote.cast": Kind(
+        COUNCIL_ROLES, Gate._vote, _rec_vote, before_in_force=True, standing="any"
+    ),
+    "council.vote.closed": Kind(
+        (*COUNCIL_ROLES, "secretariat"),
+        Gate._closed,
+        _rec_closed,
+        before_in_force=True,
+        standing="any",
+    ),
+    "snapback.notified": Kind(None, Gate._notified, _rec_notified, standing="rights"),
     "declaration.committed": Kind(("disarming_state",), Gate._escrow, _rec_escrow),
     "declaration.revealed": _ESCROW,
     "beacon.committed": _ESCROW,
@@ -449,6 +571,16 @@ KINDS: dict[str, Kind] = {
     "inspection.reported": Kind(_VERIFIERS, Gate._escrow, _rec_escrow),
     "custody.handed_over": _ESCROW,
     "custody.received": _ESCROW,
+    "party.withdrawal_notified": Kind(None, Gate._standing, _rec_withdrawal),
+    "participation.suspended": Kind(None, Gate._standing, _rec_suspended),
+    "participation.resumed": Kind(None, Gate._standing, _rec_resumed),
+    "measure.reimposed": Kind(None, Gate._measure, _nothing, standing="any"),
+    "measure.suspended": Kind(None, Gate._measure, _nothing, standing="any"),
+    "measure.lifted": Kind(None, Gate._measure, _nothing, standing="any"),
+    "commitments.ceased": Kind(None, Gate._ceased, _nothing),
+    "allegation.made": Kind(None, Gate._allegation, _rec_allegation, standing="rights"),
+    "allegation.answered": Kind(None, Gate._allegation, _rec_allegation),
+    "finding.made": Kind(None, Gate._allegation, _rec_allegation, standing="any"),
 }
 """Every event type's admission rules; :data:`cvid.events.bodies.BODIES` holds its body."""
 
@@ -457,14 +589,6 @@ if set(KINDS) != set(b.BODIES):  # a type without its rules, or rules without a 
 
 DEFAULT_PERMISSIONS = {name: kind.roles for name, kind in KINDS.items()}
 """Which roles may submit each type by default (derived from :data:`KINDS`)."""
-
-
-def type_of(body: b.Body) -> str:
-    """The event type whose body ``body`` is."""
-    return _TYPE_OF[type(body)]
-
-
-_TYPE_OF = {model: name for name, model in b.BODIES.items()}
 
 
 def _body_error(event_type: str, error: ValidationError) -> EventRejectedError:

@@ -59,6 +59,8 @@ class EscrowHistory:
     declarations: dict[str, DeclarationRecord] = field(default_factory=dict)
     rounds: dict[str, BeaconRound] = field(default_factory=dict)
     inspections: dict[str, InspectionRecord] = field(default_factory=dict)
+    holders: dict[str, str] = field(default_factory=dict)  # item → holder, once it moved
+    pending: dict[str, tuple[str, str]] = field(default_factory=dict)  # item → (from, to)
 
     def record(self, index: int, party: str, body: b.Body, checked: Any) -> None:
         """Remember an appended event of this module's kinds (others are ignored)."""
@@ -86,6 +88,11 @@ class EscrowHistory:
             )
         elif isinstance(body, b.InspectionReported):
             self.inspections[body.inspection].reported = True
+        elif isinstance(body, b.CustodyHandedOver):
+            self.pending[body.item] = (party, body.to)
+        elif isinstance(body, b.CustodyReceived):
+            self.holders[body.item] = party
+            del self.pending[body.item]
 
 
 def _reject(reason: str, message: str) -> EventRejectedError:
@@ -148,7 +155,32 @@ def check_escrow_event(
             raise _reject("unknown-reference", f"no item {item!r} in the road map")
         if other not in {p.id for p in rm.parties} or other == party:
             raise _reject("unknown-reference", f"{other!r} is not another party to the agreement")
+        _custody(rm, party, body, history)
     return None
+
+
+def _custody(
+    rm: RoadMap, party: str, body: b.CustodyHandedOver | b.CustodyReceived, history: EscrowHistory
+) -> None:
+    # Only the holder can hand an item over, and only the party it was handed to can
+    # acknowledge it: one party's word can never make a chain of custody look broken.
+    if isinstance(body, b.CustodyHandedOver):
+        keeper = next((p.id for p in rm.parties if "disarming_state" in p.roles), "")
+        holder = history.holders.get(body.item, keeper)
+        if party != holder:
+            raise _reject(
+                "not-holder",
+                f"{party} does not hold {body.item!r} ({holder} does): "
+                "only the holder hands it over",
+            )
+        return
+    pending = history.pending.get(body.item)
+    if pending is None or pending != (body.from_, party):
+        raise _reject(
+            "no-hand-over",
+            f"{body.from_} has not handed {body.item!r} over to {party}: "
+            "there is nothing to acknowledge",
+        )
 
 
 def _declaration(

@@ -201,6 +201,68 @@ class CustodyReceived(Body):
     note: Text | None = None
 
 
+class WithdrawalNotified(Body):
+    """A party notifies its withdrawal; it takes effect after the road map's notice period."""
+
+    reason: Text
+
+
+class ParticipationSuspended(Body):
+    """A party suspends its participation (its obligations keep running; it loses its
+    rights as a participant until it resumes)."""
+
+    reason: Text
+
+
+class ParticipationResumed(Body):
+    """A party resumes its suspended participation."""
+
+    note: Text | None = None
+
+
+class MeasureAct(Body):
+    """The imposer of a measure re-imposes, suspends or lifts it (a state or an
+    organisation acting on its own measure; the Council acts by resolution)."""
+
+    measure: Id
+    note: Text | None = None
+
+
+class CommitmentsCeased(Body):
+    """A party ceases some of its commitments in response to another's non-performance
+    (remedial non-performance, as JCPOA ¶26 and ¶36): it keeps the ground it claims."""
+
+    commitments: list[Id] = Field(min_length=1, max_length=100)
+    ground: Text
+    in_response_to: list[Id] = Field(default_factory=list, max_length=20)
+
+
+class AllegationMade(Body):
+    """One party asserts another's fault. An allegation fires nothing by itself: the
+    road map's finders confirm or reject it."""
+
+    allegation: Id
+    against: Id
+    kind: Literal["custody", "undeclared", "receipt", "non-performance", "other"] = "other"
+    subject: Id | None = None
+    detail: Text
+
+
+class AllegationAnswered(Body):
+    """The accused party's signed response to an allegation."""
+
+    allegation: Id
+    response: Text
+
+
+class FindingMade(Body):
+    """A finder's determination on an allegation: confirmed or rejected."""
+
+    allegation: Id
+    outcome: Literal["confirmed", "rejected"]
+    note: Text | None = None
+
+
 BODIES: dict[str, type[Body]] = {
     "agreement.adopted": AgreementAdopted,
     "step.reported": StepReported,
@@ -221,6 +283,16 @@ BODIES: dict[str, type[Body]] = {
     "inspection.reported": InspectionReported,
     "custody.handed_over": CustodyHandedOver,
     "custody.received": CustodyReceived,
+    "party.withdrawal_notified": WithdrawalNotified,
+    "participation.suspended": ParticipationSuspended,
+    "participation.resumed": ParticipationResumed,
+    "measure.reimposed": MeasureAct,
+    "measure.suspended": MeasureAct,
+    "measure.lifted": MeasureAct,
+    "commitments.ceased": CommitmentsCeased,
+    "allegation.made": AllegationMade,
+    "allegation.answered": AllegationAnswered,
+    "finding.made": FindingMade,
 }
 """Every event type cvid knows, mapped to the model of its body."""
 

@@ -25,6 +25,7 @@ STATUS_COLOURS = {
     "violated": "#b91c1c",
     "overdue": "#c2410c",
     "waived": "#0f766e",
+    "withdrawn": "#4b5563",
     "in_force": "#15803d",
     "given": "#1d4ed8",
     "pending": "#6b7280",

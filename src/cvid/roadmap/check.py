@@ -74,6 +74,7 @@ class _Checker:
     def run(self) -> Iterator[Problem]:
         yield from self._unique_ids()
         yield from self._zone()
+        yield from self._imposers()
         yield from self._parties()
         yield from self._council()
         yield from self._inventory()
@@ -125,6 +126,19 @@ class _Checker:
                 elif kind.startswith("milestone") and ident in MILESTONES:
                     yield Problem(loc, f"{ident!r} is a reserved milestone name")
                 seen.add(ident)
+
+    def _imposers(self) -> Iterator[Problem]:
+        for i, measure in enumerate(self.rm.measures):
+            if measure.imposed_by != "council":
+                yield from self._party_ref(("measures", i, "imposed_by"), measure.imposed_by)
+        for i, finder in enumerate(self.rm.findings.by):
+            yield from self._party_ref(("findings", "by", i), finder)
+        named = self.rm.findings.by or [p.id for p in self.rm.parties if "verifier" in p.roles]
+        if self.rm.findings.threshold > max(len(named), 1):
+            yield Problem(
+                ("findings", "threshold"),
+                f"threshold {self.rm.findings.threshold} is above the {len(named)} finders",
+            )
 
     def _zone(self) -> Iterator[Problem]:
         try:
@@ -396,6 +410,10 @@ class _Checker:
                 yield Problem(
                     (*loc, "irreversibility_violated"), f"{ref!r} is not an item (or 'any')"
                 )
+        elif isinstance(cond, m.PartyWithdrawn):
+            who = cond.party_withdrawn
+            if who != "any" and who not in self.parties:
+                yield Problem((*loc, "party_withdrawn"), f"{who!r} is not a party (or 'any')")
         elif (
             isinstance(cond, m.GuaranteeInForce) and cond.guarantee_in_force not in self.guarantees
         ):

@@ -171,6 +171,20 @@ class CustodyFlagged(Model):
     custody_flagged: Id
 
 
+class AllegationConfirmed(Model):
+    """True once the road map's finders confirmed an allegation of this kind (``any``)."""
+
+    allegation_confirmed: Literal[
+        "custody", "undeclared", "receipt", "non-performance", "other", "any"
+    ]
+
+
+class PartyWithdrawn(Model):
+    """True once a party's withdrawal has taken effect (``any``: any party's)."""
+
+    party_withdrawn: Id
+
+
 _CONDITION_TAGS = (
     "all",
     "any",
@@ -190,6 +204,8 @@ _CONDITION_TAGS = (
     "declaration_violated",
     "beacon_missed",
     "custody_flagged",
+    "allegation_confirmed",
+    "party_withdrawn",
 )
 
 
@@ -220,7 +236,9 @@ Condition = Annotated[
     | Annotated[Confidence, Tag("confidence")]
     | Annotated[DeclarationViolated, Tag("declaration_violated")]
     | Annotated[BeaconMissed, Tag("beacon_missed")]
-    | Annotated[CustodyFlagged, Tag("custody_flagged")],
+    | Annotated[CustodyFlagged, Tag("custody_flagged")]
+    | Annotated[AllegationConfirmed, Tag("allegation_confirmed")]
+    | Annotated[PartyWithdrawn, Tag("party_withdrawn")],
     Discriminator(
         _condition_tag,
         custom_error_type="condition",
@@ -249,6 +267,8 @@ _TAG_OF_CLASS: dict[type[BaseModel], str] = {
     DeclarationViolated: "declaration_violated",
     BeaconMissed: "beacon_missed",
     CustodyFlagged: "custody_flagged",
+    AllegationConfirmed: "allegation_confirmed",
+    PartyWithdrawn: "party_withdrawn",
 }
 for _model in (All, AnyOf, Not):
     _model.model_rebuild()
@@ -261,7 +281,9 @@ class Agreement(Model):
     """What is agreed, by whom, and the rules for the events that carry it out.
 
     ``zone`` is the IANA time zone in which the road map's dates are read (a deadline
-    on a date ends when that day ends there); ``UTC`` by default.
+    on a date ends when that day ends there); ``UTC`` by default. ``early_steps``: a
+    step reported before its dependencies are done is ``record``-ed as performed early,
+    or refused (``refuse``).
     """
 
     id: Id
@@ -272,6 +294,7 @@ class Agreement(Model):
     zone: Annotated[str, Field(pattern=r"^[A-Za-z0-9_+/-]{1,64}$")] = "UTC"
     clock_skew_seconds: int = Field(default=300, ge=0, le=86_400)
     max_body_bytes: int = Field(default=16_384, ge=256, le=60_000)
+    early_steps: Literal["record", "refuse"] = "record"
     source: Text | None = None
 
 
@@ -358,12 +381,18 @@ class Inventory(Model):
 
 
 class Measure(Model):
-    """A sanctions measure, held in force or suspended as an interim measure."""
+    """A sanctions measure, held in force or suspended as an interim measure.
+
+    ``imposed_by`` is ``council`` (a UN measure: only a Council resolution, or the road
+    map's own rules, act on it) or the party that imposed it (a state or a regional
+    organisation, which re-imposes, suspends or lifts it by its own signed events).
+    """
 
     id: Id
     title: Text
     source: Text
     initially: Literal["in_force", "suspended"] = "in_force"
+    imposed_by: Id = "council"
 
 
 class Guarantee(Model):
@@ -401,11 +430,16 @@ class Deadline(Model):
 
 
 class Verification(Model):
-    """Who must confirm a step, and how many of them."""
+    """Who must confirm a step, and how many of them.
+
+    A verifier confirms a step its actor has reported; with ``by_observation`` it may
+    also confirm what it observed without a report.
+    """
 
     by: list[Id] = Field(min_length=1)
     threshold: int = Field(default=1, ge=1)
     method: Text | None = None
+    by_observation: bool = False
 
 
 class Transition(Model):
@@ -528,6 +562,38 @@ class Custody(Model):
     receipt_days: int = Field(default=30, ge=1, le=3650)
 
 
+class Duration(Model):
+    """A length of time in calendar days, months and years (any combination)."""
+
+    days: int = Field(default=0, ge=0, le=36_500)
+    months: int = Field(default=0, ge=0, le=1200)
+    years: int = Field(default=0, ge=0, le=100)
+
+
+class Withdrawal(Model):
+    """How a party leaves: the notice it gives, and what happens to obligations owed to it.
+
+    A withdrawal takes effect ``notice`` after it is notified (at once with no notice).
+    From then on the party is ``withdrawn``: its open obligations close as withdrawn, it
+    loses its rights as a participant (to notify snapback, to allege, to take part in
+    decisions), and it may only act on its own measures and, if a member, in the
+    Council. Obligations owed to it ``lapse`` or ``continue``.
+    """
+
+    notice: Duration = Field(default_factory=Duration)
+    owed_to_withdrawn: Literal["lapse", "continue"] = "continue"
+    source: Text | None = None
+
+
+class Findings(Model):
+    """Who turns an allegation into a finding: ``threshold`` of the parties ``by``
+    (by default any one party with the ``verifier`` role)."""
+
+    by: list[Id] = Field(default_factory=list)
+    threshold: int = Field(default=1, ge=1)
+    source: Text | None = None
+
+
 class Witness(Model):
     """An independent witness that cosigns the log's checkpoints (C2SP tlog-witness).
 
@@ -567,4 +633,6 @@ class RoadMap(Model):
     beacon: Beacon | None = None
     custody: Custody = Field(default_factory=Custody)
     witnesses: Witnesses | None = None
+    withdrawal: Withdrawal = Field(default_factory=Withdrawal)
+    findings: Findings = Field(default_factory=Findings)
     permissions: dict[str, list[Id]] = Field(default_factory=dict)

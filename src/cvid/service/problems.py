@@ -46,6 +46,9 @@ _FORBIDDEN = {
     "unauthorised-type",
     "must-abstain",
     "not-a-member",
+    "not-holder",
+    "withdrawn",
+    "suspended",
     "unknown-party",
 }
 _CONFLICT = {
@@ -58,6 +61,10 @@ _CONFLICT = {
     "beacon-open",
     "beacon-incomplete",
     "not-in-force",
+    "no-hand-over",
+    "not-reported",
+    "not-ready",
+    "not-suspended",
 }
 _TITLES = {
     400: "Bad request",

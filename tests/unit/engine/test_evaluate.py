@@ -165,7 +165,9 @@ def test_reported_then_verified() -> None:
     state = kit.evaluate(at("2027-01-21"))
     freeze = state.steps["freeze-reactor"]
     assert freeze.status == "reported"
-    assert freeze.reason == "reported on 2027-01-20; 0 of 1 confirmations"
+    assert freeze.reason == (
+        "reported on time on 2027-01-20; awaiting verification (0 of 1 confirmations)"
+    )
     assert freeze.done_at is None
     assert freeze.events == (reported.index,)
     assert state.items["reactor-a"].state == "declared"
@@ -204,7 +206,9 @@ def test_verification_threshold() -> None:
     verify(kit, "freeze-reactor", at("2027-01-21"))
     freeze = kit.evaluate(at("2027-01-22")).steps["freeze-reactor"]
     assert freeze.status == "reported"
-    assert freeze.reason == "reported on 2027-01-20; 1 of 2 confirmations"
+    assert freeze.reason == (
+        "reported on time on 2027-01-20; awaiting verification (1 of 2 confirmations)"
+    )
     verify(kit, "freeze-reactor", at("2027-01-23"), by="ins2")
     freeze = kit.evaluate(at("2027-01-24")).steps["freeze-reactor"]
     assert freeze.status == "verified"
@@ -224,7 +228,7 @@ def test_violated_and_then_confirmed() -> None:
     assert freeze.done_at is None
     assert failed.index in freeze.events
     assert state.violations == (
-        Violation("step", "freeze-reactor", at("2027-01-25"), detail, failed.index),
+        Violation("step", "freeze-reactor", at("2027-01-25"), detail, failed.index, "north"),
     )
     assert state.alerts == (f"2027-01-25: step freeze-reactor violated ({detail})",)
     assert state.phases["freeze"].status == "violated"
@@ -288,12 +292,44 @@ def test_overdue_not_reported() -> None:
     assert state.phases["freeze"].status == "overdue"
 
 
-def test_overdue_reported_but_not_verified() -> None:
-    kit = adopted()
+def test_reported_on_time_awaits_verification_not_overdue() -> None:
+    """The verifier's delay is not the actor's breach: a step reported before its
+    deadline stays "reported" (awaiting verification) after the deadline, the overdue
+    condition stays false, and a late confirmation does not make the step late."""
+    data = mini_data()
+    data["consequences"].append(
+        {
+            "id": "freeze-late",
+            "title": "The freeze is late",
+            "when": {"overdue": {"step": "freeze-reactor"}},
+            "reimpose_measures": ["m-banking"],
+        }
+    )
+    kit = adopted(data)
     report(kit, "freeze-reactor", at("2027-02-01"))
-    freeze = kit.evaluate(FREEZE_DUE + days(1)).steps["freeze-reactor"]
+    state = kit.evaluate(FREEZE_DUE + days(1))
+    freeze = state.steps["freeze-reactor"]
+    assert freeze.status == "reported"
+    assert freeze.reason == (
+        "reported on time on 2027-02-01; awaiting verification (0 of 1 confirmations); "
+        "the verifiers' confirmation is late since 2027-02-09"
+    )
+    assert not state.rules["freeze-late"].fired
+    assert [o.party for o in state.obligations if o.subject == "freeze-reactor"] == ["iaea"]
+    verify(kit, "freeze-reactor", FREEZE_DUE + days(2))
+    freeze = kit.evaluate(FREEZE_DUE + days(3)).steps["freeze-reactor"]
+    assert freeze.status == "verified"
+    assert not freeze.late
+
+
+def test_overdue_reported_late_and_not_verified() -> None:
+    kit = adopted()
+    report(kit, "freeze-reactor", FREEZE_DUE + days(1))
+    freeze = kit.evaluate(FREEZE_DUE + days(2)).steps["freeze-reactor"]
     assert freeze.status == "overdue"
-    assert freeze.reason == "due before 2027-02-09; reported on 2027-02-01 but not verified"
+    assert freeze.reason == "due before 2027-02-09; reported late on 2027-02-10, not verified"
+    verify(kit, "freeze-reactor", FREEZE_DUE + days(3))
+    assert kit.evaluate(FREEZE_DUE + days(4)).steps["freeze-reactor"].late
 
 
 def test_waived() -> None:

@@ -189,6 +189,31 @@ def case_not_a_member() -> tuple[Kit, Callable[[], object]]:
     return admits(kit, entry(kit, "e1", "council.vote.cast", {"draft": "d-1", "vote": "yes"}))
 
 
+def case_not_reported() -> tuple[Kit, Callable[[], object]]:
+    kit = in_force()
+    verified = {"step": "freeze-reactor", "outcome": "confirmed"}
+    return admits(kit, entry(kit, "iaea", "step.verified", verified))
+
+
+def case_not_ready() -> tuple[Kit, Callable[[], object]]:
+    data = mini_data()
+    data["agreement"]["early_steps"] = "refuse"
+    kit = in_force(Kit(data))
+    return admits(kit, entry(kit, "north", "step.reported", {"step": "disable-reactor"}))
+
+
+def case_withdrawn() -> tuple[Kit, Callable[[], object]]:
+    kit = in_force()
+    kit.act("usa", "party.withdrawal_notified", {"reason": "Leaving"}, time=T1)
+    return admits(kit, entry(kit, "usa", "guarantee.signed", {"guarantee": "g-nsa"}))
+
+
+def case_suspended() -> tuple[Kit, Callable[[], object]]:
+    kit = in_force()
+    kit.act("chn", "participation.suspended", {"reason": "Pause"}, time=T1)
+    return admits(kit, entry(kit, "chn", "snapback.notified", {"reason": "x"}))
+
+
 def case_must_abstain() -> tuple[Kit, Callable[[], object]]:
     kit = in_force()
     table(kit, chapter="VI", dispute_parties=["chn"])
@@ -459,6 +484,34 @@ CASES: list[Case] = [
     ),
     Case("vote-closed", "vote-closed", R, r"the vote on 'd-1' is closed", case_vote_closed),
     Case(
+        "not-reported",
+        "not-reported",
+        R,
+        r"step 'freeze-reactor' has not been reported; the road map does not allow",
+        case_not_reported,
+    ),
+    Case(
+        "not-ready",
+        "not-ready",
+        R,
+        r"step 'disable-reactor' waits for freeze; the road map refuses steps performed early",
+        case_not_ready,
+    ),
+    Case(
+        "withdrawn",
+        "withdrawn",
+        R,
+        r"usa has withdrawn from the agreement: it may only act on its own measures",
+        case_withdrawn,
+    ),
+    Case(
+        "suspended",
+        "suspended",
+        R,
+        r"chn has suspended its participation and cannot exercise a participant's rights",
+        case_suspended,
+    ),
+    Case(
         "not-a-member",
         "not-a-member",
         R,
@@ -515,6 +568,7 @@ def test_the_minimal_cases_are_admissible_without_their_defect() -> None:
     """The base event of the ``simple`` cases is admitted: only the defect is refused."""
     kit = in_force()
     kit.gate.admit(entry(kit, "north", "step.reported", REPORT), kit.history, now=T1)
+    kit.act("north", "step.reported", {"step": "freeze-reactor"}, time=T1)
     good = {"step": "freeze-reactor", "outcome": "confirmed"}
     kit.gate.admit(entry(kit, "iaea", "step.verified", good), kit.history, now=T1)
     kit.gate.admit(entry(kit, "usa", "council.draft.tabled", DRAFT), kit.history, now=T1)
@@ -527,6 +581,30 @@ DRAFT: Body = {"draft": "d-1", "title": "Endorse the freeze", "purpose": "endors
 
 def setup_none(kit: Kit) -> None:
     pass
+
+
+def setup_reported(kit: Kit) -> None:
+    kit.act("north", "step.reported", {"step": "freeze-reactor"}, time=T1)
+
+
+def setup_reported_disable(kit: Kit) -> None:
+    kit.act("north", "step.reported", {"step": "disable-reactor"}, time=T1)
+
+
+def setup_suspended(kit: Kit) -> None:
+    kit.act("chn", "participation.suspended", {"reason": "x"}, time=T1)
+
+
+ALLEGATION: Body = {
+    "allegation": "a-1",
+    "against": "north",
+    "kind": "undeclared",
+    "detail": "An undeclared site at X",
+}
+
+
+def setup_alleged(kit: Kit) -> None:
+    kit.act("usa", "allegation.made", ALLEGATION, time=T1)
 
 
 def setup_signed(kit: Kit) -> None:
@@ -549,14 +627,14 @@ POSITIVE: list[tuple[str, str, Body, Callable[[Kit], None], type[b.Body]]] = [
         "iaea",
         "step.verified",
         {"step": "freeze-reactor", "outcome": "confirmed", "items": {"reactor-a": "frozen"}},
-        setup_none,
+        setup_reported,
         b.StepVerified,
     ),
     (
         "iaea",
         "step.verified",
         {"step": "disable-reactor", "outcome": "failed"},
-        setup_none,
+        setup_reported_disable,
         b.StepVerified,
     ),
     (
@@ -604,6 +682,34 @@ POSITIVE: list[tuple[str, str, Body, Callable[[Kit], None], type[b.Body]]] = [
         {"reason": "Significant non-performance"},
         setup_none,
         b.SnapbackNotified,
+    ),
+    ("usa", "party.withdrawal_notified", {"reason": "x"}, setup_none, b.WithdrawalNotified),
+    ("chn", "participation.suspended", {"reason": "x"}, setup_none, b.ParticipationSuspended),
+    ("chn", "participation.resumed", {"note": "y"}, setup_suspended, b.ParticipationResumed),
+    ("usa", "measure.reimposed", {"measure": "m-usa"}, setup_none, b.MeasureAct),
+    ("usa", "measure.suspended", {"measure": "m-usa", "note": "z"}, setup_none, b.MeasureAct),
+    ("usa", "measure.lifted", {"measure": "m-usa"}, setup_none, b.MeasureAct),
+    (
+        "north",
+        "commitments.ceased",
+        {"commitments": ["freeze-reactor"], "ground": "¶36", "in_response_to": ["usa"]},
+        setup_none,
+        b.CommitmentsCeased,
+    ),
+    ("usa", "allegation.made", ALLEGATION, setup_none, b.AllegationMade),
+    (
+        "north",
+        "allegation.answered",
+        {"allegation": "a-1", "response": "It is a warehouse"},
+        setup_alleged,
+        b.AllegationAnswered,
+    ),
+    (
+        "iaea",
+        "finding.made",
+        {"allegation": "a-1", "outcome": "rejected"},
+        setup_alleged,
+        b.FindingMade,
     ),
 ]
 
@@ -828,7 +934,12 @@ def test_a_step_is_verified_by_its_verifiers() -> None:
     # a step without verification has no verifiers, not even the inspectorate
     error = refuse(kit, "iaea", "step.verified", verified | {"step": "declare"}, "unauthorised")
     assert "iaea is not a verifier of step 'declare'" in str(error)
+    error = refuse(kit, "iaea", "step.verified", verified, "not-reported")
+    assert "step 'freeze-reactor' has not been reported" in str(error)
+    kit.act("north", "step.reported", {"step": "freeze-reactor"}, time=T1)
     kit.act("iaea", "step.verified", verified, time=T1)
+    error = refuse(kit, "north", "step.reported", {"step": "freeze-reactor"}, "duplicate")
+    assert "step 'freeze-reactor' is already done" in str(error)
 
 
 @pytest.mark.parametrize(
@@ -843,6 +954,7 @@ def test_observed_states_are_real(items: dict[str, str], reason: str, needle: st
     kit = in_force()
     error = refuse(kit, "iaea", "inventory.observed", {"items": items}, reason)
     assert needle in str(error)
+    kit.act("north", "step.reported", {"step": "freeze-reactor"}, time=T1)
     verified = {"step": "freeze-reactor", "outcome": "confirmed", "items": items}
     error = refuse(kit, "iaea", "step.verified", verified, reason)
     assert needle in str(error)
@@ -894,6 +1006,16 @@ NOT_IN_FORCE: list[tuple[str, str, Body]] = [
     ("usa", "guarantee.signed", {"guarantee": "g-nsa"}),
     ("usa", "guarantee.withdrawn", {"guarantee": "g-nsa", "reason": "x"}),
     ("usa", "snapback.notified", {"reason": "x"}),
+    ("usa", "party.withdrawal_notified", {"reason": "x"}),
+    ("chn", "participation.suspended", {"reason": "x"}),
+    ("chn", "participation.resumed", {}),
+    ("usa", "measure.reimposed", {"measure": "m-usa"}),
+    ("usa", "measure.suspended", {"measure": "m-usa"}),
+    ("usa", "measure.lifted", {"measure": "m-usa"}),
+    ("north", "commitments.ceased", {"commitments": ["declare"], "ground": "x"}),
+    ("usa", "allegation.made", ALLEGATION),
+    ("north", "allegation.answered", {"allegation": "a-1", "response": "x"}),
+    ("iaea", "finding.made", {"allegation": "a-1", "outcome": "confirmed"}),
 ]
 COUNCIL_TYPES = {"council.draft.tabled", "council.vote.cast", "council.vote.closed"}
 

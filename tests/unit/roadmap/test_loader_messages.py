@@ -24,7 +24,7 @@ def _problems(old: str, new: str) -> list[str]:
         (
             "        depends_on: [freeze]\n",
             "        depend_on: [freeze]\n",
-            "rm.yaml:63:9: unknown key 'depend_on'; did you mean 'depends_on'?",
+            "rm.yaml:64:9: unknown key 'depend_on'; did you mean 'depends_on'?",
         ),
         ("phases:\n", "phase:\n", "unknown key 'phase'; did you mean 'phases'?"),
         ("  clock_skew_seconds: 300", "  clock_skew: 300", "did you mean 'clock_skew_seconds'?"),
