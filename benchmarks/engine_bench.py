@@ -13,8 +13,8 @@ members, a reward per phase, consequences with days of grace, a 15-member Counci
 by Charter Art. 27 and a 30-day snapback. Each stream is a log an agreement could hold:
 adoption, guarantee signatures, every step reported and verified in its phase's 60 days
 (every tenth found not carried out first), two snapback notices (one continued by a
-resolution, one not), and, filling it to size at random moments, steps verified or
-reported again, Council drafts with fifteen votes each, guarantees withdrawn and signed
+resolution, one not), and, filling it to size at random moments, verified steps
+confirmed again, Council drafts with fifteen votes each, guarantees withdrawn and signed
 again, and inspectors' observations. Every stream has the same mix (``MIX``: 40 % step
 events, 25 % Council, 10 % guarantees, the rest observations), so that the time per event
 compares like with like across sizes. The 10^3 stream is signed event by event and
@@ -309,7 +309,7 @@ def core_events() -> tuple[list[Planned], dict[str, dt.datetime]]:
         Planned(NOTICES[0] + 3 * DAY, p, "council.vote.cast", {"draft": "continue", "vote": "yes"})
         for p in COUNCIL
     ]
-    out.append(Planned(NOTICES[0] + 5 * DAY, "e02", "council.vote.closed", {"draft": "continue"}))
+    out.append(Planned(NOTICES[0] + 5 * DAY, "e01", "council.vote.closed", {"draft": "continue"}))
     return out, done
 
 
@@ -321,7 +321,7 @@ def kind(event: Planned) -> str:
 
 # The share of each kind of event in every stream, whatever its size, so that the time per
 # event compares like with like: step reports and verifications (the process above, then
-# re-verifications and re-reports of steps already done), Council drafts with their votes,
+# re-verifications of steps already done), Council drafts with their votes,
 # guarantees withdrawn and signed again; the rest are inspectors' observations.
 MIX = {"step": 0.40, "council": 0.25, "guarantee": 0.10}
 
@@ -332,7 +332,8 @@ class Filler:
     def __init__(self, rng: random.Random, done: dict[str, dt.datetime]) -> None:
         self.rng = rng
         self.done = done
-        self.finished = sorted((t, sid) for sid, t in done.items())
+        # Steps a verifier can confirm again (a step done is never reported again).
+        self.finished = sorted((t, sid) for sid, t in done.items() if verified(int(sid[4:6])))
         self.drafts = 0
         self.withdrawn: dict[tuple[str, str], dt.datetime] = {}  # signed again at
 
@@ -356,13 +357,10 @@ class Filler:
         return out[:count]
 
     def step(self, when: dt.datetime) -> list[Planned]:
-        """A step done before ``when`` verified again, or reported again if it has no
-        verification."""
+        """A step done before ``when`` verified again."""
         done = bisect.bisect_left(self.finished, (when, ""))
         sid = self.finished[self.rng.randrange(max(done, 1))][1]
         k, j = int(sid[1:3]), int(sid[4:6])
-        if not verified(j):
-            return [Planned(when, "north", "step.reported", {"step": sid})]
         items = {item_id(k, j): target_state(k, j)}
         body = {"step": sid, "outcome": "confirmed", "items": items}
         return [Planned(when, self.rng.choice(VERIFIERS), "step.verified", body)]
@@ -408,10 +406,11 @@ class Filler:
             votes.append(
                 Planned(cast, party, "council.vote.cast", {"draft": draft, "vote": choice})
             )
+        sponsor = self.rng.choice(COUNCIL)
         return [
-            Planned(when, self.rng.choice(COUNCIL), "council.draft.tabled", body),
+            Planned(when, sponsor, "council.draft.tabled", body),
             *votes,
-            Planned(when + DAY, self.rng.choice(COUNCIL), "council.vote.closed", {"draft": draft}),
+            Planned(when + DAY, sponsor, "council.vote.closed", {"draft": draft}),
         ]
 
 
