@@ -313,11 +313,17 @@ def create_from_template(
 def replay_history(agreement: Agreement, path: Path) -> None:
     """Sign and submit a template's dated history (``[{time, party, type, body}]``).
 
-    Each event is dated 00:00 UTC of its ``time`` and received then; the parties'
-    keys are the ones :func:`create` generated.
+    Each event is dated at its ``time`` (a date: 00:00 UTC that day; a date and time
+    with its offset: that instant) and received then; the parties' keys are the ones
+    :func:`create` generated.
     """
     records = yaml.safe_load(path.read_text(encoding="utf-8"))
     for record in records:
-        when = dt.datetime.combine(record["time"], dt.time(), tzinfo=dt.UTC)
+        moment = record["time"]
+        if isinstance(moment, dt.datetime):
+            aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+            when = aware.astimezone(dt.UTC)
+        else:
+            when = dt.datetime.combine(moment, dt.time(), tzinfo=dt.UTC)
         signer = agreement.signer(record["party"])
         agreement.act(signer, record["type"], record["body"], time=when)
