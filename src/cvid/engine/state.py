@@ -186,13 +186,44 @@ class CustodyState:
 @dataclass(frozen=True)
 class Violation:
     """A step not carried out, an item moved back, a false declaration, a missed reveal,
-    or a broken chain of custody."""
+    a broken chain of custody, a refusal to perform, or a joint act one party blocked.
 
-    kind: Literal["step", "irreversibility", "declaration", "beacon", "custody"]
+    ``party``: the party the violation is attributed to, when the engine knows it.
+    """
+
+    kind: Literal[
+        "step", "irreversibility", "declaration", "beacon", "custody", "refusal", "joint-act"
+    ]
     subject: str
     at: dt.datetime
     detail: str
     event: int
+    party: str | None = None
+
+
+DecisionStatus = Literal["proposed", "adopted", "blocked", "lapsed"]
+
+
+@dataclass(frozen=True)
+class DecisionState:
+    """A joint body's decision: one decision, the signatures it has, and its outcome.
+
+    ``since``: when it was adopted (the instant of the last required signature),
+    blocked or lapsed. ``effect`` says what it does; ``reason`` what came of it.
+    """
+
+    id: str
+    body: str
+    subject: str
+    effect: str
+    status: DecisionStatus
+    proposed_by: str
+    signed_by: tuple[str, ...]
+    blocked_by: tuple[str, ...]
+    needed: int
+    since: dt.datetime | None
+    reason: str
+    events: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -230,3 +261,4 @@ class AgreementState:
     declarations: dict[str, DeclarationState] = field(default_factory=dict)
     beacon_rounds: dict[str, BeaconRoundState] = field(default_factory=dict)
     custody: dict[str, CustodyState] = field(default_factory=dict)
+    decisions: dict[str, DecisionState] = field(default_factory=dict)

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from cvid.errors import EventRejectedError
 from cvid.events import bodies as b
+from cvid.events.authz_bodies import JointHistory, check_joint_event
 from cvid.events.authz_escrow import EscrowHistory, check_escrow_event
 from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, format_time, verify_signature
 from cvid.log.note import Verifier
@@ -72,6 +73,7 @@ class History:
     guarantee_signers: dict[str, set[str]] = field(default_factory=dict)
     snapback_notices: list[tuple[dt.datetime, str]] = field(default_factory=list)
     escrow: EscrowHistory = field(default_factory=EscrowHistory)
+    joint: JointHistory = field(default_factory=JointHistory)
 
     def record(self, admitted: AdmittedEvent) -> None:
         """Remember an event that was just appended at ``admitted.index``."""
@@ -189,6 +191,8 @@ class Gate:
         return AdmittedEvent(history.size, signed, body, checked)
 
     def _check_role(self, event_type: str, party_id: str) -> None:
+        if KINDS[event_type].roles_in_check:
+            return  # the check applies the grant, with the body in hand
         granted = self.roadmap.permissions.get(event_type)
         allowed: Iterable[str] | None = granted if granted is not None else KINDS[event_type].roles
         if allowed is None:
@@ -256,9 +260,29 @@ class Gate:
             raise _reject("unauthorised", f"{c.party} is not a verifier of step {c.body.step!r}")
         self._states(c.body.items)
 
+    def _granted(self, event_type: str, party_id: str) -> bool:
+        allowed = self.roadmap.permissions.get(event_type, KINDS[event_type].roles or ())
+        return party_id in allowed or bool(set(self.parties[party_id].roles) & set(allowed))
+
     def _waived(self, c: _Context) -> None:
+        # Only those the road map names waive an obligation: its beneficiary
+        # (``owed_to``) or a party the permissions grant ``step.waived``; never the
+        # obliged party itself. Joint bodies and the Council waive by decision.
         assert isinstance(c.body, b.StepWaived)
         self._step(c.body.step)
+        step = self.steps[c.body.step]
+        if c.party == step.actor:
+            raise _reject("unauthorised", "a party cannot waive its own obligation")
+        if c.party != step.owed_to and not self._granted("step.waived", c.party):
+            owed = f" or its beneficiary ({step.owed_to})" if step.owed_to else ""
+            raise _reject(
+                "unauthorised-type",
+                f"{c.party} may not submit step.waived events: step {step.id!r} is waived "
+                f"by the parties the road map's permissions name{owed}",
+            )
+
+    def _joint(self, c: _Context) -> Any:
+        return check_joint_event(self.roadmap, c.party, c.body, c.history.joint, c.when)
 
     def _observed(self, c: _Context) -> None:
         assert isinstance(c.body, b.InventoryObserved)
@@ -291,6 +315,8 @@ class Gate:
         for measure in [*c.body.suspend_measures, *c.body.reimpose_measures]:
             if measure not in self.measures:
                 raise _reject("unknown-reference", f"no measure {measure!r} in the road map")
+        for step_id in c.body.waive_steps:
+            self._step(step_id)
         for disputant in c.body.dispute_parties:
             if disputant not in self.parties:
                 raise _reject("unknown-reference", f"{disputant!r} is not a party to the agreement")
@@ -371,7 +397,8 @@ class Kind:
 
     ``roles``: who may submit it before the context is looked at (``None``: the
     context alone decides, e.g. the step's actor); a road map's ``permissions``
-    override it. ``check``: the rules in context; it returns what it verified beyond
+    override it (``roles_in_check``: the check applies them, with the body in
+    hand). ``check``: the rules in context; it returns what it verified beyond
     the body (kept on the :class:`AdmittedEvent`). ``record``: what
     :class:`History` remembers once it is logged. ``before_in_force``: may be
     logged before every adopting party has adopted the road map.
@@ -381,6 +408,7 @@ class Kind:
     check: Check
     record: Record
     before_in_force: bool = False
+    roles_in_check: bool = False
 
 
 def _nothing(history: History, admitted: AdmittedEvent) -> None:
@@ -424,14 +452,20 @@ def _rec_escrow(history: History, admitted: AdmittedEvent) -> None:
     history.escrow.record(admitted.index, admitted.party, admitted.body, admitted.checked)
 
 
+def _rec_joint(history: History, admitted: AdmittedEvent) -> None:
+    history.joint.record(admitted.party, admitted.body, admitted.time, admitted.checked)
+
+
 _VERIFIERS = ("verifier",)
 _ESCROW = Kind(None, Gate._escrow, _rec_escrow)
+_JOINT = Kind(None, Gate._joint, _rec_joint)
 
 KINDS: dict[str, Kind] = {
     "agreement.adopted": Kind(None, Gate._adopted, _rec_adopted, before_in_force=True),
     "step.reported": Kind(None, Gate._reported, _nothing),
     "step.verified": Kind(None, Gate._verified, _nothing),
-    "step.waived": Kind((), Gate._waived, _nothing),  # nobody, unless the road map grants it
+    # nobody, unless the road map grants it or names the step's beneficiary
+    "step.waived": Kind((), Gate._waived, _nothing, roles_in_check=True),
     "inventory.observed": Kind(_VERIFIERS, Gate._observed, _nothing),
     "guarantee.signed": Kind(None, Gate._guarantee, _rec_signed),
     "guarantee.withdrawn": Kind(None, Gate._guarantee, _rec_withdrawn),
@@ -449,6 +483,10 @@ KINDS: dict[str, Kind] = {
     "inspection.reported": Kind(_VERIFIERS, Gate._escrow, _rec_escrow),
     "custody.handed_over": _ESCROW,
     "custody.received": _ESCROW,
+    "decision.proposed": _JOINT,
+    "decision.joined": _JOINT,
+    "decision.blocked": _JOINT,
+    "obligation.refused": _JOINT,
 }
 """Every event type's admission rules; :data:`cvid.events.bodies.BODIES` holds its body."""
 

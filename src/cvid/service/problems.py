@@ -47,6 +47,7 @@ _FORBIDDEN = {
     "must-abstain",
     "not-a-member",
     "unknown-party",
+    "outside-mandate",
 }
 _CONFLICT = {
     "replayed-sequence",
@@ -58,6 +59,7 @@ _CONFLICT = {
     "beacon-open",
     "beacon-incomplete",
     "not-in-force",
+    "decision-closed",
 }
 _TITLES = {
     400: "Bad request",
