@@ -100,6 +100,15 @@ def test_an_extension_adopted_after_the_deadline_has_no_effect() -> None:
     assert "no effect: drm-joint-commission was already overdue" in state.decisions["d-1"].reason
 
 
+def test_a_members_own_step_is_extended_and_its_deadline_moves() -> None:
+    kit = adopted()
+    decide(kit, {"body": "jc2", "extend": {"step": "report", "days": 10}}, ["irn", "rus"])
+    state = kit.evaluate(T0 + 65 * DAY)
+    assert state.steps["report"].due == T0 + 70 * DAY
+    assert state.steps["report"].status == "open"
+    assert kit.evaluate(T0 + 70 * DAY).steps["report"].status == "overdue"
+
+
 def test_an_extension_before_the_stage_starts_applies_when_it_starts() -> None:
     kit = adopted()
     decide(kit, EXTEND_JC, ALL_JC)

@@ -4,13 +4,16 @@ what loads, and every mistake named with its place in the file."""
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cvid.errors import RoadmapError
-from cvid.roadmap import loads
+from cvid.roadmap import joint, loads
 from cvid.roadmap import model as m
 from cvid.roadmap import phases as included_phases
 from tests.joint_kit import joint_data
@@ -139,3 +142,26 @@ def test_each_mistake_is_named_where_it_is(change: Any, line_text: str, message:
 def test_an_unknown_rule_is_refused() -> None:
     data = _edit(lambda d: d["joint_bodies"][0].update(rule="majority"))
     assert any("rule" in p for p in _problems(data))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    members=st.lists(st.sampled_from("abcdef"), min_size=1, unique=True),
+    k=st.integers(min_value=1, max_value=6),
+    consensus=st.booleans(),
+    data=st.data(),
+)
+def test_a_decision_never_both_passes_and_cannot_pass(
+    members: list[str], k: int, consensus: bool, data: st.DataObject
+) -> None:
+    rule: Any = "consensus" if consensus else m.AtLeast(at_least=min(k, len(members)))
+    body = m.JointBody(id="jb", title="Body", members=members, rule=rule)
+    signers = data.draw(st.lists(st.sampled_from(members), unique=True))
+    blockers = [p for p in members if p not in signers and data.draw(st.booleans())]
+    now = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
+    passes = joint.passes(body, signers, now)
+    assert not (passes and joint.cannot_pass(body, blockers, now))
+    assert passes == (len(signers) >= (len(members) if consensus else min(k, len(members))))
+    # every member signing always passes; every member blocking never can
+    assert joint.passes(body, members, now)
+    assert joint.cannot_pass(body, members, now)
