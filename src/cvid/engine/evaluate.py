@@ -26,6 +26,7 @@ from typing import Literal
 from cvid.engine import conditions as cond
 from cvid.engine import council
 from cvid.engine import state as s
+from cvid.engine.bodies_fold import DecisionFold
 from cvid.engine.escrow_fold import EscrowFold
 from cvid.engine.parties import PartiesFold
 from cvid.engine.state import moment_text as _when
@@ -35,7 +36,7 @@ from cvid.roadmap import model as m
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.membership import Membership
 
-TimerKind = Literal["due", "window", "date", "beacon", "custody", "withdrawal"]
+TimerKind = Literal["due", "window", "date", "beacon", "custody", "withdrawal", "decision"]
 
 
 @dataclass
@@ -55,6 +56,7 @@ class _Step:
     early: str | None = None  # a dependency not yet done when it was reported
     violation: str | None = None
     events: list[int] = field(default_factory=list)
+    extended: dt.timedelta = dt.timedelta()  # by joint-body decisions
 
 
 @dataclass
@@ -158,6 +160,9 @@ class _Engine:
         self.alerts: list[str] = []
         self.parties = PartiesFold(roadmap, self._push_other, self._violation, self._withdrawn)
         self.escrow = EscrowFold(roadmap, self._push_other, self._violation, self.parties.allege)
+        self.joint = DecisionFold(
+            roadmap, self, lambda when, ref: self._push(when, "decision", ref), self.alerts.append
+        )
         self.reveal_steps = [rec for rec in self.steps.values() if rec.spec.reveals is not None]
         self.council = Membership.of(roadmap)
         for _, rule in self.rules:
@@ -203,7 +208,8 @@ class _Engine:
         for sid in step_ids:
             rec = self.steps[sid]
             if rec.due is None:
-                rec.due = when + dt.timedelta(days=rec.spec.deadline.days or 0)  # type: ignore[union-attr]
+                days = dt.timedelta(days=rec.spec.deadline.days or 0)  # type: ignore[union-attr]
+                rec.due = when + days + rec.extended
                 self._push_due(rec)
 
     def _push_other(self, when: dt.datetime, kind: str, ref: str) -> None:
@@ -231,6 +237,8 @@ class _Engine:
             self.escrow.run_timer(kind, ref, self.t)
         elif kind == "withdrawal":
             self.parties.run_timer(ref, self.t)
+        elif kind == "decision":
+            self.joint.run_timer(ref, self.t)
         elif kind == "window":
             window = self.snapbacks[int(ref)]
             if window.outcome == "open":
@@ -366,6 +374,51 @@ class _Engine:
                 rec.events.append(ev.index)
                 self._mark_done(rec)
 
+    def _joint_event(self, ev: AdmittedEvent) -> None:
+        if self.joint.apply(ev, self.t):
+            self.changed = True
+
+    # --- what joint bodies' decisions and refusals do to steps (DecisionFold's hooks) -----
+
+    def extend_due(self, step: str, days: int) -> str | None:
+        """Move a step's deadline ``days`` later and push its timers again; a deadline
+        that has passed, or a step done, is not extended (the reason is returned)."""
+        rec = self.steps[step]
+        if rec.done_at is not None:
+            return f"{step} was already done on {_when(rec.done_at)}"
+        if rec.due is not None and self.t >= rec.due:
+            return f"{step} was already overdue since {_when(rec.due)}"
+        rec.extended += dt.timedelta(days=days)
+        if rec.due is not None:
+            rec.due += dt.timedelta(days=days)
+            self._push_due(rec)
+        self.changed = True
+        return None
+
+    def waive_step(self, step: str, by: str, reason: str, event: int) -> None:
+        rec = self.steps[step]
+        rec.events.append(event)
+        if rec.done_at is None:
+            rec.waived = (by, reason)
+            self._mark_done(rec)
+        self.changed = True
+
+    def perform_step(self, step: str, event: int) -> None:
+        rec = self.steps[step]
+        rec.events.append(event)
+        rec.reported_at = rec.reported_at or self.t
+        self._mark_done(rec)
+        self.changed = True
+
+    def breach_step(self, step: str | None, violation: s.Violation) -> None:
+        if step is not None:
+            rec = self.steps[step]
+            rec.events.append(violation.event)
+            self.violated_steps.add(step)
+            if rec.done_at is None:
+                rec.violation = violation.detail
+        self._violation(violation)
+
     def _council_event(self, ev: AdmittedEvent) -> None:
         body = ev.body
         if isinstance(body, b.DraftTabled):
@@ -482,6 +535,10 @@ class _Engine:
             self._set_measure(measure, "suspended", f"Council resolution {draft.body.draft}")
         for measure in draft.body.reimpose_measures:
             self._set_measure(measure, "in_force", f"Council resolution {draft.body.draft}")
+        for step in draft.body.waive_steps:
+            self.waive_step(
+                step, f"the Council (resolution {draft.body.draft})", draft.body.title, idx
+            )
         if draft.body.purpose == "continue_relief":
             for window in self.snapbacks:
                 if window.outcome == "open" and draft.tabled_at >= window.at:
@@ -760,6 +817,7 @@ class _Engine:
             allegations=allegations,
             breaches=breaches,
             remedial=remedial,
+            decisions=self.joint.result(self.t),
         )
 
     def _obligations(
@@ -827,6 +885,10 @@ REDUCERS: dict[str, Reducer] = {
     "allegation.made": _Engine._parties_event,
     "allegation.answered": _Engine._parties_event,
     "finding.made": _Engine._parties_event,
+    "decision.proposed": _Engine._joint_event,
+    "decision.joined": _Engine._joint_event,
+    "decision.blocked": _Engine._joint_event,
+    "obligation.refused": _Engine._joint_event,
 }
 """Every event type's reducer: how it changes the state (its admission rules are in
 :data:`cvid.events.authz.KINDS`)."""

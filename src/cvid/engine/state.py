@@ -189,9 +189,22 @@ class CustodyState:
 @dataclass(frozen=True)
 class Violation:
     """A step not carried out, an item moved back, a false declaration, a missed reveal,
-    or a broken chain of custody."""
+    a broken chain of custody, a confirmed allegation, a refusal to perform, or a joint
+    act one party blocked.
 
-    kind: Literal["step", "irreversibility", "declaration", "beacon", "custody", "finding"]
+    ``party``: the party the violation is attributed to, when the engine knows it.
+    """
+
+    kind: Literal[
+        "step",
+        "irreversibility",
+        "declaration",
+        "beacon",
+        "custody",
+        "finding",
+        "refusal",
+        "joint-act",
+    ]
     subject: str
     at: dt.datetime
     detail: str
@@ -255,6 +268,31 @@ class RemedialState:
     event: int
 
 
+DecisionStatus = Literal["proposed", "adopted", "blocked", "lapsed"]
+
+
+@dataclass(frozen=True)
+class DecisionState:
+    """A joint body's decision: one decision, the signatures it has, and its outcome.
+
+    ``since``: when it was adopted (the instant of the last required signature),
+    blocked or lapsed. ``effect`` says what it does; ``reason`` what came of it.
+    """
+
+    id: str
+    body: str
+    subject: str
+    effect: str
+    status: DecisionStatus
+    proposed_by: str
+    signed_by: tuple[str, ...]
+    blocked_by: tuple[str, ...]
+    needed: int
+    since: dt.datetime | None
+    reason: str
+    events: tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class Obligation:
     """Something a party owes now: a step to carry out, verify, a guarantee to sign."""
@@ -294,3 +332,4 @@ class AgreementState:
     allegations: tuple[AllegationState, ...] = ()
     breaches: dict[str, tuple[Breach, ...]] = field(default_factory=dict)
     remedial: tuple[RemedialState, ...] = ()
+    decisions: dict[str, DecisionState] = field(default_factory=dict)

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from cvid.errors import EventRejectedError
 from cvid.events import authz_parties as ap
 from cvid.events import bodies as b
+from cvid.events.authz_bodies import JointHistory, check_joint_event
 from cvid.events.authz_escrow import EscrowHistory, check_escrow_event
 from cvid.events.authz_parties import PartiesHistory
 from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, format_time, verify_signature
@@ -78,6 +79,7 @@ class History:
     reported: set[str] = field(default_factory=set)  # steps reported by their actor
     confirmed: dict[str, set[str]] = field(default_factory=dict)  # step → confirming verifiers
     waived: set[str] = field(default_factory=set)
+    joint: JointHistory = field(default_factory=JointHistory)
 
     def record(self, admitted: AdmittedEvent) -> None:
         """Remember an event that was just appended at ``admitted.index``."""
@@ -197,6 +199,8 @@ class Gate:
         return AdmittedEvent(history.size, signed, body, checked)
 
     def _check_role(self, event_type: str, party_id: str) -> None:
+        if KINDS[event_type].roles_in_check:
+            return  # the check applies the grant, with the body in hand
         granted = self.roadmap.permissions.get(event_type)
         allowed: Iterable[str] | None = granted if granted is not None else KINDS[event_type].roles
         if allowed is None:
@@ -319,9 +323,29 @@ class Gate:
             )
         self._states(c.body.items)
 
+    def _granted(self, event_type: str, party_id: str) -> bool:
+        allowed = self.roadmap.permissions.get(event_type, KINDS[event_type].roles or ())
+        return party_id in allowed or bool(set(self.parties[party_id].roles) & set(allowed))
+
     def _waived(self, c: _Context) -> None:
+        # Only those the road map names waive an obligation: its beneficiary
+        # (``owed_to``) or a party the permissions grant ``step.waived``; never the
+        # obliged party itself. Joint bodies and the Council waive by decision.
         assert isinstance(c.body, b.StepWaived)
         self._step(c.body.step)
+        step = self.steps[c.body.step]
+        if c.party == step.actor:
+            raise _reject("unauthorised", "a party cannot waive its own obligation")
+        if c.party != step.owed_to and not self._granted("step.waived", c.party):
+            owed = f" or its beneficiary ({step.owed_to})" if step.owed_to else ""
+            raise _reject(
+                "unauthorised-type",
+                f"{c.party} may not submit step.waived events: step {step.id!r} is waived "
+                f"by the parties the road map's permissions name{owed}",
+            )
+
+    def _joint(self, c: _Context) -> Any:
+        return check_joint_event(self.roadmap, c.party, c.body, c.history.joint, c.when)
 
     def _observed(self, c: _Context) -> None:
         assert isinstance(c.body, b.InventoryObserved)
@@ -361,6 +385,8 @@ class Gate:
                     "a Council resolution acts only on Council measures: "
                     f"{measure!r} is {imposer}'s measure",
                 )
+        for step_id in c.body.waive_steps:
+            self._step(step_id)
         for disputant in c.body.dispute_parties:
             if disputant not in self.parties:
                 raise _reject("unknown-reference", f"{disputant!r} is not a party to the agreement")
@@ -441,7 +467,8 @@ class Kind:
 
     ``roles``: who may submit it before the context is looked at (``None``: the
     context alone decides, e.g. the step's actor); a road map's ``permissions``
-    override it. ``check``: the rules in context; it returns what it verified beyond
+    override it (``roles_in_check``: the check applies them, with the body in
+    hand). ``check``: the rules in context; it returns what it verified beyond
     the body (kept on the :class:`AdmittedEvent`). ``record``: what
     :class:`History` remembers once it is logged. ``before_in_force``: may be
     logged before every adopting party has adopted the road map. ``standing``: who may
@@ -455,6 +482,7 @@ class Kind:
     record: Record
     before_in_force: bool = False
     standing: Literal["any", "performing", "rights"] = "performing"
+    roles_in_check: bool = False
 
 
 def _nothing(history: History, admitted: AdmittedEvent) -> None:
@@ -538,14 +566,20 @@ def _rec_allegation(history: History, admitted: AdmittedEvent) -> None:
         history.parties.allegations[body.allegation].finders.add(admitted.party)
 
 
+def _rec_joint(history: History, admitted: AdmittedEvent) -> None:
+    history.joint.record(admitted.party, admitted.body, admitted.time, admitted.checked)
+
+
 _VERIFIERS = ("verifier",)
 _ESCROW = Kind(None, Gate._escrow, _rec_escrow)
+_DECISION = Kind(None, Gate._joint, _rec_joint, standing="rights")  # a participant's act
 
 KINDS: dict[str, Kind] = {
     "agreement.adopted": Kind(None, Gate._adopted, _rec_adopted, before_in_force=True),
     "step.reported": Kind(None, Gate._reported, _rec_step),
     "step.verified": Kind(None, Gate._verified, _rec_step),
-    "step.waived": Kind((), Gate._waived, _rec_step),  # nobody, unless the road map grants it
+    # nobody, unless the road map grants it or names the step's beneficiary
+    "step.waived": Kind((), Gate._waived, _rec_step, roles_in_check=True),
     "inventory.observed": Kind(_VERIFIERS, Gate._observed, _nothing),
     "guarantee.signed": Kind(None, Gate._guarantee, _rec_signed),
     "guarantee.withdrawn": Kind(None, Gate._guarantee, _rec_withdrawn),
@@ -581,6 +615,10 @@ KINDS: dict[str, Kind] = {
     "allegation.made": Kind(None, Gate._allegation, _rec_allegation, standing="rights"),
     "allegation.answered": Kind(None, Gate._allegation, _rec_allegation),
     "finding.made": Kind(None, Gate._allegation, _rec_allegation, standing="any"),
+    "decision.proposed": _DECISION,
+    "decision.joined": _DECISION,
+    "decision.blocked": _DECISION,
+    "obligation.refused": Kind(None, Gate._joint, _rec_joint),
 }
 """Every event type's admission rules; :data:`cvid.events.bodies.BODIES` holds its body."""
 

@@ -85,6 +85,7 @@ class DraftTabled(Body):
     dispute_parties: list[Id] = Field(default_factory=list, max_length=15)
     suspend_measures: list[Id] = Field(default_factory=list, max_length=100)
     reimpose_measures: list[Id] = Field(default_factory=list, max_length=100)
+    waive_steps: list[Id] = Field(default_factory=list, max_length=100)
 
 
 class VoteCast(Body):
@@ -263,6 +264,57 @@ class FindingMade(Body):
     note: Text | None = None
 
 
+class Extension(Body):
+    """A decision's extension of a step's deadline by ``days``."""
+
+    step: Id
+    days: int = Field(ge=1, le=3650)
+
+
+class DecisionProposed(Body):
+    """A member of a joint body proposes a decision, and signs it.
+
+    It does exactly one thing: ``extend`` a step's deadline, ``waive`` a step,
+    ``perform`` a step whose actor is the body (a joint act), or ``approve`` a text
+    (an act recorded for later use, e.g. an amendment). ``by``: a date
+    (``YYYY-MM-DD``) after which the decision lapses unless adopted.
+    """
+
+    decision: Id
+    body: Id
+    subject: Text
+    extend: Extension | None = None
+    waive: Id | None = None
+    perform: Id | None = None
+    approve: Text | None = None
+    by: str | None = None
+
+
+class DecisionJoined(Body):
+    """Another member of the joint body signs a proposed decision."""
+
+    decision: Id
+
+
+class DecisionBlocked(Body):
+    """A member of the joint body declares that it will not sign a proposed decision."""
+
+    decision: Id
+    reason: Text
+
+
+class ObligationRefused(Body):
+    """The obliged party announces that it will not perform: a breach at once.
+
+    ``step``: a step of the road map (the party must be its actor); or ``subject``:
+    an obligation the road map does not list as a step (e.g. data exchanges).
+    """
+
+    step: Id | None = None
+    subject: Text | None = None
+    reason: Text
+
+
 BODIES: dict[str, type[Body]] = {
     "agreement.adopted": AgreementAdopted,
     "step.reported": StepReported,
@@ -293,6 +345,10 @@ BODIES: dict[str, type[Body]] = {
     "allegation.made": AllegationMade,
     "allegation.answered": AllegationAnswered,
     "finding.made": FindingMade,
+    "decision.proposed": DecisionProposed,
+    "decision.joined": DecisionJoined,
+    "decision.blocked": DecisionBlocked,
+    "obligation.refused": ObligationRefused,
 }
 """Every event type cvid knows, mapped to the model of its body."""
 

@@ -70,6 +70,7 @@ class _Checker:
         self.measures = {x.id: x for x in roadmap.measures}
         self.guarantees = {g.id: g for g in roadmap.guarantees}
         self.declarations = {d.id for d in roadmap.escrow.declarations} if roadmap.escrow else set()
+        self.joint_bodies = {j.id: j for j in roadmap.joint_bodies}
 
     def run(self) -> Iterator[Problem]:
         yield from self._unique_ids()
@@ -87,6 +88,7 @@ class _Checker:
         yield from self._escrow()
         yield from self._permissions()
         yield from self._witnesses()
+        yield from self._joint_bodies()
 
     def _has_role(self, party_id: str, *roles: str) -> bool:
         party = self.parties.get(party_id)
@@ -265,7 +267,7 @@ class _Checker:
         for i, phase in enumerate(self.rm.phases):
             for j, step in enumerate(phase.steps):
                 base: Loc = ("phases", i, "steps", j)
-                yield from self._party_ref((*base, "actor"), step.actor)
+                yield from self._step_parties(base, step)
                 for k, dep in enumerate(step.depends_on):
                     if dep not in self.steps and dep not in self.phases:
                         yield Problem((*base, "depends_on", k), f"{dep!r} is not a step or a phase")
@@ -290,6 +292,14 @@ class _Checker:
                         (*base, "reveals", "declaration"),
                         f"{step.reveals.declaration!r} is not a declaration in 'escrow'",
                     )
+
+    def _step_parties(self, base: Loc, step: m.Step) -> Iterator[Problem]:
+        if step.actor not in self.joint_bodies:  # a joint body performs joint acts
+            yield from self._party_ref((*base, "actor"), step.actor)
+        if step.owed_to is not None:
+            yield from self._party_ref((*base, "owed_to"), step.owed_to)
+            if step.owed_to == step.actor:
+                yield Problem((*base, "owed_to"), "a step is owed to another party than its actor")
 
     def _cica_measures(self) -> Iterator[Problem]:
         """A step's ``cica_measure`` must name a measure of the CICA CBM catalogue.
@@ -524,3 +534,23 @@ class _Checker:
             if verifier.key_id in key_ids:
                 yield Problem(loc, "the same key is listed twice")
             key_ids.add(verifier.key_id)
+
+    def _joint_bodies(self) -> Iterator[Problem]:
+        seen: set[str] = set()
+        for i, body in enumerate(self.rm.joint_bodies):
+            loc: Loc = ("joint_bodies", i)
+            if body.id in seen:
+                yield Problem((*loc, "id"), f"duplicate joint body id {body.id!r}")
+            elif body.id in self.parties:
+                yield Problem((*loc, "id"), f"{body.id!r} is already a party's id")
+            seen.add(body.id)
+            for k, member in enumerate(body.members):
+                yield from self._party_ref((*loc, "members", k), member)
+            if len(set(body.members)) != len(body.members):
+                yield Problem((*loc, "members"), "a member is listed twice")
+            if isinstance(body.rule, m.AtLeast) and body.rule.at_least > len(set(body.members)):
+                yield Problem(
+                    (*loc, "rule", "at_least"),
+                    f"at_least {body.rule.at_least} is above the {len(set(body.members))} "
+                    "members named",
+                )

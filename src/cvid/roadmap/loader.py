@@ -201,7 +201,9 @@ def _expand_includes(data: dict[str, Any], name: str, marks: Marks) -> tuple[Any
             problems.append(f"{where}: no phase {entry.phase!r}; known: {known}")
             continue
         spec, phase_marks = _read_phase(path)
-        expansion = included_phases.expand(entry, spec, parties=parties, milestones=milestones)
+        expansion = included_phases.expand(
+            entry, spec, parties=parties, milestones=milestones, joint_bodies=_joint_bodies_of(data)
+        )
         for p in expansion.problems:
             if p.in_phase:
                 inner = _at(str(path), phase_marks, p.loc)
@@ -234,6 +236,14 @@ def _parties_of(data: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
                 [r for r in roles if isinstance(r, str)] if isinstance(roles, list) else [],
             )
     return parties
+
+
+def _joint_bodies_of(data: dict[str, Any]) -> set[str]:
+    """The ids of the joint bodies in raw road-map data (malformed entries skipped)."""
+    bodies = data.get("joint_bodies")
+    if not isinstance(bodies, list):
+        return set()
+    return {j["id"] for j in bodies if isinstance(j, dict) and isinstance(j.get("id"), str)}
 
 
 def _read_phase(path: Path) -> tuple[Any, Marks]:

@@ -457,7 +457,12 @@ class Transition(Model):
 
 
 class Step(Model):
-    """One thing one party must do, by when, and who confirms it."""
+    """One thing one party must do, by when, and who confirms it.
+
+    The actor may be a joint body: the step is then a joint act, done when the body's
+    decision to perform it is adopted. ``owed_to`` names the party the step is owed
+    to (its beneficiary), who may waive it; the actor never may.
+    """
 
     id: Id
     title: Text
@@ -469,6 +474,7 @@ class Step(Model):
     verification: Verification | None = None
     reveals: CellsSpec | None = None
     cica_measure: Id | None = None
+    owed_to: Id | None = None
     source: Text | None = None
 
 
@@ -614,6 +620,29 @@ class Witnesses(Model):
     source: Text | None = None
 
 
+class AtLeast(Model):
+    """A joint body's decision rule: at least ``at_least`` of its members sign."""
+
+    at_least: int = Field(ge=1, le=1000)
+
+
+class JointBody(Model):
+    """A body of parties that decides together (the JCPOA's Joint Commission).
+
+    A decision is adopted when the members its ``rule`` requires have signed it:
+    ``consensus`` (every member that is a participant at the time) or ``at_least``
+    K of them. Its decisions may extend the deadline of a step, or waive a step, whose
+    actor is the body or one of its members, record an approval, or perform a step
+    whose actor is the body itself (a joint act).
+    """
+
+    id: Id
+    title: Text
+    members: list[Id] = Field(min_length=1, max_length=1000)
+    rule: Literal["consensus"] | AtLeast = "consensus"
+    source: Text | None = None
+
+
 class RoadMap(Model):
     """A whole road map, as written in a ``cvid_roadmap: 1`` file."""
 
@@ -636,3 +665,4 @@ class RoadMap(Model):
     withdrawal: Withdrawal = Field(default_factory=Withdrawal)
     findings: Findings = Field(default_factory=Findings)
     permissions: dict[str, list[Id]] = Field(default_factory=dict)
+    joint_bodies: list[JointBody] = Field(default_factory=list)

@@ -50,6 +50,7 @@ _FORBIDDEN = {
     "withdrawn",
     "suspended",
     "unknown-party",
+    "outside-mandate",
 }
 _CONFLICT = {
     "replayed-sequence",
@@ -65,6 +66,7 @@ _CONFLICT = {
     "not-reported",
     "not-ready",
     "not-suspended",
+    "decision-closed",
 }
 _TITLES = {
     400: "Bad request",

@@ -631,7 +631,7 @@ MALFORMED: list[tuple[str, Any, str]] = [
 
 # (party, type) pairs the fixture's permissions refuse before anything else is looked at.
 FORBIDDEN: list[tuple[str, str]] = (
-    [(p, "step.waived") for p in ("north", "usa", "chn", "e1", "e2", "e3", "iaea")]
+    [(p, "step.waived") for p in ("usa", "chn", "e1", "e2", "e3", "iaea")]
     + [(p, "inventory.observed") for p in ("north", "usa", "chn", "e1", "e2", "e3", "ops")]
     + [
         (p, t)
@@ -663,6 +663,8 @@ CONTEXT: list[tuple[str, str, Body, str]] = [
     ("iaea", "inventory.observed", {"items": {"stock-9": "stored"}}, "unknown-reference"),
     ("iaea", "inventory.observed", {"items": {"stock-1": "frozen"}}, "bad-body"),
     ("ops", "step.waived", {"step": "teleport", "reason": "r"}, "unknown-reference"),
+    # a party never waives its own obligation, whatever the permissions say
+    ("north", "step.waived", {"step": "dismantle-stock", "reason": "r"}, "unauthorised"),
     ("e1", "council.vote.cast", {"draft": "res-9999", "vote": "yes"}, "unknown-reference"),
     (
         "e3",

@@ -147,7 +147,7 @@ def test_an_unknown_phase_is_refused_at_its_line() -> None:
     (problem,) = _problems(text)
     line = _line_of(text, "phase: nowhere")
     assert problem.startswith(f"rm.yaml:{line}:5: ")
-    assert problem.endswith("no phase 'nowhere'; known: nea-nwfz")
+    assert problem.endswith("no phase 'nowhere'; known: drm, nea-nwfz")
 
 
 def test_a_parameter_mapped_to_a_non_party_is_refused_at_its_line() -> None:

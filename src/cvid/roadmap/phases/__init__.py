@@ -68,12 +68,13 @@ class Parameter(Model):
     """What a phase needs from the road map that includes it.
 
     ``party``: one party id; ``parties``: a non-empty list of distinct party ids;
-    ``milestone``: ``start``, ``adoption`` or a step or phase of the road map. A party
-    must hold one of ``roles`` when any are listed.
+    ``milestone``: ``start``, ``adoption`` or a step or phase of the road map;
+    ``joint_body``: one of the road map's ``joint_bodies``. A party must hold one of
+    ``roles`` when any are listed.
     """
 
     title: Text
-    kind: Literal["party", "parties", "milestone"]
+    kind: Literal["party", "parties", "milestone", "joint_body"]
     roles: list[Role] = Field(default_factory=list)
     default: Id | None = None
 
@@ -146,8 +147,10 @@ class _Expander:
         spec: PhaseFile,
         parties: Mapping[str, tuple[str, list[str]]],
         milestones: Iterable[str],
+        joint_bodies: Iterable[str] = (),
     ) -> None:
         self.include = include
+        self.joint_bodies = set(joint_bodies)
         self.spec = spec
         self.parties = parties
         self.milestones = set(milestones)
@@ -186,11 +189,18 @@ class _Expander:
             elif isinstance(value, list):
                 self._bad(loc, f"{name!r} is one {param.kind} id, not a list")
                 continue
-            elif param.kind == "party":
-                self._party(loc, value, param.roles)
-            elif value not in self.milestones:
-                self._bad(loc, f"{value!r} is not a step, a phase, 'start' or 'adoption'")
+            else:
+                self._one(loc, param, value)
             self.values[name] = value
+
+    def _one(self, loc: Loc, param: Parameter, value: str) -> None:
+        if param.kind == "party":
+            self._party(loc, value, param.roles)
+        elif param.kind == "joint_body":
+            if value not in self.joint_bodies:
+                self._bad(loc, f"{value!r} is not one of the road map's joint_bodies")
+        elif value not in self.milestones:
+            self._bad(loc, f"{value!r} is not a step, a phase, 'start' or 'adoption'")
 
     def _party(self, loc: Loc, party: str, roles: Sequence[str]) -> None:
         if party not in self.parties:
@@ -295,15 +305,17 @@ def expand(
     *,
     parties: Mapping[str, tuple[str, list[str]]],
     milestones: Iterable[str],
+    joint_bodies: Iterable[str] = (),
 ) -> Expansion:
     """Expand one inclusion: ``entry`` from the road map, ``spec`` the phase file's data.
 
     ``parties`` maps each party id of the road map to its name and roles; ``milestones``
-    are the names a ``milestone`` parameter may take. Returns the phase as road-map data
+    are the names a ``milestone`` parameter may take, ``joint_bodies`` the ids a
+    ``joint_body`` parameter may take. Returns the phase as road-map data
     (None when the inclusion cannot be expanded) with every problem found.
     """
     try:
         phase_file = PhaseFile.model_validate(spec)
     except ValidationError as e:
         return Expansion(None, problems=_pydantic(e, in_phase=True))
-    return _Expander(entry, phase_file, parties, milestones).expand()
+    return _Expander(entry, phase_file, parties, milestones, joint_bodies).expand()
