@@ -34,6 +34,8 @@ class Facts(Protocol):
     def declaration_violated(self, ref: str) -> bool: ...
     def beacon_missed(self, ref: str) -> bool: ...
     def custody_flagged(self, ref: str) -> bool: ...
+    def limit_exceeded(self, ref: str) -> bool: ...
+    def limit_violated(self, ref: str) -> bool: ...
 
 
 def day_after(date: dt.date) -> dt.datetime:
@@ -81,6 +83,10 @@ def _other_holds(cond: m.Condition, facts: Facts) -> bool:
         return facts.declaration_violated(cond.declaration_violated)
     if isinstance(cond, m.BeaconMissed):
         return facts.beacon_missed(cond.beacon_missed)
+    if isinstance(cond, m.LimitExceeded):
+        return facts.limit_exceeded(cond.limit_exceeded)
+    if isinstance(cond, m.LimitViolated):
+        return facts.limit_violated(cond.limit_violated)
     assert isinstance(cond, m.CustodyFlagged)
     return facts.custody_flagged(cond.custody_flagged)
 
@@ -133,6 +139,12 @@ def _describe_other(cond: m.Condition) -> str:
     if isinstance(cond, m.BeaconMissed):
         ref = cond.beacon_missed
         return "a beacon secret not revealed" if ref == "any" else f"{ref} missed a beacon reveal"
+    if isinstance(cond, m.LimitExceeded):
+        ref = cond.limit_exceeded
+        return "a limit exceeded" if ref == "any" else f"limit {ref} exceeded"
+    if isinstance(cond, m.LimitViolated):
+        ref = cond.limit_violated
+        return "a limit ever exceeded" if ref == "any" else f"limit {ref} ever exceeded"
     assert isinstance(cond, m.CustodyFlagged)
     ref = cond.custody_flagged
     return "a chain of custody broken" if ref == "any" else f"custody of {ref} broken"

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from cvid.errors import EventRejectedError
 from cvid.events import bodies as b
 from cvid.events.authz_escrow import EscrowHistory, check_escrow_event
+from cvid.events.authz_limits import check_limit_event
 from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, format_time, verify_signature
 from cvid.log.note import Verifier
 from cvid.roadmap.check import lifecycle_of
@@ -239,6 +240,10 @@ class Gate:
     def _escrow(self, c: _Context) -> Any:
         return check_escrow_event(self.roadmap, c.party, c.body, c.history.escrow, c.root_at)
 
+    def _quantity(self, c: _Context) -> None:
+        assert isinstance(c.body, b.QuantityDeclared | b.QuantityMeasured)
+        check_limit_event(self.roadmap, c.party, c.body)
+
     def _reported(self, c: _Context) -> None:
         assert isinstance(c.body, b.StepReported)
         self._step(c.body.step)
@@ -449,6 +454,8 @@ KINDS: dict[str, Kind] = {
     "inspection.reported": Kind(_VERIFIERS, Gate._escrow, _rec_escrow),
     "custody.handed_over": _ESCROW,
     "custody.received": _ESCROW,
+    "quantity.declared": Kind(None, Gate._quantity, _nothing),  # the limit's party
+    "quantity.measured": Kind(None, Gate._quantity, _nothing),  # the limit's verifiers
 }
 """Every event type's admission rules; :data:`cvid.events.bodies.BODIES` holds its body."""
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from cvid import calendar
+from cvid import calendar, units
 from cvid.errors import KeyFormatError
 from cvid.events.bodies import EVENT_TYPES
 from cvid.log.cosignature import CosignatureVerifier
@@ -86,6 +86,7 @@ class _Checker:
         yield from self._escrow()
         yield from self._permissions()
         yield from self._witnesses()
+        yield from self._limits()
 
     def _has_role(self, party_id: str, *roles: str) -> bool:
         party = self.parties.get(party_id)
@@ -396,6 +397,11 @@ class _Checker:
                 yield Problem(
                     (*loc, "irreversibility_violated"), f"{ref!r} is not an item (or 'any')"
                 )
+        elif isinstance(cond, m.LimitExceeded | m.LimitViolated):
+            key = "limit_exceeded" if isinstance(cond, m.LimitExceeded) else "limit_violated"
+            ref = cond.limit_exceeded if isinstance(cond, m.LimitExceeded) else cond.limit_violated
+            if ref != "any" and ref not in {x.id for x in self.rm.limits}:
+                yield Problem((*loc, key), f"{ref!r} is not a limit (or 'any')")
         elif (
             isinstance(cond, m.GuaranteeInForce) and cond.guarantee_in_force not in self.guarantees
         ):
@@ -506,3 +512,52 @@ class _Checker:
             if verifier.key_id in key_ids:
                 yield Problem(loc, "the same key is listed twice")
             key_ids.add(verifier.key_id)
+
+    def _limits(self) -> Iterator[Problem]:
+        seen: set[str] = set()
+        for i, limit in enumerate(self.rm.limits):
+            base: Loc = ("limits", i)
+            if limit.id in seen:
+                yield Problem((*base, "id"), f"duplicate limit id {limit.id!r}")
+            seen.add(limit.id)
+            yield from self._party_ref((*base, "party"), limit.party)
+            for k, party_id in enumerate(limit.verifiers):
+                yield from self._party_ref((*base, "verifiers", k), party_id, "verifier")
+            if limit.item is not None and limit.item not in self.items:
+                yield Problem((*base, "item"), f"no item {limit.item!r} in the inventory")
+            yield from self._limit_unit(base, limit)
+            for key, moment in (("from", limit.from_), ("until", limit.until)):
+                if moment is not None and moment.after is not None:
+                    yield from self._milestone((*base, key, "after"), moment.after)
+            start, end = limit.from_, limit.until
+            if (
+                start is not None
+                and end is not None
+                and start.date is not None
+                and end.date is not None
+                and end.date < start.date
+            ):
+                yield Problem(
+                    (*base, "until"),
+                    f"the limit would end on {end.date.isoformat()}, "
+                    f"before it starts on {start.date.isoformat()}",
+                )
+
+    def _limit_unit(self, base: Loc, limit: m.Limit) -> Iterator[Problem]:
+        try:
+            units.check_unit(limit.unit)
+        except units.UnitError as e:
+            yield Problem((*base, "unit"), str(e))
+            return
+        item = self.items.get(limit.item or "")
+        if item is None or item.unit is None:
+            return
+        try:
+            if not units.convertible(item.unit, limit.unit):
+                yield Problem(
+                    (*base, "unit"),
+                    f"item {item.id!r} is declared in {item.unit!r}, "
+                    f"which cannot be converted to {limit.unit!r}",
+                )
+        except units.UnitError as e:
+            yield Problem((*base, "unit"), f"item {item.id!r} is declared in an {e}")
