@@ -473,18 +473,22 @@ def test_exceeded_exactly_after_a_value_beyond_the_tolerance(values: list[float]
 
 
 def jcpoa_like() -> dict[str, Any]:
+    """Two limits shaped on facts §3 and §9 (the figures and dates are sourced there; the
+    intermediate measurements below are test data)."""
     data = mini_data()
+    implementation = {"date": dt.date(2016, 1, 16)}  # Implementation Day (facts §3)
     data["limits"] = [
         {
             "id": "leu-stockpile",
-            "title": "Enriched uranium stockpile (as UF6)",
+            "title": "Low-enriched uranium stockpile (as UF6)",
             "party": "north",
             "quantity": "leu_stock",
             "unit": "kg",
             "max": 300,
+            "from": implementation,
             "measure_every_days": 120,
             "verifiers": ["iaea"],
-            "source": "JCPOA Annex I ¶56 (300 kg of UF6 enriched up to 3.67 %)",
+            "source": "Facts §9: the 300 kg LEU stockpile limit",
         },
         {
             "id": "enrichment",
@@ -493,12 +497,12 @@ def jcpoa_like() -> dict[str, Any]:
             "quantity": "u235_enrichment",
             "unit": "%",
             "max": 3.67,
-            "measure_every_days": 120,
+            "from": implementation,
             "verifiers": ["iaea"],
-            "source": "JCPOA Annex I ¶28",
+            "source": "Facts §9: the 3.67 % enrichment limit",
         },
     ]
-    data["agreement"]["start"] = dt.date(2016, 1, 1)
+    data["agreement"]["start"] = dt.date(2015, 7, 14)
     return data
 
 
@@ -506,15 +510,19 @@ def test_jcpoa_like_history() -> None:
     """Facts §9: the 300 kg stockpile exceeded on 1 Jul 2019; 4.5 % from 8 Jul 2019,
     20 % at Fordow (4 Jan 2021), 60 % at Natanz (16 Apr 2021)."""
     kit = Kit(jcpoa_like())
-    kit.adopt(at("2016-01-16"))
+    kit.adopt(at("2015-10-18"))  # Adoption Day
+    state = kit.evaluate(at("2016-01-15"))
+    assert {x.status for x in state.limits.values()} == {"not-in-effect"}
     measure(kit, 3.67, "%", at("2016-01-16T12:00:00"), limit="enrichment")
-    measure(kit, 250, "kg", at("2019-05-20"), limit="leu-stockpile")
-    measure(kit, 3.67, "%", at("2019-05-20"), limit="enrichment")
-    measure(kit, 205, "kg", at("2019-07-01"), limit="leu-stockpile")
-    state = kit.evaluate(at("2019-07-01"))
+    measure(kit, 205, "kg", at("2019-05-20"), limit="leu-stockpile")
+    state = kit.evaluate(at("2019-06-30"))
     assert state.limits["leu-stockpile"].status == "in-compliance"
+    assert state.limits["enrichment"].status == "in-compliance"
     stock = measure(kit, 305, "kg", at("2019-07-01T12:00:00"), limit="leu-stockpile")
     measure(kit, 4.5, "%", at("2019-07-08"), limit="enrichment")
+    state = kit.evaluate(at("2019-07-07"))
+    assert state.limits["leu-stockpile"].status == "exceeded"
+    assert state.limits["enrichment"].status == "in-compliance"
     measure(kit, 20, "%", at("2021-01-04"), limit="enrichment")
     measure(kit, 60, "%", at("2021-04-16"), limit="enrichment")
     state = kit.evaluate(at("2021-05-01"))
@@ -524,7 +532,12 @@ def test_jcpoa_like_history() -> None:
         60,
         at("2019-07-08"),
     )
-    assert [v.value for v in enrichment.history] == [3.67, 3.67, 4.5, 20, 60]
+    assert [v.value for v in enrichment.history] == [3.67, 4.5, 20, 60]
+    assert [v.at for v in enrichment.history][1:] == [
+        at("2019-07-08"),
+        at("2021-01-04"),
+        at("2021-04-16"),
+    ]
     assert state.limits["leu-stockpile"].status == "exceeded"
     assert state.limits["leu-stockpile"].exceeded_since == at("2019-07-01T12:00:00")
     assert [(v.subject, v.at, v.party) for v in state.violations] == [
