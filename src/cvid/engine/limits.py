@@ -224,7 +224,10 @@ class LimitFold:
             status = "in-compliance"
         else:
             status = "unverified"
-        if status != rec.status or rec.since is None:
+        if status == "not-in-effect":  # since it ended; before it starts, no since
+            rec.status = status
+            rec.since = rec.ends if rec.ends is not None and t >= rec.ends else None
+        elif status != rec.status or rec.since is None:
             rec.status = status
             rec.since = rec.exceeded_since if status == "exceeded" else t
             if status == "unverified" and rec.measured is not None:

@@ -58,10 +58,14 @@ def check_limit_event(roadmap: RoadMap, party: str, body: LimitBody) -> None:
         raise _reject("bad-body", "'item' goes with 'quantity'; a limit names its own item")
     selected = limits_for(roadmap, party, body)
     if not selected:
-        what = f"limit {body.limit!r}" if body.limit else f"limit of yours on {body.quantity!r}"
-        if body.item is not None:
-            what += f" for item {body.item!r}"
-        raise _reject("unknown-reference", f"no {what} in the road map")
+        if body.limit is not None:
+            raise _reject("unknown-reference", f"no limit {body.limit!r} in the road map")
+        role = "declares" if isinstance(body, b.QuantityDeclared) else "measures"
+        item = f" for item {body.item!r}" if body.item is not None else ""
+        raise _reject(
+            "unknown-reference",
+            f"no limit on {body.quantity!r}{item} that {party} {role} in the road map",
+        )
     for limit in selected:
         if not may_submit(limit, party, body):
             who = (

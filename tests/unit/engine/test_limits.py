@@ -242,6 +242,39 @@ def test_a_value_after_the_end_is_kept_but_not_judged() -> None:
     assert state.violations == ()
 
 
+def test_an_exceedance_ends_with_the_limit_but_stays_on_record() -> None:
+    data = with_limits(stock_limit(until={"date": dt.date(2027, 6, 30)}))
+    data["consequences"] += [
+        {
+            "id": "while-over",
+            "title": "Measures while the cap is exceeded",
+            "when": {"all": [{"limit_exceeded": "any"}, {"date_after": dt.date(2027, 6, 30)}]},
+            "reimpose_measures": ["m-banking"],
+        },
+        {
+            "id": "on-record",
+            "title": "A past exceedance",
+            "when": {
+                "all": [{"limit_violated": "stock-cap"}, {"date_after": dt.date(2027, 6, 30)}]
+            },
+            "council_procedure": "The Council reviews the past exceedance.",
+        },
+    ]
+    kit = adopted(data)
+    measure(kit, 400, "kg", at("2027-03-01"))
+    assert limit_at(kit, at("2027-06-30T23:00:00")).status == "exceeded"
+    state = kit.evaluate(at("2027-07-02"))
+    limit = state.limits["stock-cap"]
+    assert (limit.status, limit.since, limit.exceeded_since) == (
+        "not-in-effect",
+        at("2027-07-01"),
+        None,
+    )
+    assert limit.violated
+    assert not state.rules["while-over"].fired  # no longer exceeded when the date came
+    assert state.rules["on-record"].fired_at == at("2027-07-01")
+
+
 def test_from_a_milestone_and_from_a_date() -> None:
     data = with_limits(
         stock_limit(**{"from": {"after": "freeze-reactor", "days": 10}}),

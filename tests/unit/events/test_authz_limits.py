@@ -114,7 +114,15 @@ CASES: list[tuple[str, str, str, Body, str, str]] = [
         "quantity.declared",
         {"quantity": "warheads", "item": "reactor-a", "value": 1, "unit": "warhead"},
         "unknown-reference",
-        "no limit of yours on 'warheads' for item 'reactor-a' in the road map",
+        "no limit on 'warheads' for item 'reactor-a' that north declares in the road map",
+    ),
+    (
+        "not-measured-by-them",
+        "usa",
+        "quantity.measured",
+        {"quantity": "pu_stock", "value": 1, "unit": "kg"},
+        "unknown-reference",
+        "no limit on 'pu_stock' that usa measures in the road map",
     ),
     (
         "not-the-party",
