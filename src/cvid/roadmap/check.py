@@ -542,6 +542,19 @@ class _Checker:
                     f"the limit would end on {end.date.isoformat()}, "
                     f"before it starts on {start.date.isoformat()}",
                 )
+            after = start.after if start is not None else "adoption"
+            from_days = (start.days or 0) if start is not None else 0
+            if (
+                end is not None
+                and end.after is not None
+                and end.after == after
+                and (end.days or 0) <= from_days
+            ):
+                yield Problem(
+                    (*base, "until"),
+                    f"the limit would end {end.days} days after {after}, "
+                    f"before it starts ({from_days} days after it)",
+                )
 
     def _limit_unit(self, base: Loc, limit: m.Limit) -> Iterator[Problem]:
         try:

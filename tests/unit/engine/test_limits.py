@@ -134,6 +134,14 @@ def test_a_unit_that_fits_the_item_loads() -> None:
             "the limit would end on 2027-01-01, before it starts on 2028-01-01",
         ),
         ({"measure_every_days": 0}, "greater than or equal to 1"),
+        (
+            {"until": {"after": "adoption", "days": 0}},
+            r"would end 0 days after adoption, before it starts \(0 days after it\)",
+        ),
+        (
+            {"from": {"after": "freeze", "days": 30}, "until": {"after": "freeze", "days": 10}},
+            r"would end 10 days after freeze, before it starts \(30 days after it\)",
+        ),
     ],
 )
 def test_limits_are_checked_when_the_road_map_loads(change: dict[str, Any], message: str) -> None:
