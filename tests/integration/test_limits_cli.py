@@ -41,3 +41,8 @@ def test_status_shows_limits(tmp_path: Path) -> None:
     text = ok("status", directory, "--at", "2027-02-02T00:00:00Z")
     assert "Limits" in text
     assert "42.5 kg (measured)" in text
+    report = tmp_path / "report.html"
+    ok("report", directory, "--out", report, "--at", "2027-02-02T00:00:00Z")
+    html = report.read_text(encoding="utf-8")
+    assert '<h2 id="limits">Limits</h2>' in html
+    assert "42.5 kg" in html

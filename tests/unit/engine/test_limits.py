@@ -15,7 +15,7 @@ from cvid.engine.limits import beyond, bound_text
 from cvid.engine.state import AgreementState, Violation
 from cvid.errors import RoadmapError
 from cvid.events.authz import AdmittedEvent
-from cvid.report import state_to_dict
+from cvid.report import render_html, state_to_dict
 from cvid.roadmap.loader import from_data, loads
 from cvid.roadmap.model import Limit
 from tests.kit import MINI, Kit, at, mini_data
@@ -587,3 +587,6 @@ def test_jcpoa_like_history() -> None:
     ]
     assert state.violations[0].event == stock.index
     assert re.search(r"iaea measured 4\.5 %, beyond ≤ 3\.67 %", state.violations[1].detail)
+    html = render_html(kit.roadmap, state, digest=kit.gate.digest)
+    assert "3.67 → 4.5 → 20 → 60 %" in html
+    assert '<span class="badge" style="background: #b91c1c">exceeded</span>' in html
