@@ -453,6 +453,19 @@ def _print_verification(console: Console, state: AgreementState) -> None:
                 inert("; ".join(c.flags)),
             )
         console.print(table)
+    if state.limits:
+        table = Table("limit", "party", "status", "value", "bound", "since", title="Limits")
+        for lim in state.limits.values():
+            value = "" if lim.value is None else f"{lim.value:g} {lim.unit} ({lim.basis})"
+            table.add_row(
+                inert(lim.id),
+                inert(lim.party),
+                _badge(lim.status),
+                inert(value),
+                inert(lim.bound),
+                moment_text(lim.since),
+            )
+        console.print(table)
 
 
 @handle_errors

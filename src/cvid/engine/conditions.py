@@ -36,6 +36,8 @@ class Facts(Protocol):
     def custody_flagged(self, ref: str) -> bool: ...
     def allegation_confirmed(self, kind: str) -> bool: ...
     def party_withdrawn(self, party: str) -> bool: ...
+    def limit_exceeded(self, ref: str) -> bool: ...
+    def limit_violated(self, ref: str) -> bool: ...
 
 
 def day_after(date: dt.date) -> dt.datetime:
@@ -87,6 +89,10 @@ def _other_holds(cond: m.Condition, facts: Facts) -> bool:
         return facts.allegation_confirmed(cond.allegation_confirmed)
     if isinstance(cond, m.PartyWithdrawn):
         return facts.party_withdrawn(cond.party_withdrawn)
+    if isinstance(cond, m.LimitExceeded):
+        return facts.limit_exceeded(cond.limit_exceeded)
+    if isinstance(cond, m.LimitViolated):
+        return facts.limit_violated(cond.limit_violated)
     assert isinstance(cond, m.CustodyFlagged)
     return facts.custody_flagged(cond.custody_flagged)
 
@@ -145,6 +151,12 @@ def _describe_other(cond: m.Condition) -> str:
     if isinstance(cond, m.PartyWithdrawn):
         who = cond.party_withdrawn
         return "a party withdrawn" if who == "any" else f"{who} withdrawn"
+    if isinstance(cond, m.LimitExceeded):
+        ref = cond.limit_exceeded
+        return "a limit exceeded" if ref == "any" else f"limit {ref} exceeded"
+    if isinstance(cond, m.LimitViolated):
+        ref = cond.limit_violated
+        return "a limit ever exceeded" if ref == "any" else f"limit {ref} ever exceeded"
     assert isinstance(cond, m.CustodyFlagged)
     ref = cond.custody_flagged
     return "a chain of custody broken" if ref == "any" else f"custody of {ref} broken"

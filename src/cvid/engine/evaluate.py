@@ -28,6 +28,7 @@ from cvid.engine import council
 from cvid.engine import state as s
 from cvid.engine.bodies_fold import DecisionFold
 from cvid.engine.escrow_fold import EscrowFold
+from cvid.engine.limits import LimitFold
 from cvid.engine.parties import PartiesFold
 from cvid.engine.state import moment_text as _when
 from cvid.events import bodies as b
@@ -36,7 +37,7 @@ from cvid.roadmap import model as m
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.membership import Membership
 
-TimerKind = Literal["due", "window", "date", "beacon", "custody", "withdrawal", "decision"]
+TimerKind = Literal["due", "window", "date", "beacon", "custody", "withdrawal", "decision", "limit"]
 
 
 @dataclass
@@ -99,6 +100,7 @@ class _Item:
     state: str
     since: dt.datetime | None
     category: str
+    advanced_by: str | None = None  # the actor of the step that last moved it forward
 
 
 @dataclass
@@ -163,6 +165,8 @@ class _Engine:
         self.joint = DecisionFold(
             roadmap, self, lambda when, ref: self._push(when, "decision", ref), self.alerts.append
         )
+        self.limits = LimitFold(roadmap, self.start, self._push_limit, self._violation)
+        self.keeper = next((p.id for p in roadmap.parties if "disarming_state" in p.roles), "")
         self.reveal_steps = [rec for rec in self.steps.values() if rec.spec.reveals is not None]
         self.council = Membership.of(roadmap)
         for _, rule in self.rules:
@@ -223,6 +227,9 @@ class _Engine:
                 rec.withdrawn = self.t
         self.alerts.append(f"{_when(self.t)}: {party} has withdrawn from the agreement")
 
+    def _push_limit(self, when: dt.datetime, ref: str) -> None:
+        self._push(when, "limit", ref)
+
     def _violation(self, violation: s.Violation) -> None:
         self.violations.append(violation)
         self.alerts.append(
@@ -239,6 +246,8 @@ class _Engine:
             self.parties.run_timer(ref, self.t)
         elif kind == "decision":
             self.joint.run_timer(ref, self.t)
+        elif kind == "limit":
+            self.limits.run_timer(ref, self.t)
         elif kind == "window":
             window = self.snapbacks[int(ref)]
             if window.outcome == "open":
@@ -317,6 +326,12 @@ class _Engine:
         withdrawn = self.parties.withdrawn
         return bool(withdrawn) if party == "any" else party in withdrawn
 
+    def limit_exceeded(self, ref: str) -> bool:
+        return self.limits.exceeded(ref)
+
+    def limit_violated(self, ref: str) -> bool:
+        return self.limits.violated(ref)
+
     # --- events ---------------------------------------------------------------------------
 
     def apply(self, ev: AdmittedEvent) -> None:
@@ -327,6 +342,7 @@ class _Engine:
         if not self.in_force and set(self.rm.agreement.adopted_by) <= self.adopted:
             self.in_force, self.adopted_at, self.changed = True, self.t, True
             self._anchor(self.anchored_on_adoption, self.t)
+            self.limits.milestone("adoption", self.t)
 
     def _on_step(self, ev: AdmittedEvent) -> None:
         assert isinstance(ev.body, b.StepReported | b.StepVerified | b.StepWaived)
@@ -419,6 +435,10 @@ class _Engine:
                 rec.violation = violation.detail
         self._violation(violation)
 
+    def _limit_event(self, ev: AdmittedEvent) -> None:
+        if self.limits.apply(ev, self.t):
+            self.changed = True
+
     def _council_event(self, ev: AdmittedEvent) -> None:
         body = ev.body
         if isinstance(body, b.DraftTabled):
@@ -486,31 +506,54 @@ class _Engine:
                 else [i for i, v in self.items.items() if v.category == transition.category]
             )
             for item in targets:
-                self._move(item, transition.to, rec.spec.id, recorded=True)
+                self._move(item, transition.to, rec.spec.id, recorded=True, actor=rec.spec.actor)
         self._anchor(rec.anchored, self.t)
+        self.limits.milestone(rec.spec.id, self.t)
         self.phase_done[rec.phase] += 1
         if self.phase_done[rec.phase] == len(self.phase_steps[rec.phase]):
             self.phase_complete[rec.phase] = self.t
             self._anchor(self.anchored_on_phase[rec.phase], self.t)
+            self.limits.milestone(rec.phase, self.t)
 
-    def _move(self, item: str, to: str, why: str, *, recorded: bool, event: int = -1) -> None:
+    def _move(
+        self,
+        item: str,
+        to: str,
+        why: str,
+        *,
+        recorded: bool,
+        event: int = -1,
+        actor: str | None = None,
+    ) -> None:
         """Record a lifecycle state for ``item``; a backward move is a violation.
 
         Only an observation can find an item back: a step that records a state the
         item has already passed (found further along by a verifier) leaves it there.
+        An item found back shows the state it was found in, and the violation names
+        the party responsible for it: the actor of the step that last moved it
+        forward, else the disarming state.
         """
-        current = self.items[item].state
+        rec = self.items[item]
+        current = rec.state
         rank = self.rank[item]
         if rank[to] < rank[current]:
             if recorded:
                 return
+            party = rec.advanced_by or self.keeper
             detail = f"{item} was found back from {current} to {to} ({why})"
+            if party:
+                detail += f"; responsible: {party}"
+            rec.state, rec.since = to, self.t
             self.irreversible.add(item)
-            self.violations.append(s.Violation("irreversibility", item, self.t, detail, event))
+            self.violations.append(
+                s.Violation("irreversibility", item, self.t, detail, event, party)
+            )
             self.alerts.append(f"{_when(self.t)}: irreversibility violation: {detail}")
             self.changed = True
         elif rank[to] > rank[current]:
-            self.items[item].state, self.items[item].since = to, self.t
+            rec.state, rec.since = to, self.t
+            if actor is not None:
+                rec.advanced_by = actor
 
     def _observe(self, observed: dict[str, str], idx: int, party: str) -> None:
         for item, state in sorted(observed.items()):
@@ -808,7 +851,9 @@ class _Engine:
             snapbacks=snapbacks,
             items=items,
             violations=tuple(self.violations),
-            alerts=tuple(self.alerts + self.escrow.alerts + self.parties.alerts),
+            alerts=tuple(
+                self.alerts + self.escrow.alerts + self.parties.alerts + self.limits.alerts
+            ),
             obligations=tuple(self._obligations(steps, guarantees)),
             declarations=declarations,
             beacon_rounds=beacon_rounds,
@@ -818,6 +863,7 @@ class _Engine:
             breaches=breaches,
             remedial=remedial,
             decisions=self.joint.result(self.t),
+            limits=self.limits.result(self.t),
         )
 
     def _obligations(
@@ -889,6 +935,8 @@ REDUCERS: dict[str, Reducer] = {
     "decision.joined": _Engine._joint_event,
     "decision.blocked": _Engine._joint_event,
     "obligation.refused": _Engine._joint_event,
+    "quantity.declared": _Engine._limit_event,
+    "quantity.measured": _Engine._limit_event,
 }
 """Every event type's reducer: how it changes the state (its admission rules are in
 :data:`cvid.events.authz.KINDS`)."""

@@ -32,6 +32,7 @@ StepStatus = Literal[
 PhaseStatus = Literal["blocked", "open", "overdue", "violated", "complete"]
 GuaranteeStatus = Literal["pending", "given", "in_force", "suspended"]
 MeasureStatus = Literal["in_force", "suspended"]
+LimitStatus = Literal["in-compliance", "exceeded", "unverified", "not-in-effect"]
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,7 @@ class Violation:
         "finding",
         "refusal",
         "joint-act",
+        "limit",
     ]
     subject: str
     at: dt.datetime
@@ -294,6 +296,61 @@ class DecisionState:
 
 
 @dataclass(frozen=True)
+class LimitValue:
+    """One value declared or measured against a limit, converted to the limit's unit.
+
+    ``submitted`` is the value as the event gave it (``"4500 g"``); ``counted`` is
+    false for a value from outside the limit's interval (kept, never judged).
+    """
+
+    at: dt.datetime
+    value: float
+    unit: str
+    by: str
+    basis: Literal["declared", "measured"]
+    event: int
+    submitted: str
+    uncertainty: float | None
+    counted: bool
+
+
+@dataclass(frozen=True)
+class LimitState:
+    """A continuing obligation on a measured quantity, and where it stands.
+
+    ``status``: ``in-compliance`` (the last measurement within the bound and its
+    tolerance), ``exceeded`` (a measurement, or the party's own declaration, beyond
+    it; a violation), ``unverified`` (in effect but not measured, or not measured for
+    ``measure_every_days``), ``not-in-effect`` (before ``from`` or after ``until``).
+    ``value`` is the value the status rests on (``basis`` says whether measured or
+    declared), in ``unit``; ``bound`` the bound as text (``≤ 300 kg``).
+    """
+
+    id: str
+    title: str
+    party: str
+    quantity: str
+    item: str | None
+    status: LimitStatus
+    value: float | None
+    unit: str
+    bound: str
+    since: dt.datetime | None
+    reason: str
+    basis: Literal["declared", "measured"] | None
+    tolerance: float
+    declared: float | None
+    exceeded_since: dt.datetime | None
+    restored_at: dt.datetime | None
+    violated: bool
+    measure_due: dt.datetime | None
+    in_effect_from: dt.datetime | None
+    in_effect_until: dt.datetime | None
+    history: tuple[LimitValue, ...]
+    source: str | None
+
+
+@dataclass(frozen=True)
 class Obligation:
     """Something a party owes now: a step to carry out, verify, a guarantee to sign."""
 
@@ -333,3 +390,4 @@ class AgreementState:
     breaches: dict[str, tuple[Breach, ...]] = field(default_factory=dict)
     remedial: tuple[RemedialState, ...] = ()
     decisions: dict[str, DecisionState] = field(default_factory=dict)
+    limits: dict[str, LimitState] = field(default_factory=dict)

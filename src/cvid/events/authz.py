@@ -24,6 +24,7 @@ from cvid.events import authz_parties as ap
 from cvid.events import bodies as b
 from cvid.events.authz_bodies import JointHistory, check_joint_event
 from cvid.events.authz_escrow import EscrowHistory, check_escrow_event
+from cvid.events.authz_limits import check_limit_event
 from cvid.events.authz_parties import PartiesHistory
 from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, format_time, verify_signature
 from cvid.log.note import Verifier
@@ -292,6 +293,10 @@ class Gate:
         if step.verification is None:
             return step_or_phase in history.reported
         return len(history.confirmed.get(step_or_phase, ())) >= step.verification.threshold
+
+    def _quantity(self, c: _Context) -> None:
+        assert isinstance(c.body, b.QuantityDeclared | b.QuantityMeasured)
+        check_limit_event(self.roadmap, c.party, c.body)
 
     def _reported(self, c: _Context) -> None:
         assert isinstance(c.body, b.StepReported)
@@ -619,6 +624,8 @@ KINDS: dict[str, Kind] = {
     "decision.joined": _DECISION,
     "decision.blocked": _DECISION,
     "obligation.refused": Kind(None, Gate._joint, _rec_joint),
+    "quantity.declared": Kind(None, Gate._quantity, _nothing),  # the limit's party
+    "quantity.measured": Kind(None, Gate._quantity, _nothing),  # the limit's verifiers
 }
 """Every event type's admission rules; :data:`cvid.events.bodies.BODIES` holds its body."""
 

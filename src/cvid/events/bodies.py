@@ -315,6 +315,37 @@ class ObligationRefused(Body):
     reason: Text
 
 
+UnitText = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class QuantityDeclared(Body):
+    """The obligated party declares a value of a limited quantity.
+
+    It names either a ``limit`` or a ``quantity`` (and, optionally, the ``item``),
+    which then applies to each of the party's limits on that quantity.
+    """
+
+    limit: Id | None = None
+    quantity: Id | None = None
+    item: Id | None = None
+    value: Number
+    unit: UnitText
+    note: Text | None = None
+
+
+class QuantityMeasured(Body):
+    """A verifier named by the limit reports a measured value, with its uncertainty."""
+
+    limit: Id | None = None
+    quantity: Id | None = None
+    item: Id | None = None
+    value: Number
+    unit: UnitText
+    uncertainty: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    note: Text | None = None
+
+
 BODIES: dict[str, type[Body]] = {
     "agreement.adopted": AgreementAdopted,
     "step.reported": StepReported,
@@ -349,6 +380,8 @@ BODIES: dict[str, type[Body]] = {
     "decision.joined": DecisionJoined,
     "decision.blocked": DecisionBlocked,
     "obligation.refused": ObligationRefused,
+    "quantity.declared": QuantityDeclared,
+    "quantity.measured": QuantityMeasured,
 }
 """Every event type cvid knows, mapped to the model of its body."""
 

@@ -30,6 +30,10 @@ STATUS_COLOURS = {
     "given": "#1d4ed8",
     "pending": "#6b7280",
     "suspended": "#b45309",
+    "in-compliance": "#15803d",
+    "exceeded": "#b91c1c",
+    "unverified": "#c2410c",
+    "not-in-effect": "#6b7280",
 }
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from cvid import calendar
+from cvid import calendar, units
 from cvid.errors import KeyFormatError
 from cvid.events.bodies import EVENT_TYPES
 from cvid.log.cosignature import CosignatureVerifier
@@ -44,6 +44,16 @@ class _HasId(Protocol):
 
 def _ids(prefix: Loc, objs: Iterable[_HasId]) -> list[tuple[Loc, str]]:
     return [((*prefix, i, "id"), o.id) for i, o in enumerate(objs)]
+
+
+_ANY_REFS = (
+    m.Violated,
+    m.IrreversibilityViolated,
+    m.PartyWithdrawn,
+    m.LimitExceeded,
+    m.LimitViolated,
+)
+"""Conditions that name one thing of a kind, or ``any``."""
 
 
 def lifecycle_of(roadmap: m.RoadMap, category_id: str) -> list[str]:
@@ -89,6 +99,7 @@ class _Checker:
         yield from self._permissions()
         yield from self._witnesses()
         yield from self._joint_bodies()
+        yield from self._limits()
 
     def _has_role(self, party_id: str, *roles: str) -> bool:
         party = self.parties.get(party_id)
@@ -411,25 +422,28 @@ class _Checker:
                 yield Problem(
                     (*loc, "overdue", "step"), f"step {cond.overdue.step!r} has no deadline"
                 )
-        elif isinstance(cond, m.Violated):
-            if cond.violated != "any" and cond.violated not in self.steps:
-                yield Problem((*loc, "violated"), f"{cond.violated!r} is not a step (or 'any')")
-        elif isinstance(cond, m.IrreversibilityViolated):
-            ref = cond.irreversibility_violated
-            if ref != "any" and ref not in self.items:
-                yield Problem(
-                    (*loc, "irreversibility_violated"), f"{ref!r} is not an item (or 'any')"
-                )
-        elif isinstance(cond, m.PartyWithdrawn):
-            who = cond.party_withdrawn
-            if who != "any" and who not in self.parties:
-                yield Problem((*loc, "party_withdrawn"), f"{who!r} is not a party (or 'any')")
+        elif isinstance(cond, _ANY_REFS):
+            yield from self._any_ref(loc, cond)
         elif (
             isinstance(cond, m.GuaranteeInForce) and cond.guarantee_in_force not in self.guarantees
         ):
             yield Problem(
                 (*loc, "guarantee_in_force"), f"{cond.guarantee_in_force!r} is not a guarantee"
             )
+
+    def _any_ref(self, loc: Loc, cond: m.Condition) -> Iterator[Problem]:
+        """A condition naming one thing of a kind, or ``any``."""
+        pools: dict[str, tuple[set[str], str]] = {
+            "violated": (set(self.steps), "a step"),
+            "irreversibility_violated": (set(self.items), "an item"),
+            "party_withdrawn": (set(self.parties), "a party"),
+            "limit_exceeded": ({x.id for x in self.rm.limits}, "a limit"),
+            "limit_violated": ({x.id for x in self.rm.limits}, "a limit"),
+        }
+        ((key, ref),) = cond.model_dump().items()
+        pool, noun = pools[key]
+        if ref != "any" and ref not in pool:
+            yield Problem((*loc, key), f"{ref!r} is not {noun} (or 'any')")
 
     def _refs(
         self, loc: Loc, refs: list[str], pool: dict[str, object], kind: str
@@ -554,3 +568,65 @@ class _Checker:
                     f"at_least {body.rule.at_least} is above the {len(set(body.members))} "
                     "members named",
                 )
+
+    def _limits(self) -> Iterator[Problem]:
+        seen: set[str] = set()
+        for i, limit in enumerate(self.rm.limits):
+            base: Loc = ("limits", i)
+            if limit.id in seen:
+                yield Problem((*base, "id"), f"duplicate limit id {limit.id!r}")
+            seen.add(limit.id)
+            yield from self._party_ref((*base, "party"), limit.party)
+            for k, party_id in enumerate(limit.verifiers):
+                yield from self._party_ref((*base, "verifiers", k), party_id, "verifier")
+            if limit.item is not None and limit.item not in self.items:
+                yield Problem((*base, "item"), f"no item {limit.item!r} in the inventory")
+            yield from self._limit_unit(base, limit)
+            for key, moment in (("from", limit.from_), ("until", limit.until)):
+                if moment is not None and moment.after is not None:
+                    yield from self._milestone((*base, key, "after"), moment.after)
+            start, end = limit.from_, limit.until
+            if (
+                start is not None
+                and end is not None
+                and start.date is not None
+                and end.date is not None
+                and end.date < start.date
+            ):
+                yield Problem(
+                    (*base, "until"),
+                    f"the limit would end on {end.date.isoformat()}, "
+                    f"before it starts on {start.date.isoformat()}",
+                )
+            after = start.after if start is not None else "adoption"
+            from_days = (start.days or 0) if start is not None else 0
+            if (
+                end is not None
+                and end.after is not None
+                and end.after == after
+                and (end.days or 0) <= from_days
+            ):
+                yield Problem(
+                    (*base, "until"),
+                    f"the limit would end {end.days} days after {after}, "
+                    f"before it starts ({from_days} days after it)",
+                )
+
+    def _limit_unit(self, base: Loc, limit: m.Limit) -> Iterator[Problem]:
+        try:
+            units.check_unit(limit.unit)
+        except units.UnitError as e:
+            yield Problem((*base, "unit"), str(e))
+            return
+        item = self.items.get(limit.item or "")
+        if item is None or item.unit is None:
+            return
+        try:
+            if not units.convertible(item.unit, limit.unit):
+                yield Problem(
+                    (*base, "unit"),
+                    f"item {item.id!r} is declared in {item.unit!r}, "
+                    f"which cannot be converted to {limit.unit!r}",
+                )
+        except units.UnitError as e:
+            yield Problem((*base, "unit"), f"item {item.id!r} is declared in an {e}")

@@ -185,6 +185,18 @@ class PartyWithdrawn(Model):
     party_withdrawn: Id
 
 
+class LimitExceeded(Model):
+    """True while a limit is exceeded beyond its tolerance (``any``: any limit)."""
+
+    limit_exceeded: Id
+
+
+class LimitViolated(Model):
+    """True once a limit has ever been exceeded beyond its tolerance (``any``)."""
+
+    limit_violated: Id
+
+
 _CONDITION_TAGS = (
     "all",
     "any",
@@ -206,6 +218,8 @@ _CONDITION_TAGS = (
     "custody_flagged",
     "allegation_confirmed",
     "party_withdrawn",
+    "limit_exceeded",
+    "limit_violated",
 )
 
 
@@ -238,7 +252,9 @@ Condition = Annotated[
     | Annotated[BeaconMissed, Tag("beacon_missed")]
     | Annotated[CustodyFlagged, Tag("custody_flagged")]
     | Annotated[AllegationConfirmed, Tag("allegation_confirmed")]
-    | Annotated[PartyWithdrawn, Tag("party_withdrawn")],
+    | Annotated[PartyWithdrawn, Tag("party_withdrawn")]
+    | Annotated[LimitExceeded, Tag("limit_exceeded")]
+    | Annotated[LimitViolated, Tag("limit_violated")],
     Discriminator(
         _condition_tag,
         custom_error_type="condition",
@@ -269,6 +285,8 @@ _TAG_OF_CLASS: dict[type[BaseModel], str] = {
     CustodyFlagged: "custody_flagged",
     AllegationConfirmed: "allegation_confirmed",
     PartyWithdrawn: "party_withdrawn",
+    LimitExceeded: "limit_exceeded",
+    LimitViolated: "limit_violated",
 }
 for _model in (All, AnyOf, Not):
     _model.model_rebuild()
@@ -487,6 +505,51 @@ class Phase(Model):
     source: Text | None = None
 
 
+# --- continuing obligations: limits on measured quantities -----------------------------
+
+
+class Limit(Model):
+    """A bound on a measured quantity that ``party`` must keep over an interval.
+
+    The bound is ``max``, ``min``, both (a range) or ``equal``, in ``unit`` (any unit
+    :mod:`cvid.units` reads: ``kg``, ``%``, ``centrifuges``...); a value beyond the
+    bound by more than ``tolerance`` (in ``unit``) exceeds the limit. The limit holds
+    from ``from`` (a deadline-shaped moment: ``{date: ...}`` or ``{after: <start |
+    adoption | step | phase>, days: N}``; absent: from adoption) until ``until``
+    (the end of that date, or the milestone plus the days; absent: open-ended).
+    ``party`` declares values; the ``verifiers`` measure them, and without a
+    measurement for ``measure_every_days`` the limit is unverified. ``quantity`` names
+    what is measured (events may refer to it instead of the limit), ``item`` the
+    inventory item or facility it applies to.
+    """
+
+    id: Id
+    title: Text
+    party: Id
+    quantity: Id
+    item: Id | None = None
+    unit: Annotated[str, Field(min_length=1, max_length=64)]
+    max: float | None = Field(default=None, allow_inf_nan=False)
+    min: float | None = Field(default=None, allow_inf_nan=False)
+    equal: float | None = Field(default=None, allow_inf_nan=False)
+    tolerance: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    from_: Deadline | None = Field(default=None, alias="from")
+    until: Deadline | None = None
+    measure_every_days: int | None = Field(default=None, ge=1, le=36_500)
+    verifiers: list[Id] = Field(min_length=1)
+    source: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Limit:
+        if self.equal is not None and (self.max is not None or self.min is not None):
+            raise ValueError("a limit has either 'equal' or 'min'/'max', not both")
+        if self.equal is None and self.max is None and self.min is None:
+            raise ValueError("a limit needs a bound: 'max', 'min' (or both) or 'equal'")
+        if self.max is not None and self.min is not None and self.min > self.max:
+            raise ValueError(f"'min' ({self.min:g}) is above 'max' ({self.max:g})")
+        return self
+
+
 # --- rewards, consequences, snapback ----------------------------------------------------
 
 
@@ -666,3 +729,4 @@ class RoadMap(Model):
     findings: Findings = Field(default_factory=Findings)
     permissions: dict[str, list[Id]] = Field(default_factory=dict)
     joint_bodies: list[JointBody] = Field(default_factory=list)
+    limits: list[Limit] = Field(default_factory=list)

@@ -34,6 +34,7 @@ _BAD_REQUEST = {
     "not-canonical",
     "unknown-field",
     "bad-body",
+    "bad-unit",
     "bad-time",
     "unknown-type",
 }

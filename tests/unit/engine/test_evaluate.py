@@ -660,10 +660,13 @@ def test_a_verification_observing_an_earlier_state_than_recorded() -> None:
     state = kit.evaluate(when + days(1))
     detail = (
         f"reactor-a was found back from frozen to declared (observed by iaea, entry {ev.index})"
+        "; responsible: north"  # the actor of freeze-reactor, which froze it
     )
-    assert Violation("irreversibility", "reactor-a", when, detail, ev.index) in state.violations
+    violation = Violation("irreversibility", "reactor-a", when, detail, ev.index, "north")
+    assert violation in state.violations
     assert f"2027-03-01: irreversibility violation: {detail}" in state.alerts
-    assert state.items["reactor-a"].state == "frozen"  # the record never moves back
+    # The item shows the state it was found in, not the compliant one it had reached.
+    assert (state.items["reactor-a"].state, state.items["reactor-a"].since) == ("declared", when)
     assert state.steps["disable-reactor"].status == "violated"
     # The consequence fires at that moment.
     assert state.rules["regression"].fired_at == when
@@ -694,7 +697,10 @@ def test_an_observed_regression() -> None:
     assert violation.event == back.index
     assert violation.detail == (
         f"stock-1 was found back from stored to declared (observed by iaea, entry {back.index})"
+        "; responsible: north"  # no step moved it forward: the disarming state holds it
     )
+    assert violation.party == "north"
+    assert state.items["stock-1"].state == "declared"
     assert state.rules["regression"].fired_at == at("2027-02-20")
     assert state.measures["m-oil"].status == "in_force"  # relief-1 undone
     assert state.measures["m-oil"].since == at("2027-02-20")
@@ -1219,9 +1225,17 @@ def test_recorded_items_never_move_backward(plan: Plan, moments: list[dt.datetim
         for item in kit.roadmap.inventory.items
     }
     last = dict.fromkeys(rank, -1)
+    previous = dt.datetime.min.replace(tzinfo=dt.UTC)
     for when in sorted(moments):
         state = kit.evaluate(when)
+        found_back = {
+            v.subject
+            for v in state.violations
+            if v.kind == "irreversibility" and previous < v.at <= when
+        }
         for item_id, item in state.items.items():
             now = rank[item_id][item.state]
-            assert now >= last[item_id], (item_id, when)
+            # Only an observation that records an irreversibility violation moves it back.
+            assert now >= last[item_id] or item_id in found_back, (item_id, when)
             last[item_id] = now
+        previous = when

@@ -755,9 +755,14 @@ VERIFICATION_TYPES = {
 JOINT_TYPES = {"decision.proposed", "decision.joined", "decision.blocked", "obligation.refused"}
 
 
+# Declared and measured quantities need a road map with limits: admitted and refused in
+# tests/unit/events/test_authz_limits.py.
+LIMIT_TYPES = {"quantity.declared", "quantity.measured"}
+
+
 def test_the_positive_table_covers_every_type() -> None:
-    covered = {p[1] for p in POSITIVE} | {"agreement.adopted"} | VERIFICATION_TYPES | JOINT_TYPES
-    assert covered == set(b.EVENT_TYPES)
+    covered = {p[1] for p in POSITIVE} | {"agreement.adopted"} | VERIFICATION_TYPES
+    assert covered | JOINT_TYPES | LIMIT_TYPES == set(b.EVENT_TYPES)
 
 
 def test_adoption_brings_the_agreement_into_force() -> None:
@@ -1045,7 +1050,7 @@ def test_nothing_but_adoption_before_the_agreement_is_in_force(
 
 def test_the_not_in_force_table_covers_every_other_type() -> None:
     covered = {t for _, t, _ in NOT_IN_FORCE} | {"agreement.adopted"} | COUNCIL_TYPES
-    assert covered | VERIFICATION_TYPES == set(b.EVENT_TYPES)
+    assert covered | VERIFICATION_TYPES | LIMIT_TYPES == set(b.EVENT_TYPES)
 
 
 def test_the_council_may_endorse_before_the_agreement_is_in_force() -> None:
