@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from cvid import calendar
+from cvid.engine import anchors as anc
 from cvid.engine import conditions as cond
 from cvid.engine import council
 from cvid.engine import state as s
@@ -34,7 +36,7 @@ from cvid.roadmap import model as m
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.membership import Membership
 
-TimerKind = Literal["due", "window", "date", "beacon", "custody"]
+TimerKind = Literal["due", "window", "date", "beacon", "custody", "anchor"]
 
 
 @dataclass
@@ -42,7 +44,6 @@ class _Step:
     spec: m.Step
     phase: str
     dependents: list[str] = field(default_factory=list)
-    anchored: list[str] = field(default_factory=list)  # steps whose deadline follows this one
     graces: set[int] = field(default_factory=lambda: {0})
     due: dt.datetime | None = None
     reported_at: dt.datetime | None = None
@@ -52,6 +53,7 @@ class _Step:
     waived: tuple[str, str] | None = None  # (party, reason)
     violation: str | None = None
     events: list[int] = field(default_factory=list)
+    by_road_map: bool = False  # an automatic step that happened at its deadline
 
 
 @dataclass
@@ -108,7 +110,8 @@ class _Engine:
 
     def __init__(self, roadmap: m.RoadMap) -> None:
         self.rm = roadmap
-        self.t = dt.datetime.combine(roadmap.agreement.start, dt.time(), tzinfo=dt.UTC)
+        self.zone = roadmap.agreement.zone
+        self.t = calendar.start_of_day(roadmap.agreement.start, self.zone)
         self.start = self.t
         self.in_force = False
         self.adopted_at: dt.datetime | None = None
@@ -121,8 +124,8 @@ class _Engine:
         self.phase_done: dict[str, int] = {ph.id: 0 for ph in roadmap.phases}
         self.phase_complete: dict[str, dt.datetime] = {}
         self.phase_steps = {ph.id: [st.id for st in ph.steps] for ph in roadmap.phases}
-        self.anchored_on_phase: dict[str, list[str]] = {ph.id: [] for ph in roadmap.phases}
-        self.anchored_on_adoption: list[str] = []
+        self.anchors = anc.Anchors(self.zone, lambda when, ref: self._push(when, "anchor", ref))
+        self.anchors.happen(anc.START, self.start)
         for ph in roadmap.phases:
             for st in ph.steps:
                 self.steps[st.id] = _Step(st, ph.id)
@@ -168,21 +171,10 @@ class _Engine:
             for dep in rec.spec.depends_on:
                 for sid in self.phase_steps.get(dep, [dep]):
                     self.steps[sid].dependents.append(rec.spec.id)
-            deadline = rec.spec.deadline
-            if deadline is None:
-                continue
-            if deadline.date is not None:
-                rec.due = cond.day_after(deadline.date)
-            elif deadline.after == "start":
-                rec.due = self.start + dt.timedelta(days=deadline.days or 0)
-            elif deadline.after == "adoption":
-                self.anchored_on_adoption.append(rec.spec.id)
-            elif deadline.after in self.phase_steps:
-                self.anchored_on_phase[deadline.after].append(rec.spec.id)
-            elif deadline.after is not None:
-                self.steps[deadline.after].anchored.append(rec.spec.id)
         for rec in self.steps.values():
-            self._push_due(rec)
+            if rec.spec.deadline is not None:
+                rec.due = self.anchors.watch(f"step/{rec.spec.id}", rec.spec.deadline, self.t)
+                self._push_due(rec)
 
     # --- timers ---------------------------------------------------------------------------
 
@@ -195,12 +187,29 @@ class _Engine:
             for grace in sorted(rec.graces):
                 self._push(rec.due + dt.timedelta(days=grace), "due", rec.spec.id)
 
-    def _anchor(self, step_ids: list[str], when: dt.datetime) -> None:
-        for sid in step_ids:
-            rec = self.steps[sid]
-            if rec.due is None:
-                rec.due = when + dt.timedelta(days=rec.spec.deadline.days or 0)  # type: ignore[union-attr]
-                self._push_due(rec)
+    def _happen(self, key: anc.AnchorKey) -> None:
+        """An anchor happened now: give the deadlines that became known their timers."""
+        self._known(self.anchors.happen(key, self.t))
+
+    def _known(self, determined: list[tuple[str, dt.datetime]]) -> None:
+        for ref, when in determined:
+            kind, _, ident = ref.partition("/")
+            if kind == "step" and self.steps[ident].due is None:
+                self.steps[ident].due = when
+                self._push_due(self.steps[ident])
+
+    def _automatic(self, rec: _Step) -> None:
+        """An automatic step happens once its deadline has come and its dependencies
+        are done (whichever is later)."""
+        if (
+            rec.spec.automatic
+            and rec.done_at is None
+            and rec.due is not None
+            and self.t >= rec.due
+            and all(self.done(d) for d in rec.spec.depends_on)
+        ):
+            rec.by_road_map = True
+            self._mark_done(rec)
 
     def _push_escrow(self, when: dt.datetime, kind: str, ref: str) -> None:
         assert kind in ("beacon", "custody")
@@ -222,6 +231,12 @@ class _Engine:
             window = self.snapbacks[int(ref)]
             if window.outcome == "open":
                 self._reimpose_on_snapback(window)
+        elif kind == "anchor":
+            when = self.anchors.recheck(ref, self.t)
+            if when is not None:
+                self._known([(ref, when)])
+        elif kind == "due":
+            self._automatic(self.steps[ref])
 
     # --- facts (the conditions' view) -------------------------------------------------------
 
@@ -281,12 +296,13 @@ class _Engine:
 
     def apply(self, ev: AdmittedEvent) -> None:
         REDUCERS[ev.type](self, ev)
+        self._happen(("first", ev.type))
 
     def _adopted(self, ev: AdmittedEvent) -> None:
         self.adopted.add(ev.party)
         if not self.in_force and set(self.rm.agreement.adopted_by) <= self.adopted:
             self.in_force, self.adopted_at, self.changed = True, self.t, True
-            self._anchor(self.anchored_on_adoption, self.t)
+            self._happen(anc.ADOPTION)
 
     def _on_step(self, ev: AdmittedEvent) -> None:
         assert isinstance(ev.body, b.StepReported | b.StepVerified | b.StepWaived)
@@ -388,11 +404,13 @@ class _Engine:
             )
             for item in targets:
                 self._move(item, transition.to, rec.spec.id, recorded=True)
-        self._anchor(rec.anchored, self.t)
+        self._happen(("milestone", rec.spec.id))
         self.phase_done[rec.phase] += 1
         if self.phase_done[rec.phase] == len(self.phase_steps[rec.phase]):
             self.phase_complete[rec.phase] = self.t
-            self._anchor(self.anchored_on_phase[rec.phase], self.t)
+            self._happen(("milestone", rec.phase))
+        for sid in rec.dependents:
+            self._automatic(self.steps[sid])
 
     def _move(self, item: str, to: str, why: str, *, recorded: bool, event: int = -1) -> None:
         """Record a lifecycle state for ``item``; a backward move is a violation.
@@ -432,6 +450,8 @@ class _Engine:
         if not draft.tally.adopted:
             return
         self.adopted_refs.update({draft.body.draft, draft.body.purpose})
+        self._happen(("resolution", draft.body.draft))
+        self._happen(("resolution", draft.body.purpose))
         for measure in draft.body.suspend_measures:
             self._set_measure(measure, "suspended", f"Council resolution {draft.body.draft}")
         for measure in draft.body.reimpose_measures:
@@ -451,12 +471,14 @@ class _Engine:
                 window.joined.append(party)  # a joint notification (as the E3 made)
                 self.alerts.append(f"{_when(self.t)}: {party} joined {window.by}'s notification")
                 return
-        closes = self.t + dt.timedelta(days=self.rm.snapback.window_days)
+        zone = self.rm.snapback.zone or self.zone
+        closes = calendar.window_end(self.t, self.rm.snapback.window_days, zone)
         self.snapbacks.append(_Snapback(party, self.t, closes, idx))
         self._push(closes, "window", str(len(self.snapbacks) - 1))
+        last_day = calendar.local_date(closes, zone) - dt.timedelta(days=1)
         self.alerts.append(
-            f"{_when(self.t)}: {party} notified significant non-performance; "
-            f"the relief ends on {_when(closes)} unless a resolution continues it"
+            f"{_when(self.t)}: {party} notified significant non-performance; the relief "
+            f"ends at the end of {last_day.isoformat()} ({zone}) unless a resolution continues it"
         )
         self.changed = True
 
@@ -543,20 +565,9 @@ class _Engine:
         elif rec.violation is not None:
             status, reason = "violated", rec.violation
         elif rec.done_at is not None:
-            if spec.reveals is not None and spec.verification is None:
-                status = "verified"
-                reason = f"cells revealed and proven complete on {_when(rec.done_at)}"
-            elif spec.verification is None:
-                status, reason = (
-                    "reported",
-                    f"reported on {_when(rec.done_at)}; needs no verification",
-                )
-            else:
-                confirmed = sorted(p for p, v in rec.verdicts.items() if v == "confirmed")
-                status, reason = (
-                    "verified",
-                    f"confirmed by {', '.join(confirmed)} on {_when(rec.done_at)}",
-                )
+            status, reason = self._done_status(rec, rec.done_at)
+        elif spec.automatic:
+            status, reason = self._automatic_pending(rec)
         elif rec.due is not None and self.t >= rec.due:
             status = "overdue"
             reason = f"due before {_when(rec.due)}; " + (
@@ -580,7 +591,12 @@ class _Engine:
                     "open",
                     f"{spec.actor} to carry out" + (f" before {_when(rec.due)}" if rec.due else ""),
                 )
-        late = rec.done_at is not None and rec.due is not None and rec.done_at >= rec.due
+        late = (
+            rec.done_at is not None
+            and rec.due is not None
+            and rec.done_at >= rec.due
+            and not rec.by_road_map
+        )
         return s.StepState(
             spec.id,
             rec.phase,
@@ -592,6 +608,42 @@ class _Engine:
             late,
             tuple(rec.events),
         )
+
+    def _done_status(self, rec: _Step, done_at: dt.datetime) -> tuple[s.StepStatus, str]:
+        """A done step's status and reason: how it came to be done."""
+        spec = rec.spec
+        status: s.StepStatus
+        if rec.by_road_map:
+            status = "verified"
+            reason = (
+                f"occurred on {calendar.local_date(done_at, self.zone).isoformat()}, "
+                "by the road map"
+            )
+        elif spec.reveals is not None and spec.verification is None:
+            status = "verified"
+            reason = f"cells revealed and proven complete on {_when(done_at)}"
+        elif spec.verification is None:
+            status, reason = (
+                "reported",
+                f"reported on {_when(done_at)}; needs no verification",
+            )
+        else:
+            confirmed = sorted(p for p, v in rec.verdicts.items() if v == "confirmed")
+            status, reason = (
+                "verified",
+                f"confirmed by {', '.join(confirmed)} on {_when(done_at)}",
+            )
+        return status, reason
+
+    def _automatic_pending(self, rec: _Step) -> tuple[s.StepStatus, str]:
+        """An automatic step not yet done: when it will happen, or what it waits for."""
+        waiting = [d for d in rec.spec.depends_on if not self.done(d)]
+        if rec.due is not None and not waiting:
+            return "open", f"happens by itself at {_when(rec.due)}"
+        if waiting:
+            return "blocked", "waiting for " + ", ".join(waiting)
+        assert rec.spec.deadline is not None
+        return "blocked", f"happens by itself at {anc.describe(rec.spec.deadline)}"
 
     def result(self, events_seen: int) -> s.AgreementState:
         steps = {sid: self.step_state(rec) for sid, rec in self.steps.items()}
@@ -701,6 +753,7 @@ class _Engine:
             ret = tuple(in_return.get(sid, ()))
             if (
                 st.status in ("open", "overdue")
+                and not self.steps[sid].spec.automatic
                 and st.done_at is None
                 and self.steps[sid].reported_at is None
             ):
