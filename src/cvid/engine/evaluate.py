@@ -2,11 +2,13 @@
 
 A pure function. It replays the events whose time is at or before ``at`` in time
 order (log order among equal times), and between them the moments the road map
-itself makes meaningful: deadlines, days of grace, ``date_after`` dates, the
-closing of snapback windows. At each such moment timers run before events (a
-step done exactly at its deadline is late; a resolution adopted exactly when the
-window closes is too late), then rewards and consequences whose condition has
-become true fire, in file order, rewards before consequences, until none is left.
+itself makes meaningful: deadlines (known as :mod:`cvid.engine.anchors` rules, and
+automatic milestones happening at theirs), days of grace, ``date_after`` dates, the
+closing of snapback windows (:func:`cvid.calendar.window_end`). At each such
+moment timers run before events (a step done exactly at its deadline is late; a
+resolution adopted exactly when the window closes is too late), then rewards and
+consequences whose condition has become true fire, in file order, rewards before
+consequences, until none is left.
 Rules fire once: what a fired rule did stays done unless another rule or a
 Council resolution undoes it. The same inputs always give the same state.
 
@@ -162,7 +164,7 @@ class _Engine:
         for _, rule in self.rules:
             for step_id, grace in cond.overdue_graces(rule.when):
                 self.steps[step_id].graces.add(grace)
-            for when in cond.dates(rule.when):
+            for when in cond.dates(rule.when, self.zone):
                 self._push(when, "date", "")
         self._link_steps()  # after the graces: it pushes the timers of known deadlines
 

@@ -111,7 +111,7 @@ class ResolutionAdopted(Model):
 
 
 class DateAfter(Model):
-    """True from the start of the day after this date (UTC)."""
+    """True from the start of the day after this date (in the agreement's time zone)."""
 
     date_after: dt.date
 

@@ -304,3 +304,43 @@ def test_a_freeze_done_in_time_is_still_in_time() -> None:
     state = kit.evaluate(at("2027-02-02"))
     assert state.steps["freeze-reactor"].due == at("2027-02-09")
     assert not state.steps["freeze-reactor"].late
+
+
+# --- zones: date_after and the snapback window --------------------------------------------
+
+
+def test_date_after_starts_with_the_next_day_in_the_agreement_zone() -> None:
+    data = mini_data()
+    data["agreement"]["zone"] = "Asia/Tehran"  # UTC+03:30
+    data["rewards"].append(
+        {"id": "r-date", "title": "From February", "when": {"date_after": dt.date(2027, 2, 1)}}
+    )
+    kit = Kit(data)
+    kit.adopt(T0)
+    assert not kit.evaluate(at("2027-02-01T20:29:59")).rules["r-date"].fired
+    assert kit.evaluate(at("2027-02-02")).rules["r-date"].fired_at == at("2027-02-01T20:30:00")
+
+
+@pytest.mark.parametrize(
+    ("where", "closes"),
+    [
+        # 02:00 UTC on 1 Mar is 21:00 EST on 28 Feb: 28 Feb + 30 days = 30 Mar, which
+        # ends at 04:00 UTC on 31 Mar (EDT since 14 Mar).
+        ({"snapback": "America/New_York"}, at("2027-03-31T04:00:00")),
+        ({"agreement": "America/New_York"}, at("2027-03-31T04:00:00")),
+        # The snapback's own zone wins over the agreement's: 1 Mar + 30 days in UTC.
+        ({"agreement": "America/New_York", "snapback": "UTC"}, at("2027-04-01T00:00:00")),
+    ],
+)
+def test_the_snapback_window_counts_days_in_its_zone(
+    where: dict[str, str], closes: dt.datetime
+) -> None:
+    data = mini_data()
+    for section, zone in where.items():
+        data[section]["zone"] = zone
+    kit = Kit(data)
+    kit.adopt(T0)
+    kit.act("usa", "snapback.notified", {"reason": "test"}, time=at("2027-03-01T02:00:00"))
+    (window,) = kit.evaluate(closes - dt.timedelta(seconds=1)).snapbacks
+    assert (window.closes_at, window.outcome) == (closes, "open")
+    assert kit.evaluate(closes).snapbacks[0].outcome == "reimposed"
