@@ -145,6 +145,20 @@ def test_jcpoa_milestones_fall_on_their_real_dates(jcpoa: Agreement) -> None:
     assert "implementation-day-relief" in relief.reason
 
 
+def test_jcpoa_transition_day_comes_earlier_with_a_broader_conclusion(jcpoa: Agreement) -> None:
+    # Counterfactual (the IAEA reached no Broader Conclusion before 18 Oct 2023 in the
+    # real record): a Broader Conclusion in 2020 brings Transition Day forward to it,
+    # "whichever is earlier" (JCPOA ¶34).
+    replay_2015_to_2023(jcpoa)
+    act(jcpoa, "iaea", "step.reported", "2020-03-02T10:00:00", step="broader-conclusion")
+    state = jcpoa.state(at=at("2020-03-03"))
+    transition = state.steps["record-transition-day"]
+    assert (transition.due, transition.done_at) == (at("2020-03-02T10:00:00"),) * 2
+    assert transition.reason == "occurred on 2020-03-02, by the road map"
+    # Before it, Transition Day was not known yet: a Broader Conclusion could come first.
+    assert jcpoa.state(at=at("2020-03-01")).steps["record-transition-day"].due is None
+
+
 def test_jcpoa_2025_snapback_replay(jcpoa: Agreement) -> None:
     replay_2015_to_2023(jcpoa)
 
