@@ -27,7 +27,7 @@ a recurring obligation's first due date) watch their deadlines the same way.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cvid import calendar
@@ -39,11 +39,6 @@ AnchorKey = tuple[str, str]
 
 START: AnchorKey = ("milestone", "start")
 ADOPTION: AnchorKey = ("milestone", "adoption")
-
-
-def anchors_of(deadline: m.Deadline) -> Iterator[AnchorKey]:
-    """Every anchor a deadline counts from, through earliest-of and latest-of."""
-    return deadline.anchors()
 
 
 def describe_anchor(anchor: m.Anchor) -> str:
@@ -158,7 +153,7 @@ class Anchors:
     def watch(self, ref: str, deadline: m.Deadline, now: dt.datetime) -> dt.datetime | None:
         """Start watching ``deadline`` under ``ref``; its instant if already known."""
         self.pending[ref] = deadline
-        for key in anchors_of(deadline):
+        for key in deadline.anchors():
             self.waiting.setdefault(key, set()).add(ref)
         return self._settle(ref, now)
 
