@@ -64,12 +64,24 @@ def add_months(date: dt.date, months: int) -> dt.date:
 def add(
     moment: dt.datetime, *, days: int = 0, months: int = 0, years: int = 0, zone_name: str = "UTC"
 ) -> dt.datetime:
-    """``moment`` plus a duration: months and years on the local calendar (the local
-    time of day kept), days as whole local days (a day across a daylight-saving change
-    is still a day)."""
+    """``moment`` plus a duration: years and months first, on the local calendar (the
+    local time of day kept; 31 January + 1 month = 28 or 29 February), then days as
+    whole local days (a day across a daylight-saving change is still a day)."""
     tz = zone(zone_name)
     local = moment.astimezone(tz)
     date = add_months(local.date(), months + 12 * years) + dt.timedelta(days=days)
     return dt.datetime.combine(date, local.time().replace(tzinfo=None), tzinfo=tz).astimezone(
         dt.UTC
     )
+
+
+def window_end(opened: dt.datetime, days: int, zone_name: str = "UTC") -> dt.datetime:
+    """When a window of ``days`` whole days opened at ``opened`` closes.
+
+    The rule (UNSCR 2231 ¶11-12 as the Council applied it in 2025): take the date on
+    which the window opened, in the window's zone; count ``days`` calendar days on
+    from it; the window closes when that day ends in that zone. A notice received on
+    28 Aug 2025 (any hour, UTC) with 30 days: 28 Aug + 30 days = 27 Sep, which ends
+    at 2025-09-28T00:00Z, the instant the sanctions returned (20:00 EDT 27 Sep).
+    """
+    return end_of_day(local_date(opened, zone_name) + dt.timedelta(days=days), zone_name)

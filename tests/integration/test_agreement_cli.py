@@ -145,11 +145,13 @@ def test_a_full_scenario_ends_in_snapback(scenario: Path) -> None:
     assert window["snapbacks"][0]["outcome"] == "open"
     assert window["measures"]["m-oil"]["status"] == "suspended"
 
-    # The window closes 30 days after the notice: the relief ends.
+    # The window closes when the 30th day after the notice's date (2 May + 30 = 1 Jun)
+    # ends: the relief ends at 00:00 UTC on 2 Jun.
+    assert status(d, "2027-06-01T23:59:59Z")["snapbacks"][0]["outcome"] == "open"
     closed = status(d, "2027-06-02")
     assert closed["snapbacks"][0]["outcome"] == "reimposed"
     assert closed["measures"]["m-oil"]["status"] == "in_force"
-    assert closed["measures"]["m-oil"]["since"] == "2027-06-01T00:00:00Z"
+    assert closed["measures"]["m-oil"]["since"] == "2027-06-02T00:00:00Z"
     table = ok("status", d, "--at", "2027-06-02")
     assert "reimposed" in table
     assert "snapback" in table

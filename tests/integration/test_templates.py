@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -88,7 +89,8 @@ def jcpoa(tmp_path: Path) -> Iterator[Agreement]:
 
 
 def replay_2015_to_2023(agreement: Agreement) -> None:
-    """Endorsement, Adoption Day, Implementation Day and Transition Day as they happened."""
+    """Endorsement and Implementation Day as they happened. Adoption Day and Transition
+    Day arrive by themselves (automatic milestones): nobody reports them."""
     act(
         agreement,
         "unsc-secretariat",
@@ -96,13 +98,6 @@ def replay_2015_to_2023(agreement: Agreement) -> None:
         "2015-07-20T15:00:00",
         step="unsc-endorsement",
         note="UNSCR 2231",
-    )
-    act(
-        agreement,
-        "joint-commission",
-        "step.reported",
-        "2015-10-18T12:00:00",
-        step="record-adoption-day",
     )
     act(agreement, "irn", "step.reported", "2016-01-16T00:00:00", step="annex-v-steps")
     act(
@@ -113,13 +108,6 @@ def replay_2015_to_2023(agreement: Agreement) -> None:
         step="annex-v-steps",
         outcome="confirmed",
         note="IAEA report on Implementation Day",
-    )
-    act(
-        agreement,
-        "joint-commission",
-        "step.reported",
-        "2023-10-18T00:00:00",
-        step="record-transition-day",
     )
 
 
@@ -135,24 +123,53 @@ def test_jcpoa_milestones_fall_on_their_real_dates(jcpoa: Agreement) -> None:
         "record-transition-day": dt.date(2023, 10, 18),
         "record-termination-day": dt.date(2025, 10, 18),
     }
-    assert not state.steps["record-adoption-day"].late
+    # Adoption and Transition Day happened by themselves (no report was logged): the
+    # endorsement's moment (15:00 UTC) plus 90 days, then plus 8 years.
+    for sid, day in (
+        ("record-adoption-day", "2015-10-18"),
+        ("record-transition-day", "2023-10-18"),
+    ):
+        step = state.steps[sid]
+        assert (step.status, step.done_at, step.late) == ("verified", at(f"{day}T15:00:00"), False)
+        assert step.reason == f"occurred on {day}, by the road map"
+        assert step.events == ()
+    assert state.phases["transition-day"].status == "complete"
+    assert state.steps["record-termination-day"].status == "open"
+    assert not [o for o in state.obligations if o.subject.startswith("record-")]
     assert state.steps["annex-v-steps"].status == "verified"
+    later = jcpoa.state(at=at("2025-10-19")).steps["record-termination-day"]
+    assert (later.status, later.reason) == ("verified", "occurred on 2025-10-18, by the road map")
     relief = state.measures["prior-un-sanctions"]
     assert relief.status == "suspended"
     assert relief.since == at("2016-01-16T12:00:00")
     assert "implementation-day-relief" in relief.reason
 
 
+def test_jcpoa_transition_day_comes_earlier_with_a_broader_conclusion(jcpoa: Agreement) -> None:
+    # Counterfactual (the IAEA reached no Broader Conclusion before 18 Oct 2023 in the
+    # real record): a Broader Conclusion in 2020 brings Transition Day forward to it,
+    # "whichever is earlier" (JCPOA ¶34).
+    replay_2015_to_2023(jcpoa)
+    act(jcpoa, "iaea", "step.reported", "2020-03-02T10:00:00", step="broader-conclusion")
+    state = jcpoa.state(at=at("2020-03-03"))
+    transition = state.steps["record-transition-day"]
+    assert (transition.due, transition.done_at) == (at("2020-03-02T10:00:00"),) * 2
+    assert transition.reason == "occurred on 2020-03-02, by the road map"
+    # Before it, Transition Day was not known yet: a Broader Conclusion could come first.
+    assert jcpoa.state(at=at("2020-03-01")).steps["record-transition-day"].due is None
+
+
 def test_jcpoa_2025_snapback_replay(jcpoa: Agreement) -> None:
     replay_2015_to_2023(jcpoa)
 
     # The E3 (France, Germany, the UK) notified on 28 Aug 2025; one notice opens the
-    # window, so France signs it for the three.
+    # window, so France signs it for the three. Its hour in the day does not matter: the
+    # window counts whole days in GMT (see the window test below).
     act(
         jcpoa,
         "fra",
         "snapback.notified",
-        "2025-08-28T12:00:00",
+        "2025-08-28T15:00:00",
         reason="E3 notification of significant non-performance by Iran (France, Germany, UK)",
     )
     act(
@@ -191,24 +208,30 @@ def test_jcpoa_2025_snapback_replay(jcpoa: Agreement) -> None:
     assert draft.tally.counts == "4-9-2"
     assert set(draft.tally.vetoed_by) == {"fra", "gbr", "usa"}
 
-    # 26 Sep 2025: the window (28 Aug + 30 days) is still open; the relief holds.
-    before = jcpoa.state(at=at("2025-09-26T12:00:00"))
+    # The window: 28 Aug + 30 days = 27 Sep, closing when 27 Sep ends in GMT, at
+    # 00:00 GMT 28 Sep 2025 (20:00 EDT 27 Sep), the real hour (facts §9 "Snapback hour").
+    # Until then (a second before it) the relief holds.
+    reimposed_at = at("2025-09-28T00:00:00")
+    before = jcpoa.state(at=reimposed_at - dt.timedelta(seconds=1))
     (window,) = before.snapbacks
     assert window.outcome == "open"
-    assert window.closes_at == at("2025-09-27T12:00:00")
+    assert window.closes_at == reimposed_at
     assert before.measures["prior-un-sanctions"].status == "suspended"
     assert not before.rules["snapback-reimposition"].fired
 
-    # After the window closed on 27 Sep 2025 the prior UN sanctions are back.
-    after = jcpoa.state(at=at("2025-09-28T00:00:00"))
+    # At that instant the prior UN sanctions are back.
+    after = jcpoa.state(at=reimposed_at)
     (window,) = after.snapbacks
     assert window.outcome == "reimposed"
     sanctions = after.measures["prior-un-sanctions"]
     assert sanctions.status == "in_force"
-    assert sanctions.since == at("2025-09-27T12:00:00")
+    assert sanctions.since == reimposed_at
+    assert sanctions.since.astimezone(ZoneInfo("America/New_York")).isoformat() == (
+        "2025-09-27T20:00:00-04:00"
+    )
     assert sanctions.reason.startswith("snapback: fra's notice of 2025-08-28")
     assert sanctions.source == "UNSCR 2231 ¶11-12"
-    assert after.rules["snapback-reimposition"].fired_at == at("2025-09-27T12:00:00")
+    assert after.rules["snapback-reimposition"].fired_at == reimposed_at
     assert any("re-imposed: prior-un-sanctions" in alert for alert in after.alerts)
 
 

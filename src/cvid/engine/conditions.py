@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Protocol
 
+from cvid import calendar
 from cvid.roadmap import model as m
 
 
@@ -20,6 +21,7 @@ class Facts(Protocol):
 
     in_force: bool
     snapback_completed: bool
+    zone: str  # the agreement's time zone: where a date begins and ends
 
     def done(self, ref: str) -> bool: ...
     def reported(self, ref: str) -> bool: ...
@@ -40,9 +42,9 @@ class Facts(Protocol):
     def limit_violated(self, ref: str) -> bool: ...
 
 
-def day_after(date: dt.date) -> dt.datetime:
-    """The first instant after ``date`` ends (UTC): when "after that date" starts."""
-    return dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC)
+def day_after(date: dt.date, zone: str = "UTC") -> dt.datetime:
+    """The first instant after ``date`` ends in ``zone``: when "after that date" starts."""
+    return calendar.end_of_day(date, zone)
 
 
 def holds(cond: m.Condition, facts: Facts) -> bool:
@@ -72,7 +74,7 @@ def holds(cond: m.Condition, facts: Facts) -> bool:
 
 def _other_holds(cond: m.Condition, facts: Facts) -> bool:
     if isinstance(cond, m.DateAfter):
-        return facts.now() >= day_after(cond.date_after)
+        return facts.now() >= day_after(cond.date_after, facts.zone)
     if isinstance(cond, m.Adopted):
         return facts.in_force
     if isinstance(cond, m.SnapbackCompleted):
@@ -187,12 +189,12 @@ def overdue_graces(cond: m.Condition) -> Iterator[tuple[str, int]]:
         yield cond.overdue.step, cond.overdue.grace_days
 
 
-def dates(cond: m.Condition) -> Iterator[dt.datetime]:
+def dates(cond: m.Condition, zone: str = "UTC") -> Iterator[dt.datetime]:
     """Yield the instants at which a ``date_after`` test in ``cond`` turns true."""
     if isinstance(cond, m.All | m.AnyOf):
         for c in cond.all if isinstance(cond, m.All) else cond.any:
-            yield from dates(c)
+            yield from dates(c, zone)
     elif isinstance(cond, m.Not):
-        yield from dates(cond.not_)
+        yield from dates(cond.not_, zone)
     elif isinstance(cond, m.DateAfter):
-        yield day_after(cond.date_after)
+        yield day_after(cond.date_after, zone)

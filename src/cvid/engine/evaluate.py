@@ -2,11 +2,13 @@
 
 A pure function. It replays the events whose time is at or before ``at`` in time
 order (log order among equal times), and between them the moments the road map
-itself makes meaningful: deadlines, days of grace, ``date_after`` dates, the
-closing of snapback windows. At each such moment timers run before events (a
-step done exactly at its deadline is late; a resolution adopted exactly when the
-window closes is too late), then rewards and consequences whose condition has
-become true fire, in file order, rewards before consequences, until none is left.
+itself makes meaningful: deadlines (known as :mod:`cvid.engine.anchors` rules, and
+automatic milestones happening at theirs), days of grace, ``date_after`` dates, the
+closing of snapback windows (:func:`cvid.calendar.window_end`). At each such
+moment timers run before events (a step done exactly at its deadline is late; a
+resolution adopted exactly when the window closes is too late), then rewards and
+consequences whose condition has become true fire, in file order, rewards before
+consequences, until none is left.
 Rules fire once: what a fired rule did stays done unless another rule or a
 Council resolution undoes it. The same inputs always give the same state.
 
@@ -23,6 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from cvid import calendar
+from cvid.engine import anchors as anc
 from cvid.engine import conditions as cond
 from cvid.engine import council
 from cvid.engine import state as s
@@ -37,7 +41,9 @@ from cvid.roadmap import model as m
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.membership import Membership
 
-TimerKind = Literal["due", "window", "date", "beacon", "custody", "withdrawal", "decision", "limit"]
+TimerKind = Literal[
+    "due", "window", "date", "beacon", "custody", "withdrawal", "decision", "limit", "anchor"
+]
 
 
 @dataclass
@@ -45,7 +51,6 @@ class _Step:
     spec: m.Step
     phase: str
     dependents: list[str] = field(default_factory=list)
-    anchored: list[str] = field(default_factory=list)  # steps whose deadline follows this one
     graces: set[int] = field(default_factory=lambda: {0})
     due: dt.datetime | None = None
     reported_at: dt.datetime | None = None
@@ -58,6 +63,7 @@ class _Step:
     violation: str | None = None
     events: list[int] = field(default_factory=list)
     extended: dt.timedelta = dt.timedelta()  # by joint-body decisions
+    by_road_map: bool = False  # an automatic step that happened at its deadline
 
 
 @dataclass
@@ -115,7 +121,8 @@ class _Engine:
 
     def __init__(self, roadmap: m.RoadMap) -> None:
         self.rm = roadmap
-        self.t = dt.datetime.combine(roadmap.agreement.start, dt.time(), tzinfo=dt.UTC)
+        self.zone = roadmap.agreement.zone
+        self.t = calendar.start_of_day(roadmap.agreement.start, self.zone)
         self.start = self.t
         self.in_force = False
         self.adopted_at: dt.datetime | None = None
@@ -128,8 +135,8 @@ class _Engine:
         self.phase_done: dict[str, int] = {ph.id: 0 for ph in roadmap.phases}
         self.phase_complete: dict[str, dt.datetime] = {}
         self.phase_steps = {ph.id: [st.id for st in ph.steps] for ph in roadmap.phases}
-        self.anchored_on_phase: dict[str, list[str]] = {ph.id: [] for ph in roadmap.phases}
-        self.anchored_on_adoption: list[str] = []
+        self.anchors = anc.Anchors(self.zone, lambda when, ref: self._push(when, "anchor", ref))
+        self.anchors.happen(anc.START, self.start)
         for ph in roadmap.phases:
             for st in ph.steps:
                 self.steps[st.id] = _Step(st, ph.id)
@@ -172,7 +179,7 @@ class _Engine:
         for _, rule in self.rules:
             for step_id, grace in cond.overdue_graces(rule.when):
                 self.steps[step_id].graces.add(grace)
-            for when in cond.dates(rule.when):
+            for when in cond.dates(rule.when, self.zone):
                 self._push(when, "date", "")
         self._link_steps()  # after the graces: it pushes the timers of known deadlines
 
@@ -181,21 +188,10 @@ class _Engine:
             for dep in rec.spec.depends_on:
                 for sid in self.phase_steps.get(dep, [dep]):
                     self.steps[sid].dependents.append(rec.spec.id)
-            deadline = rec.spec.deadline
-            if deadline is None:
-                continue
-            if deadline.date is not None:
-                rec.due = cond.day_after(deadline.date)
-            elif deadline.after == "start":
-                rec.due = self.start + dt.timedelta(days=deadline.days or 0)
-            elif deadline.after == "adoption":
-                self.anchored_on_adoption.append(rec.spec.id)
-            elif deadline.after in self.phase_steps:
-                self.anchored_on_phase[deadline.after].append(rec.spec.id)
-            elif deadline.after is not None:
-                self.steps[deadline.after].anchored.append(rec.spec.id)
         for rec in self.steps.values():
-            self._push_due(rec)
+            if rec.spec.deadline is not None:
+                rec.due = self.anchors.watch(f"step/{rec.spec.id}", rec.spec.deadline, self.t)
+                self._push_due(rec)
 
     # --- timers ---------------------------------------------------------------------------
 
@@ -208,13 +204,30 @@ class _Engine:
             for grace in sorted(rec.graces):
                 self._push(rec.due + dt.timedelta(days=grace), "due", rec.spec.id)
 
-    def _anchor(self, step_ids: list[str], when: dt.datetime) -> None:
-        for sid in step_ids:
-            rec = self.steps[sid]
-            if rec.due is None:
-                days = dt.timedelta(days=rec.spec.deadline.days or 0)  # type: ignore[union-attr]
-                rec.due = when + days + rec.extended
+    def _happen(self, key: anc.AnchorKey) -> None:
+        """An anchor happened now: give the deadlines that became known their timers."""
+        self._known(self.anchors.happen(key, self.t))
+
+    def _known(self, determined: list[tuple[str, dt.datetime]]) -> None:
+        for ref, when in determined:
+            kind, _, ident = ref.partition("/")
+            if kind == "step" and self.steps[ident].due is None:
+                rec = self.steps[ident]
+                rec.due = when + rec.extended  # joint-body extensions made before it was known
                 self._push_due(rec)
+
+    def _automatic(self, rec: _Step) -> None:
+        """An automatic step happens once its deadline has come and its dependencies
+        are done (whichever is later)."""
+        if (
+            rec.spec.automatic
+            and rec.done_at is None
+            and rec.due is not None
+            and self.t >= rec.due
+            and all(self.done(d) for d in rec.spec.depends_on)
+        ):
+            rec.by_road_map = True
+            self._mark_done(rec)
 
     def _push_other(self, when: dt.datetime, kind: str, ref: str) -> None:
         assert kind in ("beacon", "custody", "withdrawal")
@@ -252,6 +265,12 @@ class _Engine:
             window = self.snapbacks[int(ref)]
             if window.outcome == "open":
                 self._reimpose_on_snapback(window)
+        elif kind == "anchor":
+            when = self.anchors.recheck(ref, self.t)
+            if when is not None:
+                self._known([(ref, when)])
+        elif kind == "due":
+            self._automatic(self.steps[ref])
 
     # --- facts (the conditions' view) -------------------------------------------------------
 
@@ -336,12 +355,13 @@ class _Engine:
 
     def apply(self, ev: AdmittedEvent) -> None:
         REDUCERS[ev.type](self, ev)
+        self._happen(("first", ev.type))
 
     def _adopted(self, ev: AdmittedEvent) -> None:
         self.adopted.add(ev.party)
         if not self.in_force and set(self.rm.agreement.adopted_by) <= self.adopted:
             self.in_force, self.adopted_at, self.changed = True, self.t, True
-            self._anchor(self.anchored_on_adoption, self.t)
+            self._happen(anc.ADOPTION)
             self.limits.milestone("adoption", self.t)
 
     def _on_step(self, ev: AdmittedEvent) -> None:
@@ -507,13 +527,15 @@ class _Engine:
             )
             for item in targets:
                 self._move(item, transition.to, rec.spec.id, recorded=True, actor=rec.spec.actor)
-        self._anchor(rec.anchored, self.t)
+        self._happen(("milestone", rec.spec.id))
         self.limits.milestone(rec.spec.id, self.t)
         self.phase_done[rec.phase] += 1
         if self.phase_done[rec.phase] == len(self.phase_steps[rec.phase]):
             self.phase_complete[rec.phase] = self.t
-            self._anchor(self.anchored_on_phase[rec.phase], self.t)
+            self._happen(("milestone", rec.phase))
             self.limits.milestone(rec.phase, self.t)
+        for sid in rec.dependents:
+            self._automatic(self.steps[sid])
 
     def _move(
         self,
@@ -574,6 +596,8 @@ class _Engine:
         if not draft.tally.adopted:
             return
         self.adopted_refs.update({draft.body.draft, draft.body.purpose})
+        self._happen(("resolution", draft.body.draft))
+        self._happen(("resolution", draft.body.purpose))
         for measure in draft.body.suspend_measures:
             self._set_measure(measure, "suspended", f"Council resolution {draft.body.draft}")
         for measure in draft.body.reimpose_measures:
@@ -597,12 +621,14 @@ class _Engine:
                 window.joined.append(party)  # a joint notification (as the E3 made)
                 self.alerts.append(f"{_when(self.t)}: {party} joined {window.by}'s notification")
                 return
-        closes = self.t + dt.timedelta(days=self.rm.snapback.window_days)
+        zone = self.rm.snapback.zone or self.zone
+        closes = calendar.window_end(self.t, self.rm.snapback.window_days, zone)
         self.snapbacks.append(_Snapback(party, self.t, closes, idx))
         self._push(closes, "window", str(len(self.snapbacks) - 1))
+        last_day = calendar.local_date(closes, zone) - dt.timedelta(days=1)
         self.alerts.append(
-            f"{_when(self.t)}: {party} notified significant non-performance; "
-            f"the relief ends on {_when(closes)} unless a resolution continues it"
+            f"{_when(self.t)}: {party} notified significant non-performance; the relief "
+            f"ends at the end of {last_day.isoformat()} ({zone}) unless a resolution continues it"
         )
         self.changed = True
 
@@ -695,6 +721,8 @@ class _Engine:
             status, reason = "violated", rec.violation
         elif rec.done_at is not None:
             status, reason = self._done_status(rec, rec.done_at)
+        elif spec.automatic:
+            status, reason = self._automatic_pending(rec)
         elif self._reported_on_time(rec):
             assert rec.reported_at is not None
             assert spec.verification is not None
@@ -728,6 +756,7 @@ class _Engine:
             rec.done_at is not None
             and rec.due is not None
             and (done_by_actor or rec.done_at) >= rec.due
+            and not rec.by_road_map
         )
         return s.StepState(
             spec.id,
@@ -742,13 +771,30 @@ class _Engine:
         )
 
     def _done_status(self, rec: _Step, done_at: dt.datetime) -> tuple[s.StepStatus, str]:
+        """A done step's status and reason: how it came to be done."""
         spec = rec.spec
-        if spec.reveals is not None and spec.verification is None:
-            return "verified", f"cells revealed and proven complete on {_when(done_at)}"
-        if spec.verification is None:
-            return "reported", f"reported on {_when(done_at)}; needs no verification"
-        confirmed = sorted(p for p, v in rec.verdicts.items() if v == "confirmed")
-        return "verified", f"confirmed by {', '.join(confirmed)} on {_when(done_at)}"
+        status: s.StepStatus
+        if rec.by_road_map:
+            status = "verified"
+            reason = (
+                f"occurred on {calendar.local_date(done_at, self.zone).isoformat()}, "
+                "by the road map"
+            )
+        elif spec.reveals is not None and spec.verification is None:
+            status = "verified"
+            reason = f"cells revealed and proven complete on {_when(done_at)}"
+        elif spec.verification is None:
+            status, reason = (
+                "reported",
+                f"reported on {_when(done_at)}; needs no verification",
+            )
+        else:
+            confirmed = sorted(p for p, v in rec.verdicts.items() if v == "confirmed")
+            status, reason = (
+                "verified",
+                f"confirmed by {', '.join(confirmed)} on {_when(done_at)}",
+            )
+        return status, reason
 
     def _pending_status(self, rec: _Step) -> tuple[s.StepStatus, str]:
         spec = rec.spec
@@ -760,6 +806,16 @@ class _Engine:
         return "open", f"{spec.actor} to carry out" + (
             f" before {_when(rec.due)}" if rec.due else ""
         )
+
+    def _automatic_pending(self, rec: _Step) -> tuple[s.StepStatus, str]:
+        """An automatic step not yet done: when it will happen, or what it waits for."""
+        waiting = [d for d in rec.spec.depends_on if not self.done(d)]
+        if rec.due is not None and not waiting:
+            return "open", f"happens by itself at {_when(rec.due)}"
+        if waiting:
+            return "blocked", "waiting for " + ", ".join(waiting)
+        assert rec.spec.deadline is not None
+        return "blocked", f"happens by itself at {anc.describe(rec.spec.deadline)}"
 
     def result(self, events_seen: int) -> s.AgreementState:
         steps = {sid: self.step_state(rec) for sid, rec in self.steps.items()}
@@ -880,6 +936,7 @@ class _Engine:
             ret = tuple(in_return.get(sid, ()))
             if (
                 st.status in ("open", "overdue")
+                and not self.steps[sid].spec.automatic
                 and st.done_at is None
                 and self.steps[sid].reported_at is None
             ):

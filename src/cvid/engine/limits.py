@@ -105,7 +105,7 @@ class LimitFold:
                 elif moment.after == "start":
                     self._set_edge(rec, edge, self._plus(start, moment.days or 0), start)
                 else:
-                    assert moment.after is not None
+                    assert isinstance(moment.after, str)  # the road-map check allows no other
                     self.waiting.setdefault(moment.after, []).append((rec.spec.id, edge))
 
     def _plus(self, when: dt.datetime, days: int) -> dt.datetime:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
+from cvid.calendar import window_end
 from cvid.errors import EventRejectedError
 from cvid.events import authz_parties as ap
 from cvid.events import bodies as b
@@ -449,14 +450,14 @@ class Gate:
             raise _reject("unauthorised", f"{c.party} is not entitled to notify non-performance")
         # A notice while a window is open joins it (the E3 notified together); the same
         # party twice in one window is a duplicate.
-        window = dt.timedelta(days=snapback.window_days)
-        opened: dt.datetime | None = None
+        zone = snapback.zone or self.roadmap.agreement.zone
+        closes: dt.datetime | None = None
         notifiers: set[str] = set()
         for when, party in c.history.snapback_notices:
-            if opened is None or when >= opened + window:
-                opened, notifiers = when, set()
+            if closes is None or when >= closes:
+                closes, notifiers = window_end(when, snapback.window_days, zone), set()
             notifiers.add(party)
-        if opened is not None and c.when < opened + window and c.party in notifiers:
+        if closes is not None and c.when < closes and c.party in notifiers:
             raise _reject("duplicate", f"{c.party} has already notified in the open window")
 
 

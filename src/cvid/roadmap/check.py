@@ -158,6 +158,11 @@ class _Checker:
             calendar.zone(self.rm.agreement.zone)
         except calendar.ZoneError as e:
             yield Problem(("agreement", "zone"), str(e))
+        if self.rm.snapback is not None and self.rm.snapback.zone is not None:
+            try:
+                calendar.zone(self.rm.snapback.zone)
+            except calendar.ZoneError as e:
+                yield Problem(("snapback", "zone"), str(e))
 
     def _parties(self) -> Iterator[Problem]:
         for i, party in enumerate(self.rm.parties):
@@ -282,8 +287,7 @@ class _Checker:
                 for k, dep in enumerate(step.depends_on):
                     if dep not in self.steps and dep not in self.phases:
                         yield Problem((*base, "depends_on", k), f"{dep!r} is not a step or a phase")
-                if step.deadline is not None and step.deadline.after is not None:
-                    yield from self._milestone((*base, "deadline", "after"), step.deadline.after)
+                yield from self._step_timing(base, step)
                 if step.verification is not None:
                     ver = step.verification
                     for k, party_id in enumerate(ver.by):
@@ -311,6 +315,37 @@ class _Checker:
             yield from self._party_ref((*base, "owed_to"), step.owed_to)
             if step.owed_to == step.actor:
                 yield Problem((*base, "owed_to"), "a step is owed to another party than its actor")
+
+    def _step_timing(self, base: Loc, step: m.Step) -> Iterator[Problem]:
+        deadline = step.deadline
+        if deadline is not None:
+            yield from self._deadline((*base, "deadline"), deadline)
+            if deadline.after is not None and not deadline.has_duration and not step.automatic:
+                yield Problem(
+                    (*base, "deadline"),
+                    "a deadline at the very moment of its milestone leaves no time to act: "
+                    "give days, months or years (or make the step automatic)",
+                )
+        if step.automatic:
+            if deadline is None:
+                yield Problem(
+                    (*base, "automatic"), "an automatic step needs a deadline: when it happens"
+                )
+            if step.verification is not None:
+                yield Problem(
+                    (*base, "verification"), "an automatic step happens by itself: no verification"
+                )
+
+    def _deadline(self, loc: Loc, deadline: m.Deadline) -> Iterator[Problem]:
+        """Every anchor of a deadline exists (through earliest_of and latest_of)."""
+        after = deadline.after
+        if isinstance(after, str):
+            yield from self._milestone((*loc, "after"), after)
+        elif isinstance(after, m.FirstEventAnchor) and after.first not in EVENT_TYPES:
+            yield Problem((*loc, "after", "first"), f"unknown event type {after.first!r}")
+        for key in ("earliest_of", "latest_of"):
+            for k, operand in enumerate(getattr(deadline, key) or []):
+                yield from self._deadline((*loc, key, k), operand)
 
     def _cica_measures(self) -> Iterator[Problem]:
         """A step's ``cica_measure`` must name a measure of the CICA CBM catalogue.
@@ -354,8 +389,8 @@ class _Checker:
     def _step_edges(self, step: m.Step) -> list[str]:
         """Steps ``step`` waits for: its dependencies and its deadline's anchor."""
         refs = list(step.depends_on)
-        if step.deadline is not None and step.deadline.after is not None:
-            refs.append(step.deadline.after)
+        if step.deadline is not None:
+            refs += [ref for kind, ref in step.deadline.anchors() if kind == "milestone"]
         out: list[str] = []
         for ref in refs:
             if ref in self.phases:
@@ -583,7 +618,21 @@ class _Checker:
                 yield Problem((*base, "item"), f"no item {limit.item!r} in the inventory")
             yield from self._limit_unit(base, limit)
             for key, moment in (("from", limit.from_), ("until", limit.until)):
-                if moment is not None and moment.after is not None:
+                if moment is None:
+                    continue
+                if (
+                    not isinstance(moment.after, str | None)
+                    or moment.months
+                    or moment.years
+                    or moment.earliest_of
+                    or moment.latest_of
+                ):
+                    yield Problem(
+                        (*base, key),
+                        "a limit's interval is a date, or days after start, adoption, a step "
+                        "or a phase",
+                    )
+                elif moment.after is not None:
                     yield from self._milestone((*base, key, "after"), moment.after)
             start, end = limit.from_, limit.until
             if (

@@ -10,6 +10,7 @@ reading YAML and reporting positions is :mod:`cvid.roadmap.loader`. No I/O here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
@@ -110,7 +111,7 @@ class ResolutionAdopted(Model):
 
 
 class DateAfter(Model):
-    """True from the start of the day after this date (UTC)."""
+    """True from the start of the day after this date (in the agreement's time zone)."""
 
     date_after: dt.date
 
@@ -427,24 +428,88 @@ class Guarantee(Model):
 # --- phases and steps -------------------------------------------------------------------
 
 
-class Deadline(Model):
-    """Either a date (done by the end of that day, UTC) or days after a milestone.
+ZoneName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_+/-]{1,64}$")]
+"""An IANA time zone name (``UTC``, ``America/New_York``); its existence is checked
+when the road map loads (:mod:`cvid.roadmap.check`)."""
 
-    A milestone is ``start``, ``adoption``, a step (when it is done) or a phase
-    (when every step of it is done).
+EventTypeName = Annotated[str, Field(pattern=r"^[a-z][a-z_]*(\.[a-z][a-z_]*){1,3}$")]
+
+
+class ResolutionAnchor(Model):
+    """The adoption of a Council resolution: the first draft adopted whose id, or
+    whose purpose, is ``resolution``."""
+
+    resolution: Id
+
+
+class FirstEventAnchor(Model):
+    """The first admitted event of a type (e.g. ``snapback.notified``)."""
+
+    first: EventTypeName
+
+
+Anchor = Id | ResolutionAnchor | FirstEventAnchor
+"""What a deadline counts from: ``start``, ``adoption``, a step id (when it is done),
+a phase id (when every step of it is done), a resolution or the first event of a type."""
+
+
+def anchor_key(anchor: Anchor) -> tuple[str, str]:
+    """An anchor as ``(kind, ref)``: ``("milestone", id)`` for start, adoption, steps
+    and phases, ``("resolution", draft id or purpose)``, ``("first", event type)``."""
+    if isinstance(anchor, ResolutionAnchor):
+        return ("resolution", anchor.resolution)
+    if isinstance(anchor, FirstEventAnchor):
+        return ("first", anchor.first)
+    return ("milestone", anchor)
+
+
+class Deadline(Model):
+    """When something is due, or happens: one of four forms.
+
+    - ``date``: the end of that day in the agreement's time zone;
+    - ``after`` a milestone (an :data:`Anchor`), plus ``days``, ``months`` and
+      ``years`` in any combination (none: at the milestone itself), counted on the
+      calendar of the agreement's zone (:func:`cvid.calendar.add`);
+    - ``earliest_of`` / ``latest_of``: two or more deadlines, whichever comes first
+      (last). When each form becomes known is :mod:`cvid.engine.anchors`' rule.
     """
 
     date: dt.date | None = None
-    after: Id | None = None
+    after: Anchor | None = None
     days: int | None = Field(default=None, ge=0, le=36_500)
+    months: int | None = Field(default=None, ge=0, le=1_200)
+    years: int | None = Field(default=None, ge=0, le=100)
+    earliest_of: list[Deadline] | None = Field(default=None, min_length=2, max_length=20)
+    latest_of: list[Deadline] | None = Field(default=None, min_length=2, max_length=20)
 
     @model_validator(mode="after")
     def _one_form(self) -> Deadline:
-        if (self.date is None) == (self.after is None):
-            raise ValueError("a deadline has either 'date' or 'after' (with 'days'), not both")
-        if (self.after is None) != (self.days is None):
-            raise ValueError("'after' and 'days' go together")
+        forms = [self.date, self.after, self.earliest_of, self.latest_of]
+        if sum(f is not None for f in forms) != 1:
+            raise ValueError(
+                "a deadline has either 'date' or 'after' (with days, months or years), "
+                "or 'earliest_of' or 'latest_of': exactly one of them"
+            )
+        if self.after is None and self.has_duration:
+            raise ValueError("'days', 'months' and 'years' count from 'after': add it")
         return self
+
+    @property
+    def has_duration(self) -> bool:
+        """True when the deadline states days, months or years (even zero)."""
+        return self.days is not None or self.months is not None or self.years is not None
+
+    def anchors(self) -> Iterator[tuple[str, str]]:
+        """The anchors it counts from, through earliest_of and latest_of, as
+        ``(kind, ref)``: ``milestone`` (start, adoption, a step or a phase),
+        ``resolution`` or ``first``."""
+        if self.after is not None:
+            yield anchor_key(self.after)
+        for operand in (self.earliest_of or []) + (self.latest_of or []):
+            yield from operand.anchors()
+
+
+Deadline.model_rebuild()
 
 
 class Verification(Model):
@@ -480,6 +545,9 @@ class Step(Model):
     The actor may be a joint body: the step is then a joint act, done when the body's
     decision to perform it is adopted. ``owed_to`` names the party the step is owed
     to (its beneficiary), who may waive it; the actor never may.
+    An ``automatic`` step is a milestone defined by its date (JCPOA Adoption Day, 90
+    days after the endorsement): it is done when its deadline arrives, with no report
+    (or earlier, if its actor reports it earlier), once its dependencies are done.
     """
 
     id: Id
@@ -493,6 +561,7 @@ class Step(Model):
     reveals: CellsSpec | None = None
     cica_measure: Id | None = None
     owed_to: Id | None = None
+    automatic: bool = False
     source: Text | None = None
 
 
@@ -582,11 +651,15 @@ class Snapback(Model):
 
     A notification by an ``entitled`` party opens a window of ``window_days``;
     unless a Council draft with purpose ``continue_relief`` is adopted within it,
-    the ``measures`` (all measures when empty) are re-imposed when it closes.
+    the ``measures`` (all measures when empty) are re-imposed when it closes. The
+    window counts whole days in ``zone`` (the agreement's zone when absent): it closes
+    at the end of the day ``window_days`` after the notice's date there
+    (:func:`cvid.calendar.window_end`).
     """
 
     entitled: list[Id] = Field(min_length=1)
     window_days: int = Field(default=30, ge=1, le=3650)
+    zone: ZoneName | None = None
     measures: list[Id] = Field(default_factory=list)
     source: Text | None = None
 

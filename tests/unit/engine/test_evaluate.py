@@ -739,7 +739,9 @@ def test_irreversibility_of_one_item() -> None:
 # --- snapback -----------------------------------------------------------------------------
 
 NOTICE = at("2027-03-01")
-CLOSES = NOTICE + days(30)
+# The window counts whole days (calendar.window_end): 1 Mar + 30 days = 31 Mar, and the
+# window closes when 31 Mar ends (UTC, the mini road map's zone).
+CLOSES = at("2027-04-01")
 
 
 def _notified() -> tuple[Kit, AdmittedEvent]:
@@ -759,7 +761,7 @@ def test_snapback_window_open() -> None:
     assert state.measures["m-oil"].status == "suspended"
     assert state.alerts == (
         "2027-03-01: usa notified significant non-performance; "
-        "the relief ends on 2027-03-31 unless a resolution continues it",
+        "the relief ends at the end of 2027-03-31 (UTC) unless a resolution continues it",
     )
 
 
@@ -768,12 +770,12 @@ def test_snapback_window_closes_and_measures_return() -> None:
     state = kit.evaluate(CLOSES)
     window = state.snapbacks[0]
     assert window.outcome == "reimposed"
-    assert window.reason == "window closed on 2027-03-31 without a resolution continuing the relief"
+    assert window.reason == "window closed on 2027-04-01 without a resolution continuing the relief"
     why = "snapback: usa's notice of 2027-03-01, no resolution continued the relief"
     oil = state.measures["m-oil"]
     assert (oil.status, oil.since, oil.reason) == ("in_force", CLOSES, why)
     assert state.measures["m-banking"].status == "in_force"
-    assert state.alerts[-1] == f"2027-03-31: {why}; measures re-imposed: m-oil, m-banking"
+    assert state.alerts[-1] == f"2027-04-01: {why}; measures re-imposed: m-oil, m-banking"
     assert ev.index == window.event
 
 

@@ -909,14 +909,15 @@ def test_snapback_is_for_entitled_parties_once_per_window() -> None:
         error = refuse(kit, party, "snapback.notified", notice, "unauthorised")
         assert f"{party} is not entitled to notify non-performance" in str(error)
     kit.act("usa", "snapback.notified", notice, time=T1)
-    window = dt.timedelta(days=30)
-    for when in [T1, T1 + DAY, T1 + window - dt.timedelta(microseconds=1)]:
+    # Notice on 3 Jan (09:00 UTC) + 30 days = 2 Feb: the window closes when 2 Feb ends.
+    closes = at("2027-02-03")
+    for when in [T1, T1 + DAY, T1 + 30 * DAY, closes - dt.timedelta(microseconds=1)]:
         error = refuse(kit, "usa", "snapback.notified", notice, "duplicate", time=when)
         assert "usa has already notified in the open window" in str(error)
     kit.act("chn", "snapback.notified", notice, time=T1 + DAY)  # joins the open window
     error = refuse(kit, "chn", "snapback.notified", notice, "duplicate", time=T1 + 2 * DAY)
-    kit.act("usa", "snapback.notified", notice, time=T1 + window)  # the window has closed
-    assert kit.history.snapback_notices == [(T1, "usa"), (T1 + DAY, "chn"), (T1 + window, "usa")]
+    kit.act("usa", "snapback.notified", notice, time=closes)  # the window has closed
+    assert kit.history.snapback_notices == [(T1, "usa"), (T1 + DAY, "chn"), (closes, "usa")]
 
 
 def test_a_road_map_without_snapback_takes_no_notices() -> None:
