@@ -34,6 +34,8 @@ class Facts(Protocol):
     def declaration_violated(self, ref: str) -> bool: ...
     def beacon_missed(self, ref: str) -> bool: ...
     def custody_flagged(self, ref: str) -> bool: ...
+    def obligation_missed(self, ref: str, party: str | None) -> bool: ...
+    def quota_short(self, ref: str) -> bool: ...
 
 
 def day_after(date: dt.date) -> dt.datetime:
@@ -81,6 +83,13 @@ def _other_holds(cond: m.Condition, facts: Facts) -> bool:
         return facts.declaration_violated(cond.declaration_violated)
     if isinstance(cond, m.BeaconMissed):
         return facts.beacon_missed(cond.beacon_missed)
+    if isinstance(cond, m.ObligationMissed):
+        ref = cond.obligation_missed
+        if isinstance(ref, str):
+            return facts.obligation_missed(ref, None)
+        return facts.obligation_missed(ref.obligation, ref.party)
+    if isinstance(cond, m.QuotaShort):
+        return facts.quota_short(cond.quota_short)
     assert isinstance(cond, m.CustodyFlagged)
     return facts.custody_flagged(cond.custody_flagged)
 
@@ -133,6 +142,8 @@ def _describe_other(cond: m.Condition) -> str:
     if isinstance(cond, m.BeaconMissed):
         ref = cond.beacon_missed
         return "a beacon secret not revealed" if ref == "any" else f"{ref} missed a beacon reveal"
+    if isinstance(cond, m.ObligationMissed | m.QuotaShort):
+        return _describe_recurring(cond)
     assert isinstance(cond, m.CustodyFlagged)
     ref = cond.custody_flagged
     return "a chain of custody broken" if ref == "any" else f"custody of {ref} broken"
@@ -172,3 +183,13 @@ def dates(cond: m.Condition) -> Iterator[dt.datetime]:
         yield from dates(cond.not_)
     elif isinstance(cond, m.DateAfter):
         yield day_after(cond.date_after)
+
+
+def _describe_recurring(cond: m.ObligationMissed | m.QuotaShort) -> str:
+    if isinstance(cond, m.QuotaShort):
+        ref = cond.quota_short
+        return "a quota period ended short" if ref == "any" else f"quota {ref} ended short"
+    spec = cond.obligation_missed
+    ref, party = (spec, None) if isinstance(spec, str) else (spec.obligation, spec.party)
+    what = "a recurring obligation" if ref == "any" else ref
+    return f"{what} missed" + (f" by {party}" if party else "")

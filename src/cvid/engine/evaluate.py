@@ -27,6 +27,7 @@ from cvid.engine import conditions as cond
 from cvid.engine import council
 from cvid.engine import state as s
 from cvid.engine.escrow_fold import EscrowFold
+from cvid.engine.obligations import ObligationFold
 from cvid.engine.state import moment_text as _when
 from cvid.events import bodies as b
 from cvid.events.authz import KINDS, AdmittedEvent
@@ -34,7 +35,7 @@ from cvid.roadmap import model as m
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.membership import Membership
 
-TimerKind = Literal["due", "window", "date", "beacon", "custody"]
+TimerKind = Literal["due", "window", "date", "beacon", "custody", "obligation", "quota"]
 
 
 @dataclass
@@ -154,6 +155,7 @@ class _Engine:
         self.irreversible: set[str] = set()
         self.alerts: list[str] = []
         self.escrow = EscrowFold(roadmap, self._push_escrow, self._violation)
+        self.recurring = ObligationFold(roadmap, self._push_recurring, self._violation)
         self.reveal_steps = [rec for rec in self.steps.values() if rec.spec.reveals is not None]
         self.council = Membership.of(roadmap)
         for _, rule in self.rules:
@@ -206,6 +208,10 @@ class _Engine:
         assert kind in ("beacon", "custody")
         self._push(when, kind, ref)  # type: ignore[arg-type]
 
+    def _push_recurring(self, when: dt.datetime, kind: str, ref: str) -> None:
+        assert kind in ("obligation", "quota")
+        self._push(when, kind, ref)  # type: ignore[arg-type]
+
     def _violation(self, violation: s.Violation) -> None:
         self.violations.append(violation)
         self.alerts.append(
@@ -218,6 +224,8 @@ class _Engine:
         self.changed = True
         if kind in ("beacon", "custody"):
             self.escrow.run_timer(kind, ref, self.t)
+        elif kind in ("obligation", "quota"):
+            self.recurring.run_timer(kind, ref, self.t)
         elif kind == "window":
             window = self.snapbacks[int(ref)]
             if window.outcome == "open":
@@ -277,6 +285,12 @@ class _Engine:
         flagged = self.escrow.custody_flagged
         return bool(flagged) if ref == "any" else ref in flagged
 
+    def obligation_missed(self, ref: str, party: str | None) -> bool:
+        return self.recurring.missed(ref, party)
+
+    def quota_short(self, ref: str) -> bool:
+        return self.recurring.quota_short(ref)
+
     # --- events ---------------------------------------------------------------------------
 
     def apply(self, ev: AdmittedEvent) -> None:
@@ -287,6 +301,7 @@ class _Engine:
         if not self.in_force and set(self.rm.agreement.adopted_by) <= self.adopted:
             self.in_force, self.adopted_at, self.changed = True, self.t, True
             self._anchor(self.anchored_on_adoption, self.t)
+            self.recurring.reached("adoption", self.t)
 
     def _on_step(self, ev: AdmittedEvent) -> None:
         assert isinstance(ev.body, b.StepReported | b.StepVerified | b.StepWaived)
@@ -322,6 +337,10 @@ class _Engine:
             ):
                 rec.events.append(ev.index)
                 self._mark_done(rec)
+
+    def _recurring_event(self, ev: AdmittedEvent) -> None:
+        if self.recurring.apply(ev, self.t):
+            self.changed = True
 
     def _council_event(self, ev: AdmittedEvent) -> None:
         body = ev.body
@@ -389,10 +408,12 @@ class _Engine:
             for item in targets:
                 self._move(item, transition.to, rec.spec.id, recorded=True)
         self._anchor(rec.anchored, self.t)
+        self.recurring.reached(rec.spec.id, self.t)
         self.phase_done[rec.phase] += 1
         if self.phase_done[rec.phase] == len(self.phase_steps[rec.phase]):
             self.phase_complete[rec.phase] = self.t
             self._anchor(self.anchored_on_phase[rec.phase], self.t)
+            self.recurring.reached(rec.phase, self.t)
 
     def _move(self, item: str, to: str, why: str, *, recorded: bool, event: int = -1) -> None:
         """Record a lifecycle state for ``item``; a backward move is a violation.
@@ -664,6 +685,7 @@ class _Engine:
             iid: s.ItemState(iid, v.category, v.state, v.since) for iid, v in self.items.items()
         }
         declarations, beacon_rounds, custody = self.escrow.result()
+        recurring, quotas, owed_recurring = self.recurring.result(self.t)
         return s.AgreementState(
             at=self.t,
             agreement=self.rm.agreement.id,
@@ -681,13 +703,15 @@ class _Engine:
             items=items,
             violations=tuple(self.violations),
             alerts=tuple(self.alerts + self.escrow.alerts),
-            obligations=tuple(self._obligations(steps, guarantees)),
+            owed=(*self._owed(steps, guarantees), *owed_recurring),
             declarations=declarations,
             beacon_rounds=beacon_rounds,
             custody=custody,
+            obligations=recurring,
+            quotas=quotas,
         )
 
-    def _obligations(
+    def _owed(
         self, steps: dict[str, s.StepState], guarantees: dict[str, s.GuaranteeState]
     ) -> list[s.Obligation]:
         in_return: dict[str, list[str]] = {}
@@ -742,6 +766,9 @@ REDUCERS: dict[str, Reducer] = {
     "inspection.reported": _Engine._escrow_event,
     "custody.handed_over": _Engine._escrow_event,
     "custody.received": _Engine._escrow_event,
+    "obligation.performed": _Engine._recurring_event,
+    "obligation.confirmed": _Engine._recurring_event,
+    "inspection.conducted": _Engine._recurring_event,
 }
 """Every event type's reducer: how it changes the state (its admission rules are in
 :data:`cvid.events.authz.KINDS`)."""

@@ -22,12 +22,14 @@ from pydantic import ValidationError
 from cvid.errors import EventRejectedError
 from cvid.events import bodies as b
 from cvid.events.authz_escrow import EscrowHistory, check_escrow_event
+from cvid.events.authz_obligations import ObligationHistory, check_obligation_event
 from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, format_time, verify_signature
 from cvid.log.note import Verifier
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.loader import digest
 from cvid.roadmap.membership import COUNCIL_ROLES, Membership
 from cvid.roadmap.model import RoadMap
+from cvid.roadmap.obligations import expand
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class History:
     guarantee_signers: dict[str, set[str]] = field(default_factory=dict)
     snapback_notices: list[tuple[dt.datetime, str]] = field(default_factory=list)
     escrow: EscrowHistory = field(default_factory=EscrowHistory)
+    obligations: ObligationHistory = field(default_factory=ObligationHistory)
 
     def record(self, admitted: AdmittedEvent) -> None:
         """Remember an event that was just appended at ``admitted.index``."""
@@ -80,6 +83,7 @@ class History:
         self.seq[event.party] = event.seq
         self.last_time[event.party] = event.time
         KINDS[event.type].record(self, admitted)
+        self.obligations.observe(event.party, event.time, admitted.body, admitted.checked)
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,7 @@ class Gate:
         self.council = Membership.of(roadmap)
         self.max_size = min(MAX_EVENT_BYTES, roadmap.agreement.max_body_bytes + 1024)
         self.skew = dt.timedelta(seconds=roadmap.agreement.clock_skew_seconds)
+        self.duties = expand(roadmap)
 
     def in_force(self, history: History) -> bool:
         """Whether every adopting party has adopted the road map."""
@@ -238,6 +243,16 @@ class Gate:
 
     def _escrow(self, c: _Context) -> Any:
         return check_escrow_event(self.roadmap, c.party, c.body, c.history.escrow, c.root_at)
+
+    def _obligation(self, c: _Context) -> Any:
+        return check_obligation_event(
+            self.roadmap,
+            self.duties,
+            party=c.party,
+            body=c.body,
+            history=c.history.obligations,
+            when=c.when,
+        )
 
     def _reported(self, c: _Context) -> None:
         assert isinstance(c.body, b.StepReported)
@@ -449,6 +464,9 @@ KINDS: dict[str, Kind] = {
     "inspection.reported": Kind(_VERIFIERS, Gate._escrow, _rec_escrow),
     "custody.handed_over": _ESCROW,
     "custody.received": _ESCROW,
+    "obligation.performed": Kind(None, Gate._obligation, _nothing),
+    "obligation.confirmed": Kind(None, Gate._obligation, _nothing),
+    "inspection.conducted": Kind(None, Gate._obligation, _nothing),
 }
 """Every event type's admission rules; :data:`cvid.events.bodies.BODIES` holds its body."""
 

@@ -58,6 +58,9 @@ _CONFLICT = {
     "beacon-open",
     "beacon-incomplete",
     "not-in-force",
+    "not-open",
+    "not-performed",
+    "quota-exceeded",
 }
 _TITLES = {
     400: "Bad request",

@@ -644,8 +644,15 @@ VERIFICATION_TYPES = {
 }
 
 
+# Recurring obligations and inspections against quotas: admitted and refused in
+# tests/unit/events/test_authz_obligations.py, which needs obligations in the road map.
+RECURRING_TYPES = {"obligation.performed", "obligation.confirmed", "inspection.conducted"}
+
+
 def test_the_positive_table_covers_every_type() -> None:
-    covered = {p[1] for p in POSITIVE} | {"agreement.adopted"} | VERIFICATION_TYPES
+    covered = (
+        {p[1] for p in POSITIVE} | {"agreement.adopted"} | VERIFICATION_TYPES | RECURRING_TYPES
+    )
     assert covered == set(b.EVENT_TYPES)
 
 
