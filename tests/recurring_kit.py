@@ -36,7 +36,7 @@ def recurring_data() -> dict[str, Any]:
             "party": "north",
             "owed_to": ["usa"],
             "action": "Report the state of the frozen sites",
-            "on": ["03-15", "09-15"],
+            "on_dates": ["03-15", "09-15"],
             "grace_days": 10,
         },
     ]

@@ -565,13 +565,13 @@ class _Checker:
             and spec.until <= spec.from_
         ):
             yield Problem((*base, "until"), "'until' is not after 'from'")
-        for k, text in enumerate(spec.on or []):
+        for k, text in enumerate(spec.on_dates or []):
             try:
                 ob.month_day(text)
             except ValueError:
-                yield Problem((*base, "on", k), f"{text!r} is not a day of every year")
-        if spec.on is not None and len(set(spec.on)) != len(spec.on):
-            yield Problem((*base, "on"), "a date is listed twice")
+                yield Problem((*base, "on_dates", k), f"{text!r} is not a day of every year")
+        if spec.on_dates is not None and len(set(spec.on_dates)) != len(spec.on_dates):
+            yield Problem((*base, "on_dates"), "a date is listed twice")
 
     def _obligation_verification(self, base: Loc, spec: m.Obligation) -> Iterator[Problem]:
         ver = spec.verification

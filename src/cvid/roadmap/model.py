@@ -620,7 +620,7 @@ class Obligation(Model):
     party holding a role), expanded when the road map loads into one obligation per
     party with the id ``<id>.<party>``. Due every ``every`` counted on the calendar
     from ``from`` (a date, or ``{after: milestone}``; adoption by default), or each
-    year on the ``on`` dates (``MM-DD``) after ``from``; the last occurrence is on or
+    year on the ``on_dates`` (``MM-DD``; ``on`` alone would read as a YAML boolean) after ``from``; the last occurrence is on or
     before ``until`` (a date, or ``{milestone: ...}`` once reached). An occurrence is
     due by the end of its date in the agreement's zone, and missed ``grace_days``
     later if nothing was performed.
@@ -633,7 +633,7 @@ class Obligation(Model):
     owed_to: list[Id] = Field(default_factory=list)
     action: Text
     every: Every | None = None
-    on: list[Annotated[str, Field(pattern=MONTH_DAY)]] | None = Field(
+    on_dates: list[Annotated[str, Field(pattern=MONTH_DAY)]] | None = Field(
         default=None, min_length=1, max_length=366
     )
     from_: dt.date | After = Field(default_factory=lambda: After(after="adoption"), alias="from")
@@ -646,8 +646,8 @@ class Obligation(Model):
     def _well_formed(self) -> Obligation:
         if (self.party is None) == (self.for_each is None):
             raise ValueError("an obligation names either 'party' or 'for_each'")
-        if (self.every is None) == (self.on is None):
-            raise ValueError("an obligation recurs either 'every' period or 'on' listed dates")
+        if (self.every is None) == (self.on_dates is None):
+            raise ValueError("an obligation recurs either 'every' period or on listed 'on_dates'")
         return self
 
 

@@ -102,7 +102,7 @@ class Recurrence:
     def of(
         cls, spec: m.Obligation, anchor: dt.datetime, zone: str, until: dt.date | None
     ) -> Recurrence:
-        on = tuple(sorted({month_day(x) for x in spec.on or []}))
+        on = tuple(sorted({month_day(x) for x in spec.on_dates or []}))
         return cls(anchor, zone, spec.every, on, until)
 
     @property
