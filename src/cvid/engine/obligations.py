@@ -325,6 +325,9 @@ class ObligationFold:
         spec = quota.spec
         now = ob.period_of(spec, self.rm, t)
         shown = set(quota.counts) | set(quota.judged) | ({now} if now is not None else set())
+        if self.adopted_at is not None and now is not None:  # every period since entry into force
+            since = ob.period_of(spec, self.rm, self.adopted_at)
+            shown.update(range(since if since is not None else 0, now + 1))
         periods = []
         for i in sorted(shown):
             start, end = ob.period_bounds(spec, self.rm, i)

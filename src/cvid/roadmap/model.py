@@ -620,10 +620,11 @@ class Obligation(Model):
     party holding a role), expanded when the road map loads into one obligation per
     party with the id ``<id>.<party>``. Due every ``every`` counted on the calendar
     from ``from`` (a date, or ``{after: milestone}``; adoption by default), or each
-    year on the ``on_dates`` (``MM-DD``; ``on`` alone would read as a YAML boolean) after ``from``; the last occurrence is on or
-    before ``until`` (a date, or ``{milestone: ...}`` once reached). An occurrence is
-    due by the end of its date in the agreement's zone, and missed ``grace_days``
-    later if nothing was performed.
+    year on the ``on_dates`` (``MM-DD``; a key ``on`` would read as a YAML boolean)
+    after ``from``; the last occurrence is on or before ``until`` (a date, or
+    ``{milestone: ...}`` once reached). An occurrence is due by the end of its date in
+    the agreement's zone, and missed ``grace_days`` later if nothing was performed.
+    Nothing is owed before the agreement is in force.
     """
 
     id: Id

@@ -215,7 +215,7 @@ CASES: list[tuple[str, str, Any, str, str, dict[str, Any], dt.datetime, str]] = 
         "inspection.conducted",
         INSPECT,
         JULY,
-        "quota 'usa-at-most': usa has had its 3 inspections for the period 2027-01-01 to 2028-01-01",
+        "quota 'usa-at-most': usa has had its 3 inspections for the period 2027-01-01 to 2028",
     ),
 ]
 
