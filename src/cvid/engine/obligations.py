@@ -144,11 +144,12 @@ class ObligationFold:
     def _open(self, rec: _Duty, k: int) -> None:
         assert rec.rec is not None
         date = rec.rec.date(k)
-        if date is None or rec.ended or date in rec.occurrences:
+        if date is None or rec.ended:
             return
         rec.last = k
-        occ = _Occurrence(k, date, rec.rec.due(k))
-        rec.occurrences[date] = occ
+        occ = rec.occurrences.get(date)
+        if occ is None:  # else performed already, by admission's reckoning of its window
+            occ = rec.occurrences[date] = _Occurrence(k, date, rec.rec.due(k))
         self._push(occ.due, "obligation", f"{rec.duty.id}|{date.isoformat()}|due")
 
     def run_timer(self, kind: str, ref: str, t: dt.datetime) -> None:

@@ -293,3 +293,19 @@ def test_status_json_carries_the_occurrences() -> None:
     assert data["obligations"]["exchange.north"]["party"] == "north"
     assert data["quotas"]["usa-at-most"]["at_most"] == 3
     assert {o["kind"] for o in data["owed"]} >= {"perform", "sign"}
+
+
+def test_an_occurrence_due_before_entry_into_force_may_still_be_performed_late() -> None:
+    data = recurring_data()
+    data["obligations"][0]["from"] = dt.date(2026, 1, 31)
+    data["obligations"][0]["every"] = {"months": 1}
+    k = kit(data)
+    perform(k, "exchange.north", "2026-12-31", "2027-01-11")
+    perform(k, "exchange.north", "2027-01-31", "2027-01-12")
+    confirm(k, "exchange.north", "2027-01-31", "2027-01-13")
+    state = k.evaluate(at("2027-02-02"))
+    assert statuses(state, "exchange.north") == [
+        ("2026-12-31", "performed"),
+        ("2027-01-31", "done"),
+        ("2027-02-28", "pending"),
+    ]

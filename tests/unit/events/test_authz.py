@@ -919,7 +919,7 @@ def test_nothing_but_adoption_before_the_agreement_is_in_force(
 
 def test_the_not_in_force_table_covers_every_other_type() -> None:
     covered = {t for _, t, _ in NOT_IN_FORCE} | {"agreement.adopted"} | COUNCIL_TYPES
-    assert covered | VERIFICATION_TYPES == set(b.EVENT_TYPES)
+    assert covered | VERIFICATION_TYPES | RECURRING_TYPES == set(b.EVENT_TYPES)
 
 
 def test_the_council_may_endorse_before_the_agreement_is_in_force() -> None:

@@ -332,3 +332,19 @@ def test_an_obligation_ended_by_a_milestone_has_no_occurrence_after_it() -> None
     )
     assert error.reason == "no-occurrence"
     assert "no occurrence follows" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("party", "event_type", "body"),
+    [
+        ("north", "obligation.performed", perform("report", "2027-03-15")),
+        ("iaea", "obligation.confirmed", confirm()),
+        ("usa", "inspection.conducted", INSPECT),
+    ],
+)
+def test_nothing_before_the_agreement_is_in_force(
+    party: str, event_type: str, body: dict[str, Any]
+) -> None:
+    k = Kit(recurring_data())
+    error = refused(k, party, event_type, body, T0)
+    assert error.reason == "not-in-force"
