@@ -149,7 +149,7 @@ class ObligationFold:
         rec.last = k
         occ = rec.occurrences.get(date)
         if occ is None:  # else performed already, by admission's reckoning of its window
-            occ = rec.occurrences[date] = _Occurrence(k, date, rec.rec.due(k))
+            occ = rec.occurrences[date] = _Occurrence(k, date, rec.rec.due_on(date))
         self._push(occ.due, "obligation", f"{rec.duty.id}|{date.isoformat()}|due")
 
     def run_timer(self, kind: str, ref: str, t: dt.datetime) -> None:

@@ -13,6 +13,7 @@ road map (unknown parties, anchors, dates) is :mod:`cvid.roadmap.check`'s job.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 from cvid import calendar
@@ -105,8 +106,9 @@ class Recurrence:
         on = tuple(sorted({month_day(x) for x in spec.on_dates or []}))
         return cls(anchor, zone, spec.every, on, until)
 
-    @property
+    @functools.cached_property
     def anchor_date(self) -> dt.date:
+        """The anchor's date in the zone, from which occurrences are counted."""
         return calendar.local_date(self.anchor, self.zone)
 
     def _raw(self, k: int) -> dt.date:
@@ -174,6 +176,10 @@ class Recurrence:
         """When occurrence k stops being on time: the end of its date in the zone."""
         date = self.date(k)
         assert date is not None
+        return self.due_on(date)
+
+    def due_on(self, date: dt.date) -> dt.datetime:
+        """When the occurrence on ``date`` stops being on time."""
         return calendar.end_of_day(date, self.zone)
 
     def opens(self, k: int) -> dt.datetime:
