@@ -51,6 +51,7 @@ class _Duty:
     rec: ob.Recurrence | None = None
     occurrences: dict[dt.date, _Occurrence] = field(default_factory=dict)
     last: int = 0  # the highest k opened
+    begun: bool = False
     ended: bool = False
 
 
@@ -99,7 +100,7 @@ class ObligationFold:
         if milestone == ob.ADOPTION:
             self.adopted_at = t
             for rec in self.duties.values():
-                self._begin(rec)
+                self._begin(rec, t)
             for quota in self.quotas.values():
                 first = ob.period_of(quota.spec, self.rm, t)
                 start = ob.period_start(quota.spec, self.rm)
@@ -118,16 +119,24 @@ class ObligationFold:
         spec = rec.duty.spec
         until = spec.until if isinstance(spec.until, dt.date) else None
         rec.rec = ob.Recurrence.of(spec, anchor, self.zone, until)
-        self._begin(rec)
+        self._begin(rec, anchor)
 
-    def _begin(self, rec: _Duty) -> None:
-        """Open the first occurrence due after entry into force (nothing is owed before:
-        no event can be logged then)."""
-        if rec.rec is None or self.adopted_at is None or rec.last:
+    def _begin(self, rec: _Duty, t: dt.datetime) -> None:
+        """Open, now or when its window opens, the first occurrence due after entry into
+        force (nothing is owed before: no event can be logged then)."""
+        if rec.rec is None or self.adopted_at is None or rec.begun:
             return
+        rec.begun = True
         since = calendar.local_date(self.adopted_at, self.zone) - dt.timedelta(days=1)
         first = rec.rec.first_after(since)
-        if first is not None:
+        if first is None:
+            return
+        opens = rec.rec.opens(first)
+        if opens > t:
+            date = rec.rec.date(first)
+            assert date is not None
+            self._push(opens, "obligation", f"{rec.duty.id}|{date.isoformat()}|open")
+        else:
             self._open(rec, first)
 
     def _end(self, oid: str, last_day: dt.date) -> None:
@@ -159,6 +168,12 @@ class ObligationFold:
             return
         oid, day, what = ref.split("|")
         rec = self.duties[oid]
+        if what == "open":
+            assert rec.rec is not None
+            k = rec.rec.index(dt.date.fromisoformat(day))
+            if k is not None:
+                self._open(rec, k)
+            return
         occ = rec.occurrences.get(dt.date.fromisoformat(day))
         if occ is None:  # dropped: its obligation ended before it
             return
@@ -306,6 +321,8 @@ class ObligationFold:
             nxt = next((o for o in occurrences if o.status in ("pending", "due")), None)
             if rec.rec is None or self.adopted_at is None:
                 reason = "not started: its anchor is not reached"
+            elif not occurrences and rec.rec.anchor > t:
+                reason = f"starts on {_when(rec.rec.anchor)}"
             elif nxt is not None:
                 reason = f"{rec.duty.party} to perform by the end of {nxt.due}"
             else:

@@ -12,6 +12,10 @@ import json
 import time
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cvid import calendar
 from cvid.engine import AgreementState
 from cvid.engine.state import Obligation, Violation
 from cvid.report import state_to_dict
@@ -309,3 +313,81 @@ def test_an_occurrence_due_before_entry_into_force_may_still_be_performed_late()
         ("2027-01-31", "done"),
         ("2027-02-28", "pending"),
     ]
+
+
+# --- a property: the engine's occurrences are the calendar's ------------------------------
+
+
+def _calendar_walk(
+    anchor: dt.date, every: dict[str, int] | None, on: list[str], until: dt.date
+) -> list[dt.date]:
+    """Every occurrence date after ``anchor`` up to ``until``, found day by day."""
+    out, k, day = [], 1, anchor + dt.timedelta(days=1)
+    while day <= until:
+        if every is None:
+            hit = day.strftime("%m-%d") in on
+        elif "days" in every:
+            hit = (day - anchor).days % every["days"] == 0
+        else:
+            months = every.get("months", 0) + 12 * every.get("years", 0)
+            hit = day == calendar.add_months(anchor, k * months)
+        if hit:
+            out.append(day)
+            k += 1
+        day += dt.timedelta(days=1)
+    return out
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    every=st.one_of(
+        st.builds(lambda n: {"days": n}, st.integers(1, 90)),
+        st.builds(lambda n: {"months": n}, st.integers(1, 14)),
+        st.builds(lambda n: {"years": n}, st.integers(1, 2)),
+        st.none(),
+    ),
+    on=st.lists(
+        st.dates(dt.date(2001, 1, 1), dt.date(2001, 12, 31)).map(lambda d: d.strftime("%m-%d")),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    ),
+    anchor=st.dates(dt.date(2026, 1, 1), dt.date(2028, 12, 31)),
+    days_after=st.integers(0, 3 * 366),
+    hour=st.integers(0, 23),
+)
+def test_the_occurrences_up_to_at_are_the_calendars(
+    every: dict[str, int] | None, on: list[str], anchor: dt.date, days_after: int, hour: int
+) -> None:
+    data = recurring_data()
+    data["obligations"] = [
+        {
+            "id": "o",
+            "title": "O",
+            "party": "north",
+            "action": "A",
+            "from": anchor,
+            **({"every": every} if every else {"on_dates": on}),
+        }
+    ]
+    k = kit(data)
+    when = T0 + dt.timedelta(days=days_after, hours=hour)
+    got = [occ.due for occ in k.evaluate(when).obligations["o"].occurrences]
+    today = when.date()
+    walked = _calendar_walk(anchor, every, on, today + dt.timedelta(days=3 * 366))
+    expected = [
+        d
+        for i, d in enumerate(walked)
+        if d >= T0.date() and ((i == 0 and anchor <= today) or (i > 0 and walked[i - 1] < today))
+    ]
+    assert got == [d.isoformat() for d in expected]
+
+
+def test_an_obligation_from_a_later_date_opens_its_first_occurrence_then() -> None:
+    data = recurring_data()
+    data["obligations"][0]["from"] = dt.date(2027, 6, 1)
+    k = kit(data)
+    before = k.evaluate(at("2027-05-31"))
+    assert statuses(before, "exchange.north") == []
+    assert before.obligations["exchange.north"].reason == "starts on 2027-06-01"
+    assert statuses(k.evaluate(at("2027-06-01")), "exchange.north") == [("2027-12-01", "pending")]
