@@ -59,7 +59,6 @@ class _Duty:
 class _Quota:
     spec: m.Quota
     counts: dict[int, int] = field(default_factory=dict)
-    first_judged: int | None = None
     judged: dict[int, bool] = field(default_factory=dict)  # period -> met
 
 
@@ -109,7 +108,6 @@ class ObligationFold:
                 elif ob.period_bounds(quota.spec, self.rm, first)[0] < t:
                     first += 1
                 if first is not None and quota.spec.at_least is not None:
-                    quota.first_judged = first
                     self._push(
                         ob.period_bounds(quota.spec, self.rm, first)[1], "quota", quota.spec.id
                     )

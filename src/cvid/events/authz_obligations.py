@@ -38,8 +38,7 @@ class ObligationHistory:
     """What admission remembers for recurring obligations and quotas."""
 
     adopted: dict[str, dt.datetime] = field(default_factory=dict)
-    step_events: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
-    step_times: dict[str, list[dt.datetime]] = field(default_factory=dict)
+    step_events: dict[str, list[tuple[str, str, dt.datetime]]] = field(default_factory=dict)
     performed: dict[Occurrence, dt.datetime] = field(default_factory=dict)
     confirmed: dict[Occurrence, set[str]] = field(default_factory=dict)
     quota_counts: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -56,8 +55,7 @@ class ObligationHistory:
                 if isinstance(body, b.StepVerified)
                 else "waived"
             )
-            self.step_events.setdefault(body.step, []).append((party, kind))
-            self.step_times.setdefault(body.step, []).append(when)
+            self.step_events.setdefault(body.step, []).append((party, kind, when))
         elif isinstance(body, b.ObligationPerformed):
             self.performed[(body.obligation, dt.date.fromisoformat(body.occurrence))] = when
         elif isinstance(body, b.ObligationConfirmed):
@@ -73,8 +71,7 @@ def _step_done(step: m.Step, history: ObligationHistory) -> dt.datetime | None:
     waived, or confirmed by ``threshold`` verifiers with no finding of failure standing."""
     verdicts: dict[str, str] = {}
     failed = False
-    events = history.step_events.get(step.id, [])
-    for (party, kind), when in zip(events, history.step_times.get(step.id, []), strict=True):
+    for party, kind, when in history.step_events.get(step.id, []):
         if kind == "waived" or (kind == "reported" and step.verification is None):
             return when
         if kind in ("confirmed", "failed"):

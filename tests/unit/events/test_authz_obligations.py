@@ -348,3 +348,39 @@ def test_nothing_before_the_agreement_is_in_force(
     k = Kit(recurring_data())
     error = refused(k, party, event_type, body, T0)
     assert error.reason == "not-in-force"
+
+
+def test_a_verified_step_anchors_once_confirmed_as_the_engine_says() -> None:
+    data = recurring_data()
+    data["obligations"].append(
+        {
+            "id": "monthly",
+            "title": "Monthly",
+            "party": "north",
+            "action": "Report",
+            "every": {"months": 1},
+            "from": {"after": "freeze"},  # a phase: freeze-reactor (verified) and declare
+        }
+    )
+    k = kit(data)
+    k.act("north", "step.reported", {"step": "declare"}, time=at("2027-02-01"))
+    k.act("north", "step.reported", {"step": "freeze-reactor"}, time=at("2027-02-01"))
+    k.act(
+        "iaea",
+        "step.verified",
+        {"step": "freeze-reactor", "outcome": "failed"},
+        time=at("2027-02-02"),
+    )
+    body = perform("monthly", "2027-04-03")
+    assert (
+        refused(k, "north", "obligation.performed", body, at("2027-03-04")).reason
+        == "no-occurrence"
+    )
+    k.act(
+        "iaea",
+        "step.verified",
+        {"step": "freeze-reactor", "outcome": "confirmed"},
+        time=at("2027-03-03"),
+    )
+    assert k.evaluate(at("2027-03-03")).phases["freeze"].complete_at == at("2027-03-03")
+    k.act("north", "obligation.performed", body, time=at("2027-03-04"))
