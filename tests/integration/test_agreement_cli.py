@@ -119,7 +119,7 @@ def test_a_full_scenario_ends_in_snapback(scenario: Path) -> None:
     # The disablement deadline passes.
     late = status(d, "2027-05-01")
     assert late["steps"]["disable-reactor"]["status"] == "overdue"
-    assert late["obligations"][0]["party"] == "north"
+    assert late["owed"][0]["party"] == "north"
 
     # A guarantor notifies non-performance; the Council's continuation draft is vetoed.
     submit(d, "usa", "snapback.notified", {"reason": "disablement overdue"}, "2027-05-02")

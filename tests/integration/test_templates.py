@@ -135,7 +135,7 @@ def test_jcpoa_milestones_fall_on_their_real_dates(jcpoa: Agreement) -> None:
         assert step.events == ()
     assert state.phases["transition-day"].status == "complete"
     assert state.steps["record-termination-day"].status == "open"
-    assert not [o for o in state.obligations if o.subject.startswith("record-")]
+    assert not [o for o in state.owed if o.subject.startswith("record-")]
     assert state.steps["annex-v-steps"].status == "verified"
     later = jcpoa.state(at=at("2025-10-19")).steps["record-termination-day"]
     assert (later.status, later.reason) == ("verified", "occurred on 2025-10-18, by the road map")

@@ -395,6 +395,7 @@ def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
             )
         )
     _print_verification(console, state)
+    _print_recurring(console, state)
     rules = Table("rule", "fired", "when", "effects", title="Rewards and consequences")
     for r in state.rules.values():
         rules.add_row(
@@ -464,6 +465,42 @@ def _print_verification(console: Console, state: AgreementState) -> None:
                 inert(value),
                 inert(lim.bound),
                 moment_text(lim.since),
+            )
+        console.print(table)
+
+
+def _print_recurring(console: Console, state: AgreementState) -> None:
+    if state.obligations:
+        table = Table("obligation", "party", "next due", "occurrences", "why", title="Recurring")
+        for o in state.obligations.values():
+            tally: dict[str, int] = {}
+            for occ in o.occurrences:
+                tally[occ.status] = tally.get(occ.status, 0) + 1
+            table.add_row(
+                inert(o.id),
+                inert(o.party),
+                o.next_due or "",
+                ", ".join(f"{n} {k}" for k, n in tally.items()),
+                inert(o.reason),
+            )
+        console.print(table)
+    if state.quotas:
+        table = Table("quota", "party", "bounds", "this period", title="Inspection quotas")
+        for q in state.quotas.values():
+            bounds = ", ".join(
+                x
+                for x in (
+                    f"at least {q.at_least}" if q.at_least is not None else "",
+                    f"at most {q.at_most}" if q.at_most is not None else "",
+                )
+                if x
+            )
+            now = q.periods[-1] if q.periods else None
+            table.add_row(
+                inert(q.id),
+                inert(q.party),
+                f"{bounds} {q.counts}",
+                f"{now.count} ({now.status})" if now else "",
             )
         console.print(table)
 

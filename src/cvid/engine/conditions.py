@@ -40,6 +40,8 @@ class Facts(Protocol):
     def party_withdrawn(self, party: str) -> bool: ...
     def limit_exceeded(self, ref: str) -> bool: ...
     def limit_violated(self, ref: str) -> bool: ...
+    def obligation_missed(self, ref: str, party: str | None) -> bool: ...
+    def quota_short(self, ref: str) -> bool: ...
 
 
 def day_after(date: dt.date, zone: str = "UTC") -> dt.datetime:
@@ -87,6 +89,11 @@ def _other_holds(cond: m.Condition, facts: Facts) -> bool:
         return facts.declaration_violated(cond.declaration_violated)
     if isinstance(cond, m.BeaconMissed):
         return facts.beacon_missed(cond.beacon_missed)
+    return _continuing_holds(cond, facts)
+
+
+def _continuing_holds(cond: m.Condition, facts: Facts) -> bool:
+    """Conditions on parties over time, limits and recurring obligations."""
     if isinstance(cond, m.AllegationConfirmed):
         return facts.allegation_confirmed(cond.allegation_confirmed)
     if isinstance(cond, m.PartyWithdrawn):
@@ -95,6 +102,13 @@ def _other_holds(cond: m.Condition, facts: Facts) -> bool:
         return facts.limit_exceeded(cond.limit_exceeded)
     if isinstance(cond, m.LimitViolated):
         return facts.limit_violated(cond.limit_violated)
+    if isinstance(cond, m.ObligationMissed):
+        ref = cond.obligation_missed
+        if isinstance(ref, str):
+            return facts.obligation_missed(ref, None)
+        return facts.obligation_missed(ref.obligation, ref.party)
+    if isinstance(cond, m.QuotaShort):
+        return facts.quota_short(cond.quota_short)
     assert isinstance(cond, m.CustodyFlagged)
     return facts.custody_flagged(cond.custody_flagged)
 
@@ -159,6 +173,8 @@ def _describe_other(cond: m.Condition) -> str:
     if isinstance(cond, m.LimitViolated):
         ref = cond.limit_violated
         return "a limit ever exceeded" if ref == "any" else f"limit {ref} ever exceeded"
+    if isinstance(cond, m.ObligationMissed | m.QuotaShort):
+        return _describe_recurring(cond)
     assert isinstance(cond, m.CustodyFlagged)
     ref = cond.custody_flagged
     return "a chain of custody broken" if ref == "any" else f"custody of {ref} broken"
@@ -198,3 +214,14 @@ def dates(cond: m.Condition, zone: str = "UTC") -> Iterator[dt.datetime]:
         yield from dates(cond.not_, zone)
     elif isinstance(cond, m.DateAfter):
         yield day_after(cond.date_after, zone)
+        yield day_after(cond.date_after)
+
+
+def _describe_recurring(cond: m.ObligationMissed | m.QuotaShort) -> str:
+    if isinstance(cond, m.QuotaShort):
+        ref = cond.quota_short
+        return "a quota period ended short" if ref == "any" else f"quota {ref} ended short"
+    spec = cond.obligation_missed
+    ref, party = (spec, None) if isinstance(spec, str) else (spec.obligation, spec.party)
+    what = "a recurring obligation" if ref == "any" else ref
+    return f"{what} missed" + (f" by {party}" if party else "")

@@ -33,6 +33,7 @@ from cvid.engine import state as s
 from cvid.engine.bodies_fold import DecisionFold
 from cvid.engine.escrow_fold import EscrowFold
 from cvid.engine.limits import LimitFold
+from cvid.engine.obligations import ObligationFold
 from cvid.engine.parties import PartiesFold
 from cvid.engine.state import moment_text as _when
 from cvid.events import bodies as b
@@ -42,7 +43,17 @@ from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.membership import Membership
 
 TimerKind = Literal[
-    "due", "window", "date", "beacon", "custody", "withdrawal", "decision", "limit", "anchor"
+    "due",
+    "window",
+    "date",
+    "beacon",
+    "custody",
+    "withdrawal",
+    "decision",
+    "limit",
+    "anchor",
+    "obligation",
+    "quota",
 ]
 
 
@@ -174,6 +185,7 @@ class _Engine:
         )
         self.limits = LimitFold(roadmap, self.start, self._push_limit, self._violation)
         self.keeper = next((p.id for p in roadmap.parties if "disarming_state" in p.roles), "")
+        self.recurring = ObligationFold(roadmap, self._push_recurring, self._violation)
         self.reveal_steps = [rec for rec in self.steps.values() if rec.spec.reveals is not None]
         self.council = Membership.of(roadmap)
         for _, rule in self.rules:
@@ -243,6 +255,10 @@ class _Engine:
     def _push_limit(self, when: dt.datetime, ref: str) -> None:
         self._push(when, "limit", ref)
 
+    def _push_recurring(self, when: dt.datetime, kind: str, ref: str) -> None:
+        assert kind in ("obligation", "quota")
+        self._push(when, kind, ref)  # type: ignore[arg-type]
+
     def _violation(self, violation: s.Violation) -> None:
         self.violations.append(violation)
         self.alerts.append(
@@ -261,6 +277,8 @@ class _Engine:
             self.joint.run_timer(ref, self.t)
         elif kind == "limit":
             self.limits.run_timer(ref, self.t)
+        elif kind in ("obligation", "quota"):
+            self.recurring.run_timer(kind, ref, self.t)
         elif kind == "window":
             window = self.snapbacks[int(ref)]
             if window.outcome == "open":
@@ -351,6 +369,12 @@ class _Engine:
     def limit_violated(self, ref: str) -> bool:
         return self.limits.violated(ref)
 
+    def obligation_missed(self, ref: str, party: str | None) -> bool:
+        return self.recurring.missed(ref, party)
+
+    def quota_short(self, ref: str) -> bool:
+        return self.recurring.quota_short(ref)
+
     # --- events ---------------------------------------------------------------------------
 
     def apply(self, ev: AdmittedEvent) -> None:
@@ -363,6 +387,7 @@ class _Engine:
             self.in_force, self.adopted_at, self.changed = True, self.t, True
             self._happen(anc.ADOPTION)
             self.limits.milestone("adoption", self.t)
+            self.recurring.reached("adoption", self.t)
 
     def _on_step(self, ev: AdmittedEvent) -> None:
         assert isinstance(ev.body, b.StepReported | b.StepVerified | b.StepWaived)
@@ -459,6 +484,10 @@ class _Engine:
         if self.limits.apply(ev, self.t):
             self.changed = True
 
+    def _recurring_event(self, ev: AdmittedEvent) -> None:
+        if self.recurring.apply(ev, self.t):
+            self.changed = True
+
     def _council_event(self, ev: AdmittedEvent) -> None:
         body = ev.body
         if isinstance(body, b.DraftTabled):
@@ -529,11 +558,13 @@ class _Engine:
                 self._move(item, transition.to, rec.spec.id, recorded=True, actor=rec.spec.actor)
         self._happen(("milestone", rec.spec.id))
         self.limits.milestone(rec.spec.id, self.t)
+        self.recurring.reached(rec.spec.id, self.t)
         self.phase_done[rec.phase] += 1
         if self.phase_done[rec.phase] == len(self.phase_steps[rec.phase]):
             self.phase_complete[rec.phase] = self.t
             self._happen(("milestone", rec.phase))
             self.limits.milestone(rec.phase, self.t)
+            self.recurring.reached(rec.phase, self.t)
         for sid in rec.dependents:
             self._automatic(self.steps[sid])
 
@@ -891,6 +922,7 @@ class _Engine:
         }
         declarations, beacon_rounds, custody = self.escrow.result()
         parties, allegations, breaches, remedial = self.parties.result(tuple(self.violations))
+        recurring, quotas, owed_recurring = self.recurring.result(self.t)
         return s.AgreementState(
             at=self.t,
             agreement=self.rm.agreement.id,
@@ -910,7 +942,7 @@ class _Engine:
             alerts=tuple(
                 self.alerts + self.escrow.alerts + self.parties.alerts + self.limits.alerts
             ),
-            obligations=tuple(self._obligations(steps, guarantees)),
+            owed=(*self._owed(steps, guarantees), *owed_recurring),
             declarations=declarations,
             beacon_rounds=beacon_rounds,
             custody=custody,
@@ -920,9 +952,11 @@ class _Engine:
             remedial=remedial,
             decisions=self.joint.result(self.t),
             limits=self.limits.result(self.t),
+            obligations=recurring,
+            quotas=quotas,
         )
 
-    def _obligations(
+    def _owed(
         self, steps: dict[str, s.StepState], guarantees: dict[str, s.GuaranteeState]
     ) -> list[s.Obligation]:
         in_return: dict[str, list[str]] = {}
@@ -994,6 +1028,9 @@ REDUCERS: dict[str, Reducer] = {
     "obligation.refused": _Engine._joint_event,
     "quantity.declared": _Engine._limit_event,
     "quantity.measured": _Engine._limit_event,
+    "obligation.performed": _Engine._recurring_event,
+    "obligation.confirmed": _Engine._recurring_event,
+    "inspection.conducted": _Engine._recurring_event,
 }
 """Every event type's reducer: how it changes the state (its admission rules are in
 :data:`cvid.events.authz.KINDS`)."""

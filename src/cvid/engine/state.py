@@ -206,6 +206,8 @@ class Violation:
         "refusal",
         "joint-act",
         "limit",
+        "obligation",
+        "quota",
     ]
     subject: str
     at: dt.datetime
@@ -352,13 +354,77 @@ class LimitState:
 
 @dataclass(frozen=True)
 class Obligation:
-    """Something a party owes now: a step to carry out, verify, a guarantee to sign."""
+    """Something a party owes now: a step to carry out, verify, a guarantee to sign,
+    an occurrence of a recurring obligation to perform or confirm."""
 
     party: str
-    kind: Literal["carry out", "verify", "sign"]
+    kind: Literal["carry out", "verify", "sign", "perform", "confirm"]
     subject: str
     due: dt.datetime | None
     in_return: tuple[str, ...]
+
+
+OccurrenceStatus = Literal["pending", "due", "performed", "done", "late", "missed", "failed"]
+
+
+@dataclass(frozen=True)
+class OccurrenceState:
+    """One occurrence of a recurring obligation.
+
+    ``due`` is its date (ISO, the one ``obligation.performed`` names); it is on time
+    before ``due_at`` (the end of that day in the agreement's zone). ``pending``: open,
+    not yet due; ``due``: the due time passed, within the days of grace; ``performed``:
+    awaiting its verifiers; ``done`` or ``late`` (performed at or after ``due_at``);
+    ``missed``: nothing performed by the end of the grace; ``failed``: a verifier
+    found it not performed.
+    """
+
+    due: str
+    due_at: dt.datetime
+    status: OccurrenceStatus
+    performed_at: dt.datetime | None
+    confirmed_by: tuple[str, ...]
+    events: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RecurringState:
+    """A recurring obligation of one party and its occurrences up to the evaluation
+    time (``at`` bounds them: the last is the one open at ``at``)."""
+
+    id: str
+    declared: str
+    title: str
+    party: str
+    owed_to: tuple[str, ...]
+    reason: str
+    next_due: str | None
+    occurrences: tuple[OccurrenceState, ...]
+
+
+QuotaPeriodStatus = Literal["open", "met", "short", "closed", "not judged"]
+
+
+@dataclass(frozen=True)
+class QuotaPeriodState:
+    """One counting period of a quota: inspections counted, and how it stands."""
+
+    start: dt.datetime
+    end: dt.datetime
+    count: int
+    status: QuotaPeriodStatus
+
+
+@dataclass(frozen=True)
+class QuotaState:
+    """A quota on inspections for a party, per period."""
+
+    id: str
+    party: str
+    counts: Literal["conducted", "received"]
+    at_least: int | None
+    at_most: int | None
+    periods: tuple[QuotaPeriodState, ...]
 
 
 @dataclass(frozen=True)
@@ -381,7 +447,7 @@ class AgreementState:
     items: dict[str, ItemState]
     violations: tuple[Violation, ...]
     alerts: tuple[str, ...]
-    obligations: tuple[Obligation, ...] = field(default=())
+    owed: tuple[Obligation, ...] = field(default=())
     declarations: dict[str, DeclarationState] = field(default_factory=dict)
     beacon_rounds: dict[str, BeaconRoundState] = field(default_factory=dict)
     custody: dict[str, CustodyState] = field(default_factory=dict)
@@ -391,3 +457,5 @@ class AgreementState:
     remedial: tuple[RemedialState, ...] = ()
     decisions: dict[str, DecisionState] = field(default_factory=dict)
     limits: dict[str, LimitState] = field(default_factory=dict)
+    obligations: dict[str, RecurringState] = field(default_factory=dict)
+    quotas: dict[str, QuotaState] = field(default_factory=dict)

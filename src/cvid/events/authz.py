@@ -26,6 +26,7 @@ from cvid.events import bodies as b
 from cvid.events.authz_bodies import JointHistory, check_joint_event
 from cvid.events.authz_escrow import EscrowHistory, check_escrow_event
 from cvid.events.authz_limits import check_limit_event
+from cvid.events.authz_obligations import ObligationHistory, check_obligation_event
 from cvid.events.authz_parties import PartiesHistory
 from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, format_time, verify_signature
 from cvid.log.note import Verifier
@@ -33,6 +34,7 @@ from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.loader import digest
 from cvid.roadmap.membership import COUNCIL_ROLES, Membership
 from cvid.roadmap.model import RoadMap
+from cvid.roadmap.obligations import expand
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class History:
     confirmed: dict[str, set[str]] = field(default_factory=dict)  # step → confirming verifiers
     waived: set[str] = field(default_factory=set)
     joint: JointHistory = field(default_factory=JointHistory)
+    obligations: ObligationHistory = field(default_factory=ObligationHistory)
 
     def record(self, admitted: AdmittedEvent) -> None:
         """Remember an event that was just appended at ``admitted.index``."""
@@ -90,6 +93,7 @@ class History:
         self.seq[event.party] = event.seq
         self.last_time[event.party] = event.time
         KINDS[event.type].record(self, admitted)
+        self.obligations.observe(event.party, event.time, admitted.body, admitted.checked)
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ class Gate:
         self.council = Membership.of(roadmap)
         self.max_size = min(MAX_EVENT_BYTES, roadmap.agreement.max_body_bytes + 1024)
         self.skew = dt.timedelta(seconds=roadmap.agreement.clock_skew_seconds)
+        self.duties = expand(roadmap)
 
     def in_force(self, history: History) -> bool:
         """Whether every adopting party has adopted the road map."""
@@ -298,6 +303,16 @@ class Gate:
     def _quantity(self, c: _Context) -> None:
         assert isinstance(c.body, b.QuantityDeclared | b.QuantityMeasured)
         check_limit_event(self.roadmap, c.party, c.body)
+
+    def _obligation(self, c: _Context) -> Any:
+        return check_obligation_event(
+            self.roadmap,
+            self.duties,
+            party=c.party,
+            body=c.body,
+            history=c.history.obligations,
+            when=c.when,
+        )
 
     def _reported(self, c: _Context) -> None:
         assert isinstance(c.body, b.StepReported)
@@ -627,6 +642,9 @@ KINDS: dict[str, Kind] = {
     "obligation.refused": Kind(None, Gate._joint, _rec_joint),
     "quantity.declared": Kind(None, Gate._quantity, _nothing),  # the limit's party
     "quantity.measured": Kind(None, Gate._quantity, _nothing),  # the limit's verifiers
+    "obligation.performed": Kind(None, Gate._obligation, _nothing),
+    "obligation.confirmed": Kind(None, Gate._obligation, _nothing),
+    "inspection.conducted": Kind(None, Gate._obligation, _nothing),
 }
 """Every event type's admission rules; :data:`cvid.events.bodies.BODIES` holds its body."""
 

@@ -343,6 +343,36 @@ class QuantityMeasured(Body):
     value: Number
     unit: UnitText
     uncertainty: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+
+
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+class ObligationPerformed(Body):
+    """The obliged party performed one occurrence of a recurring obligation: the one
+    due on ``occurrence`` (an ISO date, YYYY-MM-DD)."""
+
+    obligation: Id
+    occurrence: Annotated[str, Field(pattern=ISO_DATE)]
+    note: Text | None = None
+
+
+class ObligationConfirmed(Body):
+    """A named verifier's finding on a performed occurrence."""
+
+    obligation: Id
+    occurrence: Annotated[str, Field(pattern=ISO_DATE)]
+    outcome: Literal["confirmed", "failed"]
+    note: Text | None = None
+
+
+class InspectionConducted(Body):
+    """An inspection the inspecting party chose, of a road-map-listed type, at a site
+    of the ``inspected`` party; it counts against the road map's quotas."""
+
+    type: Id
+    inspected: Id
+    site: Text
     note: Text | None = None
 
 
@@ -382,6 +412,9 @@ BODIES: dict[str, type[Body]] = {
     "obligation.refused": ObligationRefused,
     "quantity.declared": QuantityDeclared,
     "quantity.measured": QuantityMeasured,
+    "obligation.performed": ObligationPerformed,
+    "obligation.confirmed": ObligationConfirmed,
+    "inspection.conducted": InspectionConducted,
 }
 """Every event type cvid knows, mapped to the model of its body."""
 

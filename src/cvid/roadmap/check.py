@@ -10,6 +10,7 @@ loader can give its line and column. No I/O.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,6 +22,7 @@ from cvid.log.cosignature import CosignatureVerifier
 from cvid.log.note import Verifier
 from cvid.reference import cbm_ids
 from cvid.roadmap import model as m
+from cvid.roadmap import obligations as ob
 from cvid.roadmap.membership import COUNCIL_ROLES
 
 Loc = tuple[str | int, ...]
@@ -100,6 +102,8 @@ class _Checker:
         yield from self._witnesses()
         yield from self._joint_bodies()
         yield from self._limits()
+        yield from self._obligations()
+        yield from self._quotas()
 
     def _has_role(self, party_id: str, *roles: str) -> bool:
         party = self.parties.get(party_id)
@@ -465,6 +469,7 @@ class _Checker:
             yield Problem(
                 (*loc, "guarantee_in_force"), f"{cond.guarantee_in_force!r} is not a guarantee"
             )
+        yield from self._recurring_leaf(loc, cond)
 
     def _any_ref(self, loc: Loc, cond: m.Condition) -> Iterator[Problem]:
         """A condition naming one thing of a kind, or ``any``."""
@@ -679,3 +684,137 @@ class _Checker:
                 )
         except units.UnitError as e:
             yield Problem((*base, "unit"), f"item {item.id!r} is declared in an {e}")
+
+    # --- recurring obligations, inspection types and quotas ------------------------------
+
+    def _anchor(self, loc: Loc, ref: str, *, start: bool) -> Iterator[Problem]:
+        allowed = ("start", "adoption") if start else ("adoption",)
+        if ref not in self.steps and ref not in self.phases and ref not in allowed:
+            names = "'start', 'adoption'" if start else "'adoption'"
+            yield Problem(loc, f"unknown anchor {ref!r}: not a step, a phase or {names}")
+
+    def _obligations(self) -> Iterator[Problem]:
+        seen: set[str] = set()
+        for i, spec in enumerate(self.rm.obligations):
+            base: Loc = ("obligations", i)
+            if spec.id in seen:
+                yield Problem((*base, "id"), f"duplicate obligation id {spec.id!r}")
+            seen.add(spec.id)
+            yield from self._obliged(base, spec)
+            yield from self._recurrence(base, spec)
+            yield from self._obligation_verification(base, spec)
+        for oid, duty in ob.expand(self.rm).items():
+            if duty.declared != oid and oid in seen:
+                yield Problem(
+                    ("obligations",), f"{oid!r} is both an obligation and the expansion of another"
+                )
+
+    def _obliged(self, base: Loc, spec: m.Obligation) -> Iterator[Problem]:
+        if spec.party is not None:
+            yield from self._party_ref((*base, "party"), spec.party)
+        elif isinstance(spec.for_each, m.ForEachRole):
+            if not ob.parties_of(self.rm, spec):
+                yield Problem(
+                    (*base, "for_each", "role"), f"no party holds the role {spec.for_each.role!r}"
+                )
+        else:
+            for k, party_id in enumerate(spec.for_each or []):
+                yield from self._party_ref((*base, "for_each", k), party_id)
+            if len(set(spec.for_each or [])) != len(spec.for_each or []):
+                yield Problem((*base, "for_each"), "a party is listed twice")
+        for k, party_id in enumerate(spec.owed_to):
+            yield from self._party_ref((*base, "owed_to", k), party_id)
+
+    def _recurrence(self, base: Loc, spec: m.Obligation) -> Iterator[Problem]:
+        if isinstance(spec.from_, m.After):
+            yield from self._anchor((*base, "from", "after"), spec.from_.after, start=True)
+        if isinstance(spec.until, m.Reached):
+            yield from self._anchor(
+                (*base, "until", "milestone"), spec.until.milestone, start=False
+            )
+        elif (
+            isinstance(spec.until, dt.date)
+            and isinstance(spec.from_, dt.date)
+            and spec.until <= spec.from_
+        ):
+            yield Problem((*base, "until"), "'until' is not after 'from'")
+        for k, text in enumerate(spec.on_dates or []):
+            try:
+                ob.month_day(text)
+            except ValueError:
+                yield Problem((*base, "on_dates", k), f"{text!r} is not a day of every year")
+        if spec.on_dates is not None and len(set(spec.on_dates)) != len(spec.on_dates):
+            yield Problem((*base, "on_dates"), "a date is listed twice")
+
+    def _obligation_verification(self, base: Loc, spec: m.Obligation) -> Iterator[Problem]:
+        ver = spec.verification
+        if ver is None:
+            return
+        for k, party_id in enumerate(ver.by):
+            yield from self._party_ref((*base, "verification", "by", k), party_id, "verifier")
+        for party in ob.parties_of(self.rm, spec):
+            others = {v for v in ver.by if v != party}
+            if ver.threshold > len(others):
+                yield Problem(
+                    (*base, "verification", "threshold"),
+                    f"threshold {ver.threshold} is above the {len(others)} verifiers "
+                    f"who can confirm {party}'s occurrences (a party never verifies itself)",
+                )
+                return
+
+    def _quotas(self) -> Iterator[Problem]:
+        types: set[str] = set()
+        for i, kind in enumerate(self.rm.inspection_types):
+            base: Loc = ("inspection_types", i)
+            if kind.id in types:
+                yield Problem((*base, "id"), f"duplicate inspection type {kind.id!r}")
+            types.add(kind.id)
+            for key, refs in (("by", kind.by), ("of", kind.of)):
+                for k, party_id in enumerate(refs):
+                    yield from self._party_ref((*base, key, k), party_id)
+        quotas: set[str] = set()
+        for i, quota in enumerate(self.rm.quotas):
+            base = ("quotas", i)
+            if quota.id in quotas:
+                yield Problem((*base, "id"), f"duplicate quota id {quota.id!r}")
+            quotas.add(quota.id)
+            yield from self._party_ref((*base, "party"), quota.party)
+            for k, ref in enumerate(quota.types):
+                if ref not in types:
+                    yield Problem((*base, "types", k), f"{ref!r} is not an inspection type")
+            if not self.rm.inspection_types:
+                yield Problem((*base,), "a quota counts inspections: list 'inspection_types'")
+
+    def _recurring_leaf(self, loc: Loc, cond: m.Condition) -> Iterator[Problem]:
+        if isinstance(cond, m.ObligationMissed):
+            ref = cond.obligation_missed
+            if isinstance(ref, str):
+                ref_id, party, where = ref, None, (*loc, "obligation_missed")
+            else:
+                ref_id, party, where = (
+                    ref.obligation,
+                    ref.party,
+                    (*loc, "obligation_missed", "obligation"),
+                )
+            declared = {o.id: o for o in self.rm.obligations}
+            duties = ob.expand(self.rm)
+            if ref_id != "any" and ref_id not in declared and ref_id not in duties:
+                yield Problem(where, f"{ref_id!r} is not an obligation (or 'any')")
+            elif party is not None:
+                bound = (
+                    {d.party for d in duties.values()}
+                    if ref_id == "any"
+                    else {d.party for d in duties.values() if ref_id in (d.declared, d.id)}
+                )
+                if party not in bound:
+                    yield Problem(
+                        (*loc, "obligation_missed", "party"),
+                        f"{party!r} is not bound by {ref_id!r}",
+                    )
+        elif isinstance(cond, m.QuotaShort):
+            ref = cond.quota_short
+            quotas = {q.id: q for q in self.rm.quotas}
+            if ref != "any" and ref not in quotas:
+                yield Problem((*loc, "quota_short"), f"{ref!r} is not a quota (or 'any')")
+            elif ref != "any" and quotas[ref].at_least is None:
+                yield Problem((*loc, "quota_short"), f"quota {ref!r} has no 'at_least'")

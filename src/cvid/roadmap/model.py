@@ -198,6 +198,27 @@ class LimitViolated(Model):
     limit_violated: Id
 
 
+class MissedSpec(Model):
+    """A recurring obligation (as declared, or expanded ``<id>.<party>``; ``any``) and,
+    for one declared with ``for_each``, the party whose occurrence counts."""
+
+    obligation: Id
+    party: Id | None = None
+
+
+class ObligationMissed(Model):
+    """True once an occurrence of a recurring obligation was missed or found failed
+    (``any``: of any obligation)."""
+
+    obligation_missed: Id | MissedSpec
+
+
+class QuotaShort(Model):
+    """True once a period of an ``at_least`` quota ended short (``any``: any quota)."""
+
+    quota_short: Id
+
+
 _CONDITION_TAGS = (
     "all",
     "any",
@@ -221,6 +242,8 @@ _CONDITION_TAGS = (
     "party_withdrawn",
     "limit_exceeded",
     "limit_violated",
+    "obligation_missed",
+    "quota_short",
 )
 
 
@@ -255,7 +278,9 @@ Condition = Annotated[
     | Annotated[AllegationConfirmed, Tag("allegation_confirmed")]
     | Annotated[PartyWithdrawn, Tag("party_withdrawn")]
     | Annotated[LimitExceeded, Tag("limit_exceeded")]
-    | Annotated[LimitViolated, Tag("limit_violated")],
+    | Annotated[LimitViolated, Tag("limit_violated")]
+    | Annotated[ObligationMissed, Tag("obligation_missed")]
+    | Annotated[QuotaShort, Tag("quota_short")],
     Discriminator(
         _condition_tag,
         custom_error_type="condition",
@@ -288,6 +313,8 @@ _TAG_OF_CLASS: dict[type[BaseModel], str] = {
     PartyWithdrawn: "party_withdrawn",
     LimitExceeded: "limit_exceeded",
     LimitViolated: "limit_violated",
+    ObligationMissed: "obligation_missed",
+    QuotaShort: "quota_short",
 }
 for _model in (All, AnyOf, Not):
     _model.model_rebuild()
@@ -779,6 +806,130 @@ class JointBody(Model):
     source: Text | None = None
 
 
+# --- recurring obligations, inspections and quotas --------------------------------------
+
+
+class Every(Model):
+    """A recurrence period: exactly one of ``days``, ``months`` or ``years``."""
+
+    days: int | None = Field(default=None, ge=1, le=36_500)
+    months: int | None = Field(default=None, ge=1, le=1_200)
+    years: int | None = Field(default=None, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> Every:
+        if sum(x is not None for x in (self.days, self.months, self.years)) != 1:
+            raise ValueError("'every' has exactly one of 'days', 'months' or 'years'")
+        return self
+
+
+class After(Model):
+    """A milestone to count from: ``start``, ``adoption``, a step or a phase."""
+
+    after: Id
+
+
+class Reached(Model):
+    """A milestone that ends a recurring obligation: ``adoption``, a step or a phase."""
+
+    milestone: Id
+
+
+class ForEachRole(Model):
+    """Every party holding a role."""
+
+    role: Role
+
+
+MONTH_DAY = r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+class Obligation(Model):
+    """A continuing obligation, due again and again.
+
+    Owed by ``party``, or by each party of ``for_each`` (a list of parties, or every
+    party holding a role), expanded when the road map loads into one obligation per
+    party with the id ``<id>.<party>``. Due every ``every`` counted on the calendar
+    from ``from`` (a date, or ``{after: milestone}``; adoption by default), or each
+    year on the ``on_dates`` (``MM-DD``; a key ``on`` would read as a YAML boolean)
+    after ``from``; the last occurrence is on or before ``until`` (a date, or
+    ``{milestone: ...}`` once reached). An occurrence is due by the end of its date in
+    the agreement's zone, and missed ``grace_days`` later if nothing was performed.
+    Nothing is owed before the agreement is in force.
+    """
+
+    id: Id
+    title: Text
+    party: Id | None = None
+    for_each: list[Id] | ForEachRole | None = None
+    owed_to: list[Id] = Field(default_factory=list)
+    action: Text
+    every: Every | None = None
+    on_dates: list[Annotated[str, Field(pattern=MONTH_DAY)]] | None = Field(
+        default=None, min_length=1, max_length=366
+    )
+    from_: dt.date | After = Field(default_factory=lambda: After(after="adoption"), alias="from")
+    until: dt.date | Reached | None = None
+    grace_days: int = Field(default=0, ge=0, le=3650)
+    verification: Verification | None = None
+    source: Text | None = None
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> Obligation:
+        if (self.party is None) == (self.for_each is None):
+            raise ValueError("an obligation names either 'party' or 'for_each'")
+        if (self.every is None) == (self.on_dates is None):
+            raise ValueError("an obligation recurs either 'every' period or on listed 'on_dates'")
+        return self
+
+
+class InspectionType(Model):
+    """A type of inspection the inspecting parties ``by`` may choose to carry out
+    (of the parties ``of``; any other party when empty)."""
+
+    id: Id
+    title: Text
+    by: list[Id] = Field(min_length=1)
+    of: list[Id] = Field(default_factory=list)
+    source: Text | None = None
+
+
+class Period(Model):
+    """Counting periods of ``months`` months from the date ``from`` (by default the
+    calendar year: 12 months from 1 January of the agreement's start year)."""
+
+    months: int = Field(default=12, ge=1, le=1_200)
+    from_: dt.date | None = Field(default=None, alias="from")
+
+
+class Quota(Model):
+    """At least and/or at most so many inspections per period, for ``party``.
+
+    ``counts``: ``conducted`` counts the inspections the party carries out,
+    ``received`` the inspections of the party; ``types`` (none: every type) narrows
+    them. A carried-out inspection beyond ``at_most`` is refused; a period that ends
+    below ``at_least`` is the party's violation.
+    """
+
+    id: Id
+    title: Text
+    party: Id
+    counts: Literal["conducted", "received"] = "conducted"
+    types: list[Id] = Field(default_factory=list)
+    at_least: int | None = Field(default=None, ge=1, le=100_000)
+    at_most: int | None = Field(default=None, ge=0, le=100_000)
+    period: Period = Field(default_factory=Period)
+    source: Text | None = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> Quota:
+        if self.at_least is None and self.at_most is None:
+            raise ValueError("a quota has 'at_least', 'at_most' or both")
+        if self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            raise ValueError("'at_least' is above 'at_most'")
+        return self
+
+
 class RoadMap(Model):
     """A whole road map, as written in a ``cvid_roadmap: 1`` file."""
 
@@ -803,3 +954,6 @@ class RoadMap(Model):
     permissions: dict[str, list[Id]] = Field(default_factory=dict)
     joint_bodies: list[JointBody] = Field(default_factory=list)
     limits: list[Limit] = Field(default_factory=list)
+    obligations: list[Obligation] = Field(default_factory=list)
+    inspection_types: list[InspectionType] = Field(default_factory=list)
+    quotas: list[Quota] = Field(default_factory=list)

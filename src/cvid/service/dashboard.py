@@ -280,7 +280,11 @@ class _Dashboard:
             phase_ids={p.id for p in rm.phases},
             rewards=rewards,
             consequences=consequences,
-            obligations=[o for o in state.obligations if o.subject == step_id],
+            obligations=[
+                o
+                for o in state.owed
+                if o.subject == step_id and o.kind not in ("perform", "confirm")
+            ],
             events=[_event_row(events[i]) for i in sorted(related)],
             clock_note=self.clock_note(moment),
         )
@@ -306,7 +310,7 @@ class _Dashboard:
             spec=spec,
             state=state,
             parties=self.parties(),
-            obligations=[o for o in state.obligations if o.party == party_id],
+            obligations=[o for o in state.owed if o.party == party_id],
             steps_owed=[(s, state.steps[s.id]) for _, s in steps.values() if s.actor == party_id],
             steps_verified=[
                 (s, state.steps[s.id])

@@ -68,6 +68,9 @@ _CONFLICT = {
     "not-ready",
     "not-suspended",
     "decision-closed",
+    "not-open",
+    "not-performed",
+    "quota-exceeded",
 }
 _TITLES = {
     400: "Bad request",

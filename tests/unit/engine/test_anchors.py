@@ -242,7 +242,7 @@ def test_an_automatic_step_happens_by_itself() -> None:
     before = kit.evaluate(at("2027-01-29"))
     assert before.steps["declare"].status == "open"
     assert before.steps["declare"].reason == "happens by itself at 2027-01-30"
-    assert [o for o in before.obligations if o.subject == "declare"] == []
+    assert [o for o in before.owed if o.subject == "declare"] == []
     state = kit.evaluate(at("2027-02-01"))
     step = state.steps["declare"]
     assert (step.status, step.done_at, step.late, step.events) == (

@@ -233,7 +233,7 @@ def test_violated_and_then_confirmed() -> None:
     assert state.alerts == (f"2027-01-25: step freeze-reactor violated ({detail})",)
     assert state.phases["freeze"].status == "violated"
     # No obligation to verify a step a verifier found not carried out.
-    assert not [o for o in state.obligations if o.kind == "verify"]
+    assert not [o for o in state.owed if o.kind == "verify"]
 
     # A later confirmation by the same verifier replaces its finding; the record stays.
     verify(kit, "freeze-reactor", at("2027-02-01"))
@@ -315,7 +315,7 @@ def test_reported_on_time_awaits_verification_not_overdue() -> None:
         "the verifiers' confirmation is late since 2027-02-09"
     )
     assert not state.rules["freeze-late"].fired
-    assert [o.party for o in state.obligations if o.subject == "freeze-reactor"] == ["iaea"]
+    assert [o.party for o in state.owed if o.subject == "freeze-reactor"] == ["iaea"]
     verify(kit, "freeze-reactor", FREEZE_DUE + days(2))
     freeze = kit.evaluate(FREEZE_DUE + days(3)).steps["freeze-reactor"]
     assert freeze.status == "verified"
@@ -596,7 +596,7 @@ def test_guarantee_withdrawn() -> None:
         ("usa",),
     )
     assert withdrawn.index in g.events
-    assert Obligation("usa", "sign", "g-nsa", None, ()) in state.obligations
+    assert Obligation("usa", "sign", "g-nsa", None, ()) in state.owed
 
 
 def test_guarantee_without_a_reward_is_in_force_once_signed() -> None:
@@ -974,7 +974,7 @@ def test_votes_timed_before_their_draft() -> None:
 
 def test_obligations_after_adoption() -> None:
     state = adopted().evaluate(T0 + days(1))
-    assert state.obligations == (
+    assert state.owed == (
         Obligation("north", "carry out", "freeze-reactor", FREEZE_DUE, (RELIEF, ASSURANCES)),
         Obligation("north", "carry out", "declare", DECLARE_DUE, (RELIEF,)),
         Obligation("usa", "sign", "g-nsa", None, ()),
@@ -987,14 +987,14 @@ def test_obligations_move_with_the_steps() -> None:
     report(kit, "freeze-reactor", at("2027-01-20"))
     sign(kit, "usa", at("2027-01-20"))
     state = kit.evaluate(at("2027-01-21"))
-    assert state.obligations == (
+    assert state.owed == (
         Obligation("iaea", "verify", "freeze-reactor", FREEZE_DUE, (RELIEF, ASSURANCES)),
         Obligation("north", "carry out", "declare", DECLARE_DUE, (RELIEF,)),
         Obligation("chn", "sign", "g-nsa", None, ()),
     )
     # Overdue and reported: still the verifier's to verify.
     state = kit.evaluate(FREEZE_DUE + days(1))
-    assert state.obligations[0] == Obligation(
+    assert state.owed[0] == Obligation(
         "iaea", "verify", "freeze-reactor", FREEZE_DUE, (RELIEF, ASSURANCES)
     )
     # Once the rewards fired, nothing more is owed in return for them.
@@ -1002,7 +1002,7 @@ def test_obligations_move_with_the_steps() -> None:
     report(kit, "declare", at("2027-01-23"))
     sign(kit, "chn", at("2027-01-24"))
     state = kit.evaluate(at("2027-01-25"))
-    assert state.obligations == (
+    assert state.owed == (
         Obligation("north", "carry out", "disable-reactor", at("2027-01-23") + days(90), ()),
     )
 
@@ -1011,7 +1011,7 @@ def test_overdue_step_is_owed_even_when_blocked() -> None:
     kit = adopted()
     state = kit.evaluate(at("2029-02-01"))
     assert state.steps["dismantle-stock"].status == "overdue"
-    owed = [o for o in state.obligations if o.subject == "dismantle-stock"]
+    owed = [o for o in state.owed if o.subject == "dismantle-stock"]
     assert owed == [Obligation("north", "carry out", "dismantle-stock", at("2029-01-01"), ())]
 
 

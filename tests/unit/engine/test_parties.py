@@ -86,7 +86,7 @@ def test_a_withdrawn_partys_open_steps_close_as_withdrawn() -> None:
     freeze = state.steps["freeze-reactor"]
     assert freeze.status == "withdrawn"
     assert freeze.reason == "north withdrew from the agreement on 2027-01-03 09:00 UTC"
-    assert not [o for o in state.obligations if o.party == "north"]
+    assert not [o for o in state.owed if o.party == "north"]
     assert state.parties["north"].standing == "withdrawn"
 
 
