@@ -14,9 +14,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
-from cvid.agreement import Agreement, create_from_template, template_names, template_path
+from cvid.agreement import Agreement, create, create_from_template, template_names, template_path
 from cvid.roadmap.loader import load
+from cvid.roadmap.membership import Membership
 from cvid.roadmap.model import Consequence, Reward
 from tests.kit import at
 
@@ -63,15 +65,23 @@ def test_the_council_templates_are_known() -> None:
     assert set(COUNCIL_TEMPLATES) <= set(template_names())
 
 
-@pytest.mark.parametrize("name", COUNCIL_TEMPLATES)
-def test_template_council_is_the_p5_and_ten_elected_seats(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "when"),
+    [
+        ("dprk-phased", "2027-03-02"),
+        ("jcpoa-2231", "2015-07-20"),
+        ("jcpoa-2231", "2025-09-19"),
+    ],
+)
+def test_template_council_is_the_p5_and_ten_elected_seats(name: str, when: str) -> None:
+    """The Council of the day: the P5 and ten elected members (the JCPOA's 2015 and
+    2025 Councils both exist in one road map, their seats held for two years)."""
     roadmap = load(template_path(name))
     assert roadmap.council is not None
-
-    permanent = {p.id for p in roadmap.parties if "council_permanent" in p.roles}
-    elected = {p.id for p in roadmap.parties if "council_elected" in p.roles}
-    assert permanent == P5
-    assert len(elected) == 10
+    council = Membership.of(roadmap)
+    members = council.members(at(when))
+    assert council.permanent == P5
+    assert len(members - P5) == 10
     assert roadmap.council.size == 15
     assert roadmap.council.affirmative_votes == 9
 
@@ -81,10 +91,10 @@ def test_template_council_is_the_p5_and_ten_elected_seats(name: str) -> None:
 
 @pytest.fixture
 def jcpoa(tmp_path: Path) -> Iterator[Agreement]:
-    """The JCPOA, adopted by its participants on Finalisation Day (14 Jul 2015)."""
-    with create_from_template(
-        tmp_path / "jcpoa", "jcpoa-2231", adopt_at=at("2015-07-14T12:00:00")
-    ) as agreement:
+    """The JCPOA road map without its shipped history (tests/integration/
+    test_jcpoa_replay.py replays that), adopted on Finalisation Day (14 Jul 2015)."""
+    data = yaml.safe_load(template_path("jcpoa-2231").read_text(encoding="utf-8"))
+    with create(tmp_path / "jcpoa", data, adopt_at=at("2015-07-14T12:00:00")) as agreement:
         yield agreement
 
 
@@ -174,7 +184,7 @@ def test_jcpoa_2025_snapback_replay(jcpoa: Agreement) -> None:
     )
     act(
         jcpoa,
-        "elected-1",
+        "elected-2025-1",
         "council.draft.tabled",
         "2025-09-19T14:00:00",
         draft="continue-relief-2025",
@@ -189,14 +199,14 @@ def test_jcpoa_2025_snapback_replay(jcpoa: Agreement) -> None:
         "continue-relief-2025",
         "2025-09-19T15:00:00",
         {
-            "yes": ["chn", "rus", "elected-1", "elected-2"],
-            "no": ["fra", "gbr", "usa", *(f"elected-{n}" for n in range(5, 11))],
-            "abstain": ["elected-3", "elected-4"],
+            "yes": ["chn", "rus", "elected-2025-1", "elected-2025-2"],
+            "no": ["fra", "gbr", "usa", *(f"elected-2025-{n}" for n in range(5, 11))],
+            "abstain": ["elected-2025-3", "elected-2025-4"],
         },
     )
     act(
         jcpoa,
-        "elected-1",
+        "elected-2025-1",
         "council.vote.closed",
         "2025-09-19T15:30:00",
         draft="continue-relief-2025",

@@ -250,6 +250,8 @@ class _Engine:
         for rec in self.steps.values():
             if rec.spec.actor == party and rec.done_at is None and rec.withdrawn is None:
                 rec.withdrawn = self.t
+        lapse = self.rm.withdrawal.owed_to_withdrawn == "lapse"
+        self.recurring.withdrawn(party, self.t, lapse_owed=lapse)
         self.alerts.append(f"{_when(self.t)}: {party} has withdrawn from the agreement")
 
     def _push_limit(self, when: dt.datetime, ref: str) -> None:

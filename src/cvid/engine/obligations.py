@@ -137,6 +137,16 @@ class ObligationFold:
         else:
             self._open(rec, first)
 
+    def withdrawn(self, party: str, t: dt.datetime, *, lapse_owed: bool) -> None:
+        """``party``'s withdrawal took effect at ``t``: nothing it owes falls due after
+        that day, and what is owed to it alone lapses when the road map says so."""
+        last_day = calendar.local_date(t, self.zone) - dt.timedelta(days=1)
+        for oid, rec in self.duties.items():
+            owed_to = rec.duty.owed_to
+            to_it_alone = bool(owed_to) and set(owed_to) <= {party}
+            if rec.duty.party == party or (lapse_owed and to_it_alone):
+                self._end(oid, last_day)
+
     def _end(self, oid: str, last_day: dt.date) -> None:
         rec = self.duties[oid]
         if rec.rec is None:

@@ -110,12 +110,15 @@ def check_measure(rm: RoadMap, party: str, body: b.MeasureAct) -> None:
 
 
 def check_ceased(rm: RoadMap, party: str, body: b.CommitmentsCeased) -> None:
-    """A party ceases only its own commitments, citing parties to the agreement.
+    """A party ceases only its own commitments (steps, limits, recurring obligations),
+    citing parties to the agreement.
 
     Raises:
         EventRejectedError: a commitment that is not the party's, an unknown party cited.
     """
     owners = {s.id: s.actor for ph in rm.phases for s in ph.steps}
+    owners |= {limit.id: limit.party for limit in rm.limits}
+    owners |= {o.id: o.party for o in rm.obligations if o.party is not None}
     for commitment in body.commitments:
         owner = owners.get(commitment)
         if owner is None:

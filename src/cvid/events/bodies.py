@@ -343,6 +343,7 @@ class QuantityMeasured(Body):
     value: Number
     unit: UnitText
     uncertainty: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    note: Text | None = None
 
 
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"

@@ -281,3 +281,33 @@ def test_breaches_are_listed_per_party_in_order() -> None:
         ("declare", "remedial", "g1"),
         ("freeze-reactor", "step", ""),
     ]
+
+
+def test_a_withdrawn_partys_recurring_obligations_stop_and_those_owed_to_it_lapse() -> None:
+    data = with_notice(0)
+    data["withdrawal"]["owed_to_withdrawn"] = "lapse"
+    data["obligations"] = [
+        {
+            "id": "report",
+            "title": "Monthly report",
+            "action": "Report",
+            "party": "north",
+            "owed_to": ["usa"],
+            "every": {"months": 1},
+        },
+        {
+            "id": "aid",
+            "title": "Monthly aid",
+            "action": "Deliver",
+            "party": "chn",
+            "owed_to": ["north"],
+            "every": {"months": 1},
+        },
+    ]
+    kit = adopted(data)
+    kit.act("north", "party.withdrawal_notified", {"reason": "Leaving"}, time=at("2027-03-15"))
+    state = kit.evaluate(at("2027-07-01"))
+    for oid in ("report", "aid"):
+        dues = [occ.due for occ in state.obligations[oid].occurrences]
+        assert dues, oid  # owed before the withdrawal
+        assert max(dues) < "2027-03-15", (oid, dues)

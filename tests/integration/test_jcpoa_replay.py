@@ -1,0 +1,135 @@
+"""The JCPOA's 2015-2025 record, replayed from the shipped history as a user gets it
+(`cvid agreement init --template jcpoa-2231 DIR`), and checked at dated points.
+
+What the record must show (facts §3 and §9): relief at Implementation Day; the United
+States withdrawn from 8 May 2018 with its national measures back and its rights gone;
+each of Iran's steps with the limit exceeded and the ground claimed beside it; the
+E3's dispute of 14 Jan 2020 as an allegation that fires nothing; the snapback at the
+real hour (00:00 GMT 28 Sep 2025, 20:00 EDT 27 Sep); the EU's own measures back after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cvid.agreement import Agreement, create_from_template
+from cvid.engine import AgreementState
+from cvid.errors import EventRejectedError
+from cvid.events.envelope import sign_event
+from tests.kit import at
+
+
+@pytest.fixture(scope="module")
+def jcpoa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agreement]:
+    directory: Path = tmp_path_factory.mktemp("jcpoa") / "agreement"
+    with create_from_template(directory, "jcpoa-2231", adopt_at=None) as agreement:
+        yield agreement
+
+
+def state(agreement: Agreement, when: str) -> AgreementState:
+    return agreement.state(at=at(when))
+
+
+def test_the_whole_history_is_admitted(jcpoa: Agreement) -> None:
+    assert len(jcpoa.events) == 44  # every record of jcpoa-2231.history.yaml
+    assert state(jcpoa, "2015-07-15").in_force
+
+
+def test_implementation_day_relief(jcpoa: Agreement) -> None:
+    before = state(jcpoa, "2016-01-16T06:00:00")
+    assert before.measures["prior-un-sanctions"].status == "in_force"
+    after = state(jcpoa, "2016-01-17")
+    for measure in ("prior-un-sanctions", "us-national-sanctions", "eu-sanctions"):
+        assert after.measures[measure].status == "suspended"
+        assert after.measures[measure].since == at("2016-01-16T12:00:00")
+    assert after.measures["us-national-sanctions"].imposed_by == "usa"
+    assert after.measures["prior-un-sanctions"].imposed_by == "council"
+    assert after.steps["record-adoption-day"].reason == "occurred on 2015-10-18, by the road map"
+    assert after.limits["leu-stockpile"].status != "not-in-effect"
+
+
+def test_the_united_states_withdraws_on_8_may_2018(jcpoa: Agreement) -> None:
+    before = state(jcpoa, "2018-05-07")
+    assert before.parties["usa"].standing == "participant"
+    after = state(jcpoa, "2018-05-09")
+    usa = after.parties["usa"]
+    assert (usa.standing, usa.since) == ("withdrawn", at("2018-05-08"))
+    measure = after.measures["us-national-sanctions"]
+    assert (measure.status, measure.since) == ("in_force", at("2018-05-08T12:00:00"))
+    assert measure.reason.startswith("reimposed by usa, its imposer")
+    # A notice the United States signs after it withdrew is refused: it has no right to
+    # notify any more (in 2020 it tried; here, after the rest of the record).
+    event = jcpoa.next_event("usa", "snapback.notified", {"reason": "x"}, time=at("2025-10-01"))
+    entry = sign_event(event, jcpoa.signer("usa")).to_bytes()
+    size = jcpoa.log.size()
+    with pytest.raises(EventRejectedError) as e:
+        jcpoa.submit(entry, now=at("2025-10-01"))
+    assert e.value.reason == "withdrawn"
+    assert jcpoa.log.size() == size
+
+
+def test_irans_steps_show_the_limits_exceeded_and_the_ground_claimed(jcpoa: Agreement) -> None:
+    s2019 = state(jcpoa, "2019-07-02")
+    leu = s2019.limits["leu-stockpile"]
+    assert leu.status == "exceeded"
+    assert leu.since == at("2019-07-01")
+    late = state(jcpoa, "2021-04-17")
+    enrichment = late.limits["enrichment-level"]
+    assert enrichment.status == "exceeded"
+    assert [v.value for v in enrichment.history if v.basis == "measured"] == [4.5, 20, 60]
+    assert late.limits["fordow-enrichment"].status == "exceeded"
+    breaches = {b.obligation: b for b in late.breaches["irn"]}
+    assert set(breaches) >= {"leu-stockpile", "enrichment-level", "fordow-enrichment"}
+    assert breaches["leu-stockpile"].ground.startswith("Step 1, 8 May 2019")
+    assert breaches["enrichment-level"].ground.startswith("Step 2, 8 Jul 2019")
+    assert breaches["fordow-enrichment"].ground.startswith("Step 4")
+    assert [n.at.date() for n in late.remedial] == [
+        dt.date(2019, 5, 8),
+        dt.date(2019, 7, 8),
+        dt.date(2019, 9, 6),
+        dt.date(2019, 11, 6),
+        dt.date(2020, 1, 5),
+    ]
+    assert all(n.in_response_to == ("usa",) for n in late.remedial)
+    # Who is in breach reads in order, and the United States is not (it withdrew).
+    assert [b.since for b in late.breaches["irn"]] == sorted(b.since for b in late.breaches["irn"])
+    assert "usa" not in late.breaches
+
+
+def test_the_e3_dispute_is_an_allegation_that_fires_nothing(jcpoa: Agreement) -> None:
+    s = state(jcpoa, "2020-02-01")
+    (drm,) = s.allegations
+    assert (drm.by, drm.against, drm.kind, drm.status) == ("fra", "irn", "non-performance", "open")
+    assert s.measures["prior-un-sanctions"].status == "suspended"
+
+
+def test_snapback_at_the_real_hour_then_the_eu_measures(jcpoa: Agreement) -> None:
+    vote = state(jcpoa, "2025-09-19T16:00:00").drafts["continue-relief-2025"]
+    assert vote.tally is not None
+    assert vote.tally.counts == "4-9-2"
+    assert not vote.adopted
+    reimposed = at("2025-09-28T00:00:00")
+    before = jcpoa.state(at=reimposed - dt.timedelta(seconds=1))
+    assert before.measures["prior-un-sanctions"].status == "suspended"
+    (window,) = before.snapbacks
+    assert window.joined_by == ("deu", "gbr")
+    after = jcpoa.state(at=reimposed)
+    sanctions = after.measures["prior-un-sanctions"]
+    assert (sanctions.status, sanctions.since) == ("in_force", reimposed)
+    assert reimposed.astimezone(ZoneInfo("America/New_York")).isoformat() == (
+        "2025-09-27T20:00:00-04:00"
+    )
+    # The snapback re-imposes the Council's measures, not a state's or the EU's own.
+    assert after.measures["eu-sanctions"].status == "suspended"
+    eu = state(jcpoa, "2025-09-30").measures["eu-sanctions"]
+    assert (eu.status, eu.since, eu.imposed_by) == ("in_force", at("2025-09-29"), "eu")
+
+
+def test_termination_day_arrives_by_itself(jcpoa: Agreement) -> None:
+    step = state(jcpoa, "2025-10-19").steps["record-termination-day"]
+    assert (step.status, step.reason) == ("verified", "occurred on 2025-10-18, by the road map")
