@@ -137,3 +137,17 @@ def test_impossible_date_in_an_item_file_is_an_input_error(tmp_path: Path) -> No
     path.write_text("- {id: w-1, category: warhead, cell: 2027-13-45}\n", encoding="utf-8")
     with pytest.raises(InputError):
         _read_items(path)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RecursionError,
+    reason="service/core.py _claimed_party: json.loads of a refused entry nested 5,000 deep "
+    "raises RecursionError (it catches ValueError only), which escapes the handler: an "
+    "unhandled error and a 500 on POST /api/v1/events and /api/v1/events/batch",
+)
+@pytest.mark.parametrize("kind", ["event", "batch"])
+def test_deeply_nested_event_is_refused_with_a_400(kind: str) -> None:
+    entry = ("bytes", b"[" * 5000)
+    with open_service_http() as run, pytest.raises(Refused):
+        run(("event", entry) if kind == "event" else ("batch", [entry], b""))
