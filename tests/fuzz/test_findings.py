@@ -84,7 +84,15 @@ def test_event_api_refuses_a_5000_digit_integer_with_a_400() -> None:
         run(("event", ("bytes", b'{"event":' + b"1" * 5000 + b"}")))
 
 
-NESTED = "[" * 3000 + "]" * 3000  # PyYAML composes nested nodes recursively
+NESTED = "[" * 600 + "]" * 600  # PyYAML composes nested nodes recursively
+
+
+def _shallow(call: Callable[[], object]) -> None:
+    """Run ``call``; a RecursionError is raised again without its thousand frames."""
+    try:
+        call()
+    except RecursionError as e:
+        raise RecursionError(str(e)) from None
 
 
 @pytest.mark.xfail(
@@ -95,7 +103,7 @@ NESTED = "[" * 3000 + "]" * 3000  # PyYAML composes nested nodes recursively
 )
 def test_deeply_nested_roadmap_is_a_roadmap_error() -> None:
     with pytest.raises(RoadmapError):
-        loader.loads(NESTED)
+        _shallow(lambda: loader.loads(NESTED))
 
 
 @pytest.mark.xfail(
@@ -111,7 +119,7 @@ def test_deeply_nested_item_file_is_an_input_error(
     path = tmp_path / "items.yaml"
     path.write_text(NESTED, encoding="utf-8")
     with pytest.raises(InputError):
-        read(path)
+        _shallow(lambda: read(path))
 
 
 @pytest.mark.xfail(
@@ -150,4 +158,4 @@ def test_impossible_date_in_an_item_file_is_an_input_error(tmp_path: Path) -> No
 def test_deeply_nested_event_is_refused_with_a_400(kind: str) -> None:
     entry = ("bytes", b"[" * 5000)
     with open_service_http() as run, pytest.raises(Refused):
-        run(("event", entry) if kind == "event" else ("batch", [entry], b""))
+        _shallow(lambda: run(("event", entry) if kind == "event" else ("batch", [entry], b"")))
