@@ -109,12 +109,12 @@ def build_agreement(
 ) -> FrozenSource:
     """Create the ``dprk-phased`` agreement in ``directory`` and play the history.
 
-    The checkpoint covers every entry but the last (a report logged on day 60); the
+    The checkpoint covers every entry but the last (a late report logged on day 250); the
     clock reads day 300, after the disablement deadline and its 30 days of grace.
     """
     a = ag.create_from_template(directory, "dprk-phased", adopt_at=ADOPTED)
     _history(a, draft_title)
     note = _cosigned_checkpoint(a)
     a.log.store.save_checkpoint(Checkpoint.from_text(Note.from_bytes(note).text).tree_size, note)
-    a.act(a.signer("dprk"), "step.reported", {"step": "disable-5mwe"}, time=day(60))
+    a.act(a.signer("dprk"), "step.reported", {"step": "disable-5mwe"}, time=day(250))
     return FrozenSource(a, now or day(300))
