@@ -54,6 +54,10 @@ def _float(text: str) -> float:
 
 
 def _integer(text: str) -> int:
+    # Checked before int(): past 4,300 digits int() raises ValueError (CPython's limit).
+    if len(text.lstrip("-")) > len(str(MAX_SAFE_INTEGER)):
+        shown = text if len(text) <= 40 else f"{text[:20]}… ({len(text)} characters)"
+        raise JSONFormatError(f"integer {shown} is beyond ±2^53-1")
     value = int(text)
     if abs(value) > MAX_SAFE_INTEGER:
         raise JSONFormatError(f"integer {text} is beyond ±2^53-1")

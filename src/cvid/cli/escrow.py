@@ -19,6 +19,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
+from cvid import _yaml
 from cvid import agreement as ag
 from cvid._jcs import parse_json
 from cvid._when import parse_when
@@ -71,12 +72,15 @@ def _read_items(path: Path) -> list[Item]:
     rows: list[dict[str, Any]]
     if path.suffix == ".csv":
         rows = []
-        for row in csv.DictReader(io.StringIO(text)):
+        reader = csv.DictReader(io.StringIO(text))
+        for row in reader:
+            if None in row:  # DictReader's key for the fields beyond the header's
+                raise InputError(f"{path}:{reader.line_num}: more fields than the header has")
             base = {k: row.pop(k, "") for k in ("id", "category", "cell")}
             attributes = {k: _number(v) for k, v in row.items() if v not in ("", None)}
             rows.append({**base, "attributes": attributes})
     else:
-        loaded = yaml.safe_load(text)
+        loaded = _load_yaml(path, text)
         if not isinstance(loaded, list):
             raise InputError(f"{path}: expected a list of items")
         rows = loaded
@@ -95,11 +99,19 @@ def _number(text: str) -> str | int | float:
     return text
 
 
+def _load_yaml(path: Path, text: str) -> Any:
+    try:
+        return _yaml.load(text)
+    except yaml.YAMLError as e:
+        raise InputError(_yaml.describe(e, str(path))) from None
+
+
 def _read_partition(path: Path) -> Partition:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read the partition {path}: {e}") from e
+    data = _load_yaml(path, text)
     if not isinstance(data, dict):
         raise InputError(f"{path}: a partition is {{cells: [...]}} or {{grid: {{rows, cols}}}}")
     return Partition.from_dict(data)

@@ -31,6 +31,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from cvid import _yaml
 from cvid._jcs import canonical, parse_json
 from cvid.errors import JSONFormatError, RoadmapError
 from cvid.roadmap import phases as included_phases
@@ -90,7 +91,11 @@ class _Reader:
         if node.tag not in _PLAIN_TAGS:
             self._at(node, loc, f"the tag {node.tag!r} is not allowed")
             return None
-        return self.loader.construct_object(node, deep=True)
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as e:  # 2027-02-30: at the value
+            self._at(node, loc, str(e.problem))
+            return None
 
     def _at(self, node: yaml.Node, loc: Loc, message: str) -> None:
         self.marks[loc] = (node.start_mark.line + 1, node.start_mark.column + 1)
@@ -108,7 +113,7 @@ _PLAIN_TAGS = {
 }
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(_yaml.SafeLoader):
     """A safe loader that refuses aliases: a road map is a tree, written out."""
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
@@ -248,8 +253,8 @@ def _joint_bodies_of(data: dict[str, Any]) -> set[str]:
 
 def _read_phase(path: Path) -> tuple[Any, Marks]:
     """A shipped phase file as plain data with positions (a broken one raises)."""
-    reader = _Reader(path.read_text(encoding="utf-8"))
     try:
+        reader = _Reader(path.read_text(encoding="utf-8"))
         spec = reader.read()
     except yaml.YAMLError as e:
         raise RoadmapError([f"{path}: malformed YAML: {e}"]) from None
@@ -439,8 +444,8 @@ def loads(text: str, *, name: str = "<road map>") -> RoadMap:
     Raises:
         RoadmapError: the YAML is malformed, or the road map is invalid.
     """
-    reader = _Reader(text)
     try:
+        reader = _Reader(text)
         data = reader.read()
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark

@@ -594,7 +594,7 @@ def _claimed_party(entry: bytes) -> str | None:
     """The party ``entry`` says it comes from, unchecked; None if it says none."""
     try:
         value = json.loads(entry)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep for json's recursive decoder
         return None
     event = value.get("event") if isinstance(value, dict) else None
     party = event.get("party") if isinstance(event, dict) else None
