@@ -27,6 +27,7 @@ from cvid.engine import conditions as cond
 from cvid.engine import council
 from cvid.engine import state as s
 from cvid.engine.escrow_fold import EscrowFold
+from cvid.engine.life_fold import LifeFold
 from cvid.engine.parties import PartiesFold
 from cvid.engine.state import moment_text as _when
 from cvid.events import bodies as b
@@ -35,7 +36,7 @@ from cvid.roadmap import model as m
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.membership import Membership
 
-TimerKind = Literal["due", "window", "date", "beacon", "custody", "withdrawal"]
+TimerKind = Literal["due", "window", "date", "beacon", "custody", "withdrawal", "life"]
 
 
 @dataclass
@@ -52,6 +53,7 @@ class _Step:
     done_at: dt.datetime | None = None
     waived: tuple[str, str] | None = None  # (party, reason)
     withdrawn: dt.datetime | None = None  # its actor withdrew before it was done
+    ended: dt.datetime | None = None  # the agreement ended before it was done
     early: str | None = None  # a dependency not yet done when it was reported
     violation: str | None = None
     events: list[int] = field(default_factory=list)
@@ -158,6 +160,7 @@ class _Engine:
         self.alerts: list[str] = []
         self.parties = PartiesFold(roadmap, self._push_other, self._violation, self._withdrawn)
         self.escrow = EscrowFold(roadmap, self._push_other, self._violation, self.parties.allege)
+        self.life = LifeFold(roadmap, lambda when, kind, ref: self._push(when, "life", ref))
         self.reveal_steps = [rec for rec in self.steps.values() if rec.spec.reveals is not None]
         self.council = Membership.of(roadmap)
         for _, rule in self.rules:
@@ -217,6 +220,19 @@ class _Engine:
                 rec.withdrawn = self.t
         self.alerts.append(f"{_when(self.t)}: {party} has withdrawn from the agreement")
 
+    def _life_event(self, ev: AdmittedEvent | None) -> None:
+        changes = self.life.apply(ev, self.t) if ev is not None else self.life.sync(self.t)
+        for change in changes:
+            self.changed = True
+            if change == "entered":
+                self.in_force, self.adopted_at = True, self.t
+                self._anchor(self.anchored_on_adoption, self.t)
+            else:  # ended: nothing more is owed
+                self.in_force = False
+                for rec in self.steps.values():
+                    if rec.done_at is None and rec.withdrawn is None and rec.ended is None:
+                        rec.ended = self.t
+
     def _violation(self, violation: s.Violation) -> None:
         self.violations.append(violation)
         self.alerts.append(
@@ -231,6 +247,8 @@ class _Engine:
             self.escrow.run_timer(kind, ref, self.t)
         elif kind == "withdrawal":
             self.parties.run_timer(ref, self.t)
+        elif kind == "life":
+            self._life_event(None)
         elif kind == "window":
             window = self.snapbacks[int(ref)]
             if window.outcome == "open":
@@ -257,6 +275,7 @@ class _Engine:
         return (
             rec.done_at is None
             and rec.withdrawn is None
+            and rec.ended is None
             and not self._reported_on_time(rec)
             and rec.due is not None
             and self.t >= rec.due + dt.timedelta(days=grace_days)
@@ -316,9 +335,7 @@ class _Engine:
 
     def _adopted(self, ev: AdmittedEvent) -> None:
         self.adopted.add(ev.party)
-        if not self.in_force and set(self.rm.agreement.adopted_by) <= self.adopted:
-            self.in_force, self.adopted_at, self.changed = True, self.t, True
-            self._anchor(self.anchored_on_adoption, self.t)
+        self._life_event(ev)  # in force once every adopting party adopted (by default)
 
     def _on_step(self, ev: AdmittedEvent) -> None:
         assert isinstance(ev.body, b.StepReported | b.StepVerified | b.StepWaived)
@@ -589,6 +606,9 @@ class _Engine:
         if rec.withdrawn is not None:
             status = "withdrawn"
             reason = f"{spec.actor} withdrew from the agreement on {_when(rec.withdrawn)}"
+        elif rec.ended is not None:
+            status = "ended"
+            reason = f"the agreement ended on {_when(rec.ended)} ({self.life.reason})"
         elif rec.waived is not None:
             status, reason = "waived", f"waived by {rec.waived[0]}: {rec.waived[1]}"
         elif rec.violation is not None:
@@ -669,6 +689,8 @@ class _Engine:
             status: s.PhaseStatus
             if ph.id in self.phase_complete:
                 status = "complete"
+            elif self.life.status in ("expired", "terminated"):
+                status = "ended"
             elif "violated" in statuses:
                 status = "violated"
             elif "overdue" in statuses:
@@ -751,7 +773,7 @@ class _Engine:
             snapbacks=snapbacks,
             items=items,
             violations=tuple(self.violations),
-            alerts=tuple(self.alerts + self.escrow.alerts + self.parties.alerts),
+            alerts=tuple(self.alerts + self.escrow.alerts + self.parties.alerts + self.life.alerts),
             obligations=tuple(self._obligations(steps, guarantees)),
             declarations=declarations,
             beacon_rounds=beacon_rounds,
@@ -760,6 +782,7 @@ class _Engine:
             allegations=allegations,
             breaches=breaches,
             remedial=remedial,
+            life=self.life.result(),
         )
 
     def _obligations(
@@ -790,7 +813,7 @@ class _Engine:
                     if self.steps[sid].verdicts.get(party) is None:
                         out.append(s.Obligation(party, "verify", sid, st.due, ret))
         for gid, g in guarantees.items():
-            if g.status == "pending":
+            if g.status == "pending" and self.life.status not in ("expired", "terminated"):
                 out.extend(s.Obligation(p, "sign", gid, None, ()) for p in g.missing)
         return out
 
@@ -827,6 +850,11 @@ REDUCERS: dict[str, Reducer] = {
     "allegation.made": _Engine._parties_event,
     "allegation.answered": _Engine._parties_event,
     "finding.made": _Engine._parties_event,
+    "ratification.deposited": _Engine._life_event,
+    "agreement.extended": _Engine._life_event,
+    "agreement.terminated": _Engine._life_event,
+    "amendment.proposed": _Engine._life_event,  # the version in force: cvid.amendment
+    "amendment.consented": _Engine._life_event,
 }
 """Every event type's reducer: how it changes the state (its admission rules are in
 :data:`cvid.events.authz.KINDS`)."""

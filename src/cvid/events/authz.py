@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from cvid.errors import EventRejectedError
+from cvid.events import authz_life as al
 from cvid.events import authz_parties as ap
 from cvid.events import bodies as b
 from cvid.events.authz_escrow import EscrowHistory, check_escrow_event
@@ -78,6 +79,7 @@ class History:
     reported: set[str] = field(default_factory=set)  # steps reported by their actor
     confirmed: dict[str, set[str]] = field(default_factory=dict)  # step → confirming verifiers
     waived: set[str] = field(default_factory=set)
+    life: al.LifeHistory = field(default_factory=al.LifeHistory)
 
     def record(self, admitted: AdmittedEvent) -> None:
         """Remember an event that was just appended at ``admitted.index``."""
@@ -86,6 +88,7 @@ class History:
         self.seq[event.party] = event.seq
         self.last_time[event.party] = event.time
         KINDS[event.type].record(self, admitted)
+        self.life.observe(event.type, event.party, admitted.body, event.time)
 
 
 @dataclass(frozen=True)
@@ -117,9 +120,13 @@ class Gate:
         self.max_size = min(MAX_EVENT_BYTES, roadmap.agreement.max_body_bytes + 1024)
         self.skew = dt.timedelta(seconds=roadmap.agreement.clock_skew_seconds)
 
-    def in_force(self, history: History) -> bool:
-        """Whether every adopting party has adopted the road map."""
-        return set(self.roadmap.agreement.adopted_by) <= history.adopted
+    def in_force(self, history: History, when: dt.datetime | None = None) -> bool:
+        """Whether the agreement has entered into force (by ``when``, if given): every
+        adopting party has adopted the road map, or as its ``entry_into_force`` says."""
+        if self.roadmap.agreement.entry_into_force is None:
+            return set(self.roadmap.agreement.adopted_by) <= history.adopted
+        entered = history.life.entered_at(self.roadmap)
+        return entered is not None and (when is None or entered <= when)
 
     def admit(
         self,
@@ -218,10 +225,9 @@ class Gate:
     ) -> Any:
         kind = KINDS[event_type]
         # The Council may act before the agreement is in force (it endorses it first).
-        if not kind.before_in_force and not self.in_force(history):
-            raise _reject(
-                "not-in-force", "the agreement is not in force until every adopting party adopts it"
-            )
+        al.check_after_end(self.roadmap, event_type, history.life, when)
+        if not kind.before_in_force and not self.in_force(history, when):
+            raise _reject("not-in-force", al.not_in_force_message(self.roadmap))
         standing = history.parties.standing(party, when, self.roadmap)
         if standing == "withdrawn" and kind.standing != "any":
             raise _reject(
@@ -275,6 +281,9 @@ class Gate:
 
     def _allegation(self, c: _Context) -> None:
         ap.check_allegation(self.roadmap, c.party, c.body, c.history.parties)
+
+    def _life(self, c: _Context) -> None:
+        al.check_life_event(self.roadmap, c.party, c.body, c.history.life, c.when)
 
     def step_done(self, step_or_phase: str, history: History) -> bool:
         """Whether a step (every step of a phase) is done as far as admission knows:
@@ -581,6 +590,11 @@ KINDS: dict[str, Kind] = {
     "allegation.made": Kind(None, Gate._allegation, _rec_allegation, standing="rights"),
     "allegation.answered": Kind(None, Gate._allegation, _rec_allegation),
     "finding.made": Kind(None, Gate._allegation, _rec_allegation, standing="any"),
+    "ratification.deposited": Kind(None, Gate._life, _nothing, before_in_force=True),
+    "agreement.extended": Kind(None, Gate._life, _nothing, standing="rights"),
+    "agreement.terminated": Kind(None, Gate._life, _nothing, standing="rights"),
+    "amendment.proposed": Kind(None, Gate._life, _nothing, standing="rights"),
+    "amendment.consented": Kind(None, Gate._life, _nothing, standing="rights"),
 }
 """Every event type's admission rules; :data:`cvid.events.bodies.BODIES` holds its body."""
 

@@ -87,6 +87,7 @@ class _Checker:
         yield from self._escrow()
         yield from self._permissions()
         yield from self._witnesses()
+        yield from self._life()
 
     def _has_role(self, party_id: str, *roles: str) -> bool:
         party = self.parties.get(party_id)
@@ -524,3 +525,40 @@ class _Checker:
             if verifier.key_id in key_ids:
                 yield Problem(loc, "the same key is listed twice")
             key_ids.add(verifier.key_id)
+
+    def _quorum(self, loc: Loc, by: list[str], at_least: int | None) -> Iterator[Problem]:
+        for k, party_id in enumerate(by):
+            yield from self._party_ref((*loc, "by", k), party_id)
+        if at_least is not None and at_least > len(by or self.rm.agreement.adopted_by):
+            yield Problem((*loc, "at_least"), f"at_least {at_least} is more than the parties named")
+
+    def _life(self) -> Iterator[Problem]:
+        agreement = self.rm.agreement
+        loc: Loc = ("agreement",)
+        eif = agreement.entry_into_force
+        if eif is not None and eif.ratifications is not None:
+            ratifications = eif.ratifications
+            yield from self._quorum(
+                (*loc, "entry_into_force", "ratifications"),
+                ratifications.by,
+                ratifications.at_least,
+            )
+        if eif is not None and eif.date is not None and eif.date < agreement.start:
+            yield Problem((*loc, "entry_into_force", "date"), "entry into force before the start")
+        if agreement.extensions is not None:
+            if agreement.duration is None:
+                yield Problem((*loc, "extensions"), "extensions need a 'duration' to extend")
+            yield from self._quorum((*loc, "extensions"), agreement.extensions.by, None)
+        yield from self._quorum(
+            (*loc, "termination"), agreement.termination.by, agreement.termination.at_least
+        )
+        for k, event_type in enumerate(agreement.after_end):
+            if event_type not in EVENT_TYPES:
+                yield Problem((*loc, "after_end", k), f"unknown event type {event_type!r}")
+        if self.rm.amendments is not None:
+            consent = self.rm.amendments.consent
+            yield from self._quorum(
+                ("amendments",),
+                self.rm.amendments.by,
+                consent.at_least if isinstance(consent, m.AmendmentQuorum) else None,
+            )

@@ -65,6 +65,8 @@ _CONFLICT = {
     "not-reported",
     "not-ready",
     "not-suspended",
+    "ended",
+    "no-extensions-left",
 }
 _TITLES = {
     400: "Bad request",

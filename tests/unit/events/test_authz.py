@@ -750,8 +750,18 @@ VERIFICATION_TYPES = {
 }
 
 
+LIFE_TYPES = {
+    "ratification.deposited",
+    "agreement.extended",
+    "agreement.terminated",
+    "amendment.proposed",
+    "amendment.consented",
+}
+
+
 def test_the_positive_table_covers_every_type() -> None:
     covered = {p[1] for p in POSITIVE} | {"agreement.adopted"} | VERIFICATION_TYPES
+    covered |= LIFE_TYPES  # admitted and refused in tests/unit/events/test_authz_life.py
     assert covered == set(b.EVENT_TYPES)
 
 
