@@ -29,9 +29,15 @@ from typing import Any
 import yaml
 
 from cvid.engine import AgreementState, evaluate
-from cvid.errors import AgreementError, AppendConflictError, EventRejectedError, RoadmapError
+from cvid.errors import (
+    AgreementError,
+    AppendConflictError,
+    Error,
+    EventRejectedError,
+    RoadmapError,
+)
 from cvid.events.authz import AdmittedEvent, Gate, History
-from cvid.events.envelope import Event, sign_event
+from cvid.events.envelope import Event, SignedEvent, sign_event
 from cvid.log.cosignature import CosignatureSigner, CosignatureVerifier, WitnessPolicy
 from cvid.log.note import Signer
 from cvid.log.store import open_store
@@ -99,6 +105,7 @@ class Agreement:
                 f"the log's origin {log.store.origin()!r} is not "
                 f"the road map's {roadmap.agreement.origin!r}"
             )
+        _check_unchanged(roadmap, log)
         agreement = cls(directory, roadmap, log, Gate(roadmap))
         agreement.catch_up()
         return agreement
@@ -217,6 +224,28 @@ class Agreement:
             return CosignatureSigner.from_text(path.read_text(encoding="utf-8").strip())
         except OSError as e:
             raise AgreementError(f"no key for witness {witness!r} at {path}: {e.strerror}") from e
+
+
+def _check_unchanged(roadmap: RoadMap, log: Log) -> None:
+    """Refuse a road map edited in place after adoption: the log was signed under
+    another version, so replaying it would fail (the amendment procedure keeps both).
+
+    Raises:
+        AgreementError: ``roadmap.yaml`` is not the version the log's first event carries.
+    """
+    if log.size() == 0:
+        return
+    try:
+        logged = SignedEvent.from_bytes(log.entry(0)).event.roadmap
+    except Error:
+        return  # replaying the log reports what is wrong with that entry
+    current = roadmap_load.digest(roadmap)
+    if logged != current:
+        raise AgreementError(
+            f"{ROADMAP_FILE} was changed after adoption (digest {current}; the log was "
+            f"signed under {logged}): restore it, or propose the change with "
+            "`cvid agreement amend`"
+        )
 
 
 def _write_private(path: Path, text: str) -> None:
