@@ -107,9 +107,11 @@ def _reject(reason: str, message: str) -> EventRejectedError:
 class Gate:
     """The admission rules of one adopted road map."""
 
-    def __init__(self, roadmap: RoadMap) -> None:
+    def __init__(self, roadmap: RoadMap, *, versions: dict[str, RoadMap] | None = None) -> None:
         self.roadmap = roadmap
         self.digest = digest(roadmap)
+        self.versions: dict[str, RoadMap] = versions if versions is not None else {}
+        self._gates: dict[str, Gate] = {}
         self.parties = {p.id: p for p in roadmap.parties}
         self.keys = {p.id: [Verifier.from_text(k) for k in p.keys] for p in roadmap.parties}
         self.steps = {s.id: s for ph in roadmap.phases for s in ph.steps}
@@ -158,11 +160,47 @@ class Gate:
                 "wrong-agreement",
                 f"event is for agreement {event.agreement!r}, not {agreement.id!r}",
             )
-        if event.roadmap != self.digest:
+        in_force = self.digest_at(event.time, history)
+        if event.roadmap != in_force:
+            which = "adopted" if in_force == self.digest else "amended version in force then,"
+            raise _reject(
+                "wrong-roadmap", f"event is for road map {event.roadmap}, not the {which} {in_force}"
+            )
+        gate = self if in_force == self.digest else self._version(in_force)
+        return gate._admit(signed, history, now=now, root_at=root_at)
+
+    def digest_at(self, when: dt.datetime, history: History) -> str:
+        """The digest of the road-map version in force at ``when`` (amendments adopted
+        and in effect by then), which an event at ``when`` must carry."""
+        return history.life.version_at(when, self.roadmap) or self.digest
+
+    def add_version(self, roadmap: RoadMap) -> str:
+        """Make a proposed road-map version known (read from the agreement directory)."""
+        version = digest(roadmap)
+        self.versions[version] = roadmap
+        return version
+
+    def _version(self, version: str) -> Gate:
+        if version not in self.versions:
             raise _reject(
                 "wrong-roadmap",
-                f"event is for road map {event.roadmap}, not the adopted {self.digest}",
+                f"road map {version} is in force but missing from the agreement directory "
+                f"(versions/{version.removeprefix('sha256:')}.yaml)",
             )
+        if version not in self._gates:
+            self._gates[version] = Gate(self.versions[version], versions=self.versions)
+        return self._gates[version]
+
+    def _admit(
+        self,
+        signed: SignedEvent,
+        history: History,
+        *,
+        now: dt.datetime | None,
+        root_at: Callable[[int], bytes] | None,
+    ) -> AdmittedEvent:
+        event = signed.event
+        agreement = self.roadmap.agreement
         if event.party not in self.parties:
             raise _reject("unknown-party", f"{event.party!r} is not a party to the agreement")
         verify_signature(signed, self.keys[event.party])
@@ -284,6 +322,12 @@ class Gate:
 
     def _life(self, c: _Context) -> None:
         al.check_life_event(self.roadmap, c.party, c.body, c.history.life, c.when)
+        if isinstance(c.body, b.AmendmentProposed) and c.body.digest not in self.versions:
+            raise _reject(
+                "unknown-reference",
+                f"no road map {c.body.digest} in the agreement directory "
+                f"(versions/{c.body.digest.removeprefix('sha256:')}.yaml)",
+            )
 
     def step_done(self, step_or_phase: str, history: History) -> bool:
         """Whether a step (every step of a phase) is done as far as admission knows:

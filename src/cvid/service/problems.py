@@ -67,6 +67,7 @@ _CONFLICT = {
     "not-suspended",
     "ended",
     "no-extensions-left",
+    "changes-history",
 }
 _TITLES = {
     400: "Bad request",

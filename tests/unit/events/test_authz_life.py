@@ -3,6 +3,7 @@ and what is refused once the agreement has ended."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -11,11 +12,13 @@ import pytest
 from cvid.errors import EventRejectedError
 from cvid.events import authz_life
 from cvid.events import bodies as b
+from cvid.events.envelope import sign_event
 from cvid.service.problems import status_for_reason
-from tests.kit import Kit, at, mini_data
+from cvid.roadmap.loader import from_data
+from cvid.roadmap.model import RoadMap
+from tests.kit import Kit, at, mini_data, with_keys
 from tests.unit.events.test_authz import reasons_raised_in
 
-DIGEST = "sha256:" + "ab" * 32
 T0 = at("2027-01-02T09:00:00")
 
 
@@ -148,9 +151,23 @@ def amendable(**amendments: Any) -> Kit:
     return kit
 
 
+def version(kit: Kit, declare_days: int = 90) -> str:
+    """A new version of the kit's road map (the deadline of ``declare`` changed), made
+    known to its gate as if kept in the agreement directory; its digest."""
+    data = mini_data()
+    data["amendments"] = {"by": ["north", "usa", "chn"], "consent": {"at_least": 2}}
+    data["phases"][0]["steps"][1]["deadline"]["days"] = declare_days
+    new: RoadMap = from_data(with_keys(data)[0])
+    return kit.gate.add_version(new)
+
+
 def test_amendment_proposals_and_consents() -> None:
     kit = amendable(consent={"at_least": 2})
-    proposal = {"amendment": "a1", "digest": DIGEST, "effective": "2027-02-01"}
+    digest = version(kit)
+    proposal = {"amendment": "a1", "digest": digest, "effective": "2027-02-01"}
+    unknown = {**proposal, "digest": "sha256:" + "ab" * 32}
+    error = refuse(kit, "north", "amendment.proposed", unknown, "unknown-reference")
+    assert f"versions/{'ab' * 32}.yaml" in str(error)
     refuse(kit, "iaea", "amendment.proposed", proposal, "unauthorised")
     past = {**proposal, "effective": "2027-01-01"}
     refuse(kit, "north", "amendment.proposed", past, "bad-body")
@@ -164,13 +181,13 @@ def test_amendment_proposals_and_consents() -> None:
     assert life.version_at(at("2027-03-01"), kit.roadmap) is None  # one consent of two
     kit.act("usa", "amendment.consented", {"amendment": "a1"}, time=T0)
     assert life.version_at(at("2027-01-31T23:59:59"), kit.roadmap) is None
-    assert life.version_at(at("2027-02-01"), kit.roadmap) == DIGEST
+    assert life.version_at(at("2027-02-01"), kit.roadmap) == digest
 
 
 def test_no_amendment_without_a_provision() -> None:
     kit = Kit()
     kit.adopt(T0)
-    proposal = {"amendment": "a1", "digest": DIGEST, "effective": "2027-02-01"}
+    proposal = {"amendment": "a1", "digest": version(kit), "effective": "2027-02-01"}
     refuse(kit, "north", "amendment.proposed", proposal, "unauthorised")
 
 
@@ -185,3 +202,27 @@ def test_every_reason_of_the_module_is_exercised_and_has_a_status() -> None:
 def test_the_bodies_are_registered() -> None:
     assert b.BODIES["agreement.extended"] is b.AgreementExtended
     assert authz_life.AFTER_END <= set(b.BODIES)
+
+
+def test_events_carry_the_version_in_force_at_their_time() -> None:
+    kit = amendable()
+    digest = version(kit)
+    kit.act("north", "amendment.proposed",
+            {"amendment": "a1", "digest": digest, "effective": "2027-02-01"}, time=T0)
+    kit.act("usa", "amendment.consented", {"amendment": "a1"}, time=T0)
+    kit.act("chn", "amendment.consented", {"amendment": "a1"}, time=T0)
+    assert kit.gate.digest_at(at("2027-01-31"), kit.history) == kit.gate.digest
+    assert kit.gate.digest_at(at("2027-02-01"), kit.history) == digest
+    later = at("2027-02-02")
+    old = kit.event("north", "step.reported", {"step": "declare"}, time=later)
+    old = dataclasses.replace(old, roadmap=kit.gate.digest)
+    data = sign_event(old, kit.signers["north"]).to_bytes()
+    with pytest.raises(EventRejectedError) as info:
+        kit.submit(data, now=later)
+    assert info.value.reason == "wrong-roadmap"
+    assert f"not the amended version in force then, {digest}" in str(info.value)
+    kit.act("north", "step.reported", {"step": "declare"}, time=later)  # the new digest
+    kit.gate.versions.clear()  # a kept version gone missing: named, not a crash
+    with pytest.raises(EventRejectedError) as info:
+        kit.act("north", "step.reported", {"step": "freeze-reactor"}, time=later)
+    assert "missing from the agreement directory" in str(info.value)
