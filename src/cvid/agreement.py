@@ -198,7 +198,11 @@ class Agreement:
         if not existed:
             target.write_text(text, encoding="utf-8")
         self.gate.add_version(version)
-        body = {"amendment": amendment, "digest": version_digest, "effective": effective.isoformat()}
+        body = {
+            "amendment": amendment,
+            "digest": version_digest,
+            "effective": effective.isoformat(),
+        }
         try:
             return self.act(signer, "amendment.proposed", body, time=time, now=now)
         except Error:

@@ -37,29 +37,12 @@ def roadmap_at(gate: Gate, history: History, at: dt.datetime) -> RoadMap:
 def history_problems(old: RoadMap, new: RoadMap, events: Iterable[AdmittedEvent]) -> list[str]:
     """What a new version would change in the history already logged (empty: nothing)."""
     problems: list[str] = []
+    signers, steps, named = _named_by(events)
     if (new.agreement.id, new.agreement.origin) != (old.agreement.id, old.agreement.origin):
         problems.append("the agreement's id and origin cannot change")
     new_parties = {p.id: p for p in new.parties}
     old_parties = {p.id: p for p in old.parties}
     new_steps = {s.id: s for ph in new.phases for s in ph.steps}
-    named: dict[str, set[str]] = {"guarantee": set(), "measure": set(), "item": set()}
-    steps: set[str] = set()
-    signers: set[str] = set()
-    for ev in events:
-        signers.add(ev.party)
-        body = ev.body
-        if isinstance(body, b.StepReported | b.StepVerified | b.StepWaived):
-            steps.add(body.step)
-        if isinstance(body, b.CommitmentsCeased):
-            steps.update(body.commitments)
-        if isinstance(body, b.StepVerified | b.InventoryObserved):
-            named["item"].update(body.items)
-        if isinstance(body, b.GuaranteeSigned | b.GuaranteeWithdrawn):
-            named["guarantee"].add(body.guarantee)
-        if isinstance(body, b.MeasureAct):
-            named["measure"].add(body.measure)
-        if isinstance(body, b.DraftTabled):
-            named["measure"].update([*body.suspend_measures, *body.reimpose_measures])
     for party in sorted(signers):
         kept = new_parties.get(party)
         if kept is None:
@@ -83,3 +66,28 @@ def history_problems(old: RoadMap, new: RoadMap, events: Iterable[AdmittedEvent]
             for ref in sorted(ids - present[kind])
         )
     return problems
+
+
+def _named_by(
+    events: Iterable[AdmittedEvent],
+) -> tuple[set[str], set[str], dict[str, set[str]]]:
+    """Who signed logged events, which steps they named, and which other references."""
+    named: dict[str, set[str]] = {"guarantee": set(), "measure": set(), "item": set()}
+    steps: set[str] = set()
+    signers: set[str] = set()
+    for ev in events:
+        signers.add(ev.party)
+        body = ev.body
+        if isinstance(body, b.StepReported | b.StepVerified | b.StepWaived):
+            steps.add(body.step)
+        if isinstance(body, b.CommitmentsCeased):
+            steps.update(body.commitments)
+        if isinstance(body, b.StepVerified | b.InventoryObserved):
+            named["item"].update(body.items)
+        if isinstance(body, b.GuaranteeSigned | b.GuaranteeWithdrawn):
+            named["guarantee"].add(body.guarantee)
+        if isinstance(body, b.MeasureAct):
+            named["measure"].add(body.measure)
+        if isinstance(body, b.DraftTabled):
+            named["measure"].update([*body.suspend_measures, *body.reimpose_measures])
+    return signers, steps, named

@@ -160,7 +160,7 @@ class _Engine:
         self.alerts: list[str] = []
         self.parties = PartiesFold(roadmap, self._push_other, self._violation, self._withdrawn)
         self.escrow = EscrowFold(roadmap, self._push_other, self._violation, self.parties.allege)
-        self.life = LifeFold(roadmap, lambda when, kind, ref: self._push(when, "life", ref))
+        self.life = LifeFold(roadmap, lambda when, _kind, ref: self._push(when, "life", ref))
         self.reveal_steps = [rec for rec in self.steps.values() if rec.spec.reveals is not None]
         self.council = Membership.of(roadmap)
         for _, rule in self.rules:

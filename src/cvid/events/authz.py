@@ -164,7 +164,8 @@ class Gate:
         if event.roadmap != in_force:
             which = "adopted" if in_force == self.digest else "amended version in force then,"
             raise _reject(
-                "wrong-roadmap", f"event is for road map {event.roadmap}, not the {which} {in_force}"
+                "wrong-roadmap",
+                f"event is for road map {event.roadmap}, not the {which} {in_force}",
             )
         gate = self if in_force == self.digest else self._version(in_force)
         return gate._admit(signed, history, now=now, root_at=root_at)

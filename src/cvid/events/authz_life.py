@@ -234,7 +234,9 @@ def not_in_force_message(rm: m.RoadMap) -> str:
     return "the agreement is not in force until every adopting party adopts it"
 
 
-def check_after_end(rm: m.RoadMap, event_type: str, history: LifeHistory, when: dt.datetime) -> None:
+def check_after_end(
+    rm: m.RoadMap, event_type: str, history: LifeHistory, when: dt.datetime
+) -> None:
     """Refuse what the road map does not allow once the agreement has ended.
 
     Raises:
@@ -260,30 +262,14 @@ def check_life_event(
             an extension beyond the road map's maximum, an amendment taking effect in
             the past or naming the version already in force.
     """
-    agreement = rm.agreement
     if isinstance(body, b.RatificationDeposited):
-        eif = agreement.entry_into_force
+        eif = rm.agreement.entry_into_force
         if eif is None or eif.ratifications is None or party not in eif.ratifications.by:
             raise _reject("unauthorised", f"{party} is not among the road map's ratifying parties")
         if party in history.ratifications:
             raise _reject("duplicate", f"{party} has already deposited its ratification")
     elif isinstance(body, b.AgreementExtended):
-        extensions = agreement.extensions
-        if extensions is None:
-            raise _reject("unauthorised", "the road map provides for no extension")
-        if party not in extenders(rm):
-            raise _reject("unauthorised", f"{party} is not among the parties that extend")
-        signers = history.extension_signers.get(body.extension, {})
-        if party in signers:
-            raise _reject("duplicate", f"{party} has already signed extension {body.extension!r}")
-        done = history.extended(rm)
-        if body.extension in {ext for ext, _ in done}:
-            raise _reject("duplicate", f"extension {body.extension!r} is already in effect")
-        if len(done) >= extensions.max:
-            raise _reject(
-                "no-extensions-left",
-                f"the road map allows {extensions.max} extension(s); all have been made",
-            )
+        _check_extension(rm, party, body, history)
     elif isinstance(body, b.AgreementTerminated):
         by, _ = terminators(rm)
         if party not in by:
@@ -292,6 +278,27 @@ def check_life_event(
             raise _reject("duplicate", f"{party} has already signed the termination")
     else:
         _check_amendment(rm, party, body, history, when)
+
+
+def _check_extension(
+    rm: m.RoadMap, party: str, body: b.AgreementExtended, history: LifeHistory
+) -> None:
+    extensions = rm.agreement.extensions
+    if extensions is None:
+        raise _reject("unauthorised", "the road map provides for no extension")
+    if party not in extenders(rm):
+        raise _reject("unauthorised", f"{party} is not among the parties that extend")
+    signers = history.extension_signers.get(body.extension, {})
+    if party in signers:
+        raise _reject("duplicate", f"{party} has already signed extension {body.extension!r}")
+    done = history.extended(rm)
+    if body.extension in {ext for ext, _ in done}:
+        raise _reject("duplicate", f"extension {body.extension!r} is already in effect")
+    if len(done) >= extensions.max:
+        raise _reject(
+            "no-extensions-left",
+            f"the road map allows {extensions.max} extension(s); all have been made",
+        )
 
 
 def _check_amendment(

@@ -702,5 +702,5 @@ class RoadMap(Model):
     amendments: Amendments | None = None
 
 
-for _model in (Extensions, Agreement):  # they name Duration, defined further down
-    _model.model_rebuild()
+Extensions.model_rebuild()  # they name Duration, defined further down
+Agreement.model_rebuild()

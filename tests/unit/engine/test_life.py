@@ -26,7 +26,8 @@ def test_in_force_on_the_kth_ratification_and_deadlines_count_from_it() -> None:
     entry = T0 + dt.timedelta(days=10)
     kit.act("chn", "ratification.deposited", time=entry)
     state = kit.evaluate(entry)
-    assert state.in_force and state.adopted_at == entry
+    assert state.in_force
+    assert state.adopted_at == entry
     assert (state.life.status, state.life.since) == ("in_force", entry)
     assert state.life.until == at("2037-01-12T09:00:00")  # ten calendar years
     assert state.steps["declare"].due == entry + dt.timedelta(days=60)
@@ -37,7 +38,8 @@ def test_entry_into_force_on_a_date_by_timer() -> None:
     kit.adopt(T0)
     assert not kit.evaluate(at("2027-02-28T23:59:59")).in_force
     state = kit.evaluate(at("2027-03-01"))
-    assert state.in_force and state.life.since == at("2027-03-01")
+    assert state.in_force
+    assert state.life.since == at("2027-03-01")
 
 
 def test_expiry_on_time_closes_what_is_owed() -> None:
@@ -46,7 +48,8 @@ def test_expiry_on_time_closes_what_is_owed() -> None:
     kit.act("usa", "ratification.deposited", time=T0)
     end = at("2037-01-02T09:00:00")
     before = kit.evaluate(end - dt.timedelta(seconds=1))
-    assert before.in_force and before.steps["declare"].status == "overdue"
+    assert before.in_force
+    assert before.steps["declare"].status == "overdue"
     state = kit.evaluate(end)
     assert not state.in_force
     assert (state.life.status, state.life.since, state.life.until) == ("expired", end, end)
@@ -66,7 +69,8 @@ def test_one_extension_signed_by_all_moves_the_expiry() -> None:
     assert kit.evaluate(at("2037-06-01")).life.status == "expired"  # one signature only
     kit.act("north", "agreement.extended", {"extension": "x1"}, time=at("2036-02-01"))
     state = kit.evaluate(at("2037-06-01"))
-    assert state.in_force and state.life.until == at("2042-01-02T09:00:00")
+    assert state.in_force
+    assert state.life.until == at("2042-01-02T09:00:00")
     later = kit.evaluate(at("2042-01-02T09:00:00"))
     assert later.life.status == "expired"
     assert later.life.reason == "its duration ran out after 1 extension(s)"

@@ -13,9 +13,9 @@ from cvid.errors import EventRejectedError
 from cvid.events import authz_life
 from cvid.events import bodies as b
 from cvid.events.envelope import sign_event
-from cvid.service.problems import status_for_reason
 from cvid.roadmap.loader import from_data
 from cvid.roadmap.model import RoadMap
+from cvid.service.problems import status_for_reason
 from tests.kit import Kit, at, mini_data, with_keys
 from tests.unit.events.test_authz import reasons_raised_in
 
@@ -39,8 +39,15 @@ def ratifying() -> Kit:
     )
 
 
-def refuse(kit: Kit, party: str, event_type: str, body: dict[str, Any], reason: str,
-           *, time: dt.datetime = T0) -> EventRejectedError:
+def refuse(
+    kit: Kit,
+    party: str,
+    event_type: str,
+    body: dict[str, Any],
+    reason: str,
+    *,
+    time: dt.datetime = T0,
+) -> EventRejectedError:
     with pytest.raises(EventRejectedError) as info:
         kit.act(party, event_type, body, time=time)
     assert info.value.reason == reason, str(info.value)
@@ -92,7 +99,12 @@ def test_after_expiry_only_history_is_admitted() -> None:
     refuse(kit, "north", "agreement.extended", {"extension": "x"}, "ended", time=end)
     # The Council, measures by their imposers and findings on earlier allegations go on.
     kit.act("usa", "measure.lifted", {"measure": "m-usa"}, time=end)
-    kit.act("usa", "council.draft.tabled", {"draft": "d-9", "title": "After", "purpose": "other"}, time=end)
+    kit.act(
+        "usa",
+        "council.draft.tabled",
+        {"draft": "d-9", "title": "After", "purpose": "other"},
+        time=end,
+    )
 
 
 def test_the_road_map_may_allow_more_after_the_end() -> None:
@@ -129,7 +141,11 @@ def test_termination_by_every_adopting_party() -> None:
     kit.act("north", "step.reported", {"step": "declare"}, time=T0)  # not ended yet
     kit.act("chn", "agreement.terminated", {"reason": "Done"}, time=T0 + dt.timedelta(hours=1))
     error = refuse(
-        kit, "north", "step.verified", {"step": "declare", "outcome": "confirmed"}, "ended",
+        kit,
+        "north",
+        "step.verified",
+        {"step": "declare", "outcome": "confirmed"},
+        "ended",
         time=T0 + dt.timedelta(hours=2),
     )
     assert "terminated on 2027-01-02 10:00 UTC (terminated by north, usa, chn)" in str(error)
@@ -193,22 +209,32 @@ def test_no_amendment_without_a_provision() -> None:
 
 def test_every_reason_of_the_module_is_exercised_and_has_a_status() -> None:
     reasons = reasons_raised_in(authz_life)
-    assert reasons == {"ended", "no-extensions-left", "unauthorised", "duplicate",
-                       "bad-body", "unknown-reference"}
+    assert reasons == {
+        "ended",
+        "no-extensions-left",
+        "unauthorised",
+        "duplicate",
+        "bad-body",
+        "unknown-reference",
+    }
     assert status_for_reason("ended") == 409
     assert status_for_reason("no-extensions-left") == 409
 
 
 def test_the_bodies_are_registered() -> None:
     assert b.BODIES["agreement.extended"] is b.AgreementExtended
-    assert authz_life.AFTER_END <= set(b.BODIES)
+    assert set(b.BODIES) >= authz_life.AFTER_END
 
 
 def test_events_carry_the_version_in_force_at_their_time() -> None:
     kit = amendable()
     digest = version(kit)
-    kit.act("north", "amendment.proposed",
-            {"amendment": "a1", "digest": digest, "effective": "2027-02-01"}, time=T0)
+    kit.act(
+        "north",
+        "amendment.proposed",
+        {"amendment": "a1", "digest": digest, "effective": "2027-02-01"},
+        time=T0,
+    )
     kit.act("usa", "amendment.consented", {"amendment": "a1"}, time=T0)
     kit.act("chn", "amendment.consented", {"amendment": "a1"}, time=T0)
     assert kit.gate.digest_at(at("2027-01-31"), kit.history) == kit.gate.digest
