@@ -1026,6 +1026,14 @@ NOT_IN_FORCE: list[tuple[str, str, Body]] = [
     ("usa", "allegation.made", ALLEGATION),
     ("north", "allegation.answered", {"allegation": "a-1", "response": "x"}),
     ("iaea", "finding.made", {"allegation": "a-1", "outcome": "confirmed"}),
+    ("usa", "agreement.extended", {"extension": "x"}),
+    ("usa", "agreement.terminated", {"reason": "x"}),
+    (
+        "usa",
+        "amendment.proposed",
+        {"amendment": "a", "digest": "sha256:" + "0" * 64, "effective": "2027-02-01"},
+    ),
+    ("usa", "amendment.consented", {"amendment": "a"}),
 ]
 COUNCIL_TYPES = {"council.draft.tabled", "council.vote.cast", "council.vote.closed"}
 
@@ -1044,6 +1052,7 @@ def test_nothing_but_adoption_before_the_agreement_is_in_force(
 
 def test_the_not_in_force_table_covers_every_other_type() -> None:
     covered = {t for _, t, _ in NOT_IN_FORCE} | {"agreement.adopted"} | COUNCIL_TYPES
+    covered |= {"ratification.deposited"}  # before entry into force: test_authz_life.py
     assert covered | VERIFICATION_TYPES == set(b.EVENT_TYPES)
 
 
