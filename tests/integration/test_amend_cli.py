@@ -66,3 +66,22 @@ def test_amend_through_the_cli_keeps_every_version_and_the_past(tmp_path: Path) 
 
 def roadmap_yaml_unchanged(directory: Path, text: str) -> bool:
     return (directory / "roadmap.yaml").read_text(encoding="utf-8") == text
+
+
+def test_status_says_when_the_agreement_expires_and_that_it_expired(tmp_path: Path) -> None:
+    directory = tmp_path / "agreement"
+    data = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    data["agreement"]["duration"] = {"years": 1}
+    source = tmp_path / "mini.yaml"
+    source.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    ok("agreement", "init", directory, "--roadmap", source, "--adopt-at", "2027-01-02")
+    assert "in force since 2027-01-02, until 2028-01-02" in ok(
+        "status", directory, "--at", "2027-06-01"
+    )
+    text = ok("status", directory, "--at", "2028-02-01")
+    assert "expired on 2028-01-02 (its duration ran out)" in text
+    message = refused(
+        2, "event", "submit", directory, "--party", "north", "--type", "step.reported",
+        "--body", '{"step": "declare"}', "--time", "2028-02-01", "--now", "2028-02-01",
+    )  # fmt: skip
+    assert "the agreement expired on 2028-01-02 00:00 UTC" in message

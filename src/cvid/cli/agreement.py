@@ -413,10 +413,21 @@ def status(
         _print_status(agreement, state)
 
 
+def _force(state: AgreementState) -> str:
+    """Whether the agreement is in force, since and until when, or how it ended."""
+    life = state.life
+    if life.status in ("expired", "terminated"):
+        return f"{life.status} on {moment_text(life.since)} ({life.reason})"
+    if not state.in_force:
+        return "not in force"
+    until = f", until {moment_text(life.until)}" if life.until is not None else ""
+    return f"in force since {moment_text(state.adopted_at)}{until}"
+
+
 def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
     console = Console(highlight=False, width=160)
     rm = agreement.roadmap
-    force = f"in force since {moment_text(state.adopted_at)}" if state.in_force else "not in force"
+    force = _force(state)
     console.print(
         Text.assemble(
             inert(rm.agreement.title, "bold"),

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cvid.errors import EventRejectedError
 from tests.kit import Kit, at
 from tests.unit.events.test_authz_life import T0, life_data, ratifying
 
@@ -92,3 +96,54 @@ def test_termination_by_all_adopting_parties() -> None:
     assert state.steps["freeze-reactor"].status == "ended"
     assert not state.in_force
     assert kit.evaluate(when - dt.timedelta(seconds=1)).in_force
+
+
+ACTS = st.lists(
+    st.tuples(
+        st.integers(0, 20 * 366),  # days after T0
+        st.sampled_from(["north", "usa", "chn"]),
+        st.sampled_from(["ratification.deposited", "agreement.extended", "agreement.terminated"]),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(acts=ACTS, at_least=st.integers(1, 3), probe=st.integers(0, 25 * 366))
+def test_admission_and_the_engine_agree_on_the_life(
+    acts: list[tuple[int, str, str]], at_least: int, probe: int
+) -> None:
+    """Whatever is signed when, the state's life is what admission's record says, and
+    nothing but history is admitted after the end."""
+    kit = Kit(
+        life_data(
+            entry_into_force={
+                "ratifications": {"by": ["north", "usa", "chn"], "at_least": at_least}
+            },
+            duration={"years": 10},
+            extensions={"max": 2, "length": {"years": 5}, "by": ["north", "usa"]},
+            termination={"by": ["north", "usa", "chn"], "at_least": 2},
+        )
+    )
+    for days, party, event_type in sorted(acts):
+        body = {"extension": f"x{days // 1000}"} if event_type == "agreement.extended" else {}
+        if event_type == "agreement.terminated":
+            body = {"reason": "x"}
+        try:
+            kit.act(party, event_type, body, time=T0 + dt.timedelta(days=days))
+        except EventRejectedError:
+            continue
+    end = kit.history.life.end(kit.roadmap)
+    for ev in kit.events:  # only the signature that ends it is logged at the end
+        assert end is None or ev.time < end.at or ev.type == "agreement.terminated"
+        assert end is None or ev.time <= end.at
+    when = T0 + dt.timedelta(days=probe)
+    state = kit.evaluate(when)
+    entered = kit.history.life.entered_at(kit.roadmap)
+    if entered is None or entered > when:
+        assert state.life.status == "pending"
+    elif end is not None and end.at <= when:
+        assert (state.life.status, state.life.since) == (end.status, end.at)
+    else:
+        assert state.life.status == "in_force"
+        assert state.in_force
