@@ -3,9 +3,16 @@ effective date; the past reads as it was; a version cannot rewrite logged histor
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
-from cvid.amendment import history_problems
+import pytest
+
+from cvid import agreement as ag
+from cvid.amendment import VERSIONS_DIR, history_problems
+from cvid.errors import AgreementError, EventRejectedError
+from cvid.events import bodies as b
 from cvid.roadmap.loader import from_data
 from cvid.roadmap.model import RoadMap
 from tests.kit import Kit, at, mini_data, with_keys
@@ -89,3 +96,56 @@ def test_a_version_that_rewrites_history_is_named_problem_by_problem() -> None:
     assert history_problems(kit.roadmap, keyed(data), kit.events) == [
         "step 'declare' has logged events and must keep its actor"
     ]
+
+
+def amended_directory(tmp_path: Path) -> tuple[ag.Agreement, Path]:
+    data = mini_data()
+    data["amendments"] = {"by": ["north", "usa"]}
+    agreement = ag.create(tmp_path / "a", data, adopt_at=T0)
+    text = (tmp_path / "a" / ag.ROADMAP_FILE).read_text(encoding="utf-8")
+    new = tmp_path / "v2.yaml"
+    new.write_text(text.replace("days: 60", "days: 90"), encoding="utf-8")
+    return agreement, new
+
+
+def test_an_amended_agreement_reopens_and_replays_under_each_version(tmp_path: Path) -> None:
+    agreement, new = amended_directory(tmp_path)
+    with agreement:
+        with pytest.raises(AgreementError, match="already in force"):
+            agreement.propose_amendment(
+                agreement.signer("north"), tmp_path / "a" / ag.ROADMAP_FILE,
+                amendment="a0", effective=dt.date(2027, 2, 1), time=T0,
+            )  # fmt: skip
+        proposal = agreement.propose_amendment(
+            agreement.signer("north"), new, amendment="a1", effective=dt.date(2027, 2, 1), time=T0
+        )
+        assert isinstance(proposal.body, b.AmendmentProposed)
+        agreement.act(agreement.signer("usa"), "amendment.consented", {"amendment": "a1"}, time=T0)
+        later = at("2027-02-02")
+        reported = agreement.act(
+            agreement.signer("north"), "step.reported", {"step": "declare"}, time=later
+        )
+        assert reported.signed.event.roadmap == proposal.body.digest
+        assert agreement.next_event("north", "step.reported", {}, time=T0).roadmap == (
+            agreement.gate.digest
+        )
+    with ag.Agreement.open(tmp_path / "a") as reopened:  # the whole log admitted again
+        assert len(reopened.events) == 6
+        assert reopened.state(at=at("2027-01-20")).steps["declare"].due == at("2027-03-03T09:00")
+        assert reopened.state(at=at("2027-02-03")).steps["declare"].due == at("2027-04-02T09:00")
+    kept = next((tmp_path / "a" / VERSIONS_DIR).glob("*.yaml"))
+    kept.write_text(kept.read_text(encoding="utf-8").replace("days: 90", "days: 99"), "utf-8")
+    with pytest.raises(AgreementError, match="not the version its name says"):
+        ag.Agreement.open(tmp_path / "a")
+
+
+def test_a_refused_proposal_keeps_no_file(tmp_path: Path) -> None:
+    agreement, new = amended_directory(tmp_path)
+    with agreement:
+        with pytest.raises(EventRejectedError) as info:
+            agreement.propose_amendment(
+                agreement.signer("ops"), new, amendment="a1", effective=dt.date(2027, 2, 1),
+                time=T0,
+            )  # fmt: skip
+        assert info.value.reason == "unauthorised"
+    assert not any((tmp_path / "a" / VERSIONS_DIR).glob("*.yaml"))
