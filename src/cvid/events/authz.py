@@ -105,7 +105,12 @@ def _reject(reason: str, message: str) -> EventRejectedError:
 
 
 class Gate:
-    """The admission rules of one adopted road map."""
+    """The admission rules of one adopted road map.
+
+    ``versions`` are the amended versions kept in the agreement directory, by digest:
+    an event must carry the digest of the version in force at its time (the adopted
+    one until an amendment takes effect) and is admitted under that version's rules.
+    """
 
     def __init__(self, roadmap: RoadMap, *, versions: dict[str, RoadMap] | None = None) -> None:
         self.roadmap = roadmap
