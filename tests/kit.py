@@ -76,7 +76,7 @@ class Kit:
         """``party``'s next event (or the given ``seq``) for this road map."""
         return Event(
             agreement=self.roadmap.agreement.id,
-            roadmap=self.gate.digest,
+            roadmap=self.gate.digest_at(time, self.history),
             type=event_type,
             party=party,
             seq=seq if seq is not None else self.history.seq.get(party, 0) + 1,
@@ -111,7 +111,8 @@ class Kit:
             self.act(party, "agreement.adopted", time=time)
 
     def evaluate(self, at: dt.datetime) -> AgreementState:
-        return evaluate(self.roadmap, self.events, at=at)
+        version = self.gate.digest_at(at, self.history)
+        return evaluate(self.gate.versions.get(version, self.roadmap), self.events, at=at)
 
 
 def escrow_data() -> dict[str, Any]:

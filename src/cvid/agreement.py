@@ -9,6 +9,8 @@ Layout of an agreement directory::
     keys/log.key        the log operator's checkpoint key (named for the origin)
     keys/witnesses/<id>.key   the witnesses' cosigning keys (exercises and demos; a
                         real witness keeps its own)
+    versions/<hex>.yaml every road-map version proposed as an amendment, named by its
+                        digest (roadmap.yaml stays the version first adopted)
 
 Opening an agreement replays its whole log through admission: every entry's
 signature, sequence number and authorisation is checked again, so the state is
@@ -28,10 +30,18 @@ from typing import Any
 
 import yaml
 
+from cvid.amendment import VERSIONS_DIR, history_problems, roadmap_at
 from cvid.engine import AgreementState, evaluate
-from cvid.errors import AgreementError, AppendConflictError, EventRejectedError, RoadmapError
+from cvid.errors import (
+    AgreementError,
+    AppendConflictError,
+    Error,
+    EventRejectedError,
+    RoadmapError,
+)
 from cvid.events.authz import AdmittedEvent, Gate, History
-from cvid.events.envelope import Event, sign_event
+from cvid.events.bodies import AmendmentProposed
+from cvid.events.envelope import Event, SignedEvent, sign_event
 from cvid.log.cosignature import CosignatureSigner, CosignatureVerifier, WitnessPolicy
 from cvid.log.note import Signer
 from cvid.log.store import open_store
@@ -99,7 +109,8 @@ class Agreement:
                 f"the log's origin {log.store.origin()!r} is not "
                 f"the road map's {roadmap.agreement.origin!r}"
             )
-        agreement = cls(directory, roadmap, log, Gate(roadmap))
+        _check_unchanged(roadmap, log)
+        agreement = cls(directory, roadmap, log, Gate(roadmap, versions=_versions(directory)))
         agreement.catch_up()
         return agreement
 
@@ -134,6 +145,8 @@ class Agreement:
         for _ in range(MAX_RETRIES):
             self.catch_up()
             admitted = self.gate.admit(data, self.history, now=now, root_at=self.log.root)
+            if admitted.type == "amendment.proposed":
+                self._check_keeps_history(admitted)
             try:
                 (index,) = self.log.append([data], expected_size=self.history.size)
             except AppendConflictError:
@@ -144,6 +157,60 @@ class Agreement:
             return admitted
         raise AppendConflictError(f"the log kept growing; gave up after {MAX_RETRIES} attempts")
 
+    def _check_keeps_history(self, admitted: AdmittedEvent) -> None:
+        body = admitted.body
+        assert isinstance(body, AmendmentProposed)
+        current = roadmap_at(self.gate, self.history, admitted.time)
+        problems = history_problems(current, self.gate.versions[body.digest], self.events)
+        if problems:
+            raise EventRejectedError(
+                "changes-history",
+                "the amendment would change the history already logged: " + "; ".join(problems),
+            )
+
+    def propose_amendment(
+        self,
+        signer: Signer,
+        path: str | Path,
+        *,
+        amendment: str,
+        effective: dt.date,
+        time: dt.datetime,
+        now: dt.datetime | None = None,
+    ) -> AdmittedEvent:
+        """Keep the road map at ``path`` as ``versions/<hex>.yaml`` and propose it.
+
+        Raises:
+            RoadmapError: the file is not a valid road map.
+            AgreementError: it is the version already in force.
+            EventRejectedError: the proposal was refused (``changes-history`` when the
+                version would change what the log holds); nothing is kept.
+        """
+        text = Path(path).read_text(encoding="utf-8")
+        version = roadmap_load.loads(text, name=str(path))
+        self.catch_up()
+        version_digest = roadmap_load.digest(version)
+        if version_digest == self.gate.digest_at(time, self.history):
+            raise AgreementError(f"{path} is the road map already in force ({version_digest})")
+        target = self.directory / VERSIONS_DIR / f"{version_digest.removeprefix('sha256:')}.yaml"
+        existed = target.exists()
+        target.parent.mkdir(exist_ok=True)
+        if not existed:
+            target.write_text(text, encoding="utf-8")
+        self.gate.add_version(version)
+        body = {
+            "amendment": amendment,
+            "digest": version_digest,
+            "effective": effective.isoformat(),
+        }
+        try:
+            return self.act(signer, "amendment.proposed", body, time=time, now=now)
+        except Error:
+            if not existed:
+                target.unlink()
+                self.gate.versions.pop(version_digest, None)
+            raise
+
     def next_event(
         self, party: str, event_type: str, body: dict[str, Any], *, time: dt.datetime
     ) -> Event:
@@ -151,7 +218,7 @@ class Agreement:
         self.catch_up()
         return Event(
             agreement=self.roadmap.agreement.id,
-            roadmap=self.gate.digest,
+            roadmap=self.gate.digest_at(time, self.history),
             type=event_type,
             party=party,
             seq=self.history.seq.get(party, 0) + 1,
@@ -175,7 +242,7 @@ class Agreement:
     def state(self, *, at: dt.datetime) -> AgreementState:
         """The agreement's state at ``at`` (see :func:`cvid.engine.evaluate`)."""
         self.catch_up()
-        return evaluate(self.roadmap, self.events, at=at)
+        return evaluate(roadmap_at(self.gate, self.history, at), self.events, at=at)
 
     def signer(self, party: str) -> Signer:
         """Read ``party``'s private key from ``keys/`` (exercise and demo setups).
@@ -217,6 +284,48 @@ class Agreement:
             return CosignatureSigner.from_text(path.read_text(encoding="utf-8").strip())
         except OSError as e:
             raise AgreementError(f"no key for witness {witness!r} at {path}: {e.strerror}") from e
+
+
+def _versions(directory: Path) -> dict[str, RoadMap]:
+    """The road-map versions kept in ``versions/``, each named by its digest.
+
+    Raises:
+        AgreementError: a file whose name is not its road map's digest.
+        RoadmapError: a file that is not a valid road map.
+    """
+    versions: dict[str, RoadMap] = {}
+    for path in sorted((directory / VERSIONS_DIR).glob("*.yaml")):
+        version = roadmap_load.load(path)
+        version_digest = roadmap_load.digest(version)
+        if version_digest != f"sha256:{path.stem}":
+            raise AgreementError(
+                f"{path} is road map {version_digest}, not the version its name says: "
+                "a kept version is never edited"
+            )
+        versions[version_digest] = version
+    return versions
+
+
+def _check_unchanged(roadmap: RoadMap, log: Log) -> None:
+    """Refuse a road map edited in place after adoption: the log was signed under
+    another version, so replaying it would fail (the amendment procedure keeps both).
+
+    Raises:
+        AgreementError: ``roadmap.yaml`` is not the version the log's first event carries.
+    """
+    if log.size() == 0:
+        return
+    try:
+        logged = SignedEvent.from_bytes(log.entry(0)).event.roadmap
+    except Error:
+        return  # replaying the log reports what is wrong with that entry
+    current = roadmap_load.digest(roadmap)
+    if logged != current:
+        raise AgreementError(
+            f"{ROADMAP_FILE} was changed after adoption (digest {current}; the log was "
+            f"signed under {logged}): restore it, or propose the change with "
+            "`cvid agreement amend`"
+        )
 
 
 def _write_private(path: Path, text: str) -> None:

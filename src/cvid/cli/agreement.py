@@ -37,7 +37,7 @@ from cvid.cli._app import (
 from cvid.cli._render import inert
 from cvid.engine.state import AgreementState, moment_text
 from cvid.errors import EventRejectedError, InputError, JSONFormatError, RoadmapError
-from cvid.events.bodies import EVENT_TYPES
+from cvid.events.bodies import EVENT_TYPES, AmendmentProposed
 from cvid.events.envelope import Event, sign_event
 from cvid.log.note import Signer
 from cvid.report import STATUS_COLOURS, render_html, state_to_dict
@@ -178,6 +178,88 @@ def agreement_init(
     if replay:
         replaying.mark(directory)
         out(f"replaying history: 'cvid event submit {directory}' needs --now\n")
+
+
+def _date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as e:
+        raise InputError(f"{option} {text[:64]!r} is not a date (YYYY-MM-DD)") from e
+
+
+@agreement_app.command("amend")
+@handle_errors
+def agreement_amend(
+    directory: Dir,
+    roadmap: Annotated[
+        Path, typer.Option("--roadmap", help="The new version: a road-map file, keys included.")
+    ],
+    effective: Annotated[
+        str, typer.Option("--effective", help="The date from which it governs (YYYY-MM-DD).")
+    ],
+    party: Annotated[str, typer.Option("--party", help="The proposing party (key in DIR/keys).")],
+    amendment: Annotated[
+        str, typer.Option("--id", help="The amendment's id, which consents name.")
+    ] = "amendment-1",
+    time: Annotated[
+        str | None, typer.Option("--time", help="The proposal's time (default: --now).")
+    ] = None,
+    now: Annotated[
+        str | None, typer.Option("--now", help="Time of receipt (default: the clock).")
+    ] = None,
+    database: Database = None,
+) -> None:
+    """Propose a new road-map version: kept as DIR/versions/<hex>.yaml, it governs from
+    --effective once the parties the road map names consent ('agreement consent')."""
+    replaying.require_now(directory, now)
+    received = _now(now)
+    when = parse_when(time, "--time") if time else received
+    with ag.Agreement.open(directory, database=database) as agreement:
+        with _each_problem(), _hints(now_given=now is not None):
+            admitted = agreement.propose_amendment(
+                agreement.signer(party),
+                roadmap,
+                amendment=amendment,
+                effective=_date(effective, "--effective"),
+                time=when,
+                now=received,
+            )
+        body = admitted.body
+        assert isinstance(body, AmendmentProposed)
+        out(
+            f"proposed amendment {amendment!r} by {party} at index {admitted.index}: "
+            f"road map {body.digest} from {body.effective}\n"
+        )
+
+
+@agreement_app.command("consent")
+@handle_errors
+def agreement_consent(
+    directory: Dir,
+    amendment: Annotated[str, typer.Option("--id", help="The amendment's id.")],
+    party: Annotated[str, typer.Option("--party", help="The consenting party (key in DIR/keys).")],
+    time: Annotated[
+        str | None, typer.Option("--time", help="The consent's time (default: --now).")
+    ] = None,
+    now: Annotated[
+        str | None, typer.Option("--now", help="Time of receipt (default: the clock).")
+    ] = None,
+    database: Database = None,
+) -> None:
+    """Sign a party's consent to a proposed amendment."""
+    replaying.require_now(directory, now)
+    received = _now(now)
+    when = parse_when(time, "--time") if time else received
+    with ag.Agreement.open(directory, database=database) as agreement:
+        with _hints(now_given=now is not None):
+            admitted = agreement.act(
+                agreement.signer(party),
+                "amendment.consented",
+                {"amendment": amendment},
+                time=when,
+                now=received,
+            )
+        out(f"{party} consented to {amendment!r} at index {admitted.index}\n")
 
 
 def _has_history(template: str | None) -> bool:
@@ -331,10 +413,21 @@ def status(
         _print_status(agreement, state)
 
 
+def _force(state: AgreementState) -> str:
+    """Whether the agreement is in force, since and until when, or how it ended."""
+    life = state.life
+    if life.status in ("expired", "terminated"):
+        return f"{life.status} on {moment_text(life.since)} ({life.reason})"
+    if not state.in_force:
+        return "not in force"
+    until = f", until {moment_text(life.until)}" if life.until is not None else ""
+    return f"in force since {moment_text(state.adopted_at)}{until}"
+
+
 def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
     console = Console(highlight=False, width=160)
     rm = agreement.roadmap
-    force = f"in force since {moment_text(state.adopted_at)}" if state.in_force else "not in force"
+    force = _force(state)
     console.print(
         Text.assemble(
             inert(rm.agreement.title, "bold"),

@@ -32,6 +32,7 @@ from cvid.engine import council
 from cvid.engine import state as s
 from cvid.engine.bodies_fold import DecisionFold
 from cvid.engine.escrow_fold import EscrowFold
+from cvid.engine.life_fold import LifeFold
 from cvid.engine.limits import LimitFold
 from cvid.engine.obligations import ObligationFold
 from cvid.engine.parties import PartiesFold
@@ -54,6 +55,7 @@ TimerKind = Literal[
     "anchor",
     "obligation",
     "quota",
+    "life",
 ]
 
 
@@ -70,6 +72,7 @@ class _Step:
     done_at: dt.datetime | None = None
     waived: tuple[str, str] | None = None  # (party, reason)
     withdrawn: dt.datetime | None = None  # its actor withdrew before it was done
+    ended: dt.datetime | None = None  # the agreement ended before it was done
     early: str | None = None  # a dependency not yet done when it was reported
     violation: str | None = None
     events: list[int] = field(default_factory=list)
@@ -186,6 +189,7 @@ class _Engine:
         self.limits = LimitFold(roadmap, self.start, self._push_limit, self._violation)
         self.keeper = next((p.id for p in roadmap.parties if "disarming_state" in p.roles), "")
         self.recurring = ObligationFold(roadmap, self._push_recurring, self._violation)
+        self.life = LifeFold(roadmap, lambda when, _kind, ref: self._push(when, "life", ref))
         self.reveal_steps = [rec for rec in self.steps.values() if rec.spec.reveals is not None]
         self.council = Membership.of(roadmap)
         for _, rule in self.rules:
@@ -261,6 +265,22 @@ class _Engine:
         assert kind in ("obligation", "quota")
         self._push(when, kind, ref)  # type: ignore[arg-type]
 
+    def _life_event(self, ev: AdmittedEvent | None) -> None:
+        changes = self.life.apply(ev, self.t) if ev is not None else self.life.sync(self.t)
+        for change in changes:
+            self.changed = True
+            if change == "entered":
+                self.in_force, self.adopted_at = True, self.t
+                self._happen(anc.ADOPTION)
+                self.limits.milestone("adoption", self.t)
+                self.recurring.reached("adoption", self.t)
+            else:  # ended: nothing more is owed
+                self.in_force = False
+                for rec in self.steps.values():
+                    if rec.done_at is None and rec.withdrawn is None and rec.ended is None:
+                        rec.ended = self.t
+                self.recurring.end_all(self.t)
+
     def _violation(self, violation: s.Violation) -> None:
         self.violations.append(violation)
         self.alerts.append(
@@ -281,6 +301,8 @@ class _Engine:
             self.limits.run_timer(ref, self.t)
         elif kind in ("obligation", "quota"):
             self.recurring.run_timer(kind, ref, self.t)
+        elif kind == "life":
+            self._life_event(None)
         elif kind == "window":
             window = self.snapbacks[int(ref)]
             if window.outcome == "open":
@@ -313,6 +335,7 @@ class _Engine:
         return (
             rec.done_at is None
             and rec.withdrawn is None
+            and rec.ended is None
             and not self._reported_on_time(rec)
             and rec.due is not None
             and self.t >= rec.due + dt.timedelta(days=grace_days)
@@ -385,11 +408,7 @@ class _Engine:
 
     def _adopted(self, ev: AdmittedEvent) -> None:
         self.adopted.add(ev.party)
-        if not self.in_force and set(self.rm.agreement.adopted_by) <= self.adopted:
-            self.in_force, self.adopted_at, self.changed = True, self.t, True
-            self._happen(anc.ADOPTION)
-            self.limits.milestone("adoption", self.t)
-            self.recurring.reached("adoption", self.t)
+        self._life_event(ev)  # in force once every adopting party adopted (by default)
 
     def _on_step(self, ev: AdmittedEvent) -> None:
         assert isinstance(ev.body, b.StepReported | b.StepVerified | b.StepWaived)
@@ -748,6 +767,9 @@ class _Engine:
         if rec.withdrawn is not None:
             status = "withdrawn"
             reason = f"{spec.actor} withdrew from the agreement on {_when(rec.withdrawn)}"
+        elif rec.ended is not None:
+            status = "ended"
+            reason = f"the agreement ended on {_when(rec.ended)} ({self.life.reason})"
         elif rec.waived is not None:
             status, reason = "waived", f"waived by {rec.waived[0]}: {rec.waived[1]}"
         elif rec.violation is not None:
@@ -858,6 +880,8 @@ class _Engine:
             status: s.PhaseStatus
             if ph.id in self.phase_complete:
                 status = "complete"
+            elif self.life.status in ("expired", "terminated"):
+                status = "ended"
             elif "violated" in statuses:
                 status = "violated"
             elif "overdue" in statuses:
@@ -942,7 +966,11 @@ class _Engine:
             items=items,
             violations=tuple(self.violations),
             alerts=tuple(
-                self.alerts + self.escrow.alerts + self.parties.alerts + self.limits.alerts
+                self.alerts
+                + self.escrow.alerts
+                + self.parties.alerts
+                + self.limits.alerts
+                + self.life.alerts
             ),
             owed=(*self._owed(steps, guarantees), *owed_recurring),
             declarations=declarations,
@@ -956,6 +984,7 @@ class _Engine:
             limits=self.limits.result(self.t),
             obligations=recurring,
             quotas=quotas,
+            life=self.life.result(),
         )
 
     def _owed(
@@ -987,7 +1016,7 @@ class _Engine:
                     if self.steps[sid].verdicts.get(party) is None:
                         out.append(s.Obligation(party, "verify", sid, st.due, ret))
         for gid, g in guarantees.items():
-            if g.status == "pending":
+            if g.status == "pending" and self.life.status not in ("expired", "terminated"):
                 out.extend(s.Obligation(p, "sign", gid, None, ()) for p in g.missing)
         return out
 
@@ -1033,6 +1062,11 @@ REDUCERS: dict[str, Reducer] = {
     "obligation.performed": _Engine._recurring_event,
     "obligation.confirmed": _Engine._recurring_event,
     "inspection.conducted": _Engine._recurring_event,
+    "ratification.deposited": _Engine._life_event,
+    "agreement.extended": _Engine._life_event,
+    "agreement.terminated": _Engine._life_event,
+    "amendment.proposed": _Engine._life_event,  # the version in force: cvid.amendment
+    "amendment.consented": _Engine._life_event,
 }
 """Every event type's reducer: how it changes the state (its admission rules are in
 :data:`cvid.events.authz.KINDS`)."""

@@ -147,6 +147,12 @@ class ObligationFold:
             if rec.duty.party == party or (lapse_owed and to_it_alone):
                 self._end(oid, last_day)
 
+    def end_all(self, t: dt.datetime) -> None:
+        """The agreement ended at ``t``: nothing falls due after that day."""
+        last_day = calendar.local_date(t, self.zone) - dt.timedelta(days=1)
+        for oid in self.duties:
+            self._end(oid, last_day)
+
     def _end(self, oid: str, last_day: dt.date) -> None:
         rec = self.duties[oid]
         if rec.rec is None:

@@ -27,9 +27,9 @@ def moment_text(moment: dt.datetime | None) -> str:
 
 
 StepStatus = Literal[
-    "blocked", "open", "reported", "verified", "violated", "overdue", "waived", "withdrawn"
+    "blocked", "open", "reported", "verified", "violated", "overdue", "waived", "withdrawn", "ended"
 ]
-PhaseStatus = Literal["blocked", "open", "overdue", "violated", "complete"]
+PhaseStatus = Literal["blocked", "open", "overdue", "violated", "complete", "ended"]
 GuaranteeStatus = Literal["pending", "given", "in_force", "suspended"]
 MeasureStatus = Literal["in_force", "suspended"]
 LimitStatus = Literal["in-compliance", "exceeded", "unverified", "not-in-effect"]
@@ -353,6 +353,18 @@ class LimitState:
 
 
 @dataclass(frozen=True)
+class LifeState:
+    """Where the agreement is in its life: ``pending`` (not yet in force), ``in_force``,
+    ``expired`` or ``terminated``; ``since`` when it got there; ``until`` when it
+    expires (while in force, if it has a duration) or ended; ``reason`` in words."""
+
+    status: Literal["pending", "in_force", "expired", "terminated"]
+    since: dt.datetime | None
+    until: dt.datetime | None
+    reason: str
+
+
+@dataclass(frozen=True)
 class Obligation:
     """Something a party owes now: a step to carry out, verify, a guarantee to sign,
     an occurrence of a recurring obligation to perform or confirm."""
@@ -459,3 +471,4 @@ class AgreementState:
     limits: dict[str, LimitState] = field(default_factory=dict)
     obligations: dict[str, RecurringState] = field(default_factory=dict)
     quotas: dict[str, QuotaState] = field(default_factory=dict)
+    life: LifeState = field(default_factory=lambda: LifeState("pending", None, None, ""))

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from cvid.calendar import window_end
 from cvid.errors import EventRejectedError
+from cvid.events import authz_life as al
 from cvid.events import authz_parties as ap
 from cvid.events import bodies as b
 from cvid.events.authz_bodies import JointHistory, check_joint_event
@@ -85,6 +86,7 @@ class History:
     waived: set[str] = field(default_factory=set)
     joint: JointHistory = field(default_factory=JointHistory)
     obligations: ObligationHistory = field(default_factory=ObligationHistory)
+    life: al.LifeHistory = field(default_factory=al.LifeHistory)
 
     def record(self, admitted: AdmittedEvent) -> None:
         """Remember an event that was just appended at ``admitted.index``."""
@@ -94,6 +96,7 @@ class History:
         self.last_time[event.party] = event.time
         KINDS[event.type].record(self, admitted)
         self.obligations.observe(event.party, event.time, admitted.body, admitted.checked)
+        self.life.observe(event.type, event.party, admitted.body, event.time)
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,18 @@ def _reject(reason: str, message: str) -> EventRejectedError:
 
 
 class Gate:
-    """The admission rules of one adopted road map."""
+    """The admission rules of one adopted road map.
 
-    def __init__(self, roadmap: RoadMap) -> None:
+    ``versions`` are the amended versions kept in the agreement directory, by digest:
+    an event must carry the digest of the version in force at its time (the adopted
+    one until an amendment takes effect) and is admitted under that version's rules.
+    """
+
+    def __init__(self, roadmap: RoadMap, *, versions: dict[str, RoadMap] | None = None) -> None:
         self.roadmap = roadmap
         self.digest = digest(roadmap)
+        self.versions: dict[str, RoadMap] = versions if versions is not None else {}
+        self._gates: dict[str, Gate] = {}
         self.parties = {p.id: p for p in roadmap.parties}
         self.keys = {p.id: [Verifier.from_text(k) for k in p.keys] for p in roadmap.parties}
         self.steps = {s.id: s for ph in roadmap.phases for s in ph.steps}
@@ -126,9 +136,13 @@ class Gate:
         self.skew = dt.timedelta(seconds=roadmap.agreement.clock_skew_seconds)
         self.duties = expand(roadmap)
 
-    def in_force(self, history: History) -> bool:
-        """Whether every adopting party has adopted the road map."""
-        return set(self.roadmap.agreement.adopted_by) <= history.adopted
+    def in_force(self, history: History, when: dt.datetime | None = None) -> bool:
+        """Whether the agreement has entered into force (by ``when``, if given): every
+        adopting party has adopted the road map, or as its ``entry_into_force`` says."""
+        if self.roadmap.agreement.entry_into_force is None:
+            return set(self.roadmap.agreement.adopted_by) <= history.adopted
+        entered = history.life.entered_at(self.roadmap)
+        return entered is not None and (when is None or entered <= when)
 
     def admit(
         self,
@@ -160,11 +174,48 @@ class Gate:
                 "wrong-agreement",
                 f"event is for agreement {event.agreement!r}, not {agreement.id!r}",
             )
-        if event.roadmap != self.digest:
+        in_force = self.digest_at(event.time, history)
+        if event.roadmap != in_force:
+            which = "adopted" if in_force == self.digest else "amended version in force then,"
             raise _reject(
                 "wrong-roadmap",
-                f"event is for road map {event.roadmap}, not the adopted {self.digest}",
+                f"event is for road map {event.roadmap}, not the {which} {in_force}",
             )
+        gate = self if in_force == self.digest else self._version(in_force)
+        return gate._admit(signed, history, now=now, root_at=root_at)
+
+    def digest_at(self, when: dt.datetime, history: History) -> str:
+        """The digest of the road-map version in force at ``when`` (amendments adopted
+        and in effect by then), which an event at ``when`` must carry."""
+        return history.life.version_at(when, self.roadmap) or self.digest
+
+    def add_version(self, roadmap: RoadMap) -> str:
+        """Make a proposed road-map version known (read from the agreement directory)."""
+        version = digest(roadmap)
+        self.versions[version] = roadmap
+        return version
+
+    def _version(self, version: str) -> Gate:
+        if version not in self.versions:
+            raise _reject(
+                "wrong-roadmap",
+                f"road map {version} is in force but missing from the agreement directory "
+                f"(versions/{version.removeprefix('sha256:')}.yaml)",
+            )
+        if version not in self._gates:
+            self._gates[version] = Gate(self.versions[version], versions=self.versions)
+        return self._gates[version]
+
+    def _admit(
+        self,
+        signed: SignedEvent,
+        history: History,
+        *,
+        now: dt.datetime | None,
+        root_at: Callable[[int], bytes] | None,
+    ) -> AdmittedEvent:
+        event = signed.event
+        agreement = self.roadmap.agreement
         if event.party not in self.parties:
             raise _reject("unknown-party", f"{event.party!r} is not a party to the agreement")
         verify_signature(signed, self.keys[event.party])
@@ -229,10 +280,9 @@ class Gate:
     ) -> Any:
         kind = KINDS[event_type]
         # The Council may act before the agreement is in force (it endorses it first).
-        if not kind.before_in_force and not self.in_force(history):
-            raise _reject(
-                "not-in-force", "the agreement is not in force until every adopting party adopts it"
-            )
+        al.check_after_end(self.roadmap, event_type, history.life, when)
+        if not kind.before_in_force and not self.in_force(history, when):
+            raise _reject("not-in-force", al.not_in_force_message(self.roadmap))
         standing = history.parties.standing(party, when, self.roadmap)
         if standing == "withdrawn" and kind.standing != "any":
             raise _reject(
@@ -286,6 +336,15 @@ class Gate:
 
     def _allegation(self, c: _Context) -> None:
         ap.check_allegation(self.roadmap, c.party, c.body, c.history.parties)
+
+    def _life(self, c: _Context) -> None:
+        al.check_life_event(self.roadmap, c.party, c.body, c.history.life, c.when)
+        if isinstance(c.body, b.AmendmentProposed) and c.body.digest not in self.versions:
+            raise _reject(
+                "unknown-reference",
+                f"no road map {c.body.digest} in the agreement directory "
+                f"(versions/{c.body.digest.removeprefix('sha256:')}.yaml)",
+            )
 
     def step_done(self, step_or_phase: str, history: History) -> bool:
         """Whether a step (every step of a phase) is done as far as admission knows:
@@ -645,6 +704,11 @@ KINDS: dict[str, Kind] = {
     "obligation.performed": Kind(None, Gate._obligation, _nothing),
     "obligation.confirmed": Kind(None, Gate._obligation, _nothing),
     "inspection.conducted": Kind(None, Gate._obligation, _nothing),
+    "ratification.deposited": Kind(None, Gate._life, _nothing, before_in_force=True),
+    "agreement.extended": Kind(None, Gate._life, _nothing, standing="rights"),
+    "agreement.terminated": Kind(None, Gate._life, _nothing, standing="rights"),
+    "amendment.proposed": Kind(None, Gate._life, _nothing, standing="rights"),
+    "amendment.consented": Kind(None, Gate._life, _nothing, standing="rights"),
 }
 """Every event type's admission rules; :data:`cvid.events.bodies.BODIES` holds its body."""
 

@@ -377,6 +377,46 @@ class InspectionConducted(Body):
     note: Text | None = None
 
 
+class RatificationDeposited(Body):
+    """A party deposits its instrument of ratification."""
+
+    note: Text | None = None
+
+
+class AgreementExtended(Body):
+    """A party signs an extension of the agreement's duration; the first signature
+    proposes it, and it takes effect once every required party has signed it."""
+
+    extension: Id
+    note: Text | None = None
+
+
+class AgreementTerminated(Body):
+    """A party signs the termination of the agreement (effective once enough have)."""
+
+    reason: Text
+
+
+Digest = Annotated[str, StringConstraints(pattern=r"^sha256:[0-9a-f]{64}$")]
+Day = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+
+
+class AmendmentProposed(Body):
+    """A party proposes a new road-map version: its digest (the file travels as
+    ``versions/<hex>.yaml`` in the agreement directory) and the date it takes effect."""
+
+    amendment: Id
+    digest: Digest
+    effective: Day
+    note: Text | None = None
+
+
+class AmendmentConsented(Body):
+    """A party consents to a proposed amendment."""
+
+    amendment: Id
+
+
 BODIES: dict[str, type[Body]] = {
     "agreement.adopted": AgreementAdopted,
     "step.reported": StepReported,
@@ -416,6 +456,11 @@ BODIES: dict[str, type[Body]] = {
     "obligation.performed": ObligationPerformed,
     "obligation.confirmed": ObligationConfirmed,
     "inspection.conducted": InspectionConducted,
+    "ratification.deposited": RatificationDeposited,
+    "agreement.extended": AgreementExtended,
+    "agreement.terminated": AgreementTerminated,
+    "amendment.proposed": AmendmentProposed,
+    "amendment.consented": AmendmentConsented,
 }
 """Every event type cvid knows, mapped to the model of its body."""
 

@@ -104,6 +104,7 @@ class _Checker:
         yield from self._limits()
         yield from self._obligations()
         yield from self._quotas()
+        yield from self._life()
 
     def _has_role(self, party_id: str, *roles: str) -> bool:
         party = self.parties.get(party_id)
@@ -818,3 +819,40 @@ class _Checker:
                 yield Problem((*loc, "quota_short"), f"{ref!r} is not a quota (or 'any')")
             elif ref != "any" and quotas[ref].at_least is None:
                 yield Problem((*loc, "quota_short"), f"quota {ref!r} has no 'at_least'")
+
+    def _quorum(self, loc: Loc, by: list[str], at_least: int | None) -> Iterator[Problem]:
+        for k, party_id in enumerate(by):
+            yield from self._party_ref((*loc, "by", k), party_id)
+        if at_least is not None and at_least > len(by or self.rm.agreement.adopted_by):
+            yield Problem((*loc, "at_least"), f"at_least {at_least} is more than the parties named")
+
+    def _life(self) -> Iterator[Problem]:
+        agreement = self.rm.agreement
+        loc: Loc = ("agreement",)
+        eif = agreement.entry_into_force
+        if eif is not None and eif.ratifications is not None:
+            ratifications = eif.ratifications
+            yield from self._quorum(
+                (*loc, "entry_into_force", "ratifications"),
+                ratifications.by,
+                ratifications.at_least,
+            )
+        if eif is not None and eif.date is not None and eif.date < agreement.start:
+            yield Problem((*loc, "entry_into_force", "date"), "entry into force before the start")
+        if agreement.extensions is not None:
+            if agreement.duration is None:
+                yield Problem((*loc, "extensions"), "extensions need a 'duration' to extend")
+            yield from self._quorum((*loc, "extensions"), agreement.extensions.by, None)
+        yield from self._quorum(
+            (*loc, "termination"), agreement.termination.by, agreement.termination.at_least
+        )
+        for k, event_type in enumerate(agreement.after_end):
+            if event_type not in EVENT_TYPES:
+                yield Problem((*loc, "after_end", k), f"unknown event type {event_type!r}")
+        if self.rm.amendments is not None:
+            consent = self.rm.amendments.consent
+            yield from self._quorum(
+                ("amendments",),
+                self.rm.amendments.by,
+                consent.at_least if isinstance(consent, m.AmendmentQuorum) else None,
+            )

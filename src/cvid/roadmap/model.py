@@ -323,6 +323,64 @@ for _model in (All, AnyOf, Not):
 # --- the agreement and its parties ------------------------------------------------------
 
 
+class Ratifications(Model):
+    """Entry into force on deposit: ``at_least`` of the parties ``by`` (all of them when
+    ``at_least`` is absent) deposit their instruments of ratification."""
+
+    by: list[Id] = Field(min_length=1)
+    at_least: int | None = Field(default=None, ge=1)
+
+
+class EntryIntoForce(Model):
+    """When the agreement enters into force: at the start of a ``date`` (in the
+    agreement's zone) once every adopting party has adopted it, or when the required
+    ``ratifications`` are deposited."""
+
+    date: dt.date | None = None
+    ratifications: Ratifications | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> EntryIntoForce:
+        if (self.date is None) == (self.ratifications is None):
+            raise ValueError("entry_into_force has either 'date' or 'ratifications'")
+        return self
+
+
+class Extensions(Model):
+    """How the agreement's duration may be extended: at most ``max`` times, each by
+    ``length``, each extension signed by every party ``by`` (by default the adopting
+    parties)."""
+
+    max: int = Field(default=1, ge=1, le=100)
+    length: Duration
+    by: list[Id] = Field(default_factory=list)
+    source: Text | None = None
+
+
+class Termination(Model):
+    """Who ends the agreement before its time: ``at_least`` of the parties ``by`` (by
+    default every adopting party) signing ``agreement.terminated``."""
+
+    by: list[Id] = Field(default_factory=list)
+    at_least: int | None = Field(default=None, ge=1)
+    source: Text | None = None
+
+
+class AmendmentQuorum(Model):
+    """At least ``at_least`` consents."""
+
+    at_least: int = Field(ge=1)
+
+
+class Amendments(Model):
+    """How the road map is amended: a version proposed by one of the parties ``by`` (by
+    default the adopting parties) is adopted by their consents (``all``, or at least K)."""
+
+    consent: Literal["all"] | AmendmentQuorum = "all"
+    by: list[Id] = Field(default_factory=list)
+    source: Text | None = None
+
+
 class Agreement(Model):
     """What is agreed, by whom, and the rules for the events that carry it out.
 
@@ -342,6 +400,11 @@ class Agreement(Model):
     max_body_bytes: int = Field(default=16_384, ge=256, le=60_000)
     early_steps: Literal["record", "refuse"] = "record"
     source: Text | None = None
+    entry_into_force: EntryIntoForce | None = None
+    duration: Duration | None = None
+    extensions: Extensions | None = None
+    termination: Termination = Field(default_factory=Termination)
+    after_end: list[Id] = Field(default_factory=list)
 
 
 class Party(Model):
@@ -957,3 +1020,8 @@ class RoadMap(Model):
     obligations: list[Obligation] = Field(default_factory=list)
     inspection_types: list[InspectionType] = Field(default_factory=list)
     quotas: list[Quota] = Field(default_factory=list)
+    amendments: Amendments | None = None
+
+
+Extensions.model_rebuild()  # they name Duration, defined further down
+Agreement.model_rebuild()

@@ -25,6 +25,7 @@ from cvid import __version__
 from cvid._connections import ConnectionLimits, server_config
 from cvid._http import PAGE_POLICY, harden, security_headers
 from cvid.agreement import Agreement, create_from_template
+from cvid.amendment import roadmap_at
 from cvid.engine import AgreementState, evaluate
 from cvid.events.authz import AdmittedEvent
 from cvid.log.cosignature import WitnessPolicy
@@ -70,7 +71,8 @@ class FrozenSource:
             return self.agreement.log.entry(index)
 
     def state(self, at: dt.datetime) -> AgreementState:
-        return evaluate(self.agreement.roadmap, self.agreement.events, at=at)
+        roadmap = roadmap_at(self.agreement.gate, self.agreement.history, at)  # amendments
+        return evaluate(roadmap, self.agreement.events, at=at)
 
     def now(self) -> dt.datetime:
         return self.at

@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cvid.agreement import Agreement
+from cvid.amendment import roadmap_at
 from cvid.engine import AgreementState, evaluate
 from cvid.errors import (
     AppendConflictError,
@@ -293,7 +294,8 @@ class Service:
             if cached is not None:
                 self._states.move_to_end(key)
                 return cached
-        state = evaluate(self.roadmap, events, at=at)
+        roadmap = roadmap_at(self.agreement.gate, self.agreement.history, at)  # amendments
+        state = evaluate(roadmap, events, at=at)
         with self._states_lock:
             self._states[key] = state
             while len(self._states) > 64:

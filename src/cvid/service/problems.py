@@ -71,6 +71,9 @@ _CONFLICT = {
     "not-open",
     "not-performed",
     "quota-exceeded",
+    "ended",
+    "no-extensions-left",
+    "changes-history",
 }
 _TITLES = {
     400: "Bad request",

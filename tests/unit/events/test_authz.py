@@ -763,11 +763,19 @@ LIMIT_TYPES = {"quantity.declared", "quantity.measured"}
 # Recurring obligations and inspections against quotas: admitted and refused in
 # tests/unit/events/test_authz_obligations.py, which needs obligations in the road map.
 RECURRING_TYPES = {"obligation.performed", "obligation.confirmed", "inspection.conducted"}
+LIFE_TYPES = {
+    "ratification.deposited",
+    "agreement.extended",
+    "agreement.terminated",
+    "amendment.proposed",
+    "amendment.consented",
+}
 
 
 def test_the_positive_table_covers_every_type() -> None:
     covered = {p[1] for p in POSITIVE} | {"agreement.adopted"} | VERIFICATION_TYPES
-    assert covered | JOINT_TYPES | LIMIT_TYPES | RECURRING_TYPES == set(b.EVENT_TYPES)
+    elsewhere = JOINT_TYPES | LIMIT_TYPES | RECURRING_TYPES | LIFE_TYPES
+    assert covered | elsewhere == set(b.EVENT_TYPES)
 
 
 def test_adoption_brings_the_agreement_into_force() -> None:
@@ -1038,6 +1046,14 @@ NOT_IN_FORCE: list[tuple[str, str, Body]] = [
     ("usa", "decision.joined", {"decision": "d"}),
     ("usa", "decision.blocked", {"decision": "d", "reason": "x"}),
     ("north", "obligation.refused", {"step": "declare", "reason": "x"}),
+    ("usa", "agreement.extended", {"extension": "x"}),
+    ("usa", "agreement.terminated", {"reason": "x"}),
+    (
+        "usa",
+        "amendment.proposed",
+        {"amendment": "a", "digest": "sha256:" + "0" * 64, "effective": "2027-02-01"},
+    ),
+    ("usa", "amendment.consented", {"amendment": "a"}),
 ]
 COUNCIL_TYPES = {"council.draft.tabled", "council.vote.cast", "council.vote.closed"}
 
@@ -1056,6 +1072,7 @@ def test_nothing_but_adoption_before_the_agreement_is_in_force(
 
 def test_the_not_in_force_table_covers_every_other_type() -> None:
     covered = {t for _, t, _ in NOT_IN_FORCE} | {"agreement.adopted"} | COUNCIL_TYPES
+    covered |= {"ratification.deposited"}  # before entry into force: test_authz_life.py
     assert covered | VERIFICATION_TYPES | LIMIT_TYPES | RECURRING_TYPES == set(b.EVENT_TYPES)
 
 
