@@ -46,6 +46,7 @@ class AdmittedEvent:
     signed: SignedEvent
     body: b.Body
     checked: Any = None  # what admission verified beyond the body (a reveal's leaves)
+    size: int = 0  # the entry's length in bytes, as logged
 
     @property
     def type(self) -> str:
@@ -84,6 +85,7 @@ class History:
     reported: set[str] = field(default_factory=set)  # steps reported by their actor
     confirmed: dict[str, set[str]] = field(default_factory=dict)  # step → confirming verifiers
     waived: set[str] = field(default_factory=set)
+    storage: dict[str, tuple[dt.date, int]] = field(default_factory=dict)  # party → (day, bytes)
     joint: JointHistory = field(default_factory=JointHistory)
     obligations: ObligationHistory = field(default_factory=ObligationHistory)
     life: al.LifeHistory = field(default_factory=al.LifeHistory)
@@ -92,6 +94,10 @@ class History:
         """Remember an event that was just appended at ``admitted.index``."""
         event = admitted.signed.event
         self.size = admitted.index + 1
+        if admitted.size:
+            day = event.time.astimezone(dt.UTC).date()  # the quota's day (Gate._check_quota)
+            used_day, used = self.storage.get(event.party, (day, 0))
+            self.storage[event.party] = (day, (used if used_day == day else 0) + admitted.size)
         self.seq[event.party] = event.seq
         self.last_time[event.party] = event.time
         KINDS[event.type].record(self, admitted)
@@ -182,7 +188,7 @@ class Gate:
                 f"event is for road map {event.roadmap}, not the {which} {in_force}",
             )
         gate = self if in_force == self.digest else self._version(in_force)
-        return gate._admit(signed, history, now=now, root_at=root_at)
+        return gate._admit(signed, history, now=now, root_at=root_at, size=len(data))
 
     def digest_at(self, when: dt.datetime, history: History) -> str:
         """The digest of the road-map version in force at ``when`` (amendments adopted
@@ -213,6 +219,7 @@ class Gate:
         *,
         now: dt.datetime | None,
         root_at: Callable[[int], bytes] | None,
+        size: int,
     ) -> AdmittedEvent:
         event = signed.event
         agreement = self.roadmap.agreement
@@ -247,6 +254,7 @@ class Gate:
             raise _reject(
                 "oversize", f"the body is {body_size} bytes, more than {agreement.max_body_bytes}"
             )
+        self._check_quota(event.party, event.time, size, history)
         try:
             body = b.BODIES[event.type].model_validate(event.body)
         except ValidationError as e:
@@ -254,7 +262,23 @@ class Gate:
         checked = self._check_context(
             event.type, event.party, body, history, when=event.time, root_at=root_at
         )
-        return AdmittedEvent(history.size, signed, body, checked)
+        return AdmittedEvent(history.size, signed, body, checked, size)
+
+    def _check_quota(self, party: str, when: dt.datetime, size: int, history: History) -> None:
+        """One party cannot fill the log: at most the road map's bytes per UTC day (of
+        the events' times), counted on the entries as logged."""
+        quota = self.roadmap.agreement.storage_quota_bytes_per_day
+        if quota is None:
+            return
+        day = when.astimezone(dt.UTC).date()
+        used_day, used = history.storage.get(party, (day, 0))
+        used = used if used_day == day else 0
+        if used + size > quota:
+            raise _reject(
+                "storage-quota",
+                f"{party} has logged {used} bytes on {day.isoformat()}; this entry's {size} "
+                f"would pass the road map's {quota} bytes a day",
+            )
 
     def _check_role(self, event_type: str, party_id: str) -> None:
         if KINDS[event_type].roles_in_check:

@@ -387,7 +387,9 @@ class Agreement(Model):
     ``zone`` is the IANA time zone in which the road map's dates are read (a deadline
     on a date ends when that day ends there); ``UTC`` by default. ``early_steps``: a
     step reported before its dependencies are done is ``record``-ed as performed early,
-    or refused (``refuse``).
+    or refused (``refuse``). ``storage_quota_bytes_per_day``: the most bytes of log
+    entries one party may add per UTC day (none: no quota), so that no party can fill
+    the log.
     """
 
     id: Id
@@ -399,6 +401,7 @@ class Agreement(Model):
     clock_skew_seconds: int = Field(default=300, ge=0, le=86_400)
     max_body_bytes: int = Field(default=16_384, ge=256, le=60_000)
     early_steps: Literal["record", "refuse"] = "record"
+    storage_quota_bytes_per_day: int | None = Field(default=None, ge=1024, le=10**12)
     source: Text | None = None
     entry_into_force: EntryIntoForce | None = None
     duration: Duration | None = None

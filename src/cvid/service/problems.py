@@ -67,6 +67,7 @@ _CONFLICT = {
     "not-reported",
     "not-ready",
     "not-suspended",
+    "storage-quota",
     "decision-closed",
     "not-open",
     "not-performed",

@@ -311,3 +311,20 @@ def test_a_withdrawn_partys_recurring_obligations_stop_and_those_owed_to_it_laps
         dues = [occ.due for occ in state.obligations[oid].occurrences]
         assert dues, oid  # owed before the withdrawal
         assert max(dues) < "2027-03-15", (oid, dues)
+
+
+def test_a_party_cannot_fill_the_log_past_its_daily_quota() -> None:
+    data = mini_data()
+    data["agreement"]["storage_quota_bytes_per_day"] = 2048
+    kit = adopted(data)
+    note = "n" * 400  # about 750 bytes an entry with the envelope and signature
+    kit.act("north", "step.reported", {"step": "declare", "note": note}, time=T1)
+    kit.act("north", "step.reported", {"step": "freeze-reactor", "note": note}, time=T1)
+    size = kit.history.size
+    with pytest.raises(EventRejectedError) as e:
+        kit.act("north", "step.reported", {"step": "disable-reactor", "note": note}, time=T1)
+    assert e.value.reason == "storage-quota"
+    assert kit.history.size == size
+    kit.act("usa", "guarantee.signed", {"guarantee": "g-nsa"}, time=T1)  # another party's own
+    next_day = T1 + days(1)
+    kit.act("north", "step.reported", {"step": "disable-reactor", "note": note}, time=next_day)

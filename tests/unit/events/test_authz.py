@@ -189,6 +189,15 @@ def case_not_a_member() -> tuple[Kit, Callable[[], object]]:
     return admits(kit, entry(kit, "e1", "council.vote.cast", {"draft": "d-1", "vote": "yes"}))
 
 
+def case_storage_quota() -> tuple[Kit, Callable[[], object]]:
+    data = mini_data()
+    data["agreement"]["storage_quota_bytes_per_day"] = 1100
+    kit = in_force(Kit(data))
+    kit.act("usa", "guarantee.signed", {"guarantee": "g-nsa"}, time=T1)
+    kit.act("usa", "guarantee.withdrawn", {"guarantee": "g-nsa", "reason": "x" * 300}, time=T1)
+    return admits(kit, entry(kit, "usa", "guarantee.signed", {"guarantee": "g-nsa"}))
+
+
 def case_not_reported() -> tuple[Kit, Callable[[], object]]:
     kit = in_force()
     verified = {"step": "freeze-reactor", "outcome": "confirmed"}
@@ -483,6 +492,14 @@ CASES: list[Case] = [
         simple("north", "step.reported", {"step": "teleport"}),
     ),
     Case("vote-closed", "vote-closed", R, r"the vote on 'd-1' is closed", case_vote_closed),
+    Case(
+        "storage-quota",
+        "storage-quota",
+        R,
+        r"usa has logged \d+ bytes on 2027-01-03; this entry's \d+ would pass the road "
+        r"map's 1100 bytes a day",
+        case_storage_quota,
+    ),
     Case(
         "not-reported",
         "not-reported",
