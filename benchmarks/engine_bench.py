@@ -437,17 +437,18 @@ def kind(event: Planned) -> str:
 # re-verifications of steps already done), Council drafts with their votes,
 # guarantees withdrawn and signed again; the rest are inspectors' observations.
 MIX = {"step": 0.40, "council": 0.25, "guarantee": 0.10}
-# The continuing stream's mix: fewer step and Council events, and values declared and
-# measured against the limits, recurring obligations performed and confirmed. The
-# obligations' share is what their occurrences allow at 10^5 events (each one performed
-# and confirmed, one in ten never); at smaller sizes the same share is a random subset of
-# the occurrences, the rest missed.
+# The continuing stream's mix: the same share of step events, fewer Council, guarantee
+# and observation events, and values declared and measured against the limits,
+# recurring obligations performed and confirmed. The obligations' share is what their
+# occurrences allow at 10^5 events (about 990 that may be performed, each with its
+# confirmation; one in ten is never performed); at every size it is a random subset of
+# them, the rest missed.
 MIX_CONTINUING = {
-    "step": 0.32,
+    "step": 0.40,
     "council": 0.20,
     "guarantee": 0.08,
     "quantity": 0.15,
-    "obligation": 0.04,
+    "obligation": 0.018,
 }
 
 
