@@ -20,6 +20,21 @@ events, 25 % Council, 10 % guarantees, the rest observations), so that the time 
 compares like with like across sizes. The 10^3 stream is signed event by event and
 admitted by the real gate, to show the generator writes admissible logs.
 
+A second row set, the *continuing* stream, keeps the first one's figures comparable with
+earlier runs while timing what an agreement in force for years holds. Its road map
+(``continuing_roadmap_data``) adds a second state, south; three limits each on north
+and south (kilograms, percent, centrifuges; both verifiers; a measurement due every 60
+to 120 days); ``OBLIGATIONS`` recurring obligations owed by both (``for_each``, every 1
+to 3 months, verified); a withdrawal with three months' notice; and consequences on a
+limit exceeded, an occurrence missed and south withdrawn. Its stream adds to the same
+process values declared and measured (each limit beyond its bound for about 15 days in
+165, then back), occurrences performed and confirmed (some late, some found failed, one
+in ten never performed; at smaller sizes a random subset, the rest missed) and south's
+notice of withdrawal late on, after which nothing of south's is logged once the notice
+may have run out. Its mix is ``MIX_CONTINUING``; its 10^3 stream is admitted by the gate
+too. Both tables are printed, each with its baseline ratio and its cost growth.
+``benchmarks/recurring_bench.py`` times daily obligations and quotas alone.
+
 Signing is not what is measured, and signing 10^5 events would take longer than
 evaluating them: every distinct (party, type, body) is signed once, and its copies get
 their own time, sequence number and log index, so their signatures do not verify. The
@@ -87,6 +102,20 @@ NOTICES = (
     FIRST_PHASE + dt.timedelta(days=540, hours=3),  # not: the measures return
 )
 
+# The continuing stream (see ``continuing_roadmap_data``): limits on measured quantities
+# for north and south, recurring obligations of both, and south's withdrawal late on.
+LIMITED = ("north", "south")
+QUANTITIES = (  # quantity, unit, max, tolerance, measure_every_days
+    ("stock", "kg", 300.0, 1.0, 90),
+    ("enrichment", "%", 3.67, 0.0, 60),
+    ("centrifuges", "centrifuge", 5060.0, 0.0, 120),
+)
+OBLIGATIONS = 50
+WITHDRAWAL_NOTICE_MONTHS = 3
+WITHDRAWN_AT = FIRST_PHASE + dt.timedelta(days=420, hours=5)  # south notifies
+# Three calendar months are at least 89 days: nothing of south's from then on.
+SOUTH_GONE = WITHDRAWN_AT + dt.timedelta(days=89)
+
 SECOND = dt.timedelta(seconds=1)
 MINUTE = dt.timedelta(minutes=1)
 HOUR = dt.timedelta(hours=1)
@@ -116,7 +145,7 @@ def verified(step: int) -> bool:
 
 
 def signers() -> dict[str, Signer]:
-    parties = ("north", *P5, *ELECTED, *VERIFIERS, "ops")
+    parties = ("north", "south", *P5, *ELECTED, *VERIFIERS, "ops")
     return {
         p: Signer.generate(p, seed=hashlib.sha256(f"cvid-bench:{p}".encode()).digest())
         for p in parties
@@ -256,6 +285,84 @@ def roadmap_data(keys: dict[str, Signer]) -> dict[str, Any]:
     }
 
 
+def limit_id(party: str, quantity: str) -> str:
+    return f"{party}-{quantity}"
+
+
+def obligation_spec(r: int) -> tuple[int, dt.date]:
+    """Obligation r's period in months (1 to 3) and the date it is counted from."""
+    return 1 + r % 3, dt.date(2027, 1, 10 + r % 15)
+
+
+def continuing_roadmap_data(keys: dict[str, Signer]) -> dict[str, Any]:
+    """The road map of the continuing stream: the synthetic one, plus a second state
+    (south), three limits each on north and south (units, both verifiers, a measurement
+    due every 60-120 days), ``OBLIGATIONS`` recurring obligations owed by both
+    (``for_each``, every 1-3 months, verified), a withdrawal with three months' notice,
+    and consequences on a limit exceeded, an occurrence missed and south withdrawn."""
+    data = roadmap_data(keys)
+    data["parties"].append(
+        {
+            "id": "south",
+            "name": "SOUTH",
+            "roles": ["party"],
+            "keys": [keys["south"].verifier.to_text()],
+        }
+    )
+    data["limits"] = [
+        {
+            "id": limit_id(party, quantity),
+            "title": f"{party}'s {quantity}",
+            "party": party,
+            "quantity": quantity,
+            "unit": unit,
+            "max": bound,
+            "tolerance": tolerance,
+            "measure_every_days": every,
+            "verifiers": list(VERIFIERS),
+        }
+        for party in LIMITED
+        for quantity, unit, bound, tolerance, every in QUANTITIES
+    ]
+    data["obligations"] = []
+    for r in range(OBLIGATIONS):
+        months, anchor = obligation_spec(r)
+        data["obligations"].append(
+            {
+                "id": f"o{r:02d}",
+                "title": f"Recurring report {r}",
+                "for_each": list(LIMITED),
+                "action": "Hand over the report",
+                "every": {"months": months},
+                "from": anchor,
+                "grace_days": 5,
+                "verification": {"by": list(VERIFIERS)},
+            }
+        )
+    data["withdrawal"] = {"notice": {"months": WITHDRAWAL_NOTICE_MONTHS}}
+    data["consequences"] += [
+        {
+            "id": "over-a-limit",
+            "title": "A limit exceeded",
+            "when": {"limit_exceeded": "any"},
+            "council_procedure": "The Council considers the exceedance.",
+        },
+        {
+            "id": "missed",
+            "title": "A recurring obligation missed",
+            "when": {"obligation_missed": "any"},
+            "council_procedure": "The Council considers the omission.",
+        },
+        {
+            "id": "south-left",
+            "title": "South has withdrawn",
+            "when": {"party_withdrawn": "south"},
+            "council_procedure": "The Council considers the withdrawal.",
+        },
+    ]
+    return data
+
+
 # --- the event streams ----------------------------------------------------------------------
 
 
@@ -269,8 +376,9 @@ class Planned:
     body: dict[str, Any]
 
 
-def core_events() -> tuple[list[Planned], dict[str, dt.datetime]]:
-    """What every stream holds, and when each step is done (its item moved)."""
+def core_events(*, continuing: bool = False) -> tuple[list[Planned], dict[str, dt.datetime]]:
+    """What every stream holds, and when each step is done (its item moved); the
+    continuing stream also holds south's notice of withdrawal."""
     out = [Planned(T0, p, "agreement.adopted", {}) for p in ("north", *P5)]
     out += [
         Planned(
@@ -310,13 +418,18 @@ def core_events() -> tuple[list[Planned], dict[str, dt.datetime]]:
         for p in COUNCIL
     ]
     out.append(Planned(NOTICES[0] + 5 * DAY, "e01", "council.vote.closed", {"draft": "continue"}))
+    if continuing:
+        out.append(
+            Planned(WITHDRAWN_AT, "south", "party.withdrawal_notified", {"reason": "review"})
+        )
     return out, done
 
 
 def kind(event: Planned) -> str:
     """Which share of the mix an event belongs to (see ``MIX``)."""
     family = event.type.split(".")[0]
-    return family if family in ("step", "council", "guarantee") else "observe"
+    known = ("step", "council", "guarantee", "quantity", "obligation")
+    return family if family in known else "observe"
 
 
 # The share of each kind of event in every stream, whatever its size, so that the time per
@@ -324,6 +437,19 @@ def kind(event: Planned) -> str:
 # re-verifications of steps already done), Council drafts with their votes,
 # guarantees withdrawn and signed again; the rest are inspectors' observations.
 MIX = {"step": 0.40, "council": 0.25, "guarantee": 0.10}
+# The continuing stream's mix: the same share of step events, fewer Council, guarantee
+# and observation events, and values declared and measured against the limits,
+# recurring obligations performed and confirmed. The obligations' share is what their
+# occurrences allow at 10^5 events (about 990 that may be performed, each with its
+# confirmation; one in ten is never performed); at every size it is a random subset of
+# them, the rest missed.
+MIX_CONTINUING = {
+    "step": 0.40,
+    "council": 0.20,
+    "guarantee": 0.08,
+    "quantity": 0.15,
+    "obligation": 0.018,
+}
 
 
 class Filler:
@@ -338,7 +464,10 @@ class Filler:
         self.withdrawn: dict[tuple[str, str], dt.datetime] = {}  # signed again at
 
     def fill(self, what: str, count: int) -> list[Planned]:
-        """``count`` events of one kind (the last block cut short if need be)."""
+        """``count`` events of one kind (the last block cut short if need be); fewer
+        obligation events when the occurrences run out."""
+        if what == "obligation":
+            return self.obligations(count)
         size = {"council": 2 + len(COUNCIL), "guarantee": 2}.get(what, 1)
         first = self.finished[0][0] if what == "step" else FIRST_PHASE
         seconds = int((END - first).total_seconds()) - 2 * 86_400
@@ -352,6 +481,8 @@ class Filler:
                 out += self.council(when)
             elif what == "guarantee":
                 out += self.guarantee(when)
+            elif what == "quantity":
+                out += self.quantity(when)
             else:
                 out += self.observe(when)
         return out[:count]
@@ -387,6 +518,62 @@ class Filler:
             Planned(when + HOUR, party, "guarantee.signed", {"guarantee": guarantee}),
         ]
 
+    def quantity(self, when: dt.datetime) -> list[Planned]:
+        """A value of one limit declared by its party (one in three) or measured by a
+        verifier. Each limit is beyond its bound for about 15 days in every 165, then
+        back; some kilograms are given in grams. South's limits are left alone once
+        its withdrawal may have taken effect."""
+        parties = LIMITED if when < SOUTH_GONE else LIMITED[:1]
+        party = self.rng.choice(parties)
+        n = self.rng.randrange(len(QUANTITIES))
+        quantity, unit, bound, _, _ = QUANTITIES[n]
+        over = ((when - T0).days // 15 + 5 * n + 3 * LIMITED.index(party)) % 11 == 0
+        value = bound * (self.rng.uniform(1.05, 1.3) if over else self.rng.uniform(0.5, 0.95))
+        if unit == "centrifuge":
+            value = float(round(value))
+        body: dict[str, Any] = {"limit": limit_id(party, quantity), "value": round(value, 3)}
+        body["unit"] = unit
+        if unit == "kg" and self.rng.random() < 0.2:
+            body |= {"value": round(value * 1000, 1), "unit": "g"}
+        if self.rng.random() < 1 / 3:
+            return [Planned(when, party, "quantity.declared", body)]
+        body["uncertainty"] = round(abs(body["value"]) * 0.005, 4)
+        return [Planned(when, self.rng.choice(VERIFIERS), "quantity.measured", body)]
+
+    def obligations(self, count: int) -> list[Planned]:
+        """Occurrences performed by their party (a few days early, one in eight a day
+        late) and confirmed by a verifier a day later (one in twenty found failed), as
+        many as ``count`` allows, chosen at random; one occurrence in ten is never
+        performed. Nothing of south's once its withdrawal may have taken effect."""
+        last = (END - 5 * DAY).date()
+        pool: list[tuple[dt.datetime, str, str, dt.date]] = []
+        for r in range(OBLIGATIONS):
+            months, anchor = obligation_spec(r)
+            for i, party in enumerate(LIMITED):
+                for k in range(1, 100):
+                    total = anchor.month - 1 + k * months
+                    due = dt.date(anchor.year + total // 12, total % 12 + 1, anchor.day)
+                    if due > last:
+                        break
+                    if (r + k + i) % 10 == 0:
+                        continue  # missed
+                    start = dt.datetime.combine(due, dt.time(10), tzinfo=dt.UTC)
+                    late = (r + 3 * k + i) % 8 == 0
+                    performed = start + DAY if late else start - self.rng.randrange(5) * DAY
+                    if party == "south" and performed + DAY >= SOUTH_GONE:
+                        continue
+                    pool.append((performed, party, f"o{r:02d}.{party}", due))
+        picked = sorted(self.rng.sample(pool, min(len(pool), -(-count // 2))))
+        out: list[Planned] = []
+        for performed, party, obligation, due in picked:
+            body = {"obligation": obligation, "occurrence": due.isoformat()}
+            out.append(Planned(performed, party, "obligation.performed", body))
+            outcome = "failed" if self.rng.random() < 0.05 else "confirmed"
+            finding = {**body, "outcome": outcome}
+            verifier = self.rng.choice(VERIFIERS)
+            out.append(Planned(performed + DAY, verifier, "obligation.confirmed", finding))
+        return out[:count]
+
     def council(self, when: dt.datetime) -> list[Planned]:
         """A draft tabled, fifteen votes ten minutes later, the vote closed a day later.
         One draft in five is vetoed."""
@@ -414,15 +601,15 @@ class Filler:
         ]
 
 
-def plan(count: int) -> list[Planned]:
+def plan(count: int, *, continuing: bool = False) -> list[Planned]:
     """A stream of exactly ``count`` events in log order (time order), the same every run."""
-    core, done = core_events()
+    core, done = core_events(continuing=continuing)
     if count < 2 * len(core):
         raise SystemExit(f"a stream needs at least {2 * len(core)} events")
     have = Counter(kind(e) for e in core)
-    filler = Filler(random.Random(SEED + count), done)
+    filler = Filler(random.Random(SEED + count + (7 if continuing else 0)), done)
     extra: list[Planned] = []
-    for what, share in MIX.items():
+    for what, share in (MIX_CONTINUING if continuing else MIX).items():
         extra += filler.fill(what, round(share * count) - have[what])
     extra += filler.fill("observe", count - len(core) - len(extra))
     # Stable: among equal times, the order in which they were written.
@@ -522,44 +709,65 @@ def summary(state: AgreementState) -> str:
     fired = sum(1 for r in state.rules.values() if r.fired)
     adopted = sum(1 for d in state.drafts.values() if d.adopted)
     outcomes = ", ".join(w.outcome for w in state.snapbacks)
-    return (
+    out = (
         f"steps {dict(sorted(steps.items()))}; rules fired {fired} of {len(state.rules)}; "
         f"drafts adopted {adopted} of {len(state.drafts)}; snapbacks: {outcomes}; "
         f"violations {len(state.violations)}"
     )
+    if state.limits:
+        limits = Counter(x.status for x in state.limits.values())
+        occurrences = Counter(o.status for ob in state.obligations.values() for o in ob.occurrences)
+        withdrawn = sorted(p.id for p in state.parties.values() if p.standing == "withdrawn")
+        out += (
+            f"; limits {dict(sorted(limits.items()))}; occurrences "
+            f"{dict(sorted(occurrences.items()))}; withdrawn: {', '.join(withdrawn) or 'none'}"
+        )
+    return out
 
 
-def main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="10^3 and 10^4 events only")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per size; the best counts")
-    args = parser.parse_args(argv)
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
-    sizes = QUICK_SIZES if args.quick else SIZES
-    keys = signers()
-    roadmap = from_data(roadmap_data(keys))
+@dataclass(frozen=True)
+class Stream:
+    """One row set: a road map and how its events are planned."""
 
+    name: str
+    roadmap: RoadMap
+    continuing: bool
+
+
+def run_stream(
+    stream: Stream, keys: dict[str, Signer], sizes: Sequence[int], repeat: int
+) -> tuple[list[Row], AgreementState, Counter[str]]:
+    """Admit the smallest stream through the gate, then time every size."""
+    roadmap = stream.roadmap
     # The generator writes admissible logs, and the signing shortcut changes nothing.
-    smallest = plan(sizes[0])
+    smallest = plan(sizes[0], continuing=stream.continuing)
     gated = admit_all(roadmap, keys, smallest)
     shortcut = build(roadmap, keys, smallest)
     if evaluate(roadmap, gated, at=END) != evaluate(roadmap, shortcut, at=END):
         raise SystemExit("the signing shortcut changed the engine's answer")
-    err.print(f"{len(gated)} events signed one by one and admitted by the gate")
-
+    err.print(f"{stream.name}: {len(gated)} events signed one by one and admitted by the gate")
     rows = []
     events: list[AdmittedEvent] = []
+    mix: Counter[str] = Counter()
     for count in sizes:
-        err.print(f"[bold]{count:,} events[/]: building")
-        events = build(roadmap, keys, plan(count))
-        err.print(f"[bold]{count:,} events[/]: timing evaluate and the baseline")
-        engine = best_of(args.repeat, partial(evaluate, roadmap, events, at=END))
-        floor = best_of(args.repeat, partial(baseline, events))
+        err.print(f"[bold]{stream.name}, {count:,} events[/]: building")
+        planned = plan(count, continuing=stream.continuing)
+        mix = Counter(kind(e) for e in planned)
+        events = build(roadmap, keys, planned)
+        err.print(f"[bold]{stream.name}, {count:,} events[/]: timing evaluate and the baseline")
+        engine = best_of(repeat, partial(evaluate, roadmap, events, at=END))
+        floor = best_of(repeat, partial(baseline, events))
         rows.append(Row(count, engine, floor))
-    last = evaluate(roadmap, events, at=END)
+    return rows, evaluate(roadmap, events, at=END), mix
 
-    table = Table(title="cvid.engine.evaluate: time against the number of events", show_lines=False)
+
+def report(
+    console: Console, stream: Stream, rows: Sequence[Row], last: AgreementState, mix: Counter[str]
+) -> None:
+    table = Table(
+        title=f"cvid.engine.evaluate, {stream.name} stream: time against the number of events",
+        show_lines=False,
+    )
     for name in (
         "events",
         "evaluate (s)",
@@ -578,19 +786,42 @@ def main(argv: Sequence[str]) -> int:
             f"{row.baseline:.5f}",
             f"{row.engine / row.baseline:.0f}x",
         )
-    console = Console(width=None if sys.stdout.isatty() else 120, highlight=False)
     console.print(table)
     growth = rows[-1].per_event / rows[0].per_event
     console.print(
         f"cost growth {rows[0].count:,} → {rows[-1].count:,} events: {growth:.2f} "
         "(time per event at the largest size ÷ at the smallest; near 1 means linear)"
     )
+    total = sum(mix.values())
+    shares = ", ".join(f"{k} {100 * v / total:.1f} %" for k, v in sorted(mix.items()))
+    console.print(f"mix at {rows[-1].count:,} events: {shares}")
     console.print(f"state at {END.date()} after {rows[-1].count:,} events: {summary(last)}")
+
+
+def main(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="10^3 and 10^4 events only")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per size; the best counts")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    sizes = QUICK_SIZES if args.quick else SIZES
+    keys = signers()
+    streams = (
+        Stream("original", from_data(roadmap_data(keys)), continuing=False),
+        Stream("continuing", from_data(continuing_roadmap_data(keys)), continuing=True),
+    )
+    results = [run_stream(stream, keys, sizes, args.repeat) for stream in streams]
+    console = Console(width=None if sys.stdout.isatty() else 120, highlight=False)
+    for stream, (rows, last, mix) in zip(streams, results, strict=True):
+        report(console, stream, rows, last, mix)
+    roadmap = streams[1].roadmap
     console.print(
         f"best of {args.repeat} runs or more (two seconds' worth); road map: "
         f"{PHASES * STEPS_PER_PHASE} steps in {PHASES} phases, {len(roadmap.rewards)} rewards, "
-        f"{len(roadmap.consequences)} consequences, "
-        f"a 15-member Council; one signature per distinct event (see the module docstring); "
+        f"a 15-member Council; the continuing one adds {len(roadmap.limits)} limits, "
+        f"{OBLIGATIONS} obligations for each of {len(LIMITED)} parties and a withdrawal; "
+        "one signature per distinct event (see the module docstring); "
         f"1-minute load {os.getloadavg()[0]:.2f} (other work on the machine skews every figure)"
     )
     return 0
