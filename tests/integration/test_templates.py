@@ -350,3 +350,53 @@ def test_dprk_missed_disablement_deadline_reimposes_and_suspends(dprk: Agreement
     assert state.guarantees["g-nsa"].status == "suspended"
     assert any("disablement-missed opens a Council procedure" in a for a in state.alerts)
     assert not state.rules["breach"].fired
+
+
+def test_dprk_moratorium_and_fissile_ceilings_hold_as_limits(dprk: Agreement) -> None:
+    endorse_and_freeze(dprk)
+    state = dprk.state(at=at("2027-03-27"))
+    # The moratorium holds as a limit of zero from its verification; the fissile
+    # ceilings from the freeze (phase complete); the zero ceilings only after removal.
+    tests = state.limits["nuclear-tests"]
+    assert (tests.status, tests.bound) == ("unverified", "≤ 0 test")
+    assert tests.in_effect_from == at("2027-03-25T10:00:00")
+    assert state.limits["long-range-launches"].in_effect_from == at("2027-03-25T10:00:00")
+    for ceiling, bound in (("plutonium-ceiling", "≤ 50 kg"), ("heu-ceiling", "≤ 800 kg")):
+        assert (state.limits[ceiling].bound, state.limits[ceiling].in_effect_from) == (
+            bound,
+            at("2027-03-25T11:00:00"),
+        )
+    assert {state.limits[z].status for z in ("plutonium-removed", "heu-removed")} == {
+        "not-in-effect"
+    }
+
+    act(
+        dprk,
+        "iaea",
+        "quantity.measured",
+        "2027-05-01T10:00:00",
+        quantity="separated_plutonium",
+        value=40,
+        unit="kg",
+        uncertainty=2,
+    )
+    assert dprk.state(at=at("2027-05-02")).limits["plutonium-ceiling"].status == "in-compliance"
+    assert not dprk.state(at=at("2027-05-02")).rules["breach"].fired
+
+    # A nuclear test after the moratorium: the observers measure one; the limit is
+    # exceeded, the DPRK is in breach, and all relief ends.
+    act(
+        dprk,
+        "observers",
+        "quantity.measured",
+        "2027-06-01T03:00:00",
+        limit="nuclear-tests",
+        value=1,
+        unit="test",
+    )
+    state = dprk.state(at=at("2027-06-02"))
+    assert state.limits["nuclear-tests"].status == "exceeded"
+    assert [(b.obligation, b.kind) for b in state.breaches["dprk"]] == [("nuclear-tests", "limit")]
+    assert state.rules["breach"].fired_at == at("2027-06-01T03:00:00")
+    assert state.measures["unsc-tranche-1"].status == "in_force"
+    assert state.guarantees["g-nsa"].status == "suspended"
