@@ -327,13 +327,6 @@ def test_a_withdrawal_takes_effect_after_three_months_and_ends_its_rights(
     inspect(treaty, "alpha", "beta", "2027-11-12T08:00:00")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "the engine closes a withdrawn party's steps but not its recurring obligations, "
-        "nor lapses the recurring obligations owed to it (owed_to_withdrawn: lapse)"
-    ),
-)
 def test_recurring_obligations_end_with_a_withdrawal(treaty: Agreement) -> None:
     act(treaty, "beta", "party.withdrawal_notified", "2027-08-10T09:00:00", reason="Leaving")
     state = treaty.state(at=at("2028-04-01"))
