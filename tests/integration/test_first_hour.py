@@ -143,5 +143,5 @@ def test_road_map_problems_are_one_per_line(tmp_path: Path) -> None:
         assert result.stderr.splitlines() == [
             f"cvid: error: {bad}:7:3: agreement.start: expected a date, YYYY-MM-DD "
             "(got 2027-01-01T10:00:00)",
-            f"cvid: error: {bad}:63:9: unknown key 'depend_on'; did you mean 'depends_on'?",
+            f"cvid: error: {bad}:64:9: unknown key 'depend_on'; did you mean 'depends_on'?",
         ]

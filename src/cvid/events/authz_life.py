@@ -168,13 +168,7 @@ class LifeHistory:
 
 
 def _add(rm: m.RoadMap, moment: dt.datetime, length: m.Duration) -> dt.datetime:
-    return calendar.add(
-        moment,
-        days=length.days,
-        months=length.months,
-        years=length.years,
-        zone_name=rm.agreement.zone,
-    )
+    return length.after(moment, rm.agreement.zone)
 
 
 def extenders(rm: m.RoadMap) -> list[str]:

@@ -14,7 +14,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
-from cvid import calendar
 from cvid.errors import EventRejectedError
 from cvid.events import bodies as b
 from cvid.events.envelope import format_time
@@ -55,14 +54,7 @@ def _reject(reason: str, message: str) -> EventRejectedError:
 
 def withdrawal_effective(rm: RoadMap, notified: dt.datetime) -> dt.datetime:
     """When a withdrawal notified at ``notified`` takes effect (the road map's notice)."""
-    notice = rm.withdrawal.notice
-    return calendar.add(
-        notified,
-        days=notice.days,
-        months=notice.months,
-        years=notice.years,
-        zone_name=rm.agreement.zone,
-    )
+    return rm.withdrawal.notice.after(notified, rm.agreement.zone)
 
 
 def finders(rm: RoadMap) -> tuple[list[str], int]:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 
+from cvid import calendar
 from cvid._ids import STRICT, Id, Text
 
 Role = Literal[
@@ -803,6 +804,12 @@ class Duration(Model):
     days: int = Field(default=0, ge=0, le=36_500)
     months: int = Field(default=0, ge=0, le=1200)
     years: int = Field(default=0, ge=0, le=100)
+
+    def after(self, moment: dt.datetime, zone: str) -> dt.datetime:
+        """``moment`` plus this duration on the calendar of ``zone``."""
+        return calendar.add(
+            moment, days=self.days, months=self.months, years=self.years, zone_name=zone
+        )
 
 
 class Withdrawal(Model):
