@@ -44,6 +44,9 @@ class StepHooks(Protocol):
     def breach_step(self, step: str | None, violation: s.Violation) -> None:
         """Put a step (if any) in breach and record the violation."""
 
+    def absent(self) -> frozenset[str]:
+        """The parties withdrawn or with their participation suspended, now."""
+
 
 @dataclass
 class _Decision:
@@ -123,7 +126,7 @@ class DecisionFold:
             decision.status, decision.since = "lapsed", t
             decision.outcome = (
                 f"lapsed on {_when(t)}: {len(decision.signers)} of "
-                f"{joint.needed(decision.body, t)} signatures"
+                f"{joint.needed(decision.body, t, self.hooks.absent())} signatures"
             )
             self.alert(f"{_when(t)}: decision {ref} of {decision.body.id} lapsed")
 
@@ -136,7 +139,7 @@ class DecisionFold:
         self._settle(decision, ev.index, t)
 
     def _settle(self, decision: _Decision, idx: int, t: dt.datetime) -> None:
-        if not joint.passes(decision.body, decision.signers, t):
+        if not joint.passes(decision.body, decision.signers, t, self.hooks.absent()):
             return
         decision.status, decision.since = "adopted", t
         p = decision.proposal
@@ -153,7 +156,7 @@ class DecisionFold:
         self.alert(f"{_when(t)}: {by} adopted: {effect_text(p)}")
 
     def _blocked(self, decision: _Decision, idx: int, t: dt.datetime) -> None:
-        if not joint.cannot_pass(decision.body, decision.blockers, t):
+        if not joint.cannot_pass(decision.body, decision.blockers, t, self.hooks.absent()):
             return
         decision.status, decision.since = "blocked", t
         decision.outcome = "blocked on {} by {}".format(
@@ -184,7 +187,7 @@ class DecisionFold:
                 d.proposed_by,
                 tuple(d.signers),
                 tuple(d.blockers),
-                joint.needed(d.body, d.since or t),
+                joint.needed(d.body, d.since or t, self.hooks.absent()),
                 d.since,
                 d.outcome or f"{len(d.signers)} signed; needs {joint.rule_text(d.body)}",
                 tuple(d.events),

@@ -56,6 +56,7 @@ TimerKind = Literal[
     "obligation",
     "quota",
     "life",
+    "vote",
 ]
 
 
@@ -249,6 +250,13 @@ class _Engine:
         assert kind in ("beacon", "custody", "withdrawal")
         self._push(when, kind, ref)  # type: ignore[arg-type]
 
+    def absent(self) -> frozenset[str]:
+        """Parties withdrawn or with their participation suspended, now (joint bodies
+        count only the members taking part)."""
+        return frozenset(
+            p for p, rec in self.parties.parties.items() if rec.standing != "participant"
+        )
+
     def _withdrawn(self, party: str) -> None:
         """A party's withdrawal took effect: what it still owed closes as withdrawn."""
         for rec in self.steps.values():
@@ -291,28 +299,22 @@ class _Engine:
 
     def run_timer(self, kind: TimerKind, ref: str) -> None:
         self.changed = True
-        if kind in ("beacon", "custody"):
-            self.escrow.run_timer(kind, ref, self.t)
-        elif kind == "withdrawal":
-            self.parties.run_timer(ref, self.t)
-        elif kind == "decision":
-            self.joint.run_timer(ref, self.t)
-        elif kind == "limit":
-            self.limits.run_timer(ref, self.t)
-        elif kind in ("obligation", "quota"):
-            self.recurring.run_timer(kind, ref, self.t)
-        elif kind == "life":
-            self._life_event(None)
-        elif kind == "window":
-            window = self.snapbacks[int(ref)]
-            if window.outcome == "open":
-                self._reimpose_on_snapback(window)
-        elif kind == "anchor":
-            when = self.anchors.recheck(ref, self.t)
-            if when is not None:
-                self._known([(ref, when)])
-        elif kind == "due":
-            self._automatic(self.steps[ref])
+        _TIMERS[kind](self, ref)
+
+    def _vote_deadline(self, ref: str) -> None:
+        draft = self.drafts[ref]
+        if draft.closed_at is None:  # closes by itself at its stated deadline
+            self._close_vote(draft, None)
+
+    def _window_closes(self, ref: str) -> None:
+        window = self.snapbacks[int(ref)]
+        if window.outcome == "open":
+            self._reimpose_on_snapback(window)
+
+    def _anchor_recheck(self, ref: str) -> None:
+        when = self.anchors.recheck(ref, self.t)
+        if when is not None:
+            self._known([(ref, when)])
 
     # --- facts (the conditions' view) -------------------------------------------------------
 
@@ -513,6 +515,9 @@ class _Engine:
         body = ev.body
         if isinstance(body, b.DraftTabled):
             self.drafts[body.draft] = _Draft(body, ev.party, self.t, events=[ev.index])
+            deadline = b.vote_deadline(body)
+            if deadline is not None:
+                self._push(deadline, "vote", body.draft)
             for early in sorted(self.early.pop(body.draft, []), key=lambda e: e.index):
                 self._council_event(early)
             return
@@ -633,8 +638,9 @@ class _Engine:
         for item, state in sorted(observed.items()):
             self._move(item, state, f"observed by {party}, entry {idx}", recorded=False, event=idx)
 
-    def _close_vote(self, draft: _Draft, idx: int) -> None:
-        draft.events.append(idx)
+    def _close_vote(self, draft: _Draft, idx: int | None) -> None:
+        if idx is not None:
+            draft.events.append(idx)
         draft.closed_at = self.t
         rule = self.rm.council or m.Council()
         draft.tally = council.tally(
@@ -656,7 +662,10 @@ class _Engine:
             self._set_measure(measure, "in_force", f"Council resolution {draft.body.draft}")
         for step in draft.body.waive_steps:
             self.waive_step(
-                step, f"the Council (resolution {draft.body.draft})", draft.body.title, idx
+                step,
+                f"the Council (resolution {draft.body.draft})",
+                draft.body.title,
+                draft.events[-1],
             )
         if draft.body.purpose == "continue_relief":
             for window in self.snapbacks:
@@ -722,12 +731,16 @@ class _Engine:
                 self.changed = True
                 why = f"{kind} {rule.id} ({cond.describe(rule.when)})"
                 if isinstance(rule, m.Reward):
-                    for measure in rule.suspend_measures:
+                    for measure in self._measures_of(
+                        rule.suspend_measures, rule.suspend_measures_of
+                    ):
                         self._set_measure(measure, "suspended", why)
                     for g in rule.bring_into_force:
                         self.guarantees[g].activated = why
                 else:
-                    for measure in rule.reimpose_measures:
+                    for measure in self._measures_of(
+                        rule.reimpose_measures, rule.reimpose_measures_of
+                    ):
                         self._set_measure(measure, "in_force", why)
                     for g in rule.suspend_guarantees:
                         self.guarantees[g].suspended = why
@@ -737,6 +750,11 @@ class _Engine:
                             + rule.council_procedure
                         )
             self._update_guarantees()
+
+    def _measures_of(self, named: list[str], imposers: list[str]) -> list[str]:
+        """The measures a rule names, and every measure of the imposers it names."""
+        of = [x.id for x in self.rm.measures if x.imposed_by in imposers and x.id not in named]
+        return [*named, *of]
 
     def _update_guarantees(self) -> None:
         for g in self.guarantees.values():
@@ -1021,6 +1039,26 @@ class _Engine:
         return out
 
 
+_TIMERS: dict[TimerKind, Callable[[_Engine, str], None]] = {
+    "due": lambda e, ref: e._automatic(e.steps[ref]),
+    "date": lambda _e, _ref: None,  # a date_after condition turns true: rules re-checked
+    "window": _Engine._window_closes,
+    "vote": _Engine._vote_deadline,
+    "anchor": _Engine._anchor_recheck,
+    "beacon": lambda e, ref: e.escrow.run_timer("beacon", ref, e.t),
+    "custody": lambda e, ref: e.escrow.run_timer("custody", ref, e.t),
+    "withdrawal": lambda e, ref: e.parties.run_timer(ref, e.t),
+    "decision": lambda e, ref: e.joint.run_timer(ref, e.t),
+    "limit": lambda e, ref: e.limits.run_timer(ref, e.t),
+    "obligation": lambda e, ref: e.recurring.run_timer("obligation", ref, e.t),
+    "quota": lambda e, ref: e.recurring.run_timer("quota", ref, e.t),
+    "life": lambda e, _ref: e._life_event(None),
+}
+"""What each kind of timer does when its moment comes (every kind has an entry)."""
+
+if set(_TIMERS) != set(TimerKind.__args__):  # type: ignore[attr-defined]
+    raise ImportError(f"timer kinds without a handler: {set(TimerKind.__args__) ^ set(_TIMERS)}")  # type: ignore[attr-defined]
+
 Reducer = Callable[[_Engine, AdmittedEvent], None]
 
 REDUCERS: dict[str, Reducer] = {
@@ -1079,11 +1117,13 @@ def _effects(rule: m.Reward | m.Consequence) -> tuple[str, ...]:
     if isinstance(rule, m.Reward):
         return (
             *(f"suspend {x}" for x in rule.suspend_measures),
+            *(f"suspend every measure of {x}" for x in rule.suspend_measures_of),
             *(f"bring {g} into force" for g in rule.bring_into_force),
             *(f"aid: {a}" for a in rule.aid),
         )
     return (
         *(f"re-impose {x}" for x in rule.reimpose_measures),
+        *(f"re-impose every measure of {x}" for x in rule.reimpose_measures_of),
         *(f"suspend {g}" for g in rule.suspend_guarantees),
         *((f"Council procedure: {rule.council_procedure}",) if rule.council_procedure else ()),
     )

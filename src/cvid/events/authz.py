@@ -449,7 +449,14 @@ class Gate:
             )
 
     def _joint(self, c: _Context) -> Any:
-        return check_joint_event(self.roadmap, c.party, c.body, c.history.joint, c.when)
+        absent = frozenset(
+            p
+            for p in self.parties
+            if c.history.parties.standing(p, c.when, self.roadmap) != "participant"
+        )
+        return check_joint_event(
+            self.roadmap, c.party, c.body, c.history.joint, c.when, absent=absent
+        )
 
     def _observed(self, c: _Context) -> None:
         assert isinstance(c.body, b.InventoryObserved)
@@ -477,6 +484,9 @@ class Gate:
     def _tabled(self, c: _Context) -> None:
         assert isinstance(c.body, b.DraftTabled)
         self._member(c)
+        deadline = b.vote_deadline(c.body)
+        if deadline is not None and deadline <= c.when:
+            raise _reject("bad-body", "vote_by must come after the draft is tabled")
         if c.body.draft in c.history.drafts:
             raise _reject("duplicate", f"a draft {c.body.draft!r} was already tabled")
         for measure in [*c.body.suspend_measures, *c.body.reimpose_measures]:
@@ -495,17 +505,23 @@ class Gate:
             if disputant not in self.parties:
                 raise _reject("unknown-reference", f"{disputant!r} is not a party to the agreement")
 
-    def _open_draft(self, draft_id: str, history: History) -> _Draft:
+    def _open_draft(self, draft_id: str, history: History, when: dt.datetime) -> _Draft:
         draft = history.drafts.get(draft_id)
         if draft is None:
             raise _reject("unknown-reference", f"no draft {draft_id!r} was tabled")
         if draft.closed:
             raise _reject("vote-closed", f"the vote on {draft_id!r} is closed")
+        deadline = b.vote_deadline(draft.body)
+        if deadline is not None and when >= deadline:
+            raise _reject(
+                "vote-closed",
+                f"the vote on {draft_id!r} closed at its stated deadline, {format_time(deadline)}",
+            )
         return draft
 
     def _vote(self, c: _Context) -> None:
         assert isinstance(c.body, b.VoteCast)
-        draft = self._open_draft(c.body.draft, c.history)
+        draft = self._open_draft(c.body.draft, c.history, c.when)
         self._member(c)
         if c.party in draft.voters:
             raise _reject("duplicate", f"{c.party} has already voted on {c.body.draft!r}")
@@ -522,7 +538,7 @@ class Gate:
 
     def _closed(self, c: _Context) -> None:
         assert isinstance(c.body, b.VoteClosed)
-        draft = self._open_draft(c.body.draft, c.history)
+        draft = self._open_draft(c.body.draft, c.history, c.when)
         if "secretariat" in self.parties[c.party].roles:
             return
         president = self.council.president(c.when)

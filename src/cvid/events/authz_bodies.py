@@ -12,6 +12,7 @@ a step's actor may refuse it. What is needed later is kept in
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -47,6 +48,7 @@ class Checked:
 
     body: m.JointBody
     lapses: dt.datetime | None = None
+    absent: frozenset[str] = frozenset()  # members withdrawn or suspended then
 
 
 @dataclass
@@ -73,7 +75,9 @@ class JointHistory:
             record.signers.append(party)
         elif isinstance(body, b.DecisionBlocked):
             record.blockers.append(party)
-        if record.adopted_at is None and joint.passes(checked.body, record.signers, when):
+        if record.adopted_at is None and joint.passes(
+            checked.body, record.signers, when, checked.absent
+        ):
             record.adopted_at = when
 
 
@@ -104,7 +108,13 @@ def _member(body: m.JointBody, party: str, when: dt.datetime) -> None:
 
 
 def check_joint_event(
-    roadmap: m.RoadMap, party: str, body: b.Body, history: JointHistory, when: dt.datetime
+    roadmap: m.RoadMap,
+    party: str,
+    body: b.Body,
+    history: JointHistory,
+    when: dt.datetime,
+    *,
+    absent: frozenset[str] = frozenset(),
 ) -> Checked | None:
     """Admit or refuse a decision or refusal event in context.
 
@@ -115,9 +125,10 @@ def check_joint_event(
         EventRejectedError: the event breaks a rule; ``reason`` says which.
     """
     if isinstance(body, b.DecisionProposed):
-        return _proposed(roadmap, party, body, history, when)
+        return dataclasses.replace(_proposed(roadmap, party, body, history, when), absent=absent)
     if isinstance(body, b.DecisionJoined | b.DecisionBlocked):
-        return _signature(roadmap, party, body, history, when)
+        checked = _signature(roadmap, party, body, history, when, absent=absent)
+        return dataclasses.replace(checked, absent=absent)
     assert isinstance(body, b.ObligationRefused)
     _refused(roadmap, party, body, history)
     return None
@@ -184,6 +195,8 @@ def _signature(
     body: b.DecisionJoined | b.DecisionBlocked,
     history: JointHistory,
     when: dt.datetime,
+    *,
+    absent: frozenset[str],
 ) -> Checked:
     record = history.decisions.get(body.decision)
     if record is None:
@@ -196,7 +209,7 @@ def _signature(
             f"decision {body.decision!r} is already in effect "
             f"(adopted {format_time(record.adopted_at)})",
         )
-    if joint.cannot_pass(jb, record.blockers, when):
+    if joint.cannot_pass(jb, record.blockers, when, absent):
         raise _reject(
             "decision-closed",
             f"decision {body.decision!r} was blocked by {', '.join(record.blockers)}",

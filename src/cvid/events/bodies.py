@@ -8,6 +8,7 @@ that is :mod:`cvid.events.authz`. This module does no I/O.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -75,17 +76,32 @@ class DraftTabled(Body):
 
     ``purpose`` ``continue_relief`` is the draft that, adopted within a snapback
     window, keeps the relief in place (UNSCR 2231 ¶11). ``chapter`` ``VI`` obliges
-    the parties to the dispute to abstain (Charter Art. 27(3)).
+    the parties to the dispute to abstain (Charter Art. 27(3)). ``vote_by`` (RFC 3339,
+    UTC, ``...Z``) is the vote's stated deadline: it closes by itself then.
     """
 
     draft: Id
     title: Text
     purpose: Literal["continue_relief", "endorse", "other"]
+    vote_by: (
+        Annotated[
+            str,
+            StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$"),
+        ]
+        | None
+    ) = None
     chapter: Literal["VI", "VII", "procedural"] = "VII"
     dispute_parties: list[Id] = Field(default_factory=list, max_length=15)
     suspend_measures: list[Id] = Field(default_factory=list, max_length=100)
     reimpose_measures: list[Id] = Field(default_factory=list, max_length=100)
     waive_steps: list[Id] = Field(default_factory=list, max_length=100)
+
+
+def vote_deadline(draft: DraftTabled) -> dt.datetime | None:
+    """The instant a draft's vote closes by itself, if it states one."""
+    if draft.vote_by is None:
+        return None
+    return dt.datetime.fromisoformat(draft.vote_by.replace("Z", "+00:00"))
 
 
 class VoteCast(Body):

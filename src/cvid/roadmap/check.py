@@ -149,6 +149,12 @@ class _Checker:
         for i, measure in enumerate(self.rm.measures):
             if measure.imposed_by != "council":
                 yield from self._party_ref(("measures", i, "imposed_by"), measure.imposed_by)
+        for key, rules in (("rewards", self.rm.rewards), ("consequences", self.rm.consequences)):
+            for i, rule in enumerate(rules):
+                of = "suspend_measures_of" if key == "rewards" else "reimpose_measures_of"
+                for k, imposer in enumerate(getattr(rule, of)):
+                    if imposer != "council":
+                        yield from self._party_ref((key, i, of, k), imposer)
         for i, finder in enumerate(self.rm.findings.by):
             yield from self._party_ref(("findings", "by", i), finder)
         named = self.rm.findings.by or [p.id for p in self.rm.parties if "verifier" in p.roles]

@@ -15,33 +15,34 @@ from cvid.calendar import end_of_day
 from cvid.roadmap import model as m
 
 
-def participants(body: m.JointBody, at: dt.datetime) -> list[str]:
-    """The members of ``body`` that take part in its decisions at ``at``.
-
-    Every member, for now: this is the one place where a party's withdrawal or
-    suspension would remove it from its joint bodies.
-    """
-    del at  # membership does not change over time yet
-    return list(body.members)
+def participants(body: m.JointBody, at: dt.datetime, absent: Collection[str] = ()) -> list[str]:
+    """The members of ``body`` that take part in its decisions at ``at``: every member
+    but those ``absent`` then (withdrawn, or with their participation suspended)."""
+    del at  # a body's membership is fixed by the road map; standing comes as ``absent``
+    return [p for p in body.members if p not in absent]
 
 
-def needed(body: m.JointBody, at: dt.datetime) -> int:
+def needed(body: m.JointBody, at: dt.datetime, absent: Collection[str] = ()) -> int:
     """How many participant members must sign a decision for it to pass."""
     if isinstance(body.rule, m.AtLeast):
         return body.rule.at_least
-    return len(participants(body, at))
+    return len(participants(body, at, absent))
 
 
-def passes(body: m.JointBody, signers: Collection[str], at: dt.datetime) -> bool:
+def passes(
+    body: m.JointBody, signers: Collection[str], at: dt.datetime, absent: Collection[str] = ()
+) -> bool:
     """Whether ``signers`` are enough for a decision of ``body`` at ``at``."""
-    present = set(participants(body, at))
-    return len(present & set(signers)) >= needed(body, at)
+    present = set(participants(body, at, absent))
+    return len(present & set(signers)) >= needed(body, at, absent)
 
 
-def cannot_pass(body: m.JointBody, blockers: Collection[str], at: dt.datetime) -> bool:
+def cannot_pass(
+    body: m.JointBody, blockers: Collection[str], at: dt.datetime, absent: Collection[str] = ()
+) -> bool:
     """Whether the members that refuse to sign leave too few to pass a decision."""
-    present = set(participants(body, at))
-    return len(present - set(blockers)) < needed(body, at)
+    present = set(participants(body, at, absent))
+    return len(present - set(blockers)) < needed(body, at, absent)
 
 
 def rule_text(body: m.JointBody) -> str:

@@ -717,24 +717,34 @@ class Limit(Model):
 
 
 class Reward(Model):
-    """What the others give, once its condition holds."""
+    """What the others give, once its condition holds.
+
+    ``suspend_measures_of`` names imposers (``council`` or parties): every measure they
+    impose is suspended, as well as the ``suspend_measures`` named one by one.
+    """
 
     id: Id
     title: Text
     when: Condition
     suspend_measures: list[Id] = Field(default_factory=list)
+    suspend_measures_of: list[Id] = Field(default_factory=list)
     bring_into_force: list[Id] = Field(default_factory=list)
     aid: list[Text] = Field(default_factory=list)
     source: Text | None = None
 
 
 class Consequence(Model):
-    """What follows a failure, once its condition holds."""
+    """What follows a failure, once its condition holds.
+
+    ``reimpose_measures_of`` names imposers (``council`` or parties): every measure they
+    impose is re-imposed, as well as the ``reimpose_measures`` named one by one.
+    """
 
     id: Id
     title: Text
     when: Condition
     reimpose_measures: list[Id] = Field(default_factory=list)
+    reimpose_measures_of: list[Id] = Field(default_factory=list)
     suspend_guarantees: list[Id] = Field(default_factory=list)
     council_procedure: Text | None = None
     source: Text | None = None

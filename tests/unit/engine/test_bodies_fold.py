@@ -308,3 +308,20 @@ def test_a_decision_is_adopted_iff_its_rule_is_met(joiners: list[str], body: str
     decision = kit.evaluate(T1).decisions["d-1"]
     assert (decision.status == "adopted") == (len(signed) >= needed)
     assert decision.signed_by == tuple(signed)
+
+
+def test_consensus_counts_the_members_taking_part() -> None:
+    """After a member withdraws (or while it has suspended its participation), a
+    consensus of the Joint Commission is the consensus of the others; before, it needs
+    every member."""
+    kit = adopted()
+    approve: Body = {"body": "jc", "approve": "Procedures"}
+    decide(kit, approve, ["irn", "e3"], did="before")
+    assert kit.evaluate(T1 + DAY).decisions["before"].status == "proposed"
+    kit.act("rus", "participation.suspended", {"reason": "Pause"}, time=T1 + DAY)
+    decide(kit, approve, ["irn", "e3"], did="during", time=T1 + 2 * DAY)
+    state = kit.evaluate(T1 + 3 * DAY)
+    assert state.decisions["during"].status == "adopted"
+    with pytest.raises(EventRejectedError) as e:
+        kit.act("rus", "decision.joined", {"decision": "before"}, time=T1 + 3 * DAY)
+    assert e.value.reason == "suspended"

@@ -328,3 +328,54 @@ def test_a_party_cannot_fill_the_log_past_its_daily_quota() -> None:
     kit.act("usa", "guarantee.signed", {"guarantee": "g-nsa"}, time=T1)  # another party's own
     next_day = T1 + days(1)
     kit.act("north", "step.reported", {"step": "disable-reactor", "note": note}, time=next_day)
+
+
+def test_rules_act_on_every_measure_of_an_imposer() -> None:
+    data = mini_data()
+    data["rewards"].append(
+        {
+            "id": "national-relief",
+            "title": "National relief",
+            "when": {"verified": "freeze-reactor"},
+            "suspend_measures_of": ["usa", "council"],
+        }
+    )
+    data["consequences"].append(
+        {
+            "id": "council-back",
+            "title": "Council measures back",
+            "when": {"violated": "any"},
+            "reimpose_measures_of": ["council"],
+        }
+    )
+    kit = adopted(data)
+    kit.act("north", "step.reported", {"step": "freeze-reactor"}, time=T1)
+    kit.act("iaea", "step.verified", {"step": "freeze-reactor", "outcome": "confirmed"}, time=T1)
+    state = kit.evaluate(T1 + days(1))
+    assert {x.status for x in state.measures.values()} == {"suspended"}
+    assert state.rules["national-relief"].effects == (
+        "suspend every measure of usa",
+        "suspend every measure of council",
+    )
+    kit.act("north", "step.reported", {"step": "declare"}, time=T1 + days(2))
+    kit.act("north", "step.reported", {"step": "disable-reactor"}, time=T1 + days(3))
+    kit.act(
+        "iaea", "step.verified", {"step": "disable-reactor", "outcome": "failed"}, time=T1 + days(4)
+    )
+    later = kit.evaluate(T1 + days(5))
+    assert {m: later.measures[m].status for m in ("m-oil", "m-banking", "m-usa")} == {
+        "m-oil": "in_force",
+        "m-banking": "in_force",
+        "m-usa": "suspended",  # a state's own measure: not the Council's to re-impose
+    }
+    assert later.rules["council-back"].fired_at == T1 + days(4)
+
+
+def test_an_unknown_imposer_in_a_rule_is_a_load_error() -> None:
+    from cvid.errors import RoadmapError
+    from cvid.roadmap.loader import from_data
+
+    data = mini_data()
+    data["consequences"][0]["reimpose_measures_of"] = ["mars"]
+    with pytest.raises(RoadmapError, match="'mars' is not a party to the agreement"):
+        from_data(data)

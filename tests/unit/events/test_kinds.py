@@ -122,3 +122,29 @@ def test_an_unknown_zone_is_a_load_error() -> None:
         from_data(data)
     data["agreement"]["zone"] = "America/New_York"
     assert from_data(data).agreement.zone == "America/New_York"
+
+
+def test_a_vote_closes_by_itself_at_its_stated_deadline() -> None:
+    kit = Kit()
+    kit.adopt(T0)
+    deadline = "2027-01-03T18:00:00Z"
+    with pytest.raises(EventRejectedError, match="vote_by must come after"):
+        kit.act("usa", "council.draft.tabled", DRAFT | {"vote_by": "2027-01-03T08:00:00Z"}, time=T1)
+    kit.act("usa", "council.draft.tabled", DRAFT | {"vote_by": deadline}, time=T1)
+    for member in ("usa", "chn", "e1"):
+        kit.act(member, "council.vote.cast", {"draft": "d-1", "vote": "yes"}, time=T1)
+    closes = at("2027-01-03T18:00:00")
+    before = kit.evaluate(closes - dt.timedelta(seconds=1)).drafts["d-1"]
+    assert before.closed_at is None
+    after = kit.evaluate(closes).drafts["d-1"]
+    assert after.closed_at == closes
+    assert after.tally is not None
+    assert after.tally.adopted
+    for party, kind, body in (
+        ("e2", "council.vote.cast", {"draft": "d-1", "vote": "no"}),
+        ("usa", "council.vote.closed", {"draft": "d-1"}),
+    ):
+        with pytest.raises(EventRejectedError) as e:
+            kit.act(party, kind, body, time=closes)
+        assert e.value.reason == "vote-closed"
+        assert "closed at its stated deadline, 2027-01-03T18:00:00Z" in str(e.value)
