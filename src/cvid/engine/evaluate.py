@@ -264,6 +264,7 @@ class _Engine:
                 rec.withdrawn = self.t
         lapse = self.rm.withdrawal.owed_to_withdrawn == "lapse"
         self.recurring.withdrawn(party, self.t, lapse_owed=lapse)
+        self.limits.end(self.t, party)
         self.alerts.append(f"{_when(self.t)}: {party} has withdrawn from the agreement")
 
     def _push_limit(self, when: dt.datetime, ref: str) -> None:
@@ -288,6 +289,7 @@ class _Engine:
                     if rec.done_at is None and rec.withdrawn is None and rec.ended is None:
                         rec.ended = self.t
                 self.recurring.end_all(self.t)
+                self.limits.end(self.t)
 
     def _violation(self, violation: s.Violation) -> None:
         self.violations.append(violation)

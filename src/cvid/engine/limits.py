@@ -121,6 +121,12 @@ class LimitFold:
         else:
             self.push(when, f"{edge}:{rec.spec.id}")
 
+    def end(self, t: dt.datetime, party: str | None = None) -> None:
+        """Limits end at ``t``: ``party``'s (it withdrew), or all (the agreement ended)."""
+        for rec in self.limits.values():
+            if (party is None or rec.spec.party == party) and (rec.ends is None or rec.ends > t):
+                self._set_edge(rec, "until", t, t)
+
     # --- milestones and timers ----------------------------------------------------------
 
     def milestone(self, ref: str, t: dt.datetime) -> None:

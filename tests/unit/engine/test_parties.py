@@ -379,3 +379,26 @@ def test_an_unknown_imposer_in_a_rule_is_a_load_error() -> None:
     data["consequences"][0]["reimpose_measures_of"] = ["mars"]
     with pytest.raises(RoadmapError, match="'mars' is not a party to the agreement"):
         from_data(data)
+
+
+def test_a_withdrawn_partys_limits_end_with_its_withdrawal() -> None:
+    data = with_notice(0)
+    data["limits"] = [
+        {
+            "id": "stockpile",
+            "title": "Warhead stockpile",
+            "party": "north",
+            "quantity": "warheads",
+            "unit": "warhead",
+            "max": 10,
+            "verifiers": ["iaea"],
+        }
+    ]
+    kit = adopted(data)
+    kit.act(
+        "iaea", "quantity.measured", {"limit": "stockpile", "value": 12, "unit": "warhead"}, time=T1
+    )
+    assert kit.evaluate(T1).limits["stockpile"].status == "exceeded"
+    kit.act("north", "party.withdrawal_notified", {"reason": "Leaving"}, time=T1 + days(1))
+    limit = kit.evaluate(T1 + days(2)).limits["stockpile"]
+    assert (limit.status, limit.since) == ("not-in-effect", T1 + days(1))
