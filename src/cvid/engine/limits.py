@@ -103,13 +103,25 @@ class LimitFold:
                     )
                     self._set_edge(rec, edge, when, start)
                 elif moment.after == "start":
-                    self._set_edge(rec, edge, self._plus(start, moment.days or 0), start)
+                    self._set_edge(rec, edge, self._after(start, moment), start)
                 else:
                     assert isinstance(moment.after, str)  # the road-map check allows no other
                     self.waiting.setdefault(moment.after, []).append((rec.spec.id, edge))
 
     def _plus(self, when: dt.datetime, days: int) -> dt.datetime:
         return calendar.add(when, days=days, zone_name=self.zone)
+
+    def _after(self, when: dt.datetime, moment: m.Deadline | None) -> dt.datetime:
+        """A milestone's moment plus the interval's days, months and years."""
+        if moment is None:
+            return when
+        return calendar.add(
+            when,
+            days=moment.days or 0,
+            months=moment.months or 0,
+            years=moment.years or 0,
+            zone_name=self.zone,
+        )
 
     def _set_edge(self, rec: _Limit, edge: str, when: dt.datetime, now: dt.datetime) -> None:
         if edge == "from":
@@ -134,8 +146,7 @@ class LimitFold:
         for limit_id, edge in self.waiting.pop(ref, []):
             rec = self.limits[limit_id]
             moment = rec.spec.from_ if edge == "from" else rec.spec.until
-            days = (moment.days or 0) if moment is not None else 0
-            self._set_edge(rec, edge, self._plus(t, days), t)
+            self._set_edge(rec, edge, self._after(t, moment), t)
 
     def run_timer(self, ref: str, t: dt.datetime) -> None:
         """A limit's interval starts or ends, or a measurement has become overdue."""

@@ -634,15 +634,13 @@ class _Checker:
                     continue
                 if (
                     not isinstance(moment.after, str | None)
-                    or moment.months
-                    or moment.years
                     or moment.earliest_of
                     or moment.latest_of
                 ):
                     yield Problem(
                         (*base, key),
-                        "a limit's interval is a date, or days after start, adoption, a step "
-                        "or a phase",
+                        "a limit's interval is a date, or days, months or years after start, "
+                        "adoption, a step or a phase",
                     )
                 elif moment.after is not None:
                     yield from self._milestone((*base, key, "after"), moment.after)

@@ -402,3 +402,23 @@ def test_a_withdrawn_partys_limits_end_with_its_withdrawal() -> None:
     kit.act("north", "party.withdrawal_notified", {"reason": "Leaving"}, time=T1 + days(1))
     limit = kit.evaluate(T1 + days(2)).limits["stockpile"]
     assert (limit.status, limit.since) == ("not-in-effect", T1 + days(1))
+
+
+def test_a_limits_interval_counts_calendar_months_after_a_milestone() -> None:
+    data = mini_data()
+    data["limits"] = [
+        {
+            "id": "stockpile",
+            "title": "Warhead stockpile",
+            "party": "north",
+            "quantity": "warheads",
+            "unit": "warhead",
+            "max": 10,
+            "from": {"after": "adoption", "months": 6},
+            "verifiers": ["iaea"],
+        }
+    ]
+    kit = adopted(data)
+    # Adopted 2 Jan 2027 09:00 UTC: in effect from 2 Jul 2027 09:00 UTC.
+    assert kit.evaluate(at("2027-07-02T08:59:59")).limits["stockpile"].status == "not-in-effect"
+    assert kit.evaluate(at("2027-07-02T09:00:00")).limits["stockpile"].status == "unverified"
