@@ -985,7 +985,7 @@ class _Engine:
             snapbacks=snapbacks,
             items=items,
             violations=tuple(self.violations),
-            alerts=tuple(
+            alerts=_in_time_order(
                 self.alerts
                 + self.escrow.alerts
                 + self.parties.alerts
@@ -1113,6 +1113,17 @@ REDUCERS: dict[str, Reducer] = {
 
 if set(REDUCERS) != set(KINDS):  # a type the engine would silently ignore
     raise ImportError(f"event types without a reducer: {set(KINDS) ^ set(REDUCERS)}")
+
+
+def _in_time_order(alerts: list[str]) -> tuple[str, ...]:
+    """Every fold's alerts in one time order (each starts with its moment, as
+    :func:`cvid.engine.state.moment_text` writes it); the same moment keeps their order."""
+
+    def moment(alert: str) -> tuple[str, str]:
+        day, _, clock = alert.split(": ", 1)[0].partition(" ")
+        return day, clock[:5] or "00:00"
+
+    return tuple(sorted(alerts, key=moment))
 
 
 def _effects(rule: m.Reward | m.Consequence) -> tuple[str, ...]:
