@@ -502,8 +502,16 @@ def from_json(data: bytes, *, name: str = "<road map>") -> RoadMap:
 
 
 def digest(roadmap: RoadMap) -> str:
-    """Return the road map's identity, ``sha256:<hex>`` of :func:`to_json`."""
-    return "sha256:" + hashlib.sha256(to_json(roadmap)).hexdigest()
+    """Return the road map's identity: ``sha256:<hex>`` of the canonical JSON (RFC 8785)
+    of the road map with every value equal to its default left out.
+
+    A default written out or left out is the same road map; and a release that adds
+    optional language (a new field whose default keeps the old meaning) does not change
+    the identity of a road map written before it, so the events signed under it stay
+    admissible (ADR 0016).
+    """
+    stated = roadmap.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    return "sha256:" + hashlib.sha256(canonical(stated)).hexdigest()
 
 
 def schema() -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pydantic
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from cvid.errors import RoadmapError
 from cvid.roadmap import digest, from_json, load, loads, to_json
 from cvid.roadmap.loader import schema, schema_text
+from cvid.roadmap.model import RoadMap
 from tests.kit import MINI, mini_data, with_keys
 
 TEXT = MINI.read_text(encoding="utf-8")
@@ -66,9 +68,30 @@ def test_from_json_refuses_duplicate_keys() -> None:
         from_json(b'{"cvid_roadmap": 1, "cvid_roadmap": 1}')
 
 
-def test_defaults_count_in_the_digest() -> None:
+def test_a_default_written_out_or_left_out_is_the_same_road_map() -> None:
     explicit = TEXT.replace("  clock_skew_seconds: 300\n", "")
     assert digest(loads(explicit)) == digest(load(MINI))  # 300 is the default
+
+
+# The identity of tests/fixtures/mini-roadmap.yaml. It changes only when the road map
+# does: a release that adds optional language must leave it as it is, or every
+# agreement adopted under an earlier release stops opening (ADR 0016).
+MINI_DIGEST = "sha256:94882fe9a529310576e4006af44e3bc7a7ea55ca240347babea1c627f23d8451"
+
+
+def test_the_identity_of_a_road_map_survives_new_optional_language() -> None:
+    assert digest(load(MINI)) == MINI_DIGEST
+    # A release that adds a field with a default: the same text, the same identity.
+    later = pydantic.create_model(
+        "LaterRoadMap",
+        __base__=RoadMap,
+        review_every_months=(int, 0),
+    )
+    roadmap = later.model_validate(yaml.safe_load(TEXT))
+    assert digest(roadmap) == MINI_DIGEST
+    # Stating the new field (not its default) is another road map.
+    stated = later.model_validate({**yaml.safe_load(TEXT), "review_every_months": 6})
+    assert digest(stated) != MINI_DIGEST
 
 
 # Each case: (old text, new text, marker on the problem's line (its last occurrence), message)
