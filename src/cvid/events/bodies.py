@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from cvid import event_types
 from cvid._ids import STRICT, Id, Text
 
 
@@ -480,4 +481,9 @@ BODIES: dict[str, type[Body]] = {
 }
 """Every event type cvid knows, mapped to the model of its body."""
 
-EVENT_TYPES = tuple(BODIES)
+EVENT_TYPES = event_types.EVENT_TYPES
+
+if set(BODIES) != set(EVENT_TYPES):  # the names a road map may use, kept below both layers
+    raise ImportError(
+        f"cvid.event_types.EVENT_TYPES and BODIES differ: {sorted(set(BODIES) ^ set(EVENT_TYPES))}"
+    )

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from cvid import calendar, units
 from cvid.errors import KeyFormatError
-from cvid.events.bodies import EVENT_TYPES
+from cvid.event_types import EVENT_TYPES
 from cvid.log.cosignature import CosignatureVerifier
 from cvid.log.note import Verifier
 from cvid.reference import cbm_ids
