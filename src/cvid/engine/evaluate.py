@@ -42,6 +42,7 @@ from cvid.events.authz import KINDS, AdmittedEvent
 from cvid.roadmap import model as m
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.membership import Membership
+from cvid.roadmap.steps import StepProgress
 
 TimerKind = Literal[
     "due",
@@ -69,7 +70,6 @@ class _Step:
     due: dt.datetime | None = None
     reported_at: dt.datetime | None = None
     reported_by_event: int | None = None
-    verdicts: dict[str, str] = field(default_factory=dict)
     done_at: dt.datetime | None = None
     waived: tuple[str, str] | None = None  # (party, reason)
     withdrawn: dt.datetime | None = None  # its actor withdrew before it was done
@@ -79,6 +79,15 @@ class _Step:
     events: list[int] = field(default_factory=list)
     extended: dt.timedelta = dt.timedelta()  # by joint-body decisions
     by_road_map: bool = False  # an automatic step that happened at its deadline
+    progress: StepProgress = field(init=False)  # its verdicts: the step-done rule
+
+    def __post_init__(self) -> None:
+        self.progress = StepProgress(self.spec)
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        """Each verifier's last finding on the step."""
+        return self.progress.verdicts
 
 
 @dataclass
@@ -543,14 +552,14 @@ class _Engine:
             if rec.reported_at is None:
                 rec.reported_at = self.t
                 rec.early = next((d for d in rec.spec.depends_on if not self.done(d)), None)
-            if rec.spec.verification is None:
+            if rec.progress.report():
                 self._mark_done(rec)
         elif isinstance(body, b.StepWaived):
             rec.waived = (ev.party, body.reason)
             self._mark_done(rec)
         else:
             assert isinstance(body, b.StepVerified)
-            rec.verdicts[ev.party] = body.outcome
+            done = rec.progress.verdict(ev.party, body.outcome)
             self._observe(body.items, ev.index, ev.party)
             if body.outcome == "failed":
                 self.violated_steps.add(rec.spec.id)
@@ -565,11 +574,9 @@ class _Engine:
                 self.alerts.append(
                     f"{_when(self.t)}: step {rec.spec.id} violated ({rec.violation})"
                 )
-            elif all(v == "confirmed" for v in rec.verdicts.values()):
+            elif not rec.progress.failure:  # every verifier that spoke confirms
                 rec.violation = None
-            confirmed = sum(1 for v in rec.verdicts.values() if v == "confirmed")
-            threshold = rec.spec.verification.threshold if rec.spec.verification else 1
-            if confirmed >= threshold and rec.violation is None:
+            if done and rec.violation is None:
                 self._mark_done(rec)
 
     def _mark_done(self, rec: _Step) -> None:
