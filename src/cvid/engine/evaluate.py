@@ -39,6 +39,7 @@ from cvid.engine.parties import PartiesFold
 from cvid.engine.state import moment_text as _when
 from cvid.events import bodies as b
 from cvid.events.authz import KINDS, AdmittedEvent
+from cvid.roadmap import finders
 from cvid.roadmap import model as m
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.membership import Membership
@@ -187,6 +188,7 @@ class _Engine:
             *(("consequence", c) for c in roadmap.consequences),
         ]
         self.fired: dict[str, dt.datetime] = {}
+        self.finder = finders.DEFAULT  # whose findings the rule being evaluated reads
         self.violations: list[s.Violation] = []
         self.violated_steps: set[str] = set()  # found not carried out, ever
         self.irreversible: set[str] = set()
@@ -391,11 +393,12 @@ class _Engine:
         return bool(missed) if ref == "any" else ref in missed
 
     def custody_flagged(self, ref: str) -> bool:
-        flagged = self.escrow.custody_flagged | self.parties.confirmed_subjects("custody")
+        confirmed = self.parties.confirmed_subjects("custody", self.finder)
+        flagged = self.escrow.custody_flagged | confirmed
         return bool(flagged) if ref == "any" else ref in flagged
 
     def allegation_confirmed(self, kind: str) -> bool:
-        return self.parties.allegation_confirmed(kind)
+        return self.parties.allegation_confirmed(kind, self.finder)
 
     def party_withdrawn(self, party: str) -> bool:
         withdrawn = self.parties.withdrawn
@@ -504,6 +507,11 @@ class _Engine:
         rec.reported_at = rec.reported_at or self.t
         self._mark_done(rec)
         self.changed = True
+
+    def find(self, allegation: str, outcome: str, body: str, event: int) -> None:
+        key = finders.body_key(body)
+        if self.parties.determine(allegation, outcome, key=key, who=body, t=self.t, event=event):
+            self.changed = True
 
     def breach_step(self, step: str | None, violation: s.Violation) -> None:
         if step is not None:
@@ -676,6 +684,17 @@ class _Engine:
                 draft.body.title,
                 draft.events[-1],
             )
+        for allegation in draft.body.determines:  # a Council determination
+            who = f"{finders.COUNCIL} ({draft.body.draft})"
+            if self.parties.determine(
+                allegation,
+                "confirmed",
+                key=finders.COUNCIL,
+                who=who,
+                t=self.t,
+                event=draft.events[-1],
+            ):
+                self.changed = True
         if draft.body.purpose == "continue_relief":
             for window in self.snapbacks:
                 if window.outcome == "open" and draft.tabled_at >= window.at:
@@ -734,7 +753,7 @@ class _Engine:
             self.changed = False
             self._update_guarantees()
             for kind, rule in self.rules:
-                if rule.id in self.fired or not cond.holds(rule.when, self):
+                if rule.id in self.fired or not self._holds(rule):
                     continue
                 self.fired[rule.id] = self.t
                 self.changed = True
@@ -759,6 +778,15 @@ class _Engine:
                             + rule.council_procedure
                         )
             self._update_guarantees()
+
+    def _holds(self, rule: m.Reward | m.Consequence) -> bool:
+        """Whether a rule's condition holds, reading the findings of its finder."""
+        found_by = rule.found_by if isinstance(rule, m.Consequence) else None
+        self.finder = finders.key(found_by)
+        try:
+            return cond.holds(rule.when, self)
+        finally:
+            self.finder = finders.DEFAULT
 
     def _measures_of(self, named: list[str], imposers: list[str]) -> list[str]:
         """The measures a rule names, and every measure of the imposers it names."""
@@ -960,7 +988,7 @@ class _Engine:
                 rule.id,
                 kind,
                 rule.title,
-                cond.describe(rule.when),
+                _describe(rule),
                 self.fired.get(rule.id),
                 _effects(rule),
             )
@@ -1131,6 +1159,14 @@ def _in_time_order(alerts: list[str]) -> tuple[str, ...]:
         return day, clock[:5] or "00:00"
 
     return tuple(sorted(alerts, key=moment))
+
+
+def _describe(rule: m.Reward | m.Consequence) -> str:
+    """A rule's condition in words, with the finder a consequence names."""
+    text = cond.describe(rule.when)
+    if isinstance(rule, m.Consequence) and rule.found_by is not None:
+        text += f", found by {finders.describe(rule.found_by)}"
+    return text
 
 
 def _effects(rule: m.Reward | m.Consequence) -> tuple[str, ...]:

@@ -451,7 +451,13 @@ class Gate:
             if c.history.parties.standing(p, c.when, self.roadmap) != "participant"
         )
         return check_joint_event(
-            self.roadmap, c.party, c.body, c.history.joint, c.when, absent=absent
+            self.roadmap,
+            c.party,
+            c.body,
+            c.history.joint,
+            c.when,
+            absent=absent,
+            allegations=c.history.parties.allegations,
         )
 
     def _observed(self, c: _Context) -> None:
@@ -497,6 +503,7 @@ class Gate:
                 )
         for step_id in c.body.waive_steps:
             self._step(step_id)
+        ap.check_determines(self.roadmap, c.body.determines, c.history.parties)
         for disputant in c.body.dispute_parties:
             if disputant not in self.parties:
                 raise _reject("unknown-reference", f"{disputant!r} is not a party to the agreement")

@@ -733,16 +733,46 @@ class Reward(Model):
     source: Text | None = None
 
 
+class FinderVerifiers(Model):
+    """``threshold`` of the verifiers ``by`` (none listed: the road map's ``findings``)."""
+
+    by: list[Id] = Field(default_factory=list)
+    threshold: int = Field(default=1, ge=1)
+
+
+class FoundBy(Model):
+    """Whose finding confirms the allegations a consequence's condition looks at
+    (``allegation_confirmed``, and ``custody_flagged`` by a custody allegation):
+    exactly one of ``verifiers`` (k of n named verifiers, signing ``finding.made``),
+    ``joint_body`` (an adopted decision of that body with ``find``) or ``council:
+    true`` (an adopted Council resolution that ``determines`` the allegation)."""
+
+    verifiers: FinderVerifiers | None = None
+    joint_body: Id | None = None
+    council: Literal[True] | None = None
+    source: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_finder(self) -> FoundBy:
+        named = [self.verifiers, self.joint_body, self.council]
+        if sum(x is not None for x in named) != 1:
+            raise ValueError("found_by names exactly one of 'verifiers', 'joint_body', 'council'")
+        return self
+
+
 class Consequence(Model):
     """What follows a failure, once its condition holds.
 
     ``reimpose_measures_of`` names imposers (``council`` or parties): every measure they
     impose is re-imposed, as well as the ``reimpose_measures`` named one by one.
+    ``found_by`` says whose finding confirms the allegations its condition looks at
+    (absent: the road map's ``findings``); a finding by anyone else does not fire it.
     """
 
     id: Id
     title: Text
     when: Condition
+    found_by: FoundBy | None = None
     reimpose_measures: list[Id] = Field(default_factory=list)
     reimpose_measures_of: list[Id] = Field(default_factory=list)
     suspend_guarantees: list[Id] = Field(default_factory=list)
