@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 
@@ -317,6 +317,23 @@ _TAG_OF_CLASS: dict[type[BaseModel], str] = {
     ObligationMissed: "obligation_missed",
     QuotaShort: "quota_short",
 }
+CONDITION_CLASSES: tuple[type[BaseModel], ...] = tuple(_TAG_OF_CLASS)
+"""Every condition class, in the order of the ``Condition`` union (the engine registers
+an evaluator and a description for each: :data:`cvid.engine.conditions.KINDS`)."""
+
+
+def _union_members() -> list[tuple[type[BaseModel], str]]:
+    """The ``Condition`` union's members, as (class, tag)."""
+    union, _ = get_args(Condition)
+    return [(cls, tag.tag) for cls, tag in (get_args(member) for member in get_args(union))]
+
+
+if (
+    _union_members() != list(_TAG_OF_CLASS.items())
+    or tuple(_TAG_OF_CLASS.values()) != _CONDITION_TAGS
+):  # a condition added to one list and not the others
+    raise ImportError("the Condition union, _TAG_OF_CLASS and _CONDITION_TAGS differ")
+
 for _model in (All, AnyOf, Not):
     _model.model_rebuild()
 
