@@ -333,3 +333,61 @@ def test_recurring_obligations_end_with_a_withdrawal(treaty: Agreement) -> None:
     owed = {(o.party, o.subject) for o in state.owed if o.kind == "perform"}
     assert ("beta", "data-exchange.beta") not in owed
     assert ("alpha", "data-exchange.alpha") not in owed
+
+
+# --- the treaty's term ------------------------------------------------------------------
+
+
+def test_after_its_ten_year_term_nothing_is_owed_and_events_are_refused(
+    treaty: Agreement,
+) -> None:
+    roadmap = load(template_path(NAME))
+    assert roadmap.agreement.duration is not None
+    assert roadmap.agreement.duration.years == 10
+    expiry = at("2037-01-15T09:00:00")  # ten calendar years after entry into force
+
+    # The last day of the term: the treaty is in force and its obligations are owed.
+    before = treaty.state(at=expiry - dt.timedelta(seconds=1))
+    assert before.in_force
+    assert before.life.status == "in_force"
+    assert before.life.until == expiry
+    assert before.limits["alpha-deployed-warheads"].status != "not-in-effect"
+    assert {o.party for o in before.owed} >= {"alpha", "beta"}
+    inspect(treaty, "alpha", "beta", "2037-01-14T08:00:00")
+
+    after = treaty.state(at=expiry + dt.timedelta(days=200))
+    assert not after.in_force
+    assert (after.life.status, after.life.since) == ("expired", expiry)
+    assert after.owed == ()
+    # Nothing owed after the end: the steps never done end, no exchange is missed.
+    assert after.steps["baseline-alpha"].status == "ended"
+    assert after.phases["entry-into-force"].status == "ended"
+    exchanges = after.obligations["data-exchange.alpha"].occurrences
+    assert all(o.due <= "2037-01-15" for o in exchanges)
+    assert not any(o.status == "missed" and o.due > "2037-01-15" for o in exchanges)
+    assert after.limits["alpha-deployed-warheads"].status == "not-in-effect"
+
+    # Events are refused once it has ended.
+    assert (
+        refused(
+            treaty,
+            "beta",
+            "inspection.conducted",
+            "2037-01-16T08:00:00",
+            type="on-site",
+            inspected="alpha",
+            site="Base 1",
+        )
+        == "ended"
+    )
+    assert (
+        refused(
+            treaty,
+            "alpha",
+            "obligation.performed",
+            "2037-02-27T10:00:00",
+            obligation="data-exchange.alpha",
+            occurrence="2037-03-01",
+        )
+        == "ended"
+    )

@@ -4,8 +4,11 @@
 What the record must show (facts §3 and §9): relief at Implementation Day; the United
 States withdrawn from 8 May 2018 with its national measures back and its rights gone;
 each of Iran's steps with the limit exceeded and the ground claimed beside it; the
-E3's dispute of 14 Jan 2020 as an allegation that fires nothing; the snapback at the
-real hour (00:00 GMT 28 Sep 2025, 20:00 EDT 27 Sep); the EU's own measures back after it.
+E3's dispute of 14 Jan 2020 as an allegation that fires nothing, and as the complaint
+that starts the Dispute Resolution Mechanism's stages (the Joint Commission's 15 days,
+extended by its consensus, without the withdrawn United States); the Russia/China draft
+of 26 Sep 2025 that failed; the snapback at the real hour (00:00 GMT 28 Sep 2025, 20:00
+EDT 27 Sep); the EU's own measures back after it.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ def state(agreement: Agreement, when: str) -> AgreementState:
 
 
 def test_the_whole_history_is_admitted(jcpoa: Agreement) -> None:
-    assert len(jcpoa.events) == 44  # every record of jcpoa-2231.history.yaml
+    assert len(jcpoa.events) == 55  # every record of jcpoa-2231.history.yaml
     assert state(jcpoa, "2015-07-15").in_force
 
 
@@ -105,6 +108,48 @@ def test_the_e3_dispute_is_an_allegation_that_fires_nothing(jcpoa: Agreement) ->
     s = state(jcpoa, "2020-02-01")
     (drm,) = s.allegations
     assert (drm.by, drm.against, drm.kind, drm.status) == ("fra", "irn", "non-performance", "open")
+    assert s.measures["prior-un-sanctions"].status == "suspended"
+
+
+def test_the_e3_complaint_starts_the_dispute_resolution_mechanism(jcpoa: Agreement) -> None:
+    before = state(jcpoa, "2020-01-13")
+    assert before.steps["drm-joint-commission"].status == "blocked"  # no complaint yet
+    assert before.steps["drm-joint-commission"].due is None
+    s = state(jcpoa, "2020-01-20")
+    complaint = s.steps["e3-complaint"]
+    assert (complaint.actor, complaint.done_at) == ("fra", at("2020-01-14T00:05:00"))
+    stage = s.steps["drm-joint-commission"]
+    assert (stage.actor, stage.status) == ("jc", "open")
+    assert stage.due == at("2020-01-29T00:05:00")  # 15 days (facts §3)
+    assert s.phases["drm"].status == "open"
+    assert s.steps["drm-referral"].status == "blocked"  # only after the stages
+
+
+def test_stage_one_is_extended_by_the_joint_commissions_consensus(jcpoa: Agreement) -> None:
+    proposed = state(jcpoa, "2020-01-24T13:00:00")
+    decision = proposed.decisions["drm-2020-extension"]
+    assert (decision.status, decision.signed_by) == ("proposed", ("fra",))
+    # Consensus of the participants then: six, the United States having withdrawn.
+    assert decision.needed == 6
+    assert proposed.steps["drm-joint-commission"].due == at("2020-01-29T00:05:00")
+    adopted = state(jcpoa, "2020-01-24T15:00:00")
+    decision = adopted.decisions["drm-2020-extension"]
+    assert decision.status == "adopted"
+    assert set(decision.signed_by) == {"fra", "irn", "chn", "deu", "rus", "gbr"}
+    assert adopted.steps["drm-joint-commission"].due == at("2020-02-13T00:05:00")
+    assert adopted.steps["drm-joint-commission"].status == "open"
+
+
+def test_the_russia_china_delay_draft_fails_on_26_september_2025(jcpoa: Agreement) -> None:
+    assert "delay-2025" not in state(jcpoa, "2025-09-26T13:00:00").drafts
+    s = state(jcpoa, "2025-09-26T16:00:00")
+    draft = s.drafts["delay-2025"]
+    assert (draft.purpose, draft.tabled_by) == ("continue_relief", "rus")
+    assert draft.tally is not None
+    assert not draft.tally.adopted
+    assert draft.tally.yes == ("chn", "rus")
+    (window,) = s.snapbacks
+    assert window.outcome == "open"  # not continued: it closes at its hour
     assert s.measures["prior-un-sanctions"].status == "suspended"
 
 

@@ -3,7 +3,8 @@
 A decision is proposed (and signed) by one member and joined by others; it is
 adopted at the instant the body's rule (:mod:`cvid.roadmap.joint`) is met, and then
 takes effect: a step's deadline moves, a step is waived by the body, a joint act is
-performed, or an approval is recorded. A decision that can no longer pass because
+performed, an allegation is found on (for the consequences ``found_by`` the body),
+or an approval is recorded. A decision that can no longer pass because
 members blocked it is ``blocked``; if it was a joint act, the act is the blocking
 members' default (a violation attributed to each of them, not to the body). A
 decision with ``by`` lapses at the end of that day unless adopted. A refusal to
@@ -47,6 +48,9 @@ class StepHooks(Protocol):
     def absent(self) -> frozenset[str]:
         """The parties withdrawn or with their participation suspended, now."""
 
+    def find(self, allegation: str, outcome: str, body: str, event: int) -> None:
+        """The joint body ``body`` found on an allegation (confirmed or rejected)."""
+
 
 @dataclass
 class _Decision:
@@ -69,6 +73,8 @@ def effect_text(p: b.DecisionProposed) -> str:
         return f"waive {p.waive}"
     if p.perform is not None:
         return f"perform {p.perform}"
+    if p.find is not None:
+        return f"find allegation {p.find.allegation} {p.find.outcome}"
     return f"approve: {p.approve}"
 
 
@@ -152,6 +158,8 @@ class DecisionFold:
             self.hooks.waive_step(p.waive, by, p.subject, idx)
         elif p.perform is not None:
             self.hooks.perform_step(p.perform, idx)
+        elif p.find is not None:
+            self.hooks.find(p.find.allegation, p.find.outcome, decision.body.id, idx)
         decision.outcome = outcome
         self.alert(f"{_when(t)}: {by} adopted: {effect_text(p)}")
 

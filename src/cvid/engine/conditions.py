@@ -1,6 +1,8 @@
 """The condition language: evaluated over facts, never ``eval``.
 
-A condition is a tree of the model's condition classes. :func:`holds` walks it
+A condition is a tree of the model's condition classes. Each class is registered
+once in :data:`KINDS` with its evaluator and its description (a class of the
+model's union without one fails at import). :func:`holds` walks a condition
 against a :class:`Facts` (what the engine knows at a moment), :func:`describe`
 writes it in words for reasons and reports, :func:`references` lists the steps
 and phases it looks at (to say what a reward is "in return for").
@@ -9,8 +11,11 @@ and phases it looks at (to say what a reward is "in return for").
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from typing import Protocol
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
 
 from cvid import calendar
 from cvid.roadmap import model as m
@@ -49,135 +54,171 @@ def day_after(date: dt.date, zone: str = "UTC") -> dt.datetime:
     return calendar.end_of_day(date, zone)
 
 
+# --- the registry: one entry per condition class ------------------------------------------
+
+C = TypeVar("C", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ConditionKind(Generic[C]):
+    """What the engine knows of one condition class: how it is evaluated over
+    :class:`Facts` and how it reads in words."""
+
+    holds: Callable[[C, Facts], bool]
+    describe: Callable[[C], str]
+
+
+KINDS: dict[type[BaseModel], ConditionKind[Any]] = {}
+"""Every condition class of the road-map language (:data:`cvid.roadmap.model.CONDITION_CLASSES`),
+mapped to its evaluator and description."""
+
+
+def _kind(cls: type[C], holds: Callable[[C, Facts], bool], describe: Callable[[C], str]) -> None:
+    if cls in KINDS:
+        raise ImportError(f"condition {cls.__name__} registered twice")
+    KINDS[cls] = ConditionKind(holds, describe)
+
+
 def holds(cond: m.Condition, facts: Facts) -> bool:
     """Evaluate ``cond`` against ``facts``."""
-    if isinstance(cond, m.All):
-        return all(holds(c, facts) for c in cond.all)
-    if isinstance(cond, m.AnyOf):
-        return any(holds(c, facts) for c in cond.any)
-    if isinstance(cond, m.Not):
-        return not holds(cond.not_, facts)
-    if isinstance(cond, m.Verified):
-        return facts.done(cond.verified)
-    if isinstance(cond, m.Reported):
-        return facts.reported(cond.reported)
-    if isinstance(cond, m.Overdue):
-        return facts.overdue(cond.overdue.step, cond.overdue.grace_days)
-    if isinstance(cond, m.Violated):
-        return facts.violated(cond.violated)
-    if isinstance(cond, m.IrreversibilityViolated):
-        return facts.irreversibility_violated(cond.irreversibility_violated)
-    if isinstance(cond, m.GuaranteeInForce):
-        return facts.guarantee_in_force(cond.guarantee_in_force)
-    if isinstance(cond, m.ResolutionAdopted):
-        return facts.resolution_adopted(cond.resolution_adopted)
-    return _other_holds(cond, facts)
-
-
-def _other_holds(cond: m.Condition, facts: Facts) -> bool:
-    if isinstance(cond, m.DateAfter):
-        return facts.now() >= day_after(cond.date_after, facts.zone)
-    if isinstance(cond, m.Adopted):
-        return facts.in_force
-    if isinstance(cond, m.SnapbackCompleted):
-        return facts.snapback_completed
-    if isinstance(cond, m.CellsRevealed):
-        return facts.cells_revealed(cond.cells_revealed)
-    if isinstance(cond, m.Confidence):
-        return facts.confidence(cond.confidence.declaration) >= cond.confidence.at_least
-    if isinstance(cond, m.DeclarationViolated):
-        return facts.declaration_violated(cond.declaration_violated)
-    if isinstance(cond, m.BeaconMissed):
-        return facts.beacon_missed(cond.beacon_missed)
-    return _continuing_holds(cond, facts)
-
-
-def _continuing_holds(cond: m.Condition, facts: Facts) -> bool:
-    """Conditions on parties over time, limits and recurring obligations."""
-    if isinstance(cond, m.AllegationConfirmed):
-        return facts.allegation_confirmed(cond.allegation_confirmed)
-    if isinstance(cond, m.PartyWithdrawn):
-        return facts.party_withdrawn(cond.party_withdrawn)
-    if isinstance(cond, m.LimitExceeded):
-        return facts.limit_exceeded(cond.limit_exceeded)
-    if isinstance(cond, m.LimitViolated):
-        return facts.limit_violated(cond.limit_violated)
-    if isinstance(cond, m.ObligationMissed):
-        ref = cond.obligation_missed
-        if isinstance(ref, str):
-            return facts.obligation_missed(ref, None)
-        return facts.obligation_missed(ref.obligation, ref.party)
-    if isinstance(cond, m.QuotaShort):
-        return facts.quota_short(cond.quota_short)
-    assert isinstance(cond, m.CustodyFlagged)
-    return facts.custody_flagged(cond.custody_flagged)
+    kind: ConditionKind[Any] = KINDS[type(cond)]
+    return kind.holds(cond, facts)
 
 
 def describe(cond: m.Condition) -> str:
     """Write ``cond`` in words, e.g. ``all of (freeze verified, p5 in force)``."""
-    if isinstance(cond, m.All):
-        return "all of (" + ", ".join(describe(c) for c in cond.all) + ")"
-    if isinstance(cond, m.AnyOf):
-        return "any of (" + ", ".join(describe(c) for c in cond.any) + ")"
-    if isinstance(cond, m.Not):
-        return f"not ({describe(cond.not_)})"
-    if isinstance(cond, m.Verified):
-        return f"{cond.verified} verified"
-    if isinstance(cond, m.Reported):
-        return f"{cond.reported} reported"
-    if isinstance(cond, m.Overdue):
-        grace = f" by more than {cond.overdue.grace_days} days" if cond.overdue.grace_days else ""
-        return f"{cond.overdue.step} overdue{grace}"
-    if isinstance(cond, m.Violated):
-        return "any step violated" if cond.violated == "any" else f"{cond.violated} violated"
-    if isinstance(cond, m.IrreversibilityViolated):
-        ref = cond.irreversibility_violated
-        return "any item moved backward" if ref == "any" else f"{ref} moved backward"
-    if isinstance(cond, m.GuaranteeInForce):
-        return f"guarantee {cond.guarantee_in_force} in force"
-    if isinstance(cond, m.ResolutionAdopted):
-        return f"Council resolution {cond.resolution_adopted} adopted"
-    return _describe_other(cond)
+    kind: ConditionKind[Any] = KINDS[type(cond)]
+    return kind.describe(cond)
 
 
-def _describe_other(cond: m.Condition) -> str:
-    if isinstance(cond, m.DateAfter):
-        return f"after {cond.date_after.isoformat()}"
-    if isinstance(cond, m.Adopted):
-        return "agreement in force"
-    if isinstance(cond, m.SnapbackCompleted):
-        return "snapback completed"
-    if isinstance(cond, m.CellsRevealed):
-        spec = cond.cells_revealed
-        cells = ", ".join(spec.cells) if spec.cells else "every cell"
-        return f"{spec.declaration}: {cells} revealed"
-    if isinstance(cond, m.Confidence):
-        return (
-            f"confidence in {cond.confidence.declaration} at least {cond.confidence.at_least:.0%}"
-        )
-    if isinstance(cond, m.DeclarationViolated):
-        ref = cond.declaration_violated
-        return "any declaration found false" if ref == "any" else f"{ref} found false"
-    if isinstance(cond, m.BeaconMissed):
-        ref = cond.beacon_missed
-        return "a beacon secret not revealed" if ref == "any" else f"{ref} missed a beacon reveal"
-    if isinstance(cond, m.AllegationConfirmed):
-        kind = cond.allegation_confirmed
-        return "an allegation confirmed" if kind == "any" else f"a {kind} allegation confirmed"
-    if isinstance(cond, m.PartyWithdrawn):
-        who = cond.party_withdrawn
-        return "a party withdrawn" if who == "any" else f"{who} withdrawn"
-    if isinstance(cond, m.LimitExceeded):
-        ref = cond.limit_exceeded
-        return "a limit exceeded" if ref == "any" else f"limit {ref} exceeded"
-    if isinstance(cond, m.LimitViolated):
-        ref = cond.limit_violated
-        return "a limit ever exceeded" if ref == "any" else f"limit {ref} ever exceeded"
-    if isinstance(cond, m.ObligationMissed | m.QuotaShort):
-        return _describe_recurring(cond)
-    assert isinstance(cond, m.CustodyFlagged)
-    ref = cond.custody_flagged
-    return "a chain of custody broken" if ref == "any" else f"custody of {ref} broken"
+def _any(ref: str, anything: str, one: str) -> str:
+    """``anything`` for the ``any`` reference, else ``one`` (with ``{}`` for the ref)."""
+    return anything if ref == "any" else one.format(ref)
+
+
+def _missed(spec: str | m.MissedSpec) -> tuple[str, str | None]:
+    return (spec, None) if isinstance(spec, str) else (spec.obligation, spec.party)
+
+
+def _describe_missed(cond: m.ObligationMissed) -> str:
+    ref, party = _missed(cond.obligation_missed)
+    what = "a recurring obligation" if ref == "any" else ref
+    return f"{what} missed" + (f" by {party}" if party else "")
+
+
+def _describe_overdue(cond: m.Overdue) -> str:
+    grace = f" by more than {cond.overdue.grace_days} days" if cond.overdue.grace_days else ""
+    return f"{cond.overdue.step} overdue{grace}"
+
+
+def _describe_cells(cond: m.CellsRevealed) -> str:
+    spec = cond.cells_revealed
+    cells = ", ".join(spec.cells) if spec.cells else "every cell"
+    return f"{spec.declaration}: {cells} revealed"
+
+
+_kind(
+    m.All,
+    lambda c, f: all(holds(x, f) for x in c.all),
+    lambda c: "all of (" + ", ".join(describe(x) for x in c.all) + ")",
+)
+_kind(
+    m.AnyOf,
+    lambda c, f: any(holds(x, f) for x in c.any),
+    lambda c: "any of (" + ", ".join(describe(x) for x in c.any) + ")",
+)
+_kind(m.Not, lambda c, f: not holds(c.not_, f), lambda c: f"not ({describe(c.not_)})")
+_kind(m.Verified, lambda c, f: f.done(c.verified), lambda c: f"{c.verified} verified")
+_kind(m.Reported, lambda c, f: f.reported(c.reported), lambda c: f"{c.reported} reported")
+_kind(
+    m.Overdue,
+    lambda c, f: f.overdue(c.overdue.step, c.overdue.grace_days),
+    _describe_overdue,
+)
+_kind(
+    m.Violated,
+    lambda c, f: f.violated(c.violated),
+    lambda c: _any(c.violated, "any step violated", "{} violated"),
+)
+_kind(
+    m.IrreversibilityViolated,
+    lambda c, f: f.irreversibility_violated(c.irreversibility_violated),
+    lambda c: _any(c.irreversibility_violated, "any item moved backward", "{} moved backward"),
+)
+_kind(
+    m.GuaranteeInForce,
+    lambda c, f: f.guarantee_in_force(c.guarantee_in_force),
+    lambda c: f"guarantee {c.guarantee_in_force} in force",
+)
+_kind(
+    m.ResolutionAdopted,
+    lambda c, f: f.resolution_adopted(c.resolution_adopted),
+    lambda c: f"Council resolution {c.resolution_adopted} adopted",
+)
+_kind(
+    m.DateAfter,
+    lambda c, f: f.now() >= day_after(c.date_after, f.zone),
+    lambda c: f"after {c.date_after.isoformat()}",
+)
+_kind(m.Adopted, lambda _c, f: f.in_force, lambda _c: "agreement in force")
+_kind(m.SnapbackCompleted, lambda _c, f: f.snapback_completed, lambda _c: "snapback completed")
+_kind(m.CellsRevealed, lambda c, f: f.cells_revealed(c.cells_revealed), _describe_cells)
+_kind(
+    m.Confidence,
+    lambda c, f: f.confidence(c.confidence.declaration) >= c.confidence.at_least,
+    lambda c: f"confidence in {c.confidence.declaration} at least {c.confidence.at_least:.0%}",
+)
+_kind(
+    m.DeclarationViolated,
+    lambda c, f: f.declaration_violated(c.declaration_violated),
+    lambda c: _any(c.declaration_violated, "any declaration found false", "{} found false"),
+)
+_kind(
+    m.BeaconMissed,
+    lambda c, f: f.beacon_missed(c.beacon_missed),
+    lambda c: _any(c.beacon_missed, "a beacon secret not revealed", "{} missed a beacon reveal"),
+)
+_kind(
+    m.CustodyFlagged,
+    lambda c, f: f.custody_flagged(c.custody_flagged),
+    lambda c: _any(c.custody_flagged, "a chain of custody broken", "custody of {} broken"),
+)
+_kind(
+    m.AllegationConfirmed,
+    lambda c, f: f.allegation_confirmed(c.allegation_confirmed),
+    lambda c: _any(c.allegation_confirmed, "an allegation confirmed", "a {} allegation confirmed"),
+)
+_kind(
+    m.PartyWithdrawn,
+    lambda c, f: f.party_withdrawn(c.party_withdrawn),
+    lambda c: _any(c.party_withdrawn, "a party withdrawn", "{} withdrawn"),
+)
+_kind(
+    m.LimitExceeded,
+    lambda c, f: f.limit_exceeded(c.limit_exceeded),
+    lambda c: _any(c.limit_exceeded, "a limit exceeded", "limit {} exceeded"),
+)
+_kind(
+    m.LimitViolated,
+    lambda c, f: f.limit_violated(c.limit_violated),
+    lambda c: _any(c.limit_violated, "a limit ever exceeded", "limit {} ever exceeded"),
+)
+_kind(
+    m.ObligationMissed,
+    lambda c, f: f.obligation_missed(*_missed(c.obligation_missed)),
+    _describe_missed,
+)
+_kind(
+    m.QuotaShort,
+    lambda c, f: f.quota_short(c.quota_short),
+    lambda c: _any(c.quota_short, "a quota period ended short", "quota {} ended short"),
+)
+
+if set(KINDS) != set(m.CONDITION_CLASSES):  # a condition the engine could not evaluate
+    raise ImportError(
+        "condition classes without an evaluator: "
+        + ", ".join(sorted(c.__name__ for c in set(KINDS) ^ set(m.CONDITION_CLASSES)))
+    )
 
 
 def references(cond: m.Condition) -> Iterator[str]:
@@ -215,13 +256,3 @@ def dates(cond: m.Condition, zone: str = "UTC") -> Iterator[dt.datetime]:
     elif isinstance(cond, m.DateAfter):
         yield day_after(cond.date_after, zone)
         yield day_after(cond.date_after)
-
-
-def _describe_recurring(cond: m.ObligationMissed | m.QuotaShort) -> str:
-    if isinstance(cond, m.QuotaShort):
-        ref = cond.quota_short
-        return "a quota period ended short" if ref == "any" else f"quota {ref} ended short"
-    spec = cond.obligation_missed
-    ref, party = (spec, None) if isinstance(spec, str) else (spec.obligation, spec.party)
-    what = "a recurring obligation" if ref == "any" else ref
-    return f"{what} missed" + (f" by {party}" if party else "")

@@ -39,9 +39,11 @@ from cvid.engine.parties import PartiesFold
 from cvid.engine.state import moment_text as _when
 from cvid.events import bodies as b
 from cvid.events.authz import KINDS, AdmittedEvent
+from cvid.roadmap import finders
 from cvid.roadmap import model as m
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.membership import Membership
+from cvid.roadmap.steps import StepProgress
 
 TimerKind = Literal[
     "due",
@@ -69,7 +71,6 @@ class _Step:
     due: dt.datetime | None = None
     reported_at: dt.datetime | None = None
     reported_by_event: int | None = None
-    verdicts: dict[str, str] = field(default_factory=dict)
     done_at: dt.datetime | None = None
     waived: tuple[str, str] | None = None  # (party, reason)
     withdrawn: dt.datetime | None = None  # its actor withdrew before it was done
@@ -79,6 +80,15 @@ class _Step:
     events: list[int] = field(default_factory=list)
     extended: dt.timedelta = dt.timedelta()  # by joint-body decisions
     by_road_map: bool = False  # an automatic step that happened at its deadline
+    progress: StepProgress = field(init=False)  # its verdicts: the step-done rule
+
+    def __post_init__(self) -> None:
+        self.progress = StepProgress(self.spec)
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        """Each verifier's last finding on the step."""
+        return self.progress.verdicts
 
 
 @dataclass
@@ -178,6 +188,7 @@ class _Engine:
             *(("consequence", c) for c in roadmap.consequences),
         ]
         self.fired: dict[str, dt.datetime] = {}
+        self.finder = finders.DEFAULT  # whose findings the rule being evaluated reads
         self.violations: list[s.Violation] = []
         self.violated_steps: set[str] = set()  # found not carried out, ever
         self.irreversible: set[str] = set()
@@ -382,11 +393,12 @@ class _Engine:
         return bool(missed) if ref == "any" else ref in missed
 
     def custody_flagged(self, ref: str) -> bool:
-        flagged = self.escrow.custody_flagged | self.parties.confirmed_subjects("custody")
+        confirmed = self.parties.confirmed_subjects("custody", self.finder)
+        flagged = self.escrow.custody_flagged | confirmed
         return bool(flagged) if ref == "any" else ref in flagged
 
     def allegation_confirmed(self, kind: str) -> bool:
-        return self.parties.allegation_confirmed(kind)
+        return self.parties.allegation_confirmed(kind, self.finder)
 
     def party_withdrawn(self, party: str) -> bool:
         withdrawn = self.parties.withdrawn
@@ -496,6 +508,11 @@ class _Engine:
         self._mark_done(rec)
         self.changed = True
 
+    def find(self, allegation: str, outcome: str, body: str, event: int) -> None:
+        key = finders.body_key(body)
+        if self.parties.determine(allegation, outcome, key=key, who=body, t=self.t, event=event):
+            self.changed = True
+
     def breach_step(self, step: str | None, violation: s.Violation) -> None:
         if step is not None:
             rec = self.steps[step]
@@ -543,14 +560,14 @@ class _Engine:
             if rec.reported_at is None:
                 rec.reported_at = self.t
                 rec.early = next((d for d in rec.spec.depends_on if not self.done(d)), None)
-            if rec.spec.verification is None:
+            if rec.progress.report():
                 self._mark_done(rec)
         elif isinstance(body, b.StepWaived):
             rec.waived = (ev.party, body.reason)
             self._mark_done(rec)
         else:
             assert isinstance(body, b.StepVerified)
-            rec.verdicts[ev.party] = body.outcome
+            done = rec.progress.verdict(ev.party, body.outcome)
             self._observe(body.items, ev.index, ev.party)
             if body.outcome == "failed":
                 self.violated_steps.add(rec.spec.id)
@@ -565,11 +582,9 @@ class _Engine:
                 self.alerts.append(
                     f"{_when(self.t)}: step {rec.spec.id} violated ({rec.violation})"
                 )
-            elif all(v == "confirmed" for v in rec.verdicts.values()):
+            elif not rec.progress.failure:  # every verifier that spoke confirms
                 rec.violation = None
-            confirmed = sum(1 for v in rec.verdicts.values() if v == "confirmed")
-            threshold = rec.spec.verification.threshold if rec.spec.verification else 1
-            if confirmed >= threshold and rec.violation is None:
+            if done and rec.violation is None:
                 self._mark_done(rec)
 
     def _mark_done(self, rec: _Step) -> None:
@@ -669,6 +684,17 @@ class _Engine:
                 draft.body.title,
                 draft.events[-1],
             )
+        for allegation in draft.body.determines:  # a Council determination
+            who = f"{finders.COUNCIL} ({draft.body.draft})"
+            if self.parties.determine(
+                allegation,
+                "confirmed",
+                key=finders.COUNCIL,
+                who=who,
+                t=self.t,
+                event=draft.events[-1],
+            ):
+                self.changed = True
         if draft.body.purpose == "continue_relief":
             for window in self.snapbacks:
                 if window.outcome == "open" and draft.tabled_at >= window.at:
@@ -727,7 +753,7 @@ class _Engine:
             self.changed = False
             self._update_guarantees()
             for kind, rule in self.rules:
-                if rule.id in self.fired or not cond.holds(rule.when, self):
+                if rule.id in self.fired or not self._holds(rule):
                     continue
                 self.fired[rule.id] = self.t
                 self.changed = True
@@ -752,6 +778,15 @@ class _Engine:
                             + rule.council_procedure
                         )
             self._update_guarantees()
+
+    def _holds(self, rule: m.Reward | m.Consequence) -> bool:
+        """Whether a rule's condition holds, reading the findings of its finder."""
+        found_by = rule.found_by if isinstance(rule, m.Consequence) else None
+        self.finder = finders.key(found_by)
+        try:
+            return cond.holds(rule.when, self)
+        finally:
+            self.finder = finders.DEFAULT
 
     def _measures_of(self, named: list[str], imposers: list[str]) -> list[str]:
         """The measures a rule names, and every measure of the imposers it names."""
@@ -953,7 +988,7 @@ class _Engine:
                 rule.id,
                 kind,
                 rule.title,
-                cond.describe(rule.when),
+                _describe(rule),
                 self.fired.get(rule.id),
                 _effects(rule),
             )
@@ -1124,6 +1159,14 @@ def _in_time_order(alerts: list[str]) -> tuple[str, ...]:
         return day, clock[:5] or "00:00"
 
     return tuple(sorted(alerts, key=moment))
+
+
+def _describe(rule: m.Reward | m.Consequence) -> str:
+    """A rule's condition in words, with the finder a consequence names."""
+    text = cond.describe(rule.when)
+    if isinstance(rule, m.Consequence) and rule.found_by is not None:
+        text += f", found by {finders.describe(rule.found_by)}"
+    return text
 
 
 def _effects(rule: m.Reward | m.Consequence) -> tuple[str, ...]:

@@ -4,8 +4,11 @@ non-performance.
 Folded by :mod:`cvid.engine.evaluate` at the same moments as everything else: a
 withdrawal takes effect when its notice runs out (a timer), a suspension of
 participation from its event to the resumption. An allegation is data: it stays
-``open`` beside the accused's answer until ``threshold`` of the road map's finders
-confirm it (then it is a violation of the accused) or reject it. A notice of
+``open`` beside the accused's answer until a finder the road map names confirms it
+(then it is a violation of the accused) or rejects it. Each finder (the road map's
+``findings``, and each consequence's ``found_by``: k of n verifiers, a joint body's
+decision, a Council determination; :mod:`cvid.roadmap.finders`) decides once, and a
+consequence reads only its own finder's decisions. A notice of
 remedial non-performance is kept with the ground it claims, so the breaches it
 answers and the ground appear side by side. Pure: time comes from the engine,
 timers go back to it through ``push``.
@@ -22,7 +25,8 @@ from cvid.engine import state as s
 from cvid.engine.state import moment_text
 from cvid.events import bodies as b
 from cvid.events.authz import AdmittedEvent
-from cvid.events.authz_parties import finders, withdrawal_effective
+from cvid.events.authz_parties import withdrawal_effective
+from cvid.roadmap import finders
 from cvid.roadmap import model as m
 
 Push = Callable[[dt.datetime, str, str], None]
@@ -47,7 +51,10 @@ class _Allegation:
     status: Literal["open", "confirmed", "rejected"] = "open"
     since: dt.datetime | None = None
     response: str | None = None
-    findings: dict[str, str] = field(default_factory=dict)
+    findings: dict[str, str] = field(default_factory=dict)  # verifier → outcome
+    determinations: dict[str, str] = field(default_factory=dict)  # finder key → outcome
+    decided: dict[str, str] = field(default_factory=dict)  # finder key → its decision
+    shown: dict[str, str] = field(default_factory=dict)  # body or Council → outcome
     events: list[int] = field(default_factory=list)
 
 
@@ -64,10 +71,10 @@ class PartiesFold:
         self.parties = {p.id: _Party() for p in roadmap.parties}
         self.allegations: dict[str, _Allegation] = {}
         self.remedial: list[s.RemedialState] = []
-        self.confirmed_kinds: set[str] = set()
+        self.confirmed_kinds: dict[str, set[str]] = {}  # finder key → kinds confirmed
         self.withdrawn: set[str] = set()
         self.alerts: list[str] = []
-        self._finders, self._threshold = finders(roadmap)
+        self._finders = finders.named(roadmap)
 
     # --- events -------------------------------------------------------------------------
 
@@ -128,27 +135,56 @@ class PartiesFold:
             record.response = body.response
             return False
         record.findings[ev.party] = body.outcome
-        if record.status != "open":
+        return self._decide(record, t, ev.index)
+
+    def determine(
+        self, allegation: str, outcome: str, *, key: str, who: str, t: dt.datetime, event: int
+    ) -> bool:
+        """A joint body's decision or a Council resolution finds on an allegation
+        (``key``: its finder key, ``who``: its name among the findings); return
+        whether a condition may see it."""
+        record = self.allegations.get(allegation)
+        if record is None or key in record.determinations:
             return False
-        outcomes = list(record.findings.values())
-        if outcomes.count("confirmed") >= self._threshold:
+        record.events.append(event)
+        record.determinations[key] = outcome
+        record.shown[who] = outcome
+        return self._decide(record, t, event)
+
+    def _decide(self, record: _Allegation, t: dt.datetime, event: int) -> bool:
+        """Let every finder that has not yet decided on ``record`` decide; the
+        allegation is confirmed once one finder confirms it, rejected when a finder
+        rejects it and none confirms it."""
+        changed = False
+        for key, spec in self._finders.items():
+            if key in record.decided:
+                continue
+            outcome = finders.decide(self.rm, spec, record.findings, record.determinations)
+            if outcome is None:
+                continue
+            record.decided[key] = outcome
+            if outcome == "confirmed":
+                self.confirmed_kinds.setdefault(key, set()).update({record.body.kind, "any"})
+                changed = True
+        if record.status != "confirmed" and "confirmed" in record.decided.values():
             record.status, record.since = "confirmed", t
-            self.confirmed_kinds.update({record.body.kind, "any"})
-            finders_text = ", ".join(p for p, o in record.findings.items() if o == "confirmed")
+            found = [p for p, o in record.findings.items() if o == "confirmed"]
+            found += [w for w, o in record.shown.items() if o == "confirmed"]
             self.report(
                 s.Violation(
                     "finding",
                     record.body.subject or record.body.allegation,
                     t,
-                    f"{record.body.detail} (alleged by {record.by}, confirmed by {finders_text})",
-                    ev.index,
+                    f"{record.body.detail} (alleged by {record.by}, confirmed by "
+                    f"{', '.join(found)})",
+                    event,
                     record.body.against,
                 )
             )
             return True
-        if outcomes.count("rejected") >= self._threshold:
+        if record.status == "open" and "rejected" in record.decided.values():
             record.status, record.since = "rejected", t
-        return False
+        return changed
 
     # --- timers -------------------------------------------------------------------------
 
@@ -165,15 +201,18 @@ class PartiesFold:
     def standing(self, party: str) -> str:
         return self.parties[party].standing
 
-    def allegation_confirmed(self, kind: str) -> bool:
-        return kind in self.confirmed_kinds
+    def allegation_confirmed(self, kind: str, finder: str = finders.DEFAULT) -> bool:
+        """Whether ``finder`` (a key of :mod:`cvid.roadmap.finders`) confirmed an
+        allegation of ``kind`` (``any``: of any kind)."""
+        return kind in self.confirmed_kinds.get(finder, ())
 
-    def confirmed_subjects(self, kind: str) -> set[str]:
-        """The subjects of confirmed allegations of a kind (e.g. the items of custody ones)."""
+    def confirmed_subjects(self, kind: str, finder: str = finders.DEFAULT) -> set[str]:
+        """The subjects of the allegations of a kind ``finder`` confirmed (e.g. the
+        items of custody ones)."""
         return {
             a.body.subject
             for a in self.allegations.values()
-            if a.status == "confirmed" and a.body.kind == kind and a.body.subject
+            if a.decided.get(finder) == "confirmed" and a.body.kind == kind and a.body.subject
         }
 
     # --- the result ---------------------------------------------------------------------
@@ -202,7 +241,7 @@ class PartiesFold:
                 a.status,
                 a.since or a.at,
                 a.response,
-                dict(a.findings),
+                a.findings | a.shown,
                 tuple(a.events),
             )
             for aid, a in self.allegations.items()

@@ -31,6 +31,7 @@ from cvid.events.authz_obligations import ObligationHistory, check_obligation_ev
 from cvid.events.authz_parties import PartiesHistory
 from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, format_time, verify_signature
 from cvid.log.note import Verifier
+from cvid.roadmap import steps
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.loader import digest
 from cvid.roadmap.membership import COUNCIL_ROLES, Membership
@@ -83,8 +84,6 @@ class History:
     escrow: EscrowHistory = field(default_factory=EscrowHistory)
     parties: PartiesHistory = field(default_factory=PartiesHistory)
     reported: set[str] = field(default_factory=set)  # steps reported by their actor
-    confirmed: dict[str, set[str]] = field(default_factory=dict)  # step → confirming verifiers
-    waived: set[str] = field(default_factory=set)
     storage: dict[str, tuple[dt.date, int]] = field(default_factory=dict)  # party → (day, bytes)
     joint: JointHistory = field(default_factory=JointHistory)
     obligations: ObligationHistory = field(default_factory=ObligationHistory)
@@ -371,17 +370,14 @@ class Gate:
             )
 
     def step_done(self, step_or_phase: str, history: History) -> bool:
-        """Whether a step (every step of a phase) is done as far as admission knows:
-        waived, reported (no verification needed) or confirmed by enough verifiers."""
+        """Whether a step (every step of a phase) is done by its own events, by the
+        engine's rule (:mod:`cvid.roadmap.steps`): waived, reported (no verification
+        needed), or confirmed by enough verifiers with no finding of failure standing."""
         phase = next((ph for ph in self.roadmap.phases if ph.id == step_or_phase), None)
         if phase is not None:
             return all(self.step_done(st.id, history) for st in phase.steps)
-        step = self.steps[step_or_phase]
-        if step_or_phase in history.waived:
-            return True
-        if step.verification is None:
-            return step_or_phase in history.reported
-        return len(history.confirmed.get(step_or_phase, ())) >= step.verification.threshold
+        events = history.obligations.step_events.get(step_or_phase, [])
+        return steps.done_event(self.steps[step_or_phase], events) is not None
 
     def _quantity(self, c: _Context) -> None:
         assert isinstance(c.body, b.QuantityDeclared | b.QuantityMeasured)
@@ -455,7 +451,13 @@ class Gate:
             if c.history.parties.standing(p, c.when, self.roadmap) != "participant"
         )
         return check_joint_event(
-            self.roadmap, c.party, c.body, c.history.joint, c.when, absent=absent
+            self.roadmap,
+            c.party,
+            c.body,
+            c.history.joint,
+            c.when,
+            absent=absent,
+            allegations=c.history.parties.allegations,
         )
 
     def _observed(self, c: _Context) -> None:
@@ -501,6 +503,7 @@ class Gate:
                 )
         for step_id in c.body.waive_steps:
             self._step(step_id)
+        ap.check_determines(self.roadmap, c.body.determines, c.history.parties)
         for disputant in c.body.dispute_parties:
             if disputant not in self.parties:
                 raise _reject("unknown-reference", f"{disputant!r} is not a party to the agreement")
@@ -610,18 +613,10 @@ def _nothing(history: History, admitted: AdmittedEvent) -> None:
 
 
 def _rec_step(history: History, admitted: AdmittedEvent) -> None:
-    body = admitted.body
-    if isinstance(body, b.StepReported):
-        history.reported.add(body.step)
-    elif isinstance(body, b.StepWaived):
-        history.waived.add(body.step)
-    else:
-        assert isinstance(body, b.StepVerified)
-        confirmed = history.confirmed.setdefault(body.step, set())
-        if body.outcome == "confirmed":
-            confirmed.add(admitted.party)
-        else:  # a verifier's failed finding replaces its earlier confirmation
-            confirmed.discard(admitted.party)
+    # Verdicts and waivers are kept with every step event in ``history.obligations``
+    # (``step_events``), which :meth:`Gate.step_done` folds by the shared rule.
+    if isinstance(admitted.body, b.StepReported):
+        history.reported.add(admitted.body.step)
 
 
 def _rec_adopted(history: History, admitted: AdmittedEvent) -> None:

@@ -1,6 +1,7 @@
 """Admission rules for joint bodies' decisions and for refusals to perform.
 
-The companion of :mod:`cvid.events.authz` for ``decision.proposed``,
+The companion of :mod:`cvid.events.authz` for ``decision.proposed`` (a decision
+that finds on an allegation only by a body a consequence is ``found_by``),
 ``decision.joined``, ``decision.blocked`` and ``obligation.refused``. A decision is
 one decision signed by the members its body's rule requires
 (:mod:`cvid.roadmap.joint`); each signature is a separate signed event, and
@@ -14,15 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from cvid.errors import EventRejectedError
 from cvid.events import bodies as b
 from cvid.events.envelope import format_time
-from cvid.roadmap import joint
+from cvid.roadmap import finders, joint
 from cvid.roadmap import model as m
 
-EFFECTS = ("extend", "waive", "perform", "approve")
+EFFECTS = ("extend", "waive", "perform", "approve", "find")
 
 
 def effect_of(body: b.DecisionProposed) -> list[str]:
@@ -115,8 +117,12 @@ def check_joint_event(
     when: dt.datetime,
     *,
     absent: frozenset[str] = frozenset(),
+    allegations: Collection[str] = (),
 ) -> Checked | None:
     """Admit or refuse a decision or refusal event in context.
+
+    ``allegations``: the ids of the allegations made so far (a decision may ``find``
+    on one of them).
 
     Returns:
         For a decision event, its joint body (and when a proposal lapses).
@@ -125,7 +131,8 @@ def check_joint_event(
         EventRejectedError: the event breaks a rule; ``reason`` says which.
     """
     if isinstance(body, b.DecisionProposed):
-        return dataclasses.replace(_proposed(roadmap, party, body, history, when), absent=absent)
+        checked = _proposed(roadmap, party, body, history, when, allegations=allegations)
+        return dataclasses.replace(checked, absent=absent)
     if isinstance(body, b.DecisionJoined | b.DecisionBlocked):
         checked = _signature(roadmap, party, body, history, when, absent=absent)
         return dataclasses.replace(checked, absent=absent)
@@ -140,6 +147,8 @@ def _proposed(
     body: b.DecisionProposed,
     history: JointHistory,
     when: dt.datetime,
+    *,
+    allegations: Collection[str],
 ) -> Checked:
     jb = _bodies(roadmap).get(body.body)
     if jb is None:
@@ -177,7 +186,21 @@ def _proposed(
                 "outside-mandate",
                 f"step {step.id!r} is {step.actor}'s to carry out, not a joint act of {jb.id}",
             )
+    elif body.find is not None:
+        _finder(roadmap, jb, body.find, allegations)
     return Checked(jb, lapses)
+
+
+def _finder(
+    roadmap: m.RoadMap, jb: m.JointBody, find: b.Determination, allegations: Collection[str]
+) -> None:
+    if jb.id not in finders.finding_bodies(roadmap):
+        raise _reject(
+            "outside-mandate",
+            f"{jb.id} makes no findings: no consequence of the road map is found_by it",
+        )
+    if find.allegation not in allegations:
+        raise _reject("unknown-reference", f"no allegation {find.allegation!r}")
 
 
 def _within_mandate(jb: m.JointBody, step: m.Step, members: set[str], what: str) -> None:

@@ -25,6 +25,7 @@ from cvid.errors import EventRejectedError
 from cvid.events import bodies as b
 from cvid.roadmap import model as m
 from cvid.roadmap import obligations as ob
+from cvid.roadmap import steps
 
 Occurrence = tuple[str, dt.date]  # (obligation id, occurrence date)
 
@@ -67,23 +68,11 @@ class ObligationHistory:
 
 
 def _step_done(step: m.Step, history: ObligationHistory) -> dt.datetime | None:
-    """When a step was done, by the engine's rule: reported (no verification needed),
-    waived, or confirmed by ``threshold`` verifiers with no finding of failure standing."""
-    verdicts: dict[str, str] = {}
-    failed = False
-    for party, kind, when in history.step_events.get(step.id, []):
-        if kind == "waived" or (kind == "reported" and step.verification is None):
-            return when
-        if kind in ("confirmed", "failed"):
-            verdicts[party] = kind
-            if kind == "failed":
-                failed = True
-            elif all(v == "confirmed" for v in verdicts.values()):
-                failed = False
-            threshold = step.verification.threshold if step.verification else 1
-            if not failed and sum(v == "confirmed" for v in verdicts.values()) >= threshold:
-                return when
-    return None
+    """When a step was done by its own events, by the rule the engine applies too
+    (:mod:`cvid.roadmap.steps`)."""
+    events = history.step_events.get(step.id, [])
+    n = steps.done_event(step, events)
+    return None if n is None else events[n][2]
 
 
 def milestone(roadmap: m.RoadMap, ref: str, history: ObligationHistory) -> dt.datetime | None:

@@ -3,8 +3,9 @@ non-performance, and allegations and findings.
 
 The companion of :mod:`cvid.events.authz` for the events that change who may act
 (withdrawal, suspension of participation), who acts on a sanctions measure (only its
-imposer), and how one party's claim against another becomes a finding (only the road
-map's finders). What admission must remember is kept in :class:`PartiesHistory`.
+imposer), and how one party's claim against another becomes a finding (only the
+finders the road map names: :mod:`cvid.roadmap.finders`). What admission must
+remember is kept in :class:`PartiesHistory`.
 Nothing here changes state on a refusal, and nothing reads a clock.
 """
 
@@ -17,6 +18,7 @@ from typing import Literal
 from cvid.errors import EventRejectedError
 from cvid.events import bodies as b
 from cvid.events.envelope import format_time
+from cvid.roadmap import finders
 from cvid.roadmap.model import RoadMap
 
 Standing = Literal["participant", "withdrawn", "suspended"]
@@ -55,12 +57,6 @@ def _reject(reason: str, message: str) -> EventRejectedError:
 def withdrawal_effective(rm: RoadMap, notified: dt.datetime) -> dt.datetime:
     """When a withdrawal notified at ``notified`` takes effect (the road map's notice)."""
     return rm.withdrawal.notice.after(notified, rm.agreement.zone)
-
-
-def finders(rm: RoadMap) -> tuple[list[str], int]:
-    """The parties whose findings count, and how many must agree."""
-    named = rm.findings.by or [p.id for p in rm.parties if "verifier" in p.roles]
-    return named, rm.findings.threshold
 
 
 def check_standing_change(party: str, body: b.Body, history: PartiesHistory) -> None:
@@ -153,7 +149,7 @@ def check_allegation(rm: RoadMap, party: str, body: b.Body, history: PartiesHist
         if record.answered:
             raise _reject("duplicate", f"{party} has already answered {body.allegation!r}")
         return
-    named, _ = finders(rm)
+    named = finders.finding_parties(rm)  # the road map's, and its consequences' verifiers
     if party not in named:
         raise _reject(
             "unauthorised",
@@ -163,3 +159,21 @@ def check_allegation(rm: RoadMap, party: str, body: b.Body, history: PartiesHist
         raise _reject("unauthorised", f"{party} cannot make a finding on an allegation against it")
     if party in record.finders:
         raise _reject("duplicate", f"{party} has already made a finding on {body.allegation!r}")
+
+
+def check_determines(rm: RoadMap, allegations: list[str], history: PartiesHistory) -> None:
+    """A Council draft that would determine allegations: only when a consequence of
+    the road map is ``found_by`` the Council, and only allegations made.
+
+    Raises:
+        EventRejectedError: the Council is no finder here, an unknown allegation.
+    """
+    if allegations and not finders.council_finds(rm):
+        raise _reject(
+            "unauthorised",
+            "the Council determines no allegation here: no consequence of the road map "
+            "is found_by the Council",
+        )
+    for allegation in allegations:
+        if allegation not in history.allegations:
+            raise _reject("unknown-reference", f"no allegation {allegation!r}")

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from cvid import event_types
 from cvid._ids import STRICT, Id, Text
 
 
@@ -77,7 +78,9 @@ class DraftTabled(Body):
     ``purpose`` ``continue_relief`` is the draft that, adopted within a snapback
     window, keeps the relief in place (UNSCR 2231 ¶11). ``chapter`` ``VI`` obliges
     the parties to the dispute to abstain (Charter Art. 27(3)). ``vote_by`` (RFC 3339,
-    UTC, ``...Z``) is the vote's stated deadline: it closes by itself then.
+    UTC, ``...Z``) is the vote's stated deadline: it closes by itself then. Adopted, it
+    ``determines`` the allegations it lists confirmed (a Council determination, for
+    the consequences ``found_by`` the Council).
     """
 
     draft: Id
@@ -95,6 +98,7 @@ class DraftTabled(Body):
     suspend_measures: list[Id] = Field(default_factory=list, max_length=100)
     reimpose_measures: list[Id] = Field(default_factory=list, max_length=100)
     waive_steps: list[Id] = Field(default_factory=list, max_length=100)
+    determines: list[Id] = Field(default_factory=list, max_length=100)
 
 
 def vote_deadline(draft: DraftTabled) -> dt.datetime | None:
@@ -287,12 +291,20 @@ class Extension(Body):
     days: int = Field(ge=1, le=3650)
 
 
+class Determination(Body):
+    """A joint body's finding on an allegation: confirmed or rejected."""
+
+    allegation: Id
+    outcome: Literal["confirmed", "rejected"]
+
+
 class DecisionProposed(Body):
     """A member of a joint body proposes a decision, and signs it.
 
     It does exactly one thing: ``extend`` a step's deadline, ``waive`` a step,
-    ``perform`` a step whose actor is the body (a joint act), or ``approve`` a text
-    (an act recorded for later use, e.g. an amendment). ``by``: a date
+    ``perform`` a step whose actor is the body (a joint act), ``approve`` a text
+    (an act recorded for later use, e.g. an amendment), or ``find`` on an allegation
+    (when a consequence of the road map is ``found_by`` this body). ``by``: a date
     (``YYYY-MM-DD``) after which the decision lapses unless adopted.
     """
 
@@ -303,6 +315,7 @@ class DecisionProposed(Body):
     waive: Id | None = None
     perform: Id | None = None
     approve: Text | None = None
+    find: Determination | None = None
     by: str | None = None
 
 
@@ -480,4 +493,9 @@ BODIES: dict[str, type[Body]] = {
 }
 """Every event type cvid knows, mapped to the model of its body."""
 
-EVENT_TYPES = tuple(BODIES)
+EVENT_TYPES = event_types.EVENT_TYPES
+
+if set(BODIES) != set(EVENT_TYPES):  # the names a road map may use, kept below both layers
+    raise ImportError(
+        f"cvid.event_types.EVENT_TYPES and BODIES differ: {sorted(set(BODIES) ^ set(EVENT_TYPES))}"
+    )

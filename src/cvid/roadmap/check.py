@@ -17,10 +17,11 @@ from typing import Protocol
 
 from cvid import calendar, units
 from cvid.errors import KeyFormatError
-from cvid.events.bodies import EVENT_TYPES
+from cvid.event_types import EVENT_TYPES
 from cvid.log.cosignature import CosignatureVerifier
 from cvid.log.note import Verifier
 from cvid.reference import cbm_ids
+from cvid.roadmap import finders
 from cvid.roadmap import model as m
 from cvid.roadmap import obligations as ob
 from cvid.roadmap.membership import COUNCIL_ROLES
@@ -523,6 +524,36 @@ class _Checker:
                 cons.suspend_guarantees,
                 guarantees,
                 "guarantee",
+            )
+            if cons.found_by is not None:
+                yield from self._found_by(("consequences", i, "found_by"), cons)
+
+    def _found_by(self, loc: Loc, cons: m.Consequence) -> Iterator[Problem]:
+        """A consequence's finder exists and its condition reads findings."""
+        found_by = cons.found_by
+        assert found_by is not None
+        if found_by.joint_body is not None and found_by.joint_body not in self.joint_bodies:
+            yield Problem((*loc, "joint_body"), f"{found_by.joint_body!r} is not a joint body")
+        if found_by.council and not (
+            self.rm.council is not None
+            or any(set(p.roles) & set(COUNCIL_ROLES) for p in self.rm.parties)
+        ):
+            yield Problem((*loc, "council"), "the road map has no Council to determine findings")
+        if found_by.verifiers is not None:
+            spec = found_by.verifiers
+            for k, party in enumerate(spec.by):
+                yield from self._party_ref((*loc, "verifiers", "by", k), party)
+            named = spec.by or finders.default_verifiers(self.rm)
+            if spec.threshold > len(set(named)):
+                yield Problem(
+                    (*loc, "verifiers", "threshold"),
+                    f"threshold {spec.threshold} is above the {len(set(named))} finders",
+                )
+        if not any(finders.looks_at_allegations(cons.when)):
+            yield Problem(
+                loc,
+                "found_by names whose findings fire the consequence, and its condition reads "
+                "none: use allegation_confirmed or custody_flagged",
             )
 
     def _snapback(self) -> Iterator[Problem]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 
@@ -317,6 +317,23 @@ _TAG_OF_CLASS: dict[type[BaseModel], str] = {
     ObligationMissed: "obligation_missed",
     QuotaShort: "quota_short",
 }
+CONDITION_CLASSES: tuple[type[BaseModel], ...] = tuple(_TAG_OF_CLASS)
+"""Every condition class, in the order of the ``Condition`` union (the engine registers
+an evaluator and a description for each: :data:`cvid.engine.conditions.KINDS`)."""
+
+
+def _union_members() -> list[tuple[type[BaseModel], str]]:
+    """The ``Condition`` union's members, as (class, tag)."""
+    union, _ = get_args(Condition)
+    return [(cls, tag.tag) for cls, tag in (get_args(member) for member in get_args(union))]
+
+
+if (
+    _union_members() != list(_TAG_OF_CLASS.items())
+    or tuple(_TAG_OF_CLASS.values()) != _CONDITION_TAGS
+):  # a condition added to one list and not the others
+    raise ImportError("the Condition union, _TAG_OF_CLASS and _CONDITION_TAGS differ")
+
 for _model in (All, AnyOf, Not):
     _model.model_rebuild()
 
@@ -733,16 +750,46 @@ class Reward(Model):
     source: Text | None = None
 
 
+class FinderVerifiers(Model):
+    """``threshold`` of the verifiers ``by`` (none listed: the road map's ``findings``)."""
+
+    by: list[Id] = Field(default_factory=list)
+    threshold: int = Field(default=1, ge=1)
+
+
+class FoundBy(Model):
+    """Whose finding confirms the allegations a consequence's condition looks at
+    (``allegation_confirmed``, and ``custody_flagged`` by a custody allegation):
+    exactly one of ``verifiers`` (k of n named verifiers, signing ``finding.made``),
+    ``joint_body`` (an adopted decision of that body with ``find``) or ``council:
+    true`` (an adopted Council resolution that ``determines`` the allegation)."""
+
+    verifiers: FinderVerifiers | None = None
+    joint_body: Id | None = None
+    council: Literal[True] | None = None
+    source: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_finder(self) -> FoundBy:
+        named = [self.verifiers, self.joint_body, self.council]
+        if sum(x is not None for x in named) != 1:
+            raise ValueError("found_by names exactly one of 'verifiers', 'joint_body', 'council'")
+        return self
+
+
 class Consequence(Model):
     """What follows a failure, once its condition holds.
 
     ``reimpose_measures_of`` names imposers (``council`` or parties): every measure they
     impose is re-imposed, as well as the ``reimpose_measures`` named one by one.
+    ``found_by`` says whose finding confirms the allegations its condition looks at
+    (absent: the road map's ``findings``); a finding by anyone else does not fire it.
     """
 
     id: Id
     title: Text
     when: Condition
+    found_by: FoundBy | None = None
     reimpose_measures: list[Id] = Field(default_factory=list)
     reimpose_measures_of: list[Id] = Field(default_factory=list)
     suspend_guarantees: list[Id] = Field(default_factory=list)
