@@ -9,7 +9,6 @@ import logging
 import socket
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -112,7 +111,7 @@ def serve(
         logs.setdefault(verifier.name, []).append(verifier)
     if not logs:
         raise ConfigError("give at least one --log-key")
-    _log_on(clock)
+    _log_on(offset=0.0 if now is None else clock() - time.time())
     app = create_witness_app(signer, logs, str(state), clock=clock)
     sock = _listen(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
@@ -121,9 +120,9 @@ def serve(
     serve_witness(app, sock)
 
 
-def _log_on(clock: Callable[[], int]) -> None:
-    """Log to standard error, each line dated in UTC as ``clock`` reads."""
-    offset = clock() - time.time()
+def _log_on(*, offset: float) -> None:
+    """Log to standard error, each line dated in UTC, ``offset`` seconds from the
+    machine's clock (as the witness's clock reads)."""
     formatter = logging.Formatter("%(asctime)s %(name)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ")
     formatter.converter = lambda seconds: time.gmtime((seconds or 0) + offset)
     handler = logging.StreamHandler(sys.stderr)
