@@ -15,7 +15,11 @@ other request is refused. :func:`server_config` adds, for any ASGI application:
 * Retry-After kept: after an answer that says ``Retry-After: N`` (a 429, a 503),
   nothing more is read from that connection for N seconds (at most
   ``MAX_HOLD_S``), so that a client that does not wait costs nothing meanwhile;
-* uvicorn's own keep-alive timeout and cap on concurrent connections.
+* a cap of ``max_connections`` open connections in all (more are answered 503);
+* uvicorn's own keep-alive timeout;
+* the security headers of :mod:`cvid._http` on every answer the server makes,
+  the application's and the server's own refusals alike (408, 431, 503, a 400 for
+  bytes that are not HTTP, a 500 for an application that fails before answering).
 
 Two layers share one record per connection: an asyncio protocol wrapped around
 uvicorn's (it sees connections and bytes: the cap, the header timeout) and an ASGI
@@ -36,6 +40,7 @@ import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
+from cvid._http import policy_of, security_headers
 from cvid.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -68,42 +73,74 @@ class ConnectionLimits:
             raise ConfigError("requests must be allowed at least 1024 bytes of headers")
 
 
-def _refusal(status: str, message: str) -> bytes:
-    """A whole HTTP/1.1 response that closes its connection (sent before any request)."""
+Headers = list[tuple[bytes, bytes]]
+
+
+def _refusal(status: str, message: str, headers: Headers, *, retry: bool = True) -> bytes:
+    """A whole HTTP/1.1 response that closes its connection (sent outside any request),
+    with ``headers``; ``retry``: it says Retry-After: 1."""
     body = message.encode("ascii") + b"\n"
+    wait = "retry-after: 1\r\n" if retry else ""
     head = (
         f"HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\n"
-        f"content-length: {len(body)}\r\nretry-after: 1\r\nconnection: close\r\n\r\n"
-    )
-    return head.encode("ascii") + body
+        f"content-length: {len(body)}\r\n{wait}connection: close\r\n"
+    ).encode("ascii")
+    extra = b"".join(name + b": " + value + b"\r\n" for name, value in headers)
+    return head + extra + b"\r\n" + body
 
 
-_TOO_MANY = _refusal("503 Service Unavailable", "too many connections from your address")
-_HEADERS_LATE = _refusal("408 Request Timeout", "the request headers did not arrive in time")
-_HEADERS_LONG = _refusal("431 Request Header Fields Too Large", "the request headers are too long")
+def _with_headers(start: Message, headers: Headers) -> Message:
+    """A response start with those of ``headers`` it does not carry yet (a response of
+    the application keeps its own)."""
+    present = {name.lower() for name, _ in start.get("headers", [])}
+    missing = [h for h in headers if h[0] not in present]
+    return {**start, "headers": [*start.get("headers", []), *missing]} if missing else start
 
 
 class _Guard:
     """One server's open connections, by client address and by peer."""
 
-    def __init__(self, limits: ConnectionLimits) -> None:
+    def __init__(self, limits: ConnectionLimits, headers: Headers) -> None:
         self.limits = limits
+        self.headers = headers  # the security headers, on every answer
+        self.full = _refusal("503 Service Unavailable", "too many connections", headers)
+        self.too_many = _refusal(
+            "503 Service Unavailable", "too many connections from your address", headers
+        )
+        self.headers_late = _refusal(
+            "408 Request Timeout", "the request headers did not arrive in time", headers
+        )
+        self.headers_long = _refusal(
+            "431 Request Header Fields Too Large", "the request headers are too long", headers
+        )
+        self.bad_request = _refusal(
+            "400 Bad Request", "the request is not valid HTTP/1.1", headers, retry=False
+        )
+        self.open_connections = 0
         self.per_address: Counter[str] = Counter()
         self.connections: dict[Peer, _GuardedProtocol] = {}
 
-    def open(self, peer: Peer | None, connection: _GuardedProtocol) -> bool:
-        """Count a new connection; False when its address already holds its share."""
-        if peer is None:  # not TCP: nothing to count by
-            return True
-        host = peer[0]
-        if self.per_address[host] >= self.limits.per_address:
-            log.warning("refused a connection: %s already holds %d", host, self.per_address[host])
-            return False
-        self.per_address[host] += 1
-        self.connections[peer] = connection
-        return True
+    def open(self, peer: Peer | None, connection: _GuardedProtocol) -> bytes | None:
+        """Count a new connection; or the answer refusing it, when the server or its
+        address already holds its share."""
+        if self.open_connections >= self.limits.max_connections:
+            log.warning("refused a connection: %d already open", self.open_connections)
+            return self.full
+        if peer is not None:  # TCP: counted by address too
+            host = peer[0]
+            if self.per_address[host] >= self.limits.per_address:
+                held = self.per_address[host]
+                log.warning("refused a connection: %s already holds %d", host, held)
+                return self.too_many
+            self.per_address[host] += 1
+            self.connections[peer] = connection
+        self.open_connections += 1
+        return None
 
-    def close(self, peer: Peer) -> None:
+    def close(self, peer: Peer | None) -> None:
+        self.open_connections -= 1
+        if peer is None:
+            return
         self.connections.pop(peer, None)
         host = peer[0]
         self.per_address[host] -= 1
@@ -115,16 +152,31 @@ class _Guard:
         return self.connections.get((client[0], client[1])) if client else None
 
 
+class _OwnBadRequest:
+    """Mixed into uvicorn's HTTP protocol: the 400 it writes itself, for bytes that are
+    not HTTP, is the guard's (with the security headers)."""
+
+    transport: asyncio.Transport
+    bad_request: ClassVar[bytes]
+
+    def send_400_response(self, msg: str) -> None:
+        log.info("refused a request: %s", msg)
+        self.transport.write(self.bad_request)
+        self.transport.close()
+
+
 class _GuardedProtocol(asyncio.Protocol):
     """uvicorn's HTTP protocol, behind the address cap and the header timeout."""
 
     guard: ClassVar[_Guard]
+    inner_protocol: ClassVar[type[asyncio.Protocol]]
 
     def __init__(self, **uvicorn_arguments: Any) -> None:
         self._arguments = uvicorn_arguments
         self._inner: asyncio.Protocol | None = None
         self._transport: asyncio.Transport | None = None
         self._peer: Peer | None = None
+        self._counted = False  # by the guard, until the connection is lost
         self._timer: asyncio.TimerHandle | None = None
         self._held: asyncio.TimerHandle | None = None
         self._waiting = 0  # bytes received while waiting for a request; -1: in a request
@@ -134,12 +186,13 @@ class _GuardedProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
         self._peer = _peer_of(self._transport)
-        if not self.guard.open(self._peer, self):
-            self._peer = None
-            self._transport.write(_TOO_MANY)
+        refusal = self.guard.open(self._peer, self)
+        if refusal is not None:
+            self._transport.write(refusal)
             self._transport.close()
             return
-        self._inner = AutoHTTPProtocol(**self._arguments)
+        self._counted = True
+        self._inner = self.inner_protocol(**self._arguments)
         self._inner.connection_made(transport)
         self._await_headers()
 
@@ -151,7 +204,7 @@ class _GuardedProtocol(asyncio.Protocol):
                 self._await_headers()
             self._waiting += len(data)
             if self._waiting > self.guard.limits.max_header_bytes:
-                self._refuse(_HEADERS_LONG)
+                self._refuse(self.guard.headers_long)
                 return
         self._inner.data_received(data)
 
@@ -163,9 +216,9 @@ class _GuardedProtocol(asyncio.Protocol):
         if self._held is not None:
             self._held.cancel()
             self._held = None
-        if self._peer is not None:
+        if self._counted:
             self.guard.close(self._peer)
-            self._peer = None
+            self._counted = False
         if self._inner is not None:
             self._inner.connection_lost(exc)
 
@@ -217,7 +270,7 @@ class _GuardedProtocol(asyncio.Protocol):
     def _headers_late(self) -> None:
         self._timer = None
         # Silent when nothing came: a browser's spare connection is no error.
-        self._refuse(_HEADERS_LATE if self._waiting > 0 else b"")
+        self._refuse(self.guard.headers_late if self._waiting > 0 else b"")
 
     def _refuse(self, answer: bytes) -> None:
         self._cancel()
@@ -252,6 +305,7 @@ class _Requests:
             await self.app(scope, receive, send)
             return
         connection = self.guard.connection(scope)
+        headers = self.guard.headers
         if connection is not None:
             connection.request_started()
         deadline = asyncio.get_running_loop().time() + self.guard.limits.body_timeout
@@ -273,7 +327,7 @@ class _Requests:
                     if connection is not None:
                         connection.close()
                 else:
-                    await _answer_408(send)
+                    await _answer(send, 408, "the request body did not arrive in time", headers)
                 return {"type": "http.disconnect"}
             body_done = message["type"] != "http.request" or not message.get("more_body", False)
             return message
@@ -285,6 +339,7 @@ class _Requests:
             started = True
             if message["type"] == "http.response.start":
                 wait = _retry_after(message)
+                message = _with_headers(message, self.guard.headers)
             await send(message)
             if (
                 message["type"] == "http.response.body"
@@ -295,7 +350,13 @@ class _Requests:
                 if wait:
                     connection.hold(wait)
 
-        await self.app(scope, receive_in_time, send_guarded)
+        try:
+            await self.app(scope, receive_in_time, send_guarded)
+        except Exception:
+            if not (started or answered):  # uvicorn's own 500 would carry no headers
+                answered = True
+                await _answer(send, 500, "the server failed; the error is logged", headers)
+            raise  # for uvicorn to log
 
 
 def _retry_after(start: Message) -> int:
@@ -306,19 +367,15 @@ def _retry_after(start: Message) -> int:
     return 0
 
 
-async def _answer_408(send: Send) -> None:
-    body = b"the request body did not arrive in time\n"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 408,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode("ascii")),
-                (b"connection", b"close"),
-            ],
-        }
-    )
+async def _answer(send: Send, status: int, message: str, headers: Headers) -> None:
+    """Answer ``status`` with ``message`` and ``headers``, and close the connection."""
+    body = message.encode("ascii") + b"\n"
+    start = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode("ascii")),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": start + headers})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -329,17 +386,25 @@ def server_config(
     host: str = "127.0.0.1",
     port: int = 8000,
     lifespan: Literal["auto", "on", "off"] = "auto",
+    policy: str | None = None,
 ) -> uvicorn.Config:
     """A uvicorn configuration serving ``app`` within ``limits``.
 
-    Proxy headers are ignored: the address counted and charged is the peer's own.
+    The server's own answers carry :func:`cvid._http.security_headers` under the
+    Content-Security-Policy ``policy``: by default the one :func:`cvid._http.harden`
+    installed on ``app`` (or :data:`cvid._http.PAGE_POLICY`). Proxy headers are
+    ignored: the address counted and charged is the peer's own.
     """
-    guard = _Guard(limits)
+    guard = _Guard(limits, security_headers(policy or policy_of(app)))
 
     class GuardedProtocol(_GuardedProtocol):
         pass
 
     GuardedProtocol.guard = guard
+    # uvicorn's protocol, writing the guard's 400 in place of its own
+    inner = type("HTTPProtocol", (_OwnBadRequest, AutoHTTPProtocol), {})
+    GuardedProtocol.inner_protocol = cast(type[asyncio.Protocol], inner)
+    cast(type[_OwnBadRequest], inner).bad_request = guard.bad_request
     return uvicorn.Config(
         _Requests(app, guard),
         host=host,
@@ -349,7 +414,7 @@ def server_config(
         lifespan=lifespan,
         proxy_headers=False,
         timeout_keep_alive=limits.keep_alive,
-        limit_concurrency=limits.max_connections,
+        limit_concurrency=None,  # the guard's (uvicorn's 503 would carry no headers)
         backlog=limits.max_connections,
         log_level="warning",
         access_log=False,

@@ -153,6 +153,14 @@ def harden(app: Starlette, *, policy: str = PAGE_POLICY) -> None:
     """
     app.add_middleware(Methods)
     app.add_middleware(SecurityHeaders, policy=policy)
+    app.state.content_security_policy = policy
+
+
+def policy_of(app: object) -> str:
+    """The Content-Security-Policy :func:`harden` installed on ``app``; else
+    :data:`PAGE_POLICY`."""
+    policy = getattr(getattr(app, "state", None), "content_security_policy", None)
+    return policy if isinstance(policy, str) else PAGE_POLICY
 
 
 __all__ = [
@@ -163,5 +171,6 @@ __all__ = [
     "SecurityHeaders",
     "allowed_methods",
     "harden",
+    "policy_of",
     "security_headers",
 ]

@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from cvid import _yaml
 from cvid.amendment import VERSIONS_DIR, history_problems, roadmap_at
 from cvid.engine import AgreementState, evaluate
 from cvid.errors import (
@@ -397,8 +398,16 @@ def read_keyless(path: str | Path) -> dict[str, Any]:
     Raises:
         RoadmapError: the file is not a valid road map.
     """
-    roadmap_load.load(path)
-    data: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    path = Path(path)
+    roadmap_load.load(path)  # refuses a file that is unreadable, too large or invalid
+    try:
+        data = _yaml.load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as e:  # it changed since it was read
+        raise RoadmapError([f"{path}: cannot read: {e}"]) from None
+    except yaml.YAMLError as e:
+        raise RoadmapError([_yaml.describe(e, str(path))]) from None
+    if not isinstance(data, dict):
+        raise RoadmapError([f"{path}: the road map is not a mapping"])
     return data
 
 
@@ -409,7 +418,7 @@ def create_from_template(
     path = template_path(name)
     text = path.read_text(encoding="utf-8")
     roadmap_load.loads(text, name=str(path))  # the template itself must be valid
-    data = yaml.safe_load(text)
+    data = _yaml.load(text)
     header = f"# Road map from the cvid template {name!r}, with the keys generated for it.\n"
     history = path.with_name(f"{name}{HISTORY}.yaml")
     if not history.is_file():
@@ -426,7 +435,12 @@ def replay_history(agreement: Agreement, path: Path) -> None:
     with its offset: that instant) and received then; the parties' keys are the ones
     :func:`create` generated.
     """
-    records = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        records = _yaml.load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise AgreementError(_yaml.describe(e, str(path))) from None
+    if not isinstance(records, list):
+        raise AgreementError(f"{path}: a history is a list of events")
     for record in records:
         moment = record["time"]
         if isinstance(moment, dt.datetime):

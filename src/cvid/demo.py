@@ -232,6 +232,12 @@ def _serve(
         witnesses = a.roadmap.witnesses.members[:2] if a.roadmap.witnesses else []
     cli = [sys.executable, "-c", "from cvid.cli import main; main()"]
     processes: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
+    # One clock for all: the scenario's date when the witnesses start, advancing from there.
+    started = time.monotonic()
+
+    def clock() -> dt.datetime:
+        return scenario_now + dt.timedelta(seconds=time.monotonic() - started)
+
     try:
         for n, witness in enumerate(witnesses, 1):
             url = f"http://127.0.0.1:{port + n}"
@@ -249,6 +255,8 @@ def _serve(
                         str(out / f"{witness.id}.db"),
                         "--port",
                         str(port + n),
+                        "--now",
+                        clock().isoformat(),
                     ],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
@@ -258,10 +266,9 @@ def _serve(
             _relay(processes[witness.id][0], f"{witness.id} (port {port + n})")
         for process, url in processes.values():
             _wait_until_listening(process, url)
-        started = time.monotonic()
         service = open_service(
             str(directory),
-            clock=lambda: scenario_now + dt.timedelta(seconds=time.monotonic() - started),
+            clock=clock,
             witness_urls={wid: url for wid, (_, url) in processes.items()},
         )
         console.print(f"[bold]13. Serving[/] http://127.0.0.1:{port}/ (dashboard; API under "

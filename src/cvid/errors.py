@@ -131,6 +131,20 @@ class EventRejectedError(InputError):
         super().__init__(message)
 
 
+class StorageQuotaError(EventRejectedError):
+    """A party has logged its road map's bytes for the day (reason ``storage-quota``).
+
+    ``retry_after`` is the number of seconds from the refused event's time to the next
+    UTC day, when the party's count starts again (at least 1).
+    """
+
+    REASON = "storage-quota"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(self.REASON, message)
+
+
 class EventSignatureError(SignatureError):
     """A submitted event's signature is missing, malformed or does not verify."""
 

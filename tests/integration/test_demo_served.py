@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -13,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cvid.log.cosignature import Cosignature
+from cvid.log.note import Note
 from tests.live import free_port
 
 pytestmark = pytest.mark.slow
@@ -64,6 +68,7 @@ def test_the_demo_serves_a_final_checkpoint_and_stops_cleanly(tmp_path: Path) ->
             assert httpx.get(url + page, timeout=30).status_code == 200, page
         said = log.read_text(errors="replace")
         assert "13. Serving" in said
+        _cosigned_on_the_scenarios_clock(url, log, port)
         assert _listening(port + 1)
         assert _listening(port + 2)
     finally:
@@ -75,3 +80,33 @@ def test_the_demo_serves_a_final_checkpoint_and_stops_cleanly(tmp_path: Path) ->
             demo.wait()
     assert demo.returncode == 0, log.read_text(errors="replace")
     assert not any(_listening(p) for p in (port, port + 1, port + 2))
+
+
+def _cosigned_on_the_scenarios_clock(url: str, log: Path, port: int) -> None:
+    """The served checkpoint's cosignatures, and each witness's log line saying so (under
+    its name), are dated on the scenario's clock that the service shows."""
+    said = log.read_text(errors="replace")
+    shown = re.search(r"the clock reads (\d{4}-\d{2}-\d{2})", said)
+    assert shown, said
+    today = dt.date.fromisoformat(shown.group(1))
+    days = {today, today + dt.timedelta(days=1)}  # the clock may pass midnight meanwhile
+    note = Note.from_bytes(httpx.get(f"{url}/checkpoint", timeout=30).content)
+    stamps = {
+        s.name: Cosignature.from_signature(s).timestamp
+        for s in note.signatures
+        if s.name.startswith("witness.")
+    }
+    assert len(stamps) == 2, stamps
+    assert {dt.datetime.fromtimestamp(t, dt.UTC).date() for t in stamps.values()} <= days
+    line = re.compile(
+        r"^   (\S+) \(port (\d+)\): (\S+) cvid\.witness\.server cosigned \S+ size \d+ at (\S+)$"
+    )
+    for _ in range(100):  # the relay copies each witness's lines as they come
+        found = [m for m in map(line.match, log.read_text(errors="replace").splitlines()) if m]
+        if len({m.group(1) for m in found}) == 2:
+            break
+        time.sleep(0.1)
+    assert {int(m.group(2)) for m in found} == {port + 1, port + 2}, found
+    for m in found:
+        logged, cosigned = (dt.datetime.fromisoformat(m.group(i)) for i in (3, 4))
+        assert {logged.date(), cosigned.date()} <= days, m.group(0)

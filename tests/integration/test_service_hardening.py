@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import httpx
 import pytest
 
+from cvid import _yaml
 from cvid import agreement as ag
 from cvid._when import parse_when
 from cvid.errors import ConfigError, InputError
-from cvid.events.envelope import MAX_EVENT_BYTES
+from cvid.events.envelope import MAX_EVENT_BYTES, sign_event
 from cvid.log.cosignature import CosignatureSigner
 from cvid.service.app import create_app
 from cvid.service.core import Service, open_service
@@ -57,3 +59,40 @@ def test_witness_evidence_is_kept_once_and_bounded(tmp_path: Path) -> None:
     for n in range(MAX_EVIDENCE + 5):
         state.record_evidence(origin="p", status=422, reason="bad", request=b"%d" % n, at=1)
     assert len(state.evidence("p")) == MAX_EVIDENCE
+
+
+def test_a_party_past_its_storage_quota_is_told_to_come_back_the_next_utc_day(
+    tmp_path: Path,
+) -> None:
+    data = _yaml.load(ag.template_path("dprk-phased").read_text("utf-8"))
+    data["agreement"]["storage_quota_bytes_per_day"] = 2048
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    made = ag.create(tmp_path / "ag", data, adopt_at=now - dt.timedelta(days=1))
+    service = Service(ag.Agreement.open(made.directory), checkpoint_interval=0.2)
+    with serving(create_app(service, examples={})) as url, httpx.Client(base_url=url) as client:
+        for n in range(10):  # each draft's entry is some hundreds of bytes
+            when = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            draft = {"draft": f"d-{n}", "title": f"Draft {n} " + "t" * 200, "purpose": "other"}
+            event = made.next_event("usa", "council.draft.tabled", draft, time=when)
+            entry = sign_event(event, made.signer("usa")).to_bytes()
+            answer = client.post("/api/v1/events", content=entry)
+            if answer.status_code != 201:
+                break
+            made.catch_up()
+        else:
+            raise AssertionError("the quota never refused an entry")
+        assert answer.status_code == 429, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        problem = answer.json()
+        assert problem["type"] == "urn:cvid:problem:storage-quota"
+        assert problem["reason"] == "storage-quota"
+        next_day = dt.datetime.combine(when.date() + dt.timedelta(days=1), dt.time(), dt.UTC)
+        wait = math.ceil((next_day - when).total_seconds())
+        assert answer.headers["retry-after"] == str(wait)
+        assert problem["retry_after"] == wait
+        # another party's entries are its own to count
+        vote = {"draft": "d-0", "vote": "yes"}
+        other = made.next_event("fra", "council.vote.cast", vote, time=dt.datetime.now(dt.UTC))
+        signed = sign_event(other, made.signer("fra")).to_bytes()
+        assert client.post("/api/v1/events", content=signed).status_code == 201
+    made.close()

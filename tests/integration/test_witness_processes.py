@@ -25,8 +25,8 @@ import pytest
 from cvid.agreement import Agreement, create_from_template
 from cvid.errors import WitnessError
 from cvid.log.checkpoint import open_checkpoint
-from cvid.log.cosignature import CosignatureSigner, CosignatureVerifier
-from cvid.log.note import Signer
+from cvid.log.cosignature import Cosignature, CosignatureSigner, CosignatureVerifier
+from cvid.log.note import Note, Signer
 from cvid.log.store import MemoryStore
 from cvid.log.tlog import Log
 from cvid.witness.client import CosigningResult, Outcome, WitnessClient, cosign_checkpoint
@@ -240,3 +240,54 @@ def test_serve_refuses_a_bad_log_key(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert done.stderr.startswith("cvid: error: ")
+
+
+def test_a_witness_given_now_dates_its_cosignatures_and_logs_on_that_clock(
+    tmp_path: Path, agreement: Agreement
+) -> None:
+    start = dt.datetime(2027, 3, 10, 9, 0, tzinfo=dt.UTC)
+    log_vkey = tmp_path / "log.vkey"
+    log_vkey.write_text(agreement.log_signer().verifier.to_text() + "\n", encoding="utf-8")
+    policy = agreement.witness_policy()
+    assert policy is not None
+    verifier = policy.witnesses[0]
+    key = agreement.directory / "keys" / "witnesses" / f"{verifier.name}.key"
+    command = [str(CVID), "witness", "serve", "--key", str(key), "--log-key", str(log_vkey)]
+    command += ["--state", str(tmp_path / "w.db"), "--port", "0", "--now", "2027-03-10T09:00Z"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    witness = WitnessProcess(verifier.name, process, tmp_path / "w.db")
+    began = time.monotonic()
+    try:
+        wait_until_listening(witness)
+        log = copy_log(agreement.log.origin, list(agreement.log.entries()))
+        result = ask(log, agreement.log_signer(), [WitnessClient(witness.url, verifier)])
+        assert result.cosigned == (verifier.name,), result.outcomes
+    finally:
+        err = stop(witness)
+    bound = int(time.monotonic() - began) + 1  # the clock advanced at most this much
+    (stamp,) = [
+        Cosignature.from_signature(s).timestamp
+        for s in Note.from_bytes(result.checkpoint).signatures
+        if s.name == verifier.name
+    ]
+    assert start.timestamp() <= stamp <= start.timestamp() + bound, stamp
+    (line,) = [line for line in err.splitlines() if " cosigned " in line]
+    when = _utc(stamp)
+    assert line.startswith("2027-03-10T09:"), line
+    assert line.endswith(f"cosigned {agreement.log.origin} size {log.size()} at {when}"), line
+
+
+def test_serve_refuses_a_now_that_is_not_a_time(tmp_path: Path) -> None:
+    keyfile = tmp_path / "w.key"
+    keyfile.write_text(CosignatureSigner.generate("w.example").to_text() + "\n", encoding="utf-8")
+    vkey = Signer.generate("log.example").verifier.to_text()
+    command = [str(CVID), "witness", "serve", "--key", str(keyfile), "--log-key", vkey]
+    command += ["--state", str(tmp_path / "s.db"), "--port", "0", "--now", "10/03/2027"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=30)
+    assert done.returncode != 0
+    assert "--now '10/03/2027' is not a date or an RFC 3339 time" in done.stderr
+    assert "listening" not in done.stdout
+
+
+def _utc(seconds: int) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from cvid._when import parse_when
 from cvid.cli._app import (
     SECRET_KEY_HELP,
     handle_errors,
@@ -77,16 +78,31 @@ def serve(
         ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 8080,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            help="What the witness's clock reads when it starts (a date, or an RFC 3339 "
+            "time with offset); it advances in real time from there. For a witness of a "
+            "replayed or demo history, so that its cosignatures are dated on the "
+            "history's clock. By default the machine's clock.",
+        ),
+    ] = None,
 ) -> None:
     """Serve POST /add-checkpoint until interrupted.
 
     Prints one line, ``listening on http://HOST:PORT``, once connections are accepted.
     Connections are bounded as the service's are by default: headers within 10 s,
-    a body within 20 s, 5 s idle, 64 per client address, 4096 in all.
+    a body within 20 s, 5 s idle, 64 per client address, 4096 in all. Log lines on
+    standard error are dated in UTC on the witness's clock (see ``--now``).
     """
     # Imported here: the web stack is not loaded for every other command.
-    from cvid.witness.server import create_witness_app
+    from cvid.witness.server import Clock, advancing_clock, create_witness_app
     from cvid.witness.server import serve as serve_witness
+
+    clock: Clock = lambda: int(time.time())  # noqa: E731
+    if now is not None:
+        clock = advancing_clock(parse_when(now, "--now"), time.monotonic)
 
     signer = CosignatureSigner.from_text(read_secret_key(key, "--key"))
     logs: dict[str, list[NoteVerifier]] = {}
@@ -95,12 +111,20 @@ def serve(
         logs.setdefault(verifier.name, []).append(verifier)
     if not logs:
         raise ConfigError("give at least one --log-key")
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
-    )
-    app = create_witness_app(signer, logs, str(state), clock=lambda: int(time.time()))
+    _log_on(offset=0.0 if now is None else clock() - time.time())
+    app = create_witness_app(signer, logs, str(state), clock=clock)
     sock = _listen(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     out(f"listening on http://{shown}:{bound_port}\n")
     serve_witness(app, sock)
+
+
+def _log_on(*, offset: float) -> None:
+    """Log to standard error, each line dated in UTC, ``offset`` seconds from the
+    machine's clock (as the witness's clock reads)."""
+    formatter = logging.Formatter("%(asctime)s %(name)s %(message)s", datefmt="%Y-%m-%dT%H:%M:%SZ")
+    formatter.converter = lambda seconds: time.gmtime((seconds or 0) + offset)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    logging.basicConfig(level=logging.INFO, handlers=[handler])

@@ -13,6 +13,7 @@ time of receipt is the ``now`` argument.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -20,7 +21,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from cvid.calendar import window_end
-from cvid.errors import EventRejectedError
+from cvid.errors import EventRejectedError, StorageQuotaError
 from cvid.events import authz_life as al
 from cvid.events import authz_parties as ap
 from cvid.events import bodies as b
@@ -265,7 +266,8 @@ class Gate:
 
     def _check_quota(self, party: str, when: dt.datetime, size: int, history: History) -> None:
         """One party cannot fill the log: at most the road map's bytes per UTC day (of
-        the events' times), counted on the entries as logged."""
+        the events' times), counted on the entries as logged. A refusal says how long
+        from ``when`` until the next UTC day."""
         quota = self.roadmap.agreement.storage_quota_bytes_per_day
         if quota is None:
             return
@@ -273,10 +275,12 @@ class Gate:
         used_day, used = history.storage.get(party, (day, 0))
         used = used if used_day == day else 0
         if used + size > quota:
-            raise _reject(
-                "storage-quota",
+            next_day = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC)
+            raise StorageQuotaError(
                 f"{party} has logged {used} bytes on {day.isoformat()}; this entry's {size} "
-                f"would pass the road map's {quota} bytes a day",
+                f"would pass the road map's {quota} bytes a day; its count starts again at "
+                f"{next_day.isoformat().replace('+00:00', 'Z')}",
+                retry_after=max(1, math.ceil((next_day - when).total_seconds())),
             )
 
     def _check_role(self, event_type: str, party_id: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from cvid import _yaml
 from cvid.errors import ReferenceDataError
 
 CONFIDENCES = frozenset({"C", "D", "U"})
@@ -53,9 +54,12 @@ def read_yaml(name: str, path: Path | None) -> dict[str, Any]:
         else:
             text = path.read_text("utf-8")
             where = str(path)
-        data = yaml.safe_load(text)
-    except (OSError, yaml.YAMLError) as e:
+    except (OSError, UnicodeDecodeError) as e:
         raise ReferenceDataError(f"cannot read reference data {name}: {e}") from e
+    try:
+        data = _yaml.load(text)
+    except yaml.YAMLError as e:
+        raise ReferenceDataError(_yaml.describe(e, where)) from None
     if not isinstance(data, dict):
         raise ReferenceDataError(f"{where}: the top level must be a mapping")
     return data

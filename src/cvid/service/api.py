@@ -39,6 +39,22 @@ NO_CACHE = "no-cache"
 MAX_PAGE = 1000
 
 _PROBLEM = {"description": "An RFC 9457 problem document", "content": {MEDIA_TYPE: {}}}
+_TOO_MANY = {
+    "description": "An RFC 9457 problem document: the party is over its rate "
+    "(`urn:cvid:problem:rate-limited`), or has logged the road map's storage quota for "
+    "the UTC day (`urn:cvid:problem:storage-quota`, with `retry_after`)",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait: 1 for a rate, until the next UTC day for a quota",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+    "content": {MEDIA_TYPE: {}},
+}
+_SUBMIT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **dict.fromkeys((400, 403, 409, 413, 422, 503), _PROBLEM),
+    429: _TOO_MANY,
+}
 _ENTRY_BODY = {
     "requestBody": {
         "required": True,
@@ -88,7 +104,7 @@ def api_router(service: Service) -> APIRouter:
         "/api/v1/events",
         status_code=201,
         openapi_extra=_ENTRY_BODY,
-        responses={400: _PROBLEM, 403: _PROBLEM, 409: _PROBLEM, 413: _PROBLEM, 422: _PROBLEM},
+        responses=_SUBMIT_RESPONSES,
         tags=["submit"],
     )
     async def submit_event(request: Request) -> Response:
@@ -110,7 +126,7 @@ def api_router(service: Service) -> APIRouter:
         "/api/v1/events/batch",
         status_code=201,
         openapi_extra=_BATCH_BODY,
-        responses={400: _PROBLEM, 403: _PROBLEM, 409: _PROBLEM, 413: _PROBLEM, 422: _PROBLEM},
+        responses=_SUBMIT_RESPONSES,
         tags=["submit"],
     )
     async def submit_batch(request: Request) -> Response:

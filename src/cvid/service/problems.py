@@ -20,6 +20,7 @@ from cvid.errors import (
     OverloadedError,
     RateLimitedError,
     RequestTooLargeError,
+    StorageQuotaError,
     StoreError,
     TreeSizeError,
     VerificationError,
@@ -67,7 +68,6 @@ _CONFLICT = {
     "not-reported",
     "not-ready",
     "not-suspended",
-    "storage-quota",
     "decision-closed",
     "not-open",
     "not-performed",
@@ -76,6 +76,9 @@ _CONFLICT = {
     "no-extensions-left",
     "changes-history",
 }
+# Refused for how much was sent, not for what: a client may send it again later (429,
+# with Retry-After), as a party over its rate (``rate-limited``).
+_TOO_MANY = {"storage-quota"}
 _TITLES = {
     400: "Bad request",
     403: "Forbidden",
@@ -99,6 +102,8 @@ def status_for_reason(reason: str) -> int:
         return 400
     if reason in _FORBIDDEN:
         return 403
+    if reason in _TOO_MANY:
+        return 429
     if reason in _CONFLICT:
         return 409
     return 422
@@ -146,4 +151,7 @@ def error_problem(error: Error, **extra: Any) -> JSONResponse:
     """The problem document for a cvid error."""
     status, reason = classify(error)
     headers = {"Retry-After": "1"} if status in {429, 503} else None
+    if isinstance(error, StorageQuotaError):  # until the party's next UTC day
+        headers = {"Retry-After": str(error.retry_after)}
+        extra = {"retry_after": error.retry_after, **extra}
     return problem(status, reason, str(error), headers=headers, **extra)

@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from cvid import _yaml
 from cvid._ids import Id
 from cvid.errors import ScenarioError
 from cvid.roadmap.model import RoadMap
@@ -318,9 +319,9 @@ def loads(text: str, *, name: str = "<scenario>") -> Scenario:
         ScenarioError: not YAML, or not a valid scenario.
     """
     try:
-        data = yaml.safe_load(text)
+        data = _yaml.load(text)
     except yaml.YAMLError as e:
-        raise ScenarioError(f"{name}: not valid YAML: {' '.join(str(e).split())}") from e
+        raise ScenarioError(_yaml.describe(e, name)) from None
     return _validate(data, name)
 
 

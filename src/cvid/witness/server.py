@@ -27,6 +27,7 @@ is a parameter).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import socket
 from collections.abc import Callable, Mapping, Sequence
@@ -70,6 +71,22 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], int]
 LogKeys = Mapping[str, NoteVerifier | Sequence[NoteVerifier]]
+
+
+def advancing_clock(start: dt.datetime, elapsed: Callable[[], float]) -> Clock:
+    """A :data:`Clock` that reads ``start`` now and then advances as ``elapsed`` does.
+
+    ``elapsed`` is any monotonic count of seconds (``time.monotonic``); what it reads
+    when this is called is the moment ``start``. For a witness of a replayed or demo
+    history, whose cosignatures must be dated on the history's clock, not the machine's.
+    """
+    origin = elapsed()
+    base = start.timestamp()
+    return lambda: int(base + (elapsed() - origin))
+
+
+def _utc(seconds: int) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -192,7 +209,7 @@ class Witness:
             return Reply(409, SIZE_CONTENT_TYPE, format_size(result.current.tree_size))
         # "MUST persist the new checkpoint before responding": advance() committed.
         line = self.signer.cosign(Note.from_bytes(request.checkpoint).text, at=at)
-        logger.info("cosigned %s size %d", checkpoint.origin, checkpoint.tree_size)
+        logger.info("cosigned %s size %d at %s", checkpoint.origin, checkpoint.tree_size, _utc(at))
         return Reply(200, TEXT_CONTENT_TYPE, format_cosignatures([line]))
 
     @staticmethod

@@ -20,12 +20,13 @@ from typing import Any
 import pytest
 
 from cvid._jcs import canonical
-from cvid.errors import EventRejectedError, EventSignatureError
+from cvid.errors import EventRejectedError, EventSignatureError, StorageQuotaError
 from cvid.events import authz, envelope
 from cvid.events import bodies as b
 from cvid.events.authz import DEFAULT_PERMISSIONS, AdmittedEvent, History
 from cvid.events.envelope import DOMAIN, SignedEvent, sign_event
 from cvid.log.note import Signer
+from cvid.service.problems import error_problem, status_for_reason
 from tests.kit import Kit, at, mini_data, seeded_signer
 
 T0 = at("2027-01-02T09:00:00")
@@ -495,9 +496,9 @@ CASES: list[Case] = [
     Case(
         "storage-quota",
         "storage-quota",
-        R,
+        StorageQuotaError,
         r"usa has logged \d+ bytes on 2027-01-03; this entry's \d+ would pass the road "
-        r"map's 1100 bytes a day",
+        r"map's 1100 bytes a day; its count starts again at 2027-01-04T00:00:00Z",
         case_storage_quota,
     ),
     Case(
@@ -566,6 +567,9 @@ def reasons_raised_in(module: Any) -> set[str]:
             continue
         name = getattr(node.func, "id", getattr(node.func, "attr", ""))
         first = node.args[0]
+        if name == "StorageQuotaError":  # its reason is its own
+            found.add(StorageQuotaError.REASON)
+            continue
         if name not in {"_reject", "EventRejectedError", "EventSignatureError"}:
             continue
         if isinstance(first, ast.Constant) and isinstance(first.value, str):
@@ -1193,3 +1197,15 @@ def test_admission_changes_nothing_until_recorded() -> None:
     assert kit.history != before
     assert refused(kit, data).reason == "replayed-sequence"
     assert History() == History()
+
+
+def test_a_storage_quota_refusal_says_how_long_until_the_next_utc_day() -> None:
+    _, attempt = case_storage_quota()
+    error = refusal(attempt)
+    assert isinstance(error, StorageQuotaError)
+    assert error.retry_after == 15 * 3600  # from 09:00 on T1 to midnight UTC
+    answer = error_problem(error)
+    assert answer.status_code == 429
+    assert answer.headers["retry-after"] == str(15 * 3600)
+    assert json.loads(bytes(answer.body))["type"] == "urn:cvid:problem:storage-quota"
+    assert status_for_reason("storage-quota") == 429

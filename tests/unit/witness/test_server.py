@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import threading
 from collections.abc import AsyncIterator
@@ -15,7 +16,7 @@ from cvid.log.cosignature import Cosignature, CosignatureSigner
 from cvid.log.merkle import EMPTY_ROOT
 from cvid.log.note import Note, Signer, sign_note
 from cvid.witness.protocol import SIZE_CONTENT_TYPE, AddCheckpointRequest
-from cvid.witness.server import Reply, Witness, create_witness_app
+from cvid.witness.server import Reply, Witness, advancing_clock, create_witness_app
 from cvid.witness.state import LogState, WitnessState
 from tests.unit.witness.witnesses import (
     LOG_KEY,
@@ -352,3 +353,12 @@ def test_refusals_before_the_state_do_not_read_the_clock(
 def test_unusable_log_keys_are_config_errors(state_path: str, logs: dict[str, object]) -> None:
     with pytest.raises(ConfigError):
         create_witness_app(WITNESS, logs, state_path, clock=FakeClock())  # type: ignore[arg-type]
+
+
+def test_an_advancing_clock_starts_at_its_moment_and_keeps_pace() -> None:
+    start = dt.datetime(2027, 3, 10, 9, 0, tzinfo=dt.UTC)
+    elapsed = iter([500.0, 500.0, 501.9, 600.5])  # seconds of some monotonic count
+    clock = advancing_clock(start, lambda: next(elapsed))
+    assert clock() == int(start.timestamp())
+    assert clock() == int(start.timestamp()) + 1
+    assert clock() == int(start.timestamp()) + 100
