@@ -8,9 +8,10 @@ from pathlib import Path
 from cvid.log.store import LogStore, MemoryStore, open_store
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED = REPO_ROOT.parent / "shared"
-CONFORMANCE = SHARED / "conformance" / "rfc9162"
-TLOG_VECTORS = SHARED / "reference" / "tlog-vectors.md"
+SHARED = REPO_ROOT.parent / "shared"  # the outside vectors, when the clone sits beside them
+VECTORS = REPO_ROOT / "tests" / "vectors"  # their unchanged copy (tests/vectors/README.md)
+CONFORMANCE = VECTORS / "rfc9162"
+TLOG_VECTORS = VECTORS / "tlog-vectors.md"
 
 
 def _h(data: bytes) -> bytes:
