@@ -40,8 +40,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sim_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 	$(BIN)/python benchmarks/service_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 
+# Every extra (the service, the simulation, PostgreSQL, the docs) with the tools: the
+# venv has all of cvid, and scripts/check-install.sh checks the core apart.
+UV ?= $(if $(wildcard $(BIN)/uv),$(BIN)/uv,uv)
 lock:
-	uv pip compile pyproject.toml --extra dev --extra bench --generate-hashes \
+	$(UV) pip compile pyproject.toml --extra all --extra dev --extra bench --generate-hashes \
 	  --python-version 3.11 -o requirements.lock
 
 clean:

@@ -22,7 +22,7 @@ from cvid.cli._app import (
     read_secret_key,
     write_new_key,
 )
-from cvid.errors import ConfigError
+from cvid.errors import ConfigError, require_extra
 from cvid.log.cosignature import CosignatureSigner
 from cvid.log.note import NoteVerifier, Verifier
 
@@ -85,6 +85,7 @@ def serve(
     a body within 20 s, 5 s idle, 64 per client address, 4096 in all.
     """
     # Imported here: the web stack is not loaded for every other command.
+    require_extra("service", "cvid witness serve")
     from cvid.witness.server import create_witness_app
     from cvid.witness.server import serve as serve_witness
 
