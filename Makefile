@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test fuzz lint bench lock clean
+.PHONY: demo test fuzz lint bench lock docs clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,9 +40,18 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/sim_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 	$(BIN)/python benchmarks/service_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 
+# The documentation site, offline, in strict mode (a broken link or a missing page fails):
+# the reference pages are generated from the code first.
+docs: $(STAMP)
+	$(BIN)/python scripts/docs_reference.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# Every extra (the service, the simulation, PostgreSQL, the docs) with the tools: the
+# venv has all of cvid, and scripts/check-install.sh checks the core apart.
+UV ?= $(if $(wildcard $(BIN)/uv),$(BIN)/uv,uv)
 lock:
-	uv pip compile pyproject.toml --extra dev --extra bench --generate-hashes \
+	$(UV) pip compile pyproject.toml --extra all --extra dev --extra bench --extra docs --generate-hashes \
 	  --python-version 3.11 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist site docs/reference

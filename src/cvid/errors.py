@@ -12,9 +12,14 @@ at fault, which is what a caller needs to decide what to do:
 Low-level exceptions are translated at the boundary (``raise X(...) from e``),
 and the CLI and the service map these families to exit codes and HTTP statuses
 in one place each. This module does no I/O.
+
+:func:`require_extra` is the one place that says which optional part of cvid
+(``pip install 'cvid[EXTRA]'``) a command needs when a package it imports is missing.
 """
 
 from __future__ import annotations
+
+import importlib.util
 
 
 class Error(Exception):
@@ -230,3 +235,55 @@ class RateLimitedError(InputError):
 
 class OverloadedError(ServiceError):
     """The queue of waiting events is full; retry later. Nothing was appended."""
+
+
+# --- optional parts of the install ------------------------------------------------------
+
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "service": ("fastapi", "uvicorn", "jinja2", "starlette", "swagger_ui_bundle"),
+    "sim": ("numpy", "scipy", "plotly", "dask", "distributed", "pyarrow", "pandas"),
+    "postgres": ("psycopg",),
+}
+"""Each optional part of cvid (``pip install 'cvid[EXTRA]'``) and the modules it brings."""
+
+
+class MissingExtraError(ConfigError):
+    """A command needs an optional part of cvid that is not installed.
+
+    Attributes:
+        extra: the extra to install (``service``, ``sim`` or ``postgres``).
+        missing: the modules that could not be found.
+    """
+
+    def __init__(self, extra: str, missing: list[str], what: str) -> None:
+        self.extra = extra
+        self.missing = missing
+        super().__init__(
+            f"{what} needs cvid's '{extra}' extra ({', '.join(missing)} not installed): "
+            f"pip install 'cvid[{extra}]'"
+        )
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a finder that refuses it, a broken half-install
+        return False
+
+
+def require_extra(extra: str, what: str, modules: tuple[str, ...] | None = None) -> None:
+    """Raise :class:`MissingExtraError` unless every module of ``extra`` can be imported.
+
+    Args:
+        extra: a key of :data:`EXTRAS`.
+        what: what needs it, for the message (``"cvid serve"``).
+        modules: the top-level modules to look for (default: all of the extra's).
+
+    Raises:
+        MissingExtraError: one of the modules is not installed.
+        KeyError: ``extra`` is not one of :data:`EXTRAS` (a programming error).
+    """
+    wanted = EXTRAS[extra] if modules is None else modules
+    missing = [name for name in wanted if not _importable(name)]
+    if missing:
+        raise MissingExtraError(extra, missing, what)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 
-from cvid.cli._app import fail
+from cvid import __version__
+from cvid.cli._app import fail, out
 from cvid.cli.agreement import agreement_app, event_app, report, roadmap_app, status
 from cvid.cli.escrow import beacon_app, escrow_app, inspect_app
 from cvid.cli.log import app as log_app
@@ -22,6 +24,29 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out(f"cvid {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print cvid's version and exit.",
+            is_eager=True,
+            callback=_print_version,
+        ),
+    ] = False,
+) -> None:
+    """cvid: a phased, verifiable disarmament road map as a public, signed log."""
+
+
 app.add_typer(log_app, name="log")
 app.add_typer(roadmap_app, name="roadmap")
 app.add_typer(agreement_app, name="agreement")

@@ -72,6 +72,15 @@ def keygen(
 
 @app.command()
 @handle_errors
+def vkey(
+    keyfile: Annotated[Path, typer.Argument(help=f"A signer key: {SECRET_KEY_HELP}.")],
+) -> None:
+    """Print the verifier key of a signer key (a log's: what auditors and witnesses need)."""
+    out(_signer(keyfile).verifier.to_text() + "\n")
+
+
+@app.command()
+@handle_errors
 def init(db: Db, origin: Annotated[str, typer.Option(help="The log's origin line.")]) -> None:
     """Create an empty log."""
     Log.check_origin(origin)  # before the store exists: a bad origin creates no file

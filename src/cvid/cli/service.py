@@ -9,11 +9,10 @@ from typing import Annotated
 
 import typer
 
-from cvid._connections import ConnectionLimits
+from cvid._limits import ConnectionLimits
 from cvid.cli._app import handle_errors, out
 from cvid.cli.agreement import Database, Dir
-from cvid.errors import InputError
-from cvid.service.app import run
+from cvid.errors import InputError, require_extra
 from cvid.service.core import BURST_SECONDS, MIN_BURST, Limits, open_service
 
 _CONNECTIONS = ConnectionLimits()
@@ -84,6 +83,9 @@ def serve(
     each connection is bounded in time and number (--header-timeout, --body-timeout,
     --keep-alive, --connections-per-address, --max-connections).
     """
+    require_extra("service", "cvid serve")
+    from cvid.service.app import run
+
     if min(checkpoint_interval, party_rate, header_timeout, body_timeout) <= 0:
         raise InputError(
             "--checkpoint-interval, --party-rate, --header-timeout and --body-timeout "

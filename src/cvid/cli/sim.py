@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from cvid.cli._app import handle_errors, out, progress_bar
-from cvid.errors import RoadmapError, ScenarioError
+from cvid.errors import RoadmapError, ScenarioError, require_extra
 from cvid.roadmap.model import RoadMap
 
 sim_app = typer.Typer(
@@ -74,6 +74,7 @@ def run(
     as_json: Json = False,
 ) -> None:
     """Simulate RUNS runs: completion time, detection by phase, sanctions trajectories."""
+    require_extra("sim", "cvid sim run")
     import numpy as np
 
     from cvid.sim import scenario as sc
@@ -158,6 +159,7 @@ def sweep(
     metric: Annotated[str, typer.Option("--metric", help="The heatmap's column.")] = "detected",
 ) -> None:
     """Simulate a grid of scenario variants as Dask tasks; write one row per point."""
+    require_extra("sim", "cvid sim sweep")
     from cvid.sim import scenario as sc
     from cvid.sim import sweep as sw
 
@@ -234,6 +236,7 @@ def solve(
     as_json: Json = False,
 ) -> None:
     """The simultaneous equilibrium and the inspector-leadership solution."""
+    require_extra("sim", "cvid game solve")
     from cvid.sim.game import Payoffs, leadership, simultaneous
 
     g = Payoffs(d=d, b=b, h=h, c=c, a=a, e=e, f=f, alpha=alpha, beta=beta)
@@ -275,6 +278,7 @@ def plan(
     as_json: Json = False,
 ) -> None:
     """Does this sampling plan deter hiding, for these payoffs?"""
+    require_extra("sim", "cvid game plan")
     from cvid.sim.game import plan_deters
 
     verdict = plan_deters(

@@ -23,7 +23,7 @@ from cvid.cli._app import (
     read_secret_key,
     write_new_key,
 )
-from cvid.errors import ConfigError
+from cvid.errors import ConfigError, require_extra
 from cvid.log.cosignature import CosignatureSigner
 from cvid.log.note import NoteVerifier, Verifier
 
@@ -97,6 +97,7 @@ def serve(
     standard error are dated in UTC on the witness's clock (see ``--now``).
     """
     # Imported here: the web stack is not loaded for every other command.
+    require_extra("service", "cvid witness serve")
     from cvid.witness.server import Clock, advancing_clock, create_witness_app
     from cvid.witness.server import serve as serve_witness
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Any
-
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+import functools
+from typing import TYPE_CHECKING, Any
 
 from cvid.engine.state import AgreementState, moment_text
+from cvid.errors import require_extra
 from cvid.roadmap.model import RoadMap
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 STATUS_COLOURS = {
     "blocked": "#6b7280",
@@ -104,25 +107,30 @@ def _timeline(roadmap: RoadMap, state: AgreementState) -> dict[str, Any]:
     }
 
 
-_env = Environment(
-    loader=PackageLoader("cvid.report", "."),
-    autoescape=select_autoescape(["html", "j2"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
 def _when(value: dt.datetime | None) -> str:
     return moment_text(value) or "—"
 
 
-_env.filters["when"] = _when
+@functools.cache
+def _env() -> Environment:
+    """The report's Jinja environment (Jinja2 comes with the ``service`` extra)."""
+    require_extra("service", "the HTML report", ("jinja2",))
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("cvid.report", "."),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    return env
 
 
 def render_html(roadmap: RoadMap, state: AgreementState, *, digest: str) -> str:
     """A readable one-page HTML report of ``state``, with a phase timeline."""
-    template = _env.get_template("report.html.j2")
+    template = _env().get_template("report.html.j2")
     return template.render(
         roadmap=roadmap,
         state=state,

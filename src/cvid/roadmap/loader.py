@@ -36,6 +36,7 @@ from cvid._jcs import canonical, parse_json
 from cvid.errors import JSONFormatError, RoadmapError
 from cvid.roadmap import phases as included_phases
 from cvid.roadmap.check import MILESTONES, Loc, Problem, check
+from cvid.roadmap.descriptions import describe
 from cvid.roadmap.model import RoadMap
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -531,7 +532,7 @@ def schema() -> dict[str, Any]:
     }
     out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     out["$id"] = "https://cvid.dev/schema/roadmap-1.json"
-    return out
+    return describe(out)
 
 
 def schema_text() -> str:

@@ -22,6 +22,11 @@ about 1e-13 relative. With ``p < 1`` the expectation is summed over
 likelihood for every ``k`` at once: a cumulative product of ``1 - n/(N - i)`` when
 ``p = 1``, and otherwise a recurrence that adds one falsified cell at a time (work
 proportional to ``max K · n``). Pure functions, no I/O.
+
+NumPy and SciPy (``cvid[sim]``) are imported only by the functions that need them:
+:func:`completeness_confidence`, which the engine calls, and
+:func:`detection_probability` and the sample sizes with ``p = 1`` need neither, so a
+core install (an auditor's) can fold escrow states.
 """
 
 from __future__ import annotations
@@ -29,12 +34,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-from numpy.typing import NDArray
+from cvid.errors import SamplingError, require_extra
 
-from cvid.errors import SamplingError
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 EXACT_TERMS = 10_000
 """Up to this many factors, ``C(N - k, n) / C(N, n)`` is computed exactly."""
@@ -79,13 +85,15 @@ def _perfect(N: int, k: int, n: int) -> tuple[float, float]:
         # C(N-k, n)/C(N, n) = perm(N-a, m)/perm(N, m), symmetric in k and n.
         num, den = math.perm(N - a, m), math.perm(N, m)
         return num / den, (den - num) / den  # int / int rounds correctly
-    terms = np.log1p(-a / (N - np.arange(m, dtype=np.float64)))
-    log_miss = math.fsum(terms.tolist())
+    log_miss = math.fsum(math.log1p(-a / (N - i)) for i in range(m))
     return math.exp(log_miss), -math.expm1(log_miss)
 
 
 def _imperfect(N: int, k: int, n: int, p: float) -> tuple[float, float]:
     """(miss, detect) for 0 < p < 1: E[(1 - p)^X] and 1 - that, X ~ Hypergeom(N, k, n)."""
+    _need_numpy("detection with per_inspection < 1")
+    import numpy as np
+
     x = np.arange(max(0, n - (N - k)), min(k, n) + 1, dtype=np.float64)
     from scipy.stats import hypergeom  # imported on use: it takes a second to load
 
@@ -94,6 +102,11 @@ def _imperfect(N: int, k: int, n: int, p: float) -> tuple[float, float]:
     miss = float(np.dot(pmf, np.exp(log_keep)))
     detect = float(np.dot(pmf, -np.expm1(log_keep)))
     return min(1.0, max(0.0, miss)), min(1.0, max(0.0, detect))
+
+
+def _need_numpy(what: str) -> None:
+    """Check that NumPy and SciPy (the ``sim`` extra) are installed, before importing them."""
+    require_extra("sim", what, ("numpy", "scipy"))
 
 
 def _miss_and_detect(N: int, k: int, n: int, p: float) -> tuple[float, float]:
@@ -304,6 +317,9 @@ class Prior:
 
 def _log_prior(prior: Prior, N: int) -> NDArray[np.float64]:
     """log P(K = k) for k = 0..N (-inf where the prior puts no mass)."""
+    _need_numpy("the posterior")
+    import numpy as np
+
     log_p = np.full(N + 1, -np.inf)
     if prior.kind == "uniform":
         top = _count(prior.max_hidden, "max_hidden", high=N)
@@ -321,6 +337,9 @@ def _log_prior(prior: Prior, N: int) -> NDArray[np.float64]:
 
 def _log_likelihood(N: int, n: int, p: float, ks: NDArray[np.int64]) -> NDArray[np.float64]:
     """log P(all n inspected cells clean | K = k) = log E[(1 - p)^X] for each k in ks."""
+    _need_numpy("the posterior")
+    import numpy as np
+
     out = np.full(len(ks), -np.inf)
     if n == 0 or p == 0.0:  # nothing inspected, or nothing could be seen
         return np.zeros(len(ks))
@@ -375,6 +394,9 @@ def posterior(N: int, n_clean: int, prior: Prior, *, per_inspection: float = 1.0
             ``max_hidden > N``), or the prior makes a clean record impossible.
     """
     big_n, _, n, p = _check(N, 0, n_clean, per_inspection)
+    _need_numpy("the posterior")
+    import numpy as np
+
     log_prior = _log_prior(prior, big_n)
     ks = np.flatnonzero(np.isfinite(log_prior)).astype(np.int64)
     log_joint = log_prior[ks] + _log_likelihood(big_n, n, p, ks)
@@ -389,16 +411,55 @@ def posterior(N: int, n_clean: int, prior: Prior, *, per_inspection: float = 1.0
     return [float(w) for w in result]
 
 
+def _uniform_log_likelihoods(N: int, n: int, p: float, top: int) -> list[float]:
+    """log P(all n inspected cells clean | K = k) for k = 0..top, in plain Python.
+
+    The same recurrences as the posterior's, with ``g`` kept only where it can be non-zero
+    (``x ≤ min(k, n)``), so the work is ``top · min(top, n)``.
+    """
+    if n == 0 or p == 0.0:
+        return [0.0] * (top + 1)
+    if p == 1.0:
+        out = [-math.inf] * (top + 1)
+        cumulative = 0.0
+        out[0] = 0.0
+        for k in range(1, min(top, N - n) + 1):
+            cumulative += math.log1p(-n / (N - (k - 1)))
+            out[k] = cumulative
+        return out
+    keep = 1.0 - p
+    g = [1.0]
+    log_scale = 0.0
+    out = [0.0]
+    for k in range(top):
+        left = N - k
+        size = min(k + 1, n) + 1
+        g_next = [0.0] * size
+        for x, gx in enumerate(g):
+            g_next[x] += gx * (max(N - n - k + x, 0) / left)
+            if x + 1 < size:
+                g_next[x + 1] += gx * ((n - x) / left) * keep
+        total = math.fsum(g_next)
+        g = [v / total for v in g_next]
+        log_scale += math.log(total)
+        out.append(log_scale)
+    return out
+
+
 def completeness_confidence(
     N: int, n_clean: int, *, prior: Prior, per_inspection: float = 1.0
 ) -> float:
     """The probability that the declaration is complete (``K = 0``) given a clean record.
 
-    The first entry of :func:`posterior`. With a binomial prior the cells are
-    independent, so inspecting some says nothing about the others: the confidence is
-    ``(1 - q)^(N - n)·((1 - q)/(1 - qp))^n``, and it reaches 1 only when every cell has
-    been inspected by infallible inspectors. A uniform prior ties the cells together, and
-    each clean inspection makes large ``K`` less likely.
+    The first entry of :func:`posterior` (equal to it up to rounding), computed without
+    NumPy or SciPy: the engine folds escrow states with it. With a binomial prior the
+    cells are independent, so inspecting some says nothing about the others: the
+    confidence is ``(1 - q)^(N - n)·((1 - q)/(1 - qp))^n``, and it reaches 1 only when
+    every cell has been inspected by infallible inspectors. A uniform prior ties the
+    cells together, and each clean inspection makes large ``K`` less likely: the
+    confidence is ``1 / Σ_k L(k)`` over ``k = 0..max_hidden``, ``L(k)`` the probability
+    of the clean record with ``k`` falsified cells (work ``max_hidden · min(max_hidden,
+    n)`` when ``p < 1``).
 
     Args:
         N: the number of cells.
@@ -412,4 +473,20 @@ def completeness_confidence(
     Raises:
         SamplingError: as :func:`posterior`.
     """
-    return posterior(N, n_clean, prior, per_inspection=per_inspection)[0]
+    big_n, _, n, p = _check(N, 0, n_clean, per_inspection)
+    if prior.kind == "uniform":
+        top = _count(prior.max_hidden, "max_hidden", high=big_n)
+        likelihoods = _uniform_log_likelihoods(big_n, n, p, top)
+        return 1.0 / math.fsum(math.exp(v) for v in likelihoods)
+    q = float(prior.q if prior.q is not None else 0.0)
+    if q == 0.0 or big_n == 0:
+        return 1.0
+    if q == 1.0:  # K = N for certain
+        if n > 0 and p == 1.0:
+            raise SamplingError(
+                f"{n} clean inspections are impossible under this prior: every K it allows "
+                "would have been detected"
+            )
+        return 0.0
+    log_q = math.log1p(-q)
+    return math.exp((big_n - n) * log_q + n * (log_q - math.log1p(-q * p)))

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The install each kind of user gets, checked from the built distributions:
+#  1. build the sdist, and the wheel from it;
+#  2. install the core wheel alone (`pip install cvid`) into a fresh virtual environment,
+#     check that no extra's package came with it, and audit the shipped published
+#     agreement with it: `cvid log verify-tiles` and `cvid status`; a command that needs
+#     an extra must say which;
+#  3. install `cvid[all]` into another and run the demo walkthrough (--no-serve).
+# Dependencies come from the package index, pinned to requirements.lock's versions.
+# CVID_VENV names the environment that builds (default .venv, made by `make`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=${CVID_VENV:-.venv}
+work=$(mktemp -d "${TMPDIR:-/tmp}/cvid-install.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+uv=("$venv/bin/python" -m uv)
+started=$SECONDS
+step() { printf 'check-install: %s (%ds)\n' "$1" $((SECONDS - started)); }
+
+step "building the sdist and the wheel"
+"$venv/bin/python" -m build --no-isolation --outdir "$work/dist" . >"$work/build.log" 2>&1 ||
+  { cat "$work/build.log"; exit 1; }
+wheel=$(ls "$work"/dist/cvid-*.whl)
+ls "$work"/dist/cvid-*.tar.gz >/dev/null
+# The lock's versions, without its hashes, as constraints.
+sed -n 's/^\([A-Za-z0-9_.-]*==[^ ;]*\).*/\1/p' requirements.lock >"$work/constraints.txt"
+
+step "installing the core wheel alone"
+"${uv[@]}" venv --quiet --python "$venv/bin/python" "$work/core"
+"${uv[@]}" pip install --quiet --python "$work/core/bin/python" -c "$work/constraints.txt" "$wheel"
+"$work/core/bin/python" - <<'PY'
+import importlib.util, sys
+heavy = ["numpy", "scipy", "plotly", "dask", "distributed", "pandas", "pyarrow",
+         "fastapi", "starlette", "uvicorn", "jinja2", "psycopg"]
+present = [name for name in heavy if importlib.util.find_spec(name) is not None]
+if present:
+    sys.exit(f"the core install brought extras' packages: {', '.join(present)}")
+PY
+
+step "auditing the shipped published agreement with the core"
+cp -r tests/fixtures/audit "$work/audit"
+(
+  cd "$work/audit"
+  cvid=$work/core/bin/cvid
+  "$cvid" --version
+  "$cvid" log verify-tiles tiles --vkey "$(cat vkey)" | tee tiles.txt
+  grep -q "verified: 50 entries" tiles.txt
+  "$cvid" status agreement --at 2027-09-15 --json >state.json
+  "$work/core/bin/python" -c "import json; s = json.load(open('state.json')); assert s['agreement'] == 'dprk-phased', s"
+  "$cvid" status agreement --at 2027-09-15 >status.txt
+  head -n 1 status.txt
+  if "$cvid" sim run dprk-phased --scenario dprk-phased-hide --runs 5 2>sim.err; then
+    echo "cvid sim run worked without the sim extra"; exit 1
+  fi
+  grep -q "pip install 'cvid\[sim\]'" sim.err
+)
+
+if [ "${CHECK_INSTALL_ALL:-1}" = 1 ]; then
+  step "installing cvid[all]"
+  "${uv[@]}" venv --quiet --python "$venv/bin/python" "$work/all"
+  "${uv[@]}" pip install --quiet --python "$work/all/bin/python" -c "$work/constraints.txt" "$wheel[all]"
+  step "running the demo walkthrough with cvid[all]"
+  mkdir "$work/demo"
+  (cd "$work/demo" && "$work/all/bin/python" -m cvid.demo --no-serve >demo.txt 2>&1) ||
+    { cat "$work/demo/demo.txt"; exit 1; }
+  tail -n 3 "$work/demo/demo.txt"
+fi
+step "done"
