@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -228,6 +229,24 @@ class SignedEvent:
             raise _reject("bad-json", str(e)) from e
         # The entry is canonical, so it is '{"event":' JCS(event) ',"signature":' JCS(sig) '}',
         # and JCS(sig) holds only hex and base64: the last ',"signature":' is the top level.
+        event_json = data[len(_EVENT_PREFIX) : data.rindex(_SIGNATURE_INFIX)]
+        return cls(event, key_id, signature, event_json)
+
+    @classmethod
+    def from_logged(cls, data: bytes) -> SignedEvent:
+        """Parse an entry already admitted to the log and bound by a verified snapshot
+        (:mod:`cvid.snapshot`): no canonical-form or signature check (they were made
+        when it was admitted, and the log's root fixes its bytes).
+
+        Raises:
+            EventRejectedError: the entry is not an event envelope at all.
+        """
+        try:
+            value = json.loads(data)  # strict parsing was done at admission
+            event = Event.from_dict(value["event"])
+            key_id, signature = _read_signature(value["signature"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise _reject("bad-envelope", f"a logged entry is not an event: {e}") from e
         event_json = data[len(_EVENT_PREFIX) : data.rindex(_SIGNATURE_INFIX)]
         return cls(event, key_id, signature, event_json)
 
