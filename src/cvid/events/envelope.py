@@ -243,8 +243,17 @@ class SignedEvent:
         """
         try:
             value = json.loads(data)  # strict parsing was done at admission
-            event = Event.from_dict(value["event"])
-            key_id, signature = _read_signature(value["signature"])
+            fields, sig = value["event"], value["signature"]
+            event = Event(
+                agreement=fields["agreement"],
+                roadmap=fields["roadmap"],
+                type=fields["type"],
+                party=fields["party"],
+                seq=fields["seq"],
+                time=dt.datetime.fromisoformat(fields["time"][:-1]).replace(tzinfo=dt.UTC),
+                body=fields["body"],
+            )
+            key_id, signature = bytes.fromhex(sig["key_id"]), base64.b64decode(sig["value"])
         except (ValueError, KeyError, TypeError) as e:
             raise _reject("bad-envelope", f"a logged entry is not an event: {e}") from e
         event_json = data[len(_EVENT_PREFIX) : data.rindex(_SIGNATURE_INFIX)]
