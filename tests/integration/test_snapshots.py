@@ -10,6 +10,7 @@ agreement's, a root that is not the log's, another road map) is reported on the
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import json
@@ -25,6 +26,7 @@ import pytest
 from cvid import snapshot as snap
 from cvid.agreement import Agreement, create_from_template
 from cvid.report import state_to_dict
+from cvid.service.core import open_service
 
 CVID = Path(sys.executable).parent / "cvid"
 AT = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
@@ -187,3 +189,27 @@ def test_the_snapshot_key_is_private(tmp_path: Path) -> None:
     directory = make(tmp_path, "jcpoa-2231", None)
     mode = (directory / "keys" / snap.KEY_FILE).stat().st_mode & 0o777
     assert mode == 0o600
+
+
+def test_the_service_starts_from_the_snapshot_unless_told_to_reverify(
+    tmp_path: Path, database: str | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    directory = make(tmp_path, "jcpoa-2231", database)
+    with opened(directory, database, reverify=True) as full:
+        expected = status(full)
+        size = len(full.events)
+    service = open_service(str(directory), database=database, clock=lambda: AT)
+    try:
+        assert service.agreement.snapshot_size == size
+        assert json.dumps(state_to_dict(service.state(AT)), sort_keys=True) == expected
+    finally:
+        asyncio.run(service.stop())
+    tampered(directory, "byte")
+    with caplog.at_level(logging.WARNING, logger="cvid.snapshot"):
+        service = open_service(str(directory), database=database, reverify=True, clock=lambda: AT)
+        try:
+            assert service.agreement.snapshot_size == 0
+            assert json.dumps(state_to_dict(service.state(AT)), sort_keys=True) == expected
+        finally:
+            asyncio.run(service.stop())
+    assert not caplog.records  # --reverify does not even read it
