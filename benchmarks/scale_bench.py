@@ -36,6 +36,9 @@ Each measurement runs in a fresh interpreter (``--child``), which prints one JSO
   from the incremental evaluator (``Agreement.state``) against ``evaluate`` over every
   event (the baseline); and a later second with no new event (the service's poll).
 
+Times are CPU seconds of the measured process (the machine may be shared; every
+operation is single-threaded), with the wall time beside them for open and status.
+The goals (open < 5 s and < 500 MiB, status < 2 s) are judged at 10^6 events only.
 Growth per 10x is the time at one size divided by the time at the size ten times
 smaller (1 means constant, 10 linear). Builds run first, then the measurements; the
 directories go in ``--workdir`` (a temporary directory unless given; ``--keep`` keeps
@@ -137,12 +140,12 @@ def peak_rss_mib() -> float:
 def child_open(directory: str, reverify: bool, database: str | None) -> dict[str, Any]:
     from cvid.agreement import Agreement
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     agreement = Agreement.open(directory, database=database, reverify=reverify)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     size = len(agreement.events)
     agreement.close()
-    return {"seconds": seconds, "rss_mib": peak_rss_mib(), "events": size}
+    return {"seconds": seconds, "cpu": cpu, "rss_mib": peak_rss_mib(), "events": size}
 
 
 def child_increment(directory: str, database: str | None) -> dict[str, Any]:
@@ -172,19 +175,20 @@ def child_increment(directory: str, database: str | None) -> dict[str, Any]:
     at = END + dt.timedelta(seconds=1)
     roadmap = roadmap_at(agreement.gate, agreement.history, at)
     evaluator = agreement.evaluator(roadmap)  # what Agreement.state and the service use
-    started = time.perf_counter()
+    # CPU time of this process: the machine may be shared, and these are single-threaded.
+    started = time.process_time()
     incremental = evaluator.state(agreement.events, at=at, horizon=at - skew)
-    t_incremental = time.perf_counter() - started
+    t_incremental = time.process_time() - started
     later = at + dt.timedelta(seconds=1)
-    started = time.perf_counter()
+    started = time.process_time()
     evaluator.state(agreement.events, at=later, horizon=later - skew)
-    t_second = time.perf_counter() - started
-    started = time.perf_counter()
+    t_second = time.process_time() - started
+    started = time.process_time()
     full = evaluate(roadmap, agreement.events, at=at)
-    t_full = time.perf_counter() - started
-    started = time.perf_counter()
+    t_full = time.process_time() - started
+    started = time.process_time()
     evaluate(roadmap, agreement.events, at=later)
-    t_full_second = time.perf_counter() - started
+    t_full_second = time.process_time() - started
     same = state_to_dict(incremental) == state_to_dict(full)
     agreement.log.close()  # not close(): no snapshot of an event the log does not hold
     return {
@@ -222,7 +226,8 @@ def status_command(directory: Path, reverify: bool, database: str | None) -> dic
     stderr = proc.stderr.read().decode() if proc.stderr else ""
     if proc.returncode != 0:
         raise SystemExit(f"cvid status failed: {stderr}")
-    return {"seconds": seconds, "rss_mib": usage.ru_maxrss / 1024}
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"seconds": seconds, "cpu": cpu, "rss_mib": usage.ru_maxrss / 1024}
 
 
 # --- the table --------------------------------------------------------------------------------
@@ -260,33 +265,54 @@ def report(rows: list[dict[str, Any]], backend: str) -> None:
     for i, r in enumerate(rows):
         n = f"{r['events']:,}"
         inc = r["increment"]
+        at_goal = r["events"] >= 1_000_000  # the goals are set at 10^6 events
+
+        def judged(ok: bool, at_goal: bool = at_goal) -> bool | None:
+            return ok if at_goal else None
+
         lines = [
             (
-                "open (s)",
+                "open, CPU (s)",
+                r["open"]["cpu"],
+                r["open_reverify"]["cpu"],
+                lambda x: x["open"]["cpu"],
+                "< 5 s at 10^6",
+                judged(r["open"]["seconds"] < 5),
+            ),
+            (
+                "open, wall (s)",
                 r["open"]["seconds"],
                 r["open_reverify"]["seconds"],
                 lambda x: x["open"]["seconds"],
-                "< 5 s at 10^6",
-                r["open"]["seconds"] < 5,
+                "",
+                None,
             ),
             (
-                "open peak RSS (MiB)",
+                "open, peak RSS (MiB)",
                 r["open"]["rss_mib"],
                 r["open_reverify"]["rss_mib"],
                 lambda x: x["open"]["rss_mib"],
                 "< 500 MiB at 10^6",
-                r["open"]["rss_mib"] < 500,
+                judged(r["open"]["rss_mib"] < 500),
             ),
             (
-                "cvid status (s)",
+                "cvid status, CPU (s)",
+                r["status"]["cpu"],
+                r["status_reverify"]["cpu"],
+                lambda x: x["status"]["cpu"],
+                "< 2 s at 10^6",
+                judged(r["status"]["seconds"] < 2),
+            ),
+            (
+                "cvid status, wall (s)",
                 r["status"]["seconds"],
                 r["status_reverify"]["seconds"],
                 lambda x: x["status"]["seconds"],
-                "< 2 s",
-                r["status"]["seconds"] < 2,
+                "",
+                None,
             ),
             (
-                "cvid status peak RSS (MiB)",
+                "cvid status, peak RSS (MiB)",
                 r["status"]["rss_mib"],
                 r["status_reverify"]["rss_mib"],
                 lambda x: x["status"]["rss_mib"],
@@ -294,7 +320,7 @@ def report(rows: list[dict[str, Any]], backend: str) -> None:
                 None,
             ),
             (
-                "one more event, state (ms)",
+                "one more event, state, CPU (ms)",
                 inc["incremental"] * 1000,
                 inc["full"] * 1000,
                 lambda x: x["increment"]["incremental"],
@@ -302,7 +328,7 @@ def report(rows: list[dict[str, Any]], backend: str) -> None:
                 None,
             ),
             (
-                "one more second, state (ms)",
+                "one more second, state, CPU (ms)",
                 inc["second"] * 1000,
                 inc["full_second"] * 1000,
                 lambda x: x["increment"]["second"],
