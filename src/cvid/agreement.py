@@ -22,7 +22,9 @@ catches up and admits again), so two writers cannot both use one sequence number
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,8 +33,10 @@ from typing import Any
 import yaml
 
 from cvid import _yaml
+from cvid import snapshot as snap
 from cvid.amendment import VERSIONS_DIR, history_problems, roadmap_at
-from cvid.engine import AgreementState, evaluate
+from cvid.engine import AgreementState
+from cvid.engine.incremental import Evaluator
 from cvid.errors import (
     AgreementError,
     AppendConflictError,
@@ -41,7 +45,7 @@ from cvid.errors import (
     RoadmapError,
 )
 from cvid.events.authz import AdmittedEvent, Gate, History
-from cvid.events.bodies import AmendmentProposed
+from cvid.events.bodies import BODIES, AmendmentProposed
 from cvid.events.envelope import Event, SignedEvent, sign_event
 from cvid.log.cosignature import CosignatureSigner, CosignatureVerifier, WitnessPolicy
 from cvid.log.note import Signer
@@ -58,6 +62,7 @@ WITNESS_KEYS = "witnesses"
 TEMPLATES = Path(__file__).parent / "roadmap" / "templates"
 MAX_RETRIES = 8
 HISTORY = ".history"  # a template's dated history, replayed by create_from_template
+log = logging.getLogger("cvid.snapshot")
 
 
 def template_names() -> list[str]:
@@ -87,10 +92,19 @@ class Agreement:
     gate: Gate
     history: History = field(default_factory=History)
     events: list[AdmittedEvent] = field(default_factory=list)
+    reverify: bool = False  # every entry admitted again; snapshots neither read nor written
+    snapshot_size: int = 0  # the entries covered by the snapshot read or last written
+    _snapshot_folded: bool = field(default=False, repr=False)  # it held the engine's fold
+    _evaluators: dict[int, Evaluator] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def open(cls, directory: str | Path, *, database: str | None = None) -> Agreement:
+    def open(
+        cls, directory: str | Path, *, database: str | None = None, reverify: bool = False
+    ) -> Agreement:
         """Open an agreement directory and replay its log through admission.
+
+        The entries covered by a verified snapshot (:mod:`cvid.snapshot`) are not
+        admitted again; with ``reverify`` every entry is, and snapshots are left alone.
 
         Raises:
             AgreementError: the directory is not an agreement.
@@ -111,12 +125,85 @@ class Agreement:
                 f"the road map's {roadmap.agreement.origin!r}"
             )
         _check_unchanged(roadmap, log)
-        agreement = cls(directory, roadmap, log, Gate(roadmap, versions=_versions(directory)))
+        gate = Gate(roadmap, versions=_versions(directory))
+        agreement = cls(directory, roadmap, log, gate, reverify=reverify)
+        if not reverify:
+            agreement._from_snapshot()
         agreement.catch_up()
         return agreement
 
     def close(self) -> None:
-        self.log.close()
+        """Write a snapshot when enough was admitted since the last one, and close the log."""
+        try:
+            self.save_snapshot()
+        finally:
+            self.log.close()
+
+    # --- snapshots ------------------------------------------------------------------------
+
+    def _from_snapshot(self) -> None:
+        """Start from the latest snapshot that verifies, if any (else report and ignore it)."""
+        size = self.log.size()
+        path = snap.latest(self.directory, size)
+        if path is None:
+            return
+        try:
+            found = snap.read(path, self.directory / KEYS_DIR)
+            if found.roadmap != self.gate.digest:
+                raise snap.SnapshotError(f"{path} is for another road map ({found.roadmap})")
+            if found.history.size != found.size or self.log.root(found.size) != found.root:
+                raise snap.SnapshotError(
+                    f"{path} does not match the log: its root at size {found.size} differs"
+                )
+            events = self._logged(found.size, found.checked)
+        except (snap.SnapshotError, Error) as e:
+            log.warning("snapshot ignored, every entry is admitted again: %s", e)
+            return
+        self.history, self.events, self.snapshot_size = found.history, events, found.size
+        if found.fold is not None:
+            try:
+                self.evaluator(self.roadmap).restore(events, *found.fold)
+                self._snapshot_folded = True
+            except Exception as e:  # an engine of another build: fold again from the start
+                log.warning("the snapshot's engine is ignored: %s", e)
+                self._evaluators.clear()
+
+    def _logged(self, size: int, checked: dict[int, Any]) -> list[AdmittedEvent]:
+        """The first ``size`` entries as admitted events, parsed without admission."""
+        out = []
+        for index, data in enumerate(self.log.entries(0, size)):
+            signed = SignedEvent.from_logged(data)
+            body = BODIES[signed.event.type].model_validate(signed.event.body)
+            out.append(AdmittedEvent(index, signed, body, checked.get(index), len(data)))
+        return out
+
+    def save_snapshot(self, *, force: bool = False) -> Path | None:
+        """Write a snapshot of what is admitted (and of the adopted road map's fold, when
+        it has taken in every event), when at least :data:`cvid.snapshot.MIN_NEW` entries
+        were admitted since the last one, or the last one had no fold and there is one
+        now, or ``force``. A failure is reported (a snapshot is a cache); None is then
+        returned, as when nothing needed writing."""
+        size = self.history.size
+        if self.reverify or size == 0:
+            return None
+        evaluator = self._evaluators.get(id(self.roadmap))
+        folded = evaluator is not None and evaluator.roadmap is self.roadmap
+        folded = folded and evaluator is not None and evaluator.seen == size
+        stale = size - self.snapshot_size >= snap.MIN_NEW
+        better = folded and not self._snapshot_folded and size >= snap.MIN_NEW
+        if not (force or stale or better):
+            return None
+        fold = evaluator.export() if folded and evaluator is not None else None
+        checked = {e.index: e.checked for e in self.events if e.checked is not None}
+        try:
+            root = self.log.root(size)
+            state = snap.Snapshot(size, root, self.gate.digest, self.history, checked, fold)
+            path = snap.write(self.directory, self.directory / KEYS_DIR, state)
+        except (snap.SnapshotError, Error, pickle.PicklingError, TypeError) as e:
+            log.warning("no snapshot written: %s", e)
+            return None
+        self.snapshot_size, self._snapshot_folded = size, fold is not None
+        return path
 
     def __enter__(self) -> Agreement:
         return self
@@ -240,10 +327,20 @@ class Agreement:
         event = self.next_event(signer.name, event_type, body, time=time)
         return self.submit(sign_event(event, signer).to_bytes(), now=now or time)
 
-    def state(self, *, at: dt.datetime) -> AgreementState:
-        """The agreement's state at ``at`` (see :func:`cvid.engine.evaluate`)."""
+    def state(self, *, at: dt.datetime, horizon: dt.datetime | None = None) -> AgreementState:
+        """The agreement's state at ``at`` (see :func:`cvid.engine.evaluate`), kept
+        incrementally (:mod:`cvid.engine.incremental`); ``horizon``: a moment before
+        which no event is expected any more (see :meth:`Evaluator.state`)."""
         self.catch_up()
-        return evaluate(roadmap_at(self.gate, self.history, at), self.events, at=at)
+        evaluator = self.evaluator(roadmap_at(self.gate, self.history, at))
+        return evaluator.state(self.events, at=at, horizon=horizon)
+
+    def evaluator(self, roadmap: RoadMap) -> Evaluator:
+        """The incremental evaluator of ``roadmap`` (the adopted one or an amended version)."""
+        evaluator = self._evaluators.get(id(roadmap))
+        if evaluator is None or evaluator.roadmap is not roadmap:
+            evaluator = self._evaluators[id(roadmap)] = Evaluator(roadmap)
+        return evaluator
 
     def signer(self, party: str) -> Signer:
         """Read ``party``'s private key from ``keys/`` (exercise and demo setups).

@@ -52,6 +52,13 @@ Database = Annotated[
     str | None, typer.Option("--database", help="A postgresql:// URL instead of DIR/log.db.")
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Reverify = Annotated[
+    bool,
+    typer.Option(
+        "--reverify",
+        help="Admit every logged entry again (signatures and all), without the snapshot.",
+    ),
+]
 
 
 def _now(text: str | None, option: str = "--now") -> dt.datetime:
@@ -387,10 +394,13 @@ def _hints(*, now_given: bool) -> Iterator[None]:
 
 
 def _state(
-    directory: Path, at: str | None, database: str | None
+    directory: Path, at: str | None, database: str | None, reverify: bool = False
 ) -> tuple[ag.Agreement, AgreementState]:
-    agreement = ag.Agreement.open(directory, database=database)
-    return agreement, agreement.state(at=_now(at, "--at"))
+    agreement = ag.Agreement.open(directory, database=database, reverify=reverify)
+    # Nothing timed before now less the admission skew can be admitted any more: the
+    # fold kept in the snapshot may advance that far (cvid.engine.incremental).
+    horizon = dt.datetime.now(dt.UTC) - agreement.gate.skew
+    return agreement, agreement.state(at=_now(at, "--at"), horizon=horizon)
 
 
 def _badge(status: str) -> Text:
@@ -403,9 +413,10 @@ def status(
     at: Annotated[str | None, typer.Option("--at", help="Show the state at this time.")] = None,
     as_json: Json = False,
     database: Database = None,
+    reverify: Reverify = False,
 ) -> None:
     """Where the agreement stands: phases, steps, guarantees, sanctions, consequences."""
-    agreement, state = _state(directory, at, database)
+    agreement, state = _state(directory, at, database, reverify)
     with agreement:
         if as_json:
             out(json.dumps(state_to_dict(state), indent=2, ensure_ascii=False) + "\n")
@@ -604,9 +615,10 @@ def report(
     output: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
     at: Annotated[str | None, typer.Option("--at", help="Report the state at this time.")] = None,
     database: Database = None,
+    reverify: Reverify = False,
 ) -> None:
     """Write a one-page HTML report of the agreement's state, with a phase timeline."""
-    agreement, state = _state(directory, at, database)
+    agreement, state = _state(directory, at, database, reverify)
     with agreement:
         html = render_html(agreement.roadmap, state, digest=agreement.gate.digest)
     try:

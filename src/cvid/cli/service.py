@@ -76,6 +76,14 @@ def serve(
     examples: Annotated[
         bool, typer.Option(help="Also show the Kazakhstan 1991-2014 worked example.")
     ] = True,
+    reverify: Annotated[
+        bool,
+        typer.Option(
+            "--reverify",
+            help="Admit every logged entry again at start (signatures and all), "
+            "without the snapshot.",
+        ),
+    ] = False,
 ) -> None:
     """Serve an agreement: submit events, read the log and proofs, see the dashboard.
 
@@ -111,6 +119,7 @@ def serve(
         limits=Limits(party_rate=party_rate, party_burst=party_burst),
         checkpoint_interval=checkpoint_interval,
         witness_urls=urls,
+        reverify=reverify,
     )
     out(f"serving {service.roadmap.agreement.id!r} on http://{host}:{port}/\n")
     if not examples:

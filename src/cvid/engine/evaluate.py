@@ -160,7 +160,7 @@ class _Engine:
         self.phase_done: dict[str, int] = {ph.id: 0 for ph in roadmap.phases}
         self.phase_complete: dict[str, dt.datetime] = {}
         self.phase_steps = {ph.id: [st.id for st in ph.steps] for ph in roadmap.phases}
-        self.anchors = anc.Anchors(self.zone, lambda when, ref: self._push(when, "anchor", ref))
+        self.anchors = anc.Anchors(self.zone, self._push_anchor)
         self.anchors.happen(anc.START, self.start)
         for ph in roadmap.phases:
             for st in ph.steps:
@@ -195,13 +195,11 @@ class _Engine:
         self.alerts: list[str] = []
         self.parties = PartiesFold(roadmap, self._push_other, self._violation, self._withdrawn)
         self.escrow = EscrowFold(roadmap, self._push_other, self._violation, self.parties.allege)
-        self.joint = DecisionFold(
-            roadmap, self, lambda when, ref: self._push(when, "decision", ref), self.alerts.append
-        )
+        self.joint = DecisionFold(roadmap, self, self._push_decision, self.alerts.append)
         self.limits = LimitFold(roadmap, self.start, self._push_limit, self._violation)
         self.keeper = next((p.id for p in roadmap.parties if "disarming_state" in p.roles), "")
         self.recurring = ObligationFold(roadmap, self._push_recurring, self._violation)
-        self.life = LifeFold(roadmap, lambda when, _kind, ref: self._push(when, "life", ref))
+        self.life = LifeFold(roadmap, self._push_life)
         self.reveal_steps = [rec for rec in self.steps.values() if rec.spec.reveals is not None]
         self.council = Membership.of(roadmap)
         for _, rule in self.rules:
@@ -226,6 +224,17 @@ class _Engine:
     def _push(self, when: dt.datetime, kind: TimerKind, ref: str) -> None:
         self._counter += 1
         heapq.heappush(self.timers, (when, self._counter, kind, ref))
+
+    # The folds get bound methods, not closures: a copy of the engine (a checkpoint of
+    # cvid.engine.incremental, a snapshot) must push onto its own heap.
+    def _push_anchor(self, when: dt.datetime, ref: str) -> None:
+        self._push(when, "anchor", ref)
+
+    def _push_decision(self, when: dt.datetime, ref: str) -> None:
+        self._push(when, "decision", ref)
+
+    def _push_life(self, when: dt.datetime, _kind: str, ref: str) -> None:
+        self._push(when, "life", ref)
 
     def _push_due(self, rec: _Step) -> None:
         if rec.due is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -228,6 +229,33 @@ class SignedEvent:
             raise _reject("bad-json", str(e)) from e
         # The entry is canonical, so it is '{"event":' JCS(event) ',"signature":' JCS(sig) '}',
         # and JCS(sig) holds only hex and base64: the last ',"signature":' is the top level.
+        event_json = data[len(_EVENT_PREFIX) : data.rindex(_SIGNATURE_INFIX)]
+        return cls(event, key_id, signature, event_json)
+
+    @classmethod
+    def from_logged(cls, data: bytes) -> SignedEvent:
+        """Parse an entry already admitted to the log and bound by a verified snapshot
+        (:mod:`cvid.snapshot`): no canonical-form or signature check (they were made
+        when it was admitted, and the log's root fixes its bytes).
+
+        Raises:
+            EventRejectedError: the entry is not an event envelope at all.
+        """
+        try:
+            value = json.loads(data)  # strict parsing was done at admission
+            fields, sig = value["event"], value["signature"]
+            event = Event(
+                agreement=fields["agreement"],
+                roadmap=fields["roadmap"],
+                type=fields["type"],
+                party=fields["party"],
+                seq=fields["seq"],
+                time=dt.datetime.fromisoformat(fields["time"][:-1]).replace(tzinfo=dt.UTC),
+                body=fields["body"],
+            )
+            key_id, signature = bytes.fromhex(sig["key_id"]), base64.b64decode(sig["value"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise _reject("bad-envelope", f"a logged entry is not an event: {e}") from e
         event_json = data[len(_EVENT_PREFIX) : data.rindex(_SIGNATURE_INFIX)]
         return cls(event, key_id, signature, event_json)
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from cvid.agreement import Agreement
 from cvid.amendment import roadmap_at
-from cvid.engine import AgreementState, evaluate
+from cvid.engine import AgreementState
 from cvid.errors import (
     AppendConflictError,
     ConfigError,
@@ -58,6 +58,7 @@ log = logging.getLogger("cvid.service")
 
 MAX_RETRIES = 16
 SNAPSHOT_EVERY = 10_000  # logged events between admission-history snapshots
+DISK_SNAPSHOT_EVERY = 100_000  # logged events between snapshots on disk (cvid.snapshot)
 
 
 BURST_SECONDS = 5.0  # a party's default burst: this many seconds of its rate...
@@ -295,7 +296,9 @@ class Service:
                 self._states.move_to_end(key)
                 return cached
         roadmap = roadmap_at(self.agreement.gate, self.agreement.history, at)  # amendments
-        state = evaluate(roadmap, events, at=at)
+        # No event timed before the clock less the admission skew can be admitted now.
+        horizon = self.now() - self.agreement.gate.skew
+        state = self.agreement.evaluator(roadmap).state(events, at=at, horizon=horizon)
         with self._states_lock:
             self._states[key] = state
             while len(self._states) > 64:
@@ -450,6 +453,8 @@ class Service:
             self._settle(charges, blamed, tick)
             if agreement.history.size - self._snapshot.size >= SNAPSHOT_EVERY:
                 self._snapshot = copy.deepcopy(agreement.history)
+            if agreement.history.size - agreement.snapshot_size >= DISK_SNAPSHOT_EVERY:
+                agreement.save_snapshot()  # on this thread: the history is this size
             return outcomes
         raise AppendConflictError(f"the log kept growing; gave up after {MAX_RETRIES} attempts")
 
@@ -633,15 +638,19 @@ def open_service(
     limits: Limits | None = None,
     witness_urls: Mapping[str, str] | None = None,
     checkpoint_interval: float = 1.0,
+    reverify: bool = False,
 ) -> Service:
     """Open an agreement directory and serve it, with its witnesses at ``witness_urls``.
+
+    The log is opened from its verified snapshot, if any (:mod:`cvid.snapshot`);
+    ``reverify`` admits every entry again instead.
 
     Raises:
         ServiceError: the directory cannot be served.
         InputError: a witness URL is for a witness the road map does not name.
     """
     try:
-        agreement = Agreement.open(directory, database=database)
+        agreement = Agreement.open(directory, database=database, reverify=reverify)
     except Error as e:
         raise ServiceError(f"cannot serve {directory}: {e}") from e
     try:

@@ -1,0 +1,278 @@
+"""Incremental state: :func:`cvid.engine.evaluate` kept up to date as events arrive.
+
+:func:`~cvid.engine.evaluate` is one fold over the events sorted by (time, index), with
+the road map's timers between them. An :class:`Evaluator` keeps that fold's engine
+after the events it has seen (the *base*: every event applied, its clock at the
+latest event's time), so that one more event costs the timers due up to its time and
+its own reducer, not the whole history again. To answer at ``at``:
+
+* when every event timed at or before ``at`` is applied and no timer is due by then,
+  only rules and guarantees can change (they are settled at ``at`` as evaluate would):
+  what settling touches (guarantees, measures, fired rules, alerts) is set aside,
+  the result is read, and the base is put back as it was;
+* when timers are due by ``at``, a copy of the base is advanced to ``at`` (the copy is
+  kept, and moved further for a later ``at`` while no event arrives);
+* when ``at`` is before events already applied (time travel, or events timed ahead of
+  the clock), or an event arrives timed before events already applied (parties'
+  clocks differ within the admission skew), the fold restarts from the nearest
+  earlier checkpoint: a copy of the base kept every ``checkpoint_every`` events
+  (thinned out as the log grows, so that at most :data:`MAX_CHECKPOINTS` are kept).
+
+Every path gives the state :func:`~cvid.engine.evaluate` gives for the same events and
+``at`` (``tests/unit/engine/test_incremental.py`` checks it on random histories). Pure:
+no I/O and no clock; the caller says which events and which ``at``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import datetime as dt
+import io
+import pickle
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from cvid.engine import state as s
+from cvid.engine.evaluate import _advance, _Engine, evaluate
+from cvid.events.authz import AdmittedEvent
+from cvid.roadmap import model as m
+
+CHECKPOINT_EVERY = 4096  # applied events between checkpoints, at first
+MAX_CHECKPOINTS = 8  # beyond this, every other one is dropped and the spacing doubles
+
+_Key = tuple[dt.datetime, int]
+
+
+class Evaluator:
+    """The state of one road map's agreement, kept incrementally (see the module).
+
+    Call :meth:`state` with the agreement's events in log order (a list that only
+    grows) and the moment to evaluate; it takes in the events it has not seen yet.
+    Safe to call from several threads (one at a time does the work).
+    """
+
+    def __init__(self, roadmap: m.RoadMap, *, checkpoint_every: int = CHECKPOINT_EVERY) -> None:
+        if checkpoint_every < 1:
+            raise ValueError("checkpoint_every must be positive")
+        self.roadmap = roadmap
+        self.every = checkpoint_every
+        self.start = _Engine(roadmap).t  # the engine's clock before any event
+        self.restarts = 0  # folds restarted from a checkpoint (for tests and benchmarks)
+        self._lock = threading.Lock()
+        self._reset()
+
+    def _reset(self) -> None:
+        self._seen = 0  # events taken in, by log index
+        self._last: AdmittedEvent | None = None  # the last one taken in
+        self._keys: list[_Key] = []  # every event's (time, index), sorted
+        self._sorted: list[AdmittedEvent] = []  # the events in that order
+        self._base: _Engine | None = None  # applied _sorted[: self._applied]
+        self._applied = 0
+        # (events applied, the engine's clock, the frozen engine), ascending
+        self._checkpoints: list[tuple[int, dt.datetime, bytes]] = []
+        self._view: _Engine | None = None  # the base advanced past its last event
+        self._view_applied = 0  # how many events the base had applied then
+
+    @property
+    def seen(self) -> int:
+        """How many events (by log index) it has taken in."""
+        return self._seen
+
+    # --- taking events in ------------------------------------------------------------------
+
+    def _take(self, events: Sequence[AdmittedEvent]) -> None:
+        if len(events) < self._seen or (self._seen and events[self._seen - 1] is not self._last):
+            self._reset()  # not the list seen so far, grown: start again
+        for ev in events[self._seen :]:
+            key = (ev.time, ev.index)
+            pos = bisect.bisect_right(self._keys, key)
+            self._keys.insert(pos, key)
+            self._sorted.insert(pos, ev)
+            if pos < self._applied or (self._base is not None and ev.time < self._base.t):
+                self._rewind(pos, ev.time)  # before what the base has folded in
+            self._view = None
+        if len(events) > self._seen:
+            self._seen = len(events)
+            self._last = events[-1]
+
+    def _rewind(self, pos: int, when: dt.datetime) -> None:
+        """Forget the fold beyond the first ``pos`` sorted events and beyond ``when``."""
+        self.restarts += 1
+        self._checkpoints = [c for c in self._checkpoints if c[0] <= pos and c[1] <= when]
+        if self._checkpoints:
+            applied, _, frozen = self._checkpoints[-1]
+            self._base, self._applied = self.thaw(frozen), applied
+        else:
+            self._base, self._applied = None, 0
+
+    # --- the fold ----------------------------------------------------------------------------
+
+    def _fresh(self, first: dt.datetime, at: dt.datetime) -> _Engine:
+        engine = _Engine(self.roadmap)
+        engine.t = min(engine.t, at, first)  # as evaluate() starts its clock
+        return engine
+
+    def _apply(self, engine: _Engine, upto: int, start: int) -> None:
+        for ev in self._sorted[start:upto]:
+            _advance(engine, ev.time)
+            engine.apply(ev)
+
+    def _fold_base(self, upto: int) -> _Engine:
+        """The base with the first ``upto`` sorted events applied (``upto`` ≥ applied)."""
+        if self._base is None:
+            self._base = self._fresh(self._sorted[0].time, self._sorted[0].time)
+            self._applied = 0
+        while self._applied < upto:
+            next_checkpoint = (self._applied // self.every + 1) * self.every
+            stop = min(upto, next_checkpoint)
+            self._apply(self._base, stop, self._applied)
+            self._applied = stop
+            if stop == next_checkpoint:
+                self._checkpoint()
+        return self._base
+
+    def _checkpoint(self) -> None:
+        assert self._base is not None
+        self._checkpoints.append((self._applied, self._base.t, self.freeze(self._base)))
+        if len(self._checkpoints) > MAX_CHECKPOINTS:
+            self.every *= 2
+            self._checkpoints = [c for c in self._checkpoints if c[0] % self.every == 0]
+
+    # --- answering -----------------------------------------------------------------------------
+
+    def state(
+        self,
+        events: Sequence[AdmittedEvent],
+        *,
+        at: dt.datetime,
+        horizon: dt.datetime | None = None,
+    ) -> s.AgreementState:
+        """The state :func:`~cvid.engine.evaluate` gives for ``events`` at ``at``.
+
+        ``horizon`` is a moment before which, the caller expects, no event will be
+        added (the service: its clock less the admission skew): the base is advanced
+        to it (never past ``at``), so that the timers due by then run once, in the
+        base, rather than in a copy at every answer. An event added before it anyway
+        restarts the fold from a checkpoint: the answer is the same, only slower.
+        """
+        if at.tzinfo is None:
+            raise ValueError("at must be timezone-aware")
+        with self._lock:
+            self._take(events)
+            n = bisect.bisect_right(self._keys, at, key=lambda k: k[0])
+            if n == 0 or at < self.start:  # before the road map's start: nothing to keep
+                return evaluate(self.roadmap, self._sorted[:n], at=at)
+            if n < self._applied or (self._base is not None and at < self._base.t):
+                return self._from_checkpoint(n, at)
+            base = self._fold_base(n)
+            if horizon is not None and min(horizon, at) > base.t:
+                _advance(base, min(horizon, at))
+                self._view = None
+            if base.timers and base.timers[0][0] <= at:
+                return self._advanced(n, at)
+            return _peek(base, at, n)
+
+    def _advanced(self, n: int, at: dt.datetime) -> s.AgreementState:
+        """At ``at``, timers due: a copy of the base advanced there (kept for later)."""
+        assert self._base is not None
+        view = self._view
+        if view is None or view.t > at or self._view_applied != self._applied:
+            view = self.thaw(self.freeze(self._base))
+        _advance(view, at)
+        self._view, self._view_applied = view, self._applied
+        if view.timers and view.timers[0][0] <= at:  # pragma: no cover - _advance ran them
+            raise AssertionError("timers left behind")
+        return _peek(view, at, n)
+
+    def _from_checkpoint(self, n: int, at: dt.datetime) -> s.AgreementState:
+        """At ``at``, before events already applied: fold again from a checkpoint."""
+        usable = [c for c in self._checkpoints if c[0] <= n and c[1] <= at]
+        if usable:
+            applied, _, frozen = usable[-1]
+            engine = self.thaw(frozen)
+        else:
+            applied, engine = 0, self._fresh(self._sorted[0].time, at)
+        self._apply(engine, n, applied)
+        _advance(engine, at)
+        engine.settle()
+        return engine.result(n)
+
+    # --- copies, and the engine kept in a snapshot ------------------------------------------
+
+    def freeze(self, engine: _Engine) -> bytes:
+        """The engine as bytes (a pickle in which the road map is a reference): copying
+        an engine is freezing and thawing it, three times faster than ``deepcopy``."""
+        out = io.BytesIO()
+        _Pickler(out, self.roadmap).dump(engine)
+        return out.getvalue()
+
+    def thaw(self, frozen: bytes) -> _Engine:
+        engine = _Unpickler(io.BytesIO(frozen), self.roadmap).load()
+        if not isinstance(engine, _Engine):
+            raise TypeError("not a frozen engine")
+        return engine
+
+    def export(self) -> tuple[int, bytes] | None:
+        """The fold so far, for a snapshot: (events applied, the frozen base), or None."""
+        with self._lock:
+            if self._base is None:
+                return None
+            return self._applied, self.freeze(self._base)
+
+    def restore(self, events: Sequence[AdmittedEvent], applied: int, frozen: bytes) -> None:
+        """Start from a snapshot's fold: the first ``applied`` of ``events`` in (time,
+        index) order are applied in the frozen base (see :meth:`export`)."""
+        with self._lock:
+            self._reset()
+            self._sorted = sorted(events, key=lambda e: (e.time, e.index))
+            self._keys = [(e.time, e.index) for e in self._sorted]
+            self._seen = len(events)
+            self._last = events[-1] if events else None
+            if not 0 < applied <= len(events):
+                raise ValueError(f"{applied} events applied, of {len(events)}")
+            self._base, self._applied = self.thaw(frozen), applied
+            self._checkpoints = [(applied, self._base.t, frozen)]
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, out: io.BytesIO, roadmap: m.RoadMap) -> None:
+        super().__init__(out, protocol=pickle.HIGHEST_PROTOCOL)
+        self.roadmap = roadmap
+
+    def persistent_id(self, obj: Any) -> str | None:
+        return "roadmap" if obj is self.roadmap else None
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, data: io.BytesIO, roadmap: m.RoadMap) -> None:
+        super().__init__(data)
+        self.roadmap = roadmap
+
+    def persistent_load(self, pid: Any) -> Any:
+        if pid != "roadmap":
+            raise pickle.UnpicklingError(f"unknown reference {pid!r}")
+        return self.roadmap
+
+
+def _peek(engine: _Engine, at: dt.datetime, n: int) -> s.AgreementState:
+    """The engine's result at ``at`` (no timer due by then), leaving the engine as it was.
+
+    Only rules and guarantees can change: settling them touches the guarantees, the
+    measures, the fired rules, the alerts and the clock, which are set aside first.
+    """
+    saved_t, saved_changed = engine.t, engine.changed
+    guarantees, measures, fired = engine.guarantees, engine.measures, engine.fired
+    alerts = len(engine.alerts)
+    engine.guarantees = {k: copy.copy(v) for k, v in guarantees.items()}
+    engine.measures = {k: copy.copy(v) for k, v in measures.items()}
+    engine.fired = dict(fired)
+    try:
+        _advance(engine, at)
+        engine.settle()
+        return engine.result(n)
+    finally:
+        engine.t, engine.changed = saved_t, saved_changed
+        engine.guarantees, engine.measures, engine.fired = guarantees, measures, fired
+        del engine.alerts[alerts:]

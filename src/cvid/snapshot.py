@@ -1,0 +1,144 @@
+"""Verified snapshots: opening an agreement without admitting every entry again.
+
+A snapshot is a cache under the agreement directory (``snapshots/``) of what opening
+the log computed up to some size N: the admission history, what admission verified
+beyond each body (a reveal's leaves), and the incremental evaluator's fold. It is
+bound to the log's Merkle root at N: the root fixes every byte of the first N
+entries, so when the log's root at N is still the one the snapshot names, those
+entries are the ones that were admitted, and only the entries after N are admitted
+again (signature, sequence, authorisation). The first N are parsed without those
+checks (their signatures were verified when the snapshot was written).
+
+A snapshot is a pickle, which can run code when read: it is authenticated with an
+HMAC-SHA256 whose key (``keys/snapshot.key``, mode 0600) lives with the agreement's
+private material, and the tag is checked before anything is unpickled. Whoever can
+read that key can already sign as the parties whose keys are beside it; anyone else
+can delete a snapshot (opening is then slower) but not forge one. A snapshot that
+does not verify (wrong tag, another format, a root that is not the log's, a road map
+that is not the agreement's) is reported on the ``cvid.snapshot`` logger (stderr by
+default) and ignored. Deleting ``snapshots/`` changes nothing but speed. See
+``docs/adr/0014-snapshots-and-incremental-state.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+import pickle
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("cvid.snapshot")
+
+SNAPSHOTS_DIR = "snapshots"
+KEY_FILE = "snapshot.key"  # under keys/
+MAGIC = b"cvid-snapshot 1\n"
+TAG = hashlib.sha256().digest_size
+MIN_NEW = 1000  # entries admitted beyond the last snapshot before a new one is written
+
+
+@dataclass
+class Snapshot:
+    """What opening computed up to ``size`` entries, bound to ``root``."""
+
+    size: int
+    root: bytes
+    roadmap: str  # the adopted road map's digest
+    history: Any  # cvid.events.authz.History
+    checked: dict[int, Any]  # entry index -> what admission verified beyond the body
+    fold: tuple[int, bytes] | None  # (events applied, frozen engine) of the adopted road map
+
+
+class SnapshotError(Exception):
+    """Why a snapshot was not used (reported, never raised to the caller)."""
+
+
+def _key(keys_dir: Path, *, create: bool) -> bytes | None:
+    path = keys_dir / KEY_FILE
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError:
+        if not create:
+            return None
+    except (OSError, ValueError) as e:
+        raise SnapshotError(f"cannot read {path}: {e}") from e
+    key = secrets.token_bytes(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it meanwhile
+        return _key(keys_dir, create=False)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key.hex() + "\n")
+    return key
+
+
+def _path(directory: Path, size: int) -> Path:
+    return directory / SNAPSHOTS_DIR / f"{size:012d}.snapshot"
+
+
+def latest(directory: Path, max_size: int) -> Path | None:
+    """The snapshot of the largest size at most ``max_size``, if any."""
+    found = []
+    for path in (directory / SNAPSHOTS_DIR).glob("*.snapshot"):
+        try:
+            size = int(path.stem)
+        except ValueError:
+            continue
+        if size <= max_size:
+            found.append((size, path))
+    return max(found)[1] if found else None
+
+
+def write(directory: Path, keys_dir: Path, snapshot: Snapshot) -> Path:
+    """Write ``snapshot`` (atomically) and remove the older ones.
+
+    Raises:
+        SnapshotError: no key can be made, or the directory is not writable.
+    """
+    try:
+        key = _key(keys_dir, create=True)
+        assert key is not None
+        payload = MAGIC + pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
+        tag = hmac.new(key, payload, hashlib.sha256).digest()
+        target = _path(directory, snapshot.size)
+        target.parent.mkdir(exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.partial")
+        partial.write_bytes(tag + payload)
+        partial.replace(target)
+        for old in target.parent.glob("*.snapshot"):
+            if old != target:
+                old.unlink(missing_ok=True)
+    except OSError as e:
+        raise SnapshotError(f"cannot write a snapshot in {directory / SNAPSHOTS_DIR}: {e}") from e
+    return target
+
+
+def read(path: Path, keys_dir: Path) -> Snapshot:
+    """Read and authenticate a snapshot (its tag is checked before it is unpickled).
+
+    Raises:
+        SnapshotError: no key, a wrong tag, another format, a corrupt file.
+    """
+    key = _key(keys_dir, create=False)
+    if key is None:
+        raise SnapshotError(f"no snapshot key ({keys_dir / KEY_FILE})")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise SnapshotError(f"cannot read {path}: {e}") from e
+    tag, payload = data[:TAG], data[TAG:]
+    if not hmac.compare_digest(tag, hmac.new(key, payload, hashlib.sha256).digest()):
+        raise SnapshotError(f"{path} is not authenticated by the agreement's snapshot key")
+    if not payload.startswith(MAGIC):
+        raise SnapshotError(f"{path} is not a snapshot of this version")
+    try:
+        snapshot = pickle.loads(payload[len(MAGIC) :])
+    except Exception as e:  # an authenticated file of another build: ignore it
+        raise SnapshotError(f"{path} cannot be read: {e}") from e
+    if not isinstance(snapshot, Snapshot) or int(path.stem) != snapshot.size:
+        raise SnapshotError(f"{path} does not hold a snapshot of its size")
+    return snapshot
