@@ -143,6 +143,6 @@ def test_bad_filters_are_400s(client: httpx.Client, path: str, params: dict[str,
 
 
 def test_openapi_documents_the_list_parameters(client: httpx.Client) -> None:
-    spec = client.get("/openapi.json").json()
+    spec = client.get("/api/docs/openapi.json").json()
     names = {p["name"] for p in spec["paths"]["/api/v1/entries"]["get"]["parameters"]}
     assert {"cursor", "limit", "party", "type", "step", "since", "until"} <= names
