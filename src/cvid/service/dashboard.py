@@ -193,6 +193,12 @@ class _Listing:
     filtered: bool
 
 
+def empty_listing(*, fixed: set[str] | None = None) -> _Listing:
+    """A first page with no events and no filter (for rendering a template alone)."""
+    form = dict.fromkeys(("party", "type", "step", "q", "since", "until"), "")
+    return _Listing([], form, frozenset(fixed or ()), PAGE_SIZE, None, None, None, None, False)
+
+
 def _escrow_event(event: AdmittedEvent, declaration: str) -> bool:
     body = event.body.model_dump()
     return body.get("declaration") == declaration or event.type == "inspection.reported"
