@@ -357,8 +357,8 @@ class Mirror:
                     if root != checkpoint.root_hash:
                         old = self._verified
                         was = _describe(old.tree_size, old.root_hash) if old else "none"
-                        raise ForkError(
-                            f"fork: the published entries hash to root {root.hex()}, not the "
+                        raise MirrorError(
+                            f"the published entries hash to root {root.hex()}, not the "
                             f"signed {_describe(size, checkpoint.root_hash)} "
                             f"(last verified checkpoint: {was})"
                         )
