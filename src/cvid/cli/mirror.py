@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ import typer
 import uvicorn
 
 from cvid.cli._app import fail, handle_errors, out, read_public_key
-from cvid.errors import Error, InputError
+from cvid.errors import AuditError, InputError
 from cvid.log.cosignature import CosignatureVerifier, WitnessPolicy
 from cvid.log.note import Verifier
 from cvid.mirror import ForkError, Mirror, mirror_app, status_line
@@ -58,6 +59,9 @@ def mirror(
     """Mirror a served agreement: verify each checkpoint against the last, re-admit new
     entries, keep the state; stop with an alarm (exit 6) on a fork or rollback.
 
+    Without --once or --rounds it follows until interrupted, retrying rounds that fail
+    to reach the service; any other refusal stops it (exit 3).
+
     Each round fetches the signed checkpoint, checks its cosignatures (with
     --witness-vkey), proves it consistent with the last checkpoint verified, fetches the
     new entries from the published tiles, recomputes the root and admits every entry
@@ -99,11 +103,21 @@ def _follow(mirrored: Mirror, interval: float, limit: int | None) -> None:
         except ForkError as e:
             fail(f"ALARM: {e}")
             raise typer.Exit(FORK_EXIT) from e
-        except Error:
-            raise
+        except AuditError as e:
+            if limit is not None:
+                raise
+            # the service is unreachable or a file is missing for now: try again later
+            warn(f"round failed, retrying in {interval:g} s: {e}")
+            time.sleep(interval)
+            continue
         done += 1
         if step.admitted or done == 1:
             out(status_line(mirrored, step) + "\n")
+
+
+def warn(message: str) -> None:
+    sys.stderr.write("cvid: warning: " + " ".join(message.split()) + "\n")
+    sys.stderr.flush()
 
 
 def _serve(mirrored: Mirror, host: str, port: int) -> uvicorn.Server:
