@@ -4,17 +4,27 @@ exactly once, in log order. A bad cursor is a 400, never a 500."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from html import unescape
+from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cvid import agreement as ag
+from cvid._when import parse_when
+from cvid.service.api import api_router
 from cvid.service.app import create_app
 from cvid.service.core import Service
+from cvid.service.dashboard import dashboard_router
 from tests.live import serving
+from tests.service_support import build_agreement
 from tests.signed import adopted_yesterday, tablings
 
 FLOOD = 20_000
@@ -145,3 +155,98 @@ def test_openapi_documents_the_list_parameters(client: httpx.Client) -> None:
     spec = client.get("/api/docs/openapi.json").json()
     names = {p["name"] for p in spec["paths"]["/api/v1/entries"]["get"]["parameters"]}
     assert {"cursor", "limit", "party", "type", "step", "since", "until"} <= names
+
+
+# --- any filter, any page size: exactly the filtered events, in order -----------------
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, Service]]:
+    """The realistic agreement of the dashboard's tests (many parties, types and steps),
+    its API and dashboard served (the service's writer is not started: only reads)."""
+    directory = tmp_path_factory.mktemp("mixed") / "ag"
+    build_agreement(directory).agreement.close()
+    service = Service(ag.Agreement.open(directory))
+    app = FastAPI()
+    app.include_router(api_router(service))
+    app.include_router(dashboard_router(service))
+    with serving(app) as url, httpx.Client(base_url=url, timeout=30.0) as client:
+        yield client, service
+    asyncio.run(service.stop())
+
+
+def _expected(service: Service, params: dict[str, str]) -> list[int]:
+    types = set(params["type"].split(",")) if "type" in params else None
+    since = parse_when(params["since"], "since") if "since" in params else None
+    until = parse_when(params["until"], "until") if "until" in params else None
+    return [
+        e.index
+        for e in service.events()
+        if params.get("party", e.party) == e.party
+        and (types is None or e.type in types)
+        and ("step" not in params or getattr(e.body, "step", None) == params["step"])
+        and (since is None or e.time >= since)
+        and (until is None or e.time <= until)
+    ]
+
+
+@st.composite
+def _filters(draw: st.DrawFn, service: Service) -> dict[str, str]:
+    events = service.events()
+    params: dict[str, str] = {}
+    if draw(st.booleans()):
+        params["party"] = draw(st.sampled_from(sorted({e.party for e in events})))
+    if draw(st.booleans()):
+        kinds = sorted({e.type for e in events})
+        params["type"] = ",".join(draw(st.lists(st.sampled_from(kinds), min_size=1, max_size=3)))
+    if draw(st.booleans()):
+        steps = sorted({s for e in events if (s := getattr(e.body, "step", None))})
+        params["step"] = draw(st.sampled_from(steps))
+    days = sorted({e.time.date().isoformat() for e in events})
+    if draw(st.booleans()):
+        params["since"] = draw(st.sampled_from(days))
+    if draw(st.booleans()):
+        params["until"] = draw(st.sampled_from(days)) + "T23:59:59Z"
+    return params
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data(), limit=st.integers(1, 12))
+def test_any_filter_pages_to_exactly_its_events(
+    mixed: tuple[httpx.Client, Service], data: st.DataObject, limit: int
+) -> None:
+    client, service = mixed
+    params = data.draw(_filters(service))
+    expected = _expected(service, params)
+
+    pages: list[dict[str, Any]] = []
+    query: dict[str, str | int] = {**params, "limit": limit}
+    for _ in range(len(service.events()) + 1):
+        answer = client.get("/api/v1/entries", params=query)
+        assert answer.status_code == 200, answer.text
+        pages.append(answer.json())
+        if pages[-1]["next_cursor"] is None:
+            break
+        query = {**params, "limit": limit, "cursor": pages[-1]["next_cursor"]}
+    assert [e["index"] for p in pages for e in p["entries"]] == expected
+
+    # back from the last page, through previous cursors: the same events
+    back: list[int] = [e["index"] for e in pages[-1]["entries"]]
+    cursor = pages[-1]["previous_cursor"]
+    while cursor is not None:
+        page = client.get("/api/v1/entries", params={**params, "limit": limit, "cursor": cursor})
+        back = [e["index"] for e in page.json()["entries"]] + back
+        cursor = page.json()["previous_cursor"]
+    assert back == expected
+
+    # the dashboard's ledger, through its "Later" links
+    url: str | None = "/ledger?" + urlencode({**params, "limit": limit})
+    seen: list[int] = []
+    while url is not None:
+        html = client.get(url).text
+        seen += [int(i) for i in _ROW.findall(html)]
+        found = _NEXT.search(html)
+        url = "/ledger" + unescape(found.group(1)).removeprefix("./ledger") if found else None
+    assert seen == expected
