@@ -72,6 +72,7 @@ ROADMAP_FILE = "roadmap.json"
 LOG_FILE = "log.db"
 MAX_ROADMAP_BYTES = 1 << 22
 BUNDLES_PER_READ = 16
+CHUNK = 64 * TILE_WIDTH  # entries appended, checked and admitted in one transaction
 STATES_KEPT = 16
 
 
@@ -224,9 +225,22 @@ class Mirror:
             self.log.close()
 
     def _readmit(self) -> None:
-        """Admit the entries held (a restart), as the service admitted them."""
+        """Admit the entries held (a restart), as the service admitted them; the store
+        must still hold the tree of the last checkpoint verified.
+
+        Raises:
+            MirrorError: it does not.
+        """
         with self._lock:
             size = self.log.size()
+            verified = self._verified
+            if verified is not None and (
+                size < verified.tree_size or self.log.root(verified.tree_size) != verified.root_hash
+            ):
+                raise MirrorError(
+                    f"the mirror's store in {self.directory} no longer holds the tree of the "
+                    f"checkpoint it verified ({_describe(verified.tree_size, verified.root_hash)})"
+                )
             entries = list(self.log.entries(0, size))
             for admitted in self._admit_all(entries, self.log.root):
                 self._events.append(admitted)
@@ -330,51 +344,102 @@ class Mirror:
                 f"fork: the new checkpoint does not extend the old ({both}): {e}"
             ) from e
 
-    def _bundles(self, new_size: int, first: int) -> Iterator[bytes]:
-        """Entries ``first`` to ``new_size`` from the published bundles."""
+    def _bundles(self, new_size: int, first: int, end: int) -> Iterator[bytes]:
+        """Entries ``first`` to ``end`` from the bundles published for ``new_size``."""
         tiles = PublishedTiles(self._fetch, new_size)
-        indices = list(range(first // TILE_WIDTH, -(-new_size // TILE_WIDTH)))
+        indices = list(range(first // TILE_WIDTH, -(-end // TILE_WIDTH)))
         for k in range(0, len(indices), BUNDLES_PER_READ):
             batch = [TileId(ENTRIES, i) for i in indices[k : k + BUNDLES_PER_READ]]
             for tile, data in zip(batch, tiles.read_tiles(batch), strict=True):
                 entries = decode_bundle(data)
                 base = tile.index * TILE_WIDTH
-                lo, hi = max(first - base, 0), min(new_size - base, TILE_WIDTH)
+                lo, hi = max(first - base, 0), min(end - base, TILE_WIDTH)
                 if len(entries) < hi:
                     raise MirrorError(f"entry bundle {tile.index} holds too few entries")
                 yield from entries[lo:hi]
 
     def _mirror(self, checkpoint: Checkpoint, note: bytes, held: int) -> int:
-        """Append, check the root, admit, keep the checkpoint: all or nothing."""
+        """Mirror entries ``held`` to the checkpoint's size, a chunk at a time.
+
+        Each chunk is appended, shown to lead to the signed root (its own root at the
+        chunk's end, with a consistency proof to the checkpoint's size, or the signed
+        root itself for the last chunk) and admitted, in one transaction; the
+        checkpoint is kept once every chunk is in.
+        """
         size = checkpoint.tree_size
+        remote = TileHashReader(size, PublishedTiles(self._fetch, size))
+        admitted = 0
+        start = held
+        while start < size:
+            end = min(size, (start // CHUNK + 1) * CHUNK)
+            entries = list(self._bundles(size, start, end))
+            admitted += self._append_chunk(entries, start, checkpoint, remote)
+            start = end
+        with self._lock:
+            self.log.store.save_checkpoint(size, note)
+            self._note = note
+            self._verified = checkpoint
+        return admitted
+
+    def _append_chunk(
+        self,
+        entries: list[bytes],
+        start: int,
+        checkpoint: Checkpoint,
+        remote: TileHashReader,
+    ) -> int:
+        end = start + len(entries)
         history_before = self.history.size
         with self._lock:
             try:
                 with self.log.store.write() as txn:
-                    new = list(self._bundles(size, held))
-                    append_entries(txn, new)
-                    root = merkle.tree_root(size, TileHashReader(size, txn))
-                    if root != checkpoint.root_hash:
-                        old = self._verified
-                        was = _describe(old.tree_size, old.root_hash) if old else "none"
+                    if txn.tree_size() != start:
                         raise MirrorError(
-                            f"the published entries hash to root {root.hex()}, not the "
-                            f"signed {_describe(size, checkpoint.root_hash)} "
-                            f"(last verified checkpoint: {was})"
+                            f"the mirror's store holds {txn.tree_size()} entries, not "
+                            f"{start}: another process writes to it"
                         )
+                    append_entries(txn, entries)
+                    root = merkle.tree_root(end, TileHashReader(end, txn))
+                    self._check_leads_to(root, end, checkpoint, remote)
 
                     def root_at(n: int) -> bytes:
                         return merkle.tree_root(n, TileHashReader(n, txn))
 
-                    admitted = list(self._admit_all(new, root_at))
+                    admitted = list(self._admit_all(entries, root_at))
             except BaseException:
                 self.history = _rebuilt(self._events, history_before)
                 raise
-            self.log.store.save_checkpoint(size, note)
             self._events.extend(admitted)
-            self._note = note
-            self._verified = checkpoint
         return len(admitted)
+
+    def _check_leads_to(
+        self, root: bytes, end: int, checkpoint: Checkpoint, remote: TileHashReader
+    ) -> None:
+        """The tree of the first ``end`` entries, of root ``root``, is a prefix of the
+        signed tree (or is it, when ``end`` is its size)."""
+        size = checkpoint.tree_size
+        if end == size:
+            leads = root == checkpoint.root_hash
+        else:
+            try:
+                merkle.verify_consistency(
+                    old_size=end,
+                    new_size=size,
+                    old_root=root,
+                    new_root=checkpoint.root_hash,
+                    proof=merkle.consistency_proof(end, size, remote),
+                )
+                leads = True
+            except VerificationError:
+                leads = False
+        if not leads:
+            old = self._verified
+            was = _describe(old.tree_size, old.root_hash) if old else "none"
+            raise MirrorError(
+                f"the published entries up to {end} hash to root {root.hex()}, which is "
+                f"not in the signed tree ({_describe(size, checkpoint.root_hash)}; "
+                f"last verified checkpoint: {was})"
+            )
 
     # --- the dashboard's Source ------------------------------------------------------
 

@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from typer.testing import CliRunner
 
 from cvid import agreement as ag
+from cvid import mirror as mirror_module
 from cvid.cli import app as cli
 from cvid.log.checkpoint import Checkpoint
 from cvid.log.cosignature import CosignatureSigner, WitnessPolicy, add_cosignatures, cosign
@@ -88,7 +89,11 @@ def _same_as_service(mirror: Mirror, client: httpx.Client) -> None:
     ]
 
 
-def test_follow_from_scratch_keep_up_and_resume(made: ag.Agreement, tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [mirror_module.CHUNK, 7])
+def test_follow_from_scratch_keep_up_and_resume(
+    made: ag.Agreement, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(mirror_module, "CHUNK", chunk)  # 7: rounds of many chunks
     key = made.log_signer().verifier
     where = tmp_path / "mirror"
     with _served(made.directory) as (url, client), httpx.Client(timeout=30.0) as http:
@@ -228,7 +233,13 @@ def test_a_roadmap_that_is_not_the_logs_is_refused(made: ag.Agreement, tmp_path:
     other.close()
 
 
-def test_a_tampered_tile_is_refused_and_nothing_is_kept(made: ag.Agreement, tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk", [mirror_module.CHUNK, 2])
+def test_a_tampered_tile_is_refused_and_nothing_unproven_is_kept(
+    made: ag.Agreement, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """The newest entry is altered in every bundle served: the chunk holding it is
+    refused; chunks before it, each proven a prefix of the signed tree, are kept."""
+
     def tamper(path: str, data: bytes) -> bytes:
         tile_id, _ = parse_tile_path(path)
         if tile_id.level != ENTRIES:
@@ -237,18 +248,24 @@ def test_a_tampered_tile_is_refused_and_nothing_is_kept(made: ag.Agreement, tmp_
         entries[-1] = entries[-1].replace(b'"Load"', b'"Lead"')
         return encode_bundle(entries)
 
+    monkeypatch.setattr(mirror_module, "CHUNK", chunk)
     key = made.log_signer().verifier
     with _served(made.directory) as (url, client), httpx.Client(timeout=30.0) as http:
         size = _submit(client, made, 3, "t")
         with serving(_proxy(url, tile=tamper)) as bad_url:
             mirror = Mirror.open(bad_url, tmp_path / "m", key, client=http)
-            with pytest.raises(MirrorError, match="not the signed"):
+            with pytest.raises(MirrorError, match="not in the signed tree"):
                 mirror.follow()
-            assert mirror.size == 0
-            assert mirror.log.size() == 0
+            kept = mirror.log.size()
+            assert mirror.size == kept
+            assert mirror.verified is None
+            assert kept == (0 if chunk >= size else (size - 1) // chunk * chunk)
             mirror.close()
         good = Mirror.open(url, tmp_path / "m", key, client=http)  # the same directory
-        assert good.follow().new_size == size
+        assert good.size == kept
+        done = good.follow()
+        assert (done.new_size, done.admitted) == (size, size - kept)
+        _same_as_service(good, client)
         good.close()
 
 
