@@ -69,6 +69,10 @@ PAGES = [
     "/api/v1/entries?limit=1000",
     "/api/v1/entries?party=usa&limit=1000",
     "/api/v1/entries?type=council.draft.tabled&since=2000-01-01&limit=1000",
+    "/api/v1/state",
+    "/api/v1/state?drafts=1000",
+    "/api/v1/drafts?limit=1000",
+    "/api/v1/escrow",
 ]
 
 
@@ -99,6 +103,28 @@ def test_the_api_pages_through_every_entry_once_in_order(
     drafts = [e for e in first["entries"] if e["event"]["type"] == "council.draft.tabled"]
     assert {e["event"]["party"] for e in drafts} == {"usa"}
     assert len(drafts) == len(first["entries"])
+
+
+def test_the_state_keeps_the_newest_drafts_and_pages_through_all(
+    client: httpx.Client, flooded: tuple[str, int]
+) -> None:
+    last = client.get(f"/api/v1/entries/{flooded[1] - 1}").json()["event"]["body"]["draft"]
+    state = client.get("/api/v1/state").json()
+    total = state["drafts_total"]
+    assert total >= FLOOD
+    assert list(state["drafts"])[-1] == last  # the newest, in tabling order
+    assert len(state["drafts"]) == 100
+    seen: list[str] = []
+    params: dict[str, str | int] = {"limit": 1000}
+    for _ in range(total):
+        page = client.get("/api/v1/drafts", params=params).json()
+        seen += list(page["drafts"])
+        if page["next_cursor"] is None:
+            break
+        params = {"limit": 1000, "cursor": page["next_cursor"]}
+    assert len(seen) == total
+    assert len(set(seen)) == total
+    assert seen[-100:] == list(state["drafts"])
 
 
 def test_the_dashboard_pages_through_a_party_once_in_order(
@@ -142,6 +168,9 @@ def test_a_bad_cursor_is_a_400_problem(client: httpx.Client, cursor: str) -> Non
         ("/api/v1/entries", {"limit": "5000"}),
         ("/api/v1/entries", {"since": "yesterday"}),
         ("/api/v1/entries", {"cursor": "eyJ2IjoxLCJhdCI6MX0", "start": "3"}),
+        ("/api/v1/drafts", {"cursor": "nope"}),
+        ("/api/v1/drafts", {"limit": "0"}),
+        ("/api/v1/state", {"drafts": "-1"}),
         ("/ledger", {"limit": "5000"}),
         ("/parties/usa", {"until": "no"}),
         ("/escrow", {"q": "x" * 300}),

@@ -8,6 +8,7 @@ Every refusal is an RFC 9457 problem document (:mod:`cvid.service.problems`).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
 from typing import Annotated, Any
@@ -39,6 +40,7 @@ BINARY = "application/octet-stream"
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
 MAX_PAGE = listing.MAX_LIMIT
+STATE_DRAFTS = 100  # Council drafts in /api/v1/state by default: the newest
 
 _PROBLEM = {"description": "An RFC 9457 problem document", "content": {MEDIA_TYPE: {}}}
 _ENTRY_BODY = {
@@ -280,13 +282,62 @@ def api_router(service: Service) -> APIRouter:
     @router.get("/api/v1/state", tags=["state"], responses={400: _PROBLEM})
     def state(
         at: Annotated[str | None, Query(description="a date or RFC 3339 time")] = None,
+        drafts: Annotated[
+            int,
+            Query(
+                ge=0,
+                le=MAX_PAGE,
+                description="the newest this many Council drafts; "
+                "`drafts_total` counts them all, /api/v1/drafts pages through them",
+            ),
+        ] = STATE_DRAFTS,
     ) -> Response:
         """Where the agreement stands at ``at`` (default: now): the engine's answer."""
         try:
             moment = _moment(at)
         except Error as e:
             return error_problem(e)
-        return JSONResponse(state_to_dict(service.state(moment)))
+        full = service.state(moment)
+        kept = list(full.drafts.items())[-drafts:] if drafts else []
+        data = state_to_dict(dataclasses.replace(full, drafts=dict(kept)))
+        data["drafts_total"] = len(full.drafts)
+        return JSONResponse(data)
+
+    @router.get("/api/v1/drafts", tags=["state"], responses={400: _PROBLEM})
+    def list_drafts(
+        at: Annotated[str | None, Query(description="a date or RFC 3339 time")] = None,
+        cursor: Annotated[
+            str | None,
+            Query(description="opaque: a next_cursor or previous_cursor from an earlier page"),
+        ] = None,
+        limit: Annotated[
+            int, Query(ge=1, le=MAX_PAGE, description=f"at most this many (≤ {MAX_PAGE})")
+        ] = 100,
+    ) -> Response:
+        """Council drafts at ``at`` (default: now), in the order they were tabled, a page
+        at a time (as in the state's ``drafts``)."""
+        try:
+            moment = _moment(at)
+            position = Cursor.decode(cursor) if cursor is not None else None
+            full = service.state(moment)
+            tabled = sorted(
+                (d.events[0] if d.events else 0, d_id) for d_id, d in full.drafts.items()
+            )
+            keys = [k for k, _ in tabled]
+            lo, hi, after, before = listing.window(keys, position, limit)
+        except Error as e:
+            return error_problem(e)
+        chosen = {d_id: full.drafts[d_id] for _, d_id in tabled[lo:hi]}
+        data = state_to_dict(dataclasses.replace(full, drafts=chosen))
+        return JSONResponse(
+            {
+                "at": data["at"],
+                "drafts_total": len(full.drafts),
+                "drafts": data["drafts"],
+                "next_cursor": after.encode() if after else None,
+                "previous_cursor": before.encode() if before else None,
+            }
+        )
 
     @router.get("/api/v1/escrow", tags=["state"], responses={400: _PROBLEM})
     def escrow(at: Annotated[str | None, Query()] = None) -> Response:

@@ -263,6 +263,30 @@ def page(
     )
 
 
+def window(
+    keys: Sequence[int], cursor: Cursor | None, limit: int
+) -> tuple[int, int, Cursor | None, Cursor | None]:
+    """A page of a list ordered by distinct ascending log positions ``keys`` (one per item).
+
+    Returns:
+        ``(lo, hi, next, previous)``: the page is ``items[lo:hi]``.
+
+    Raises:
+        InputError: ``limit`` is out of range.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"limit must be between 1 and {MAX_LIMIT}")
+    if cursor is None or cursor.forward:
+        lo = bisect.bisect_left(keys, cursor.position if cursor else 0)
+        hi = min(lo + limit, len(keys))
+    else:
+        hi = bisect.bisect_left(keys, cursor.position)
+        lo = max(hi - limit, 0)
+    after = Cursor(keys[hi]) if hi < len(keys) else None
+    before = Cursor(keys[lo], forward=False) if lo > 0 else None
+    return lo, hi, after, before
+
+
 def parse_types(values: Sequence[str]) -> frozenset[str]:
     """Event types from repeated or comma-separated parameters.
 
@@ -299,4 +323,5 @@ __all__ = [
     "page",
     "parse_text",
     "parse_types",
+    "window",
 ]

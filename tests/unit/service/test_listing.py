@@ -23,6 +23,7 @@ from cvid.service.listing import (
     page,
     parse_text,
     parse_types,
+    window,
 )
 
 T0 = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
@@ -202,3 +203,31 @@ def test_a_cursor_beyond_the_log_and_bad_limits_are_refused() -> None:
         parse_text("x" * 201)
     assert parse_types(["a,b", " c "]) == {"a", "b", "c"}
     assert parse_text("  ") is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    keys=st.lists(st.integers(0, 500), max_size=40, unique=True).map(sorted),
+    limit=st.integers(1, 6),
+)
+def test_a_window_pages_through_every_item_once_both_ways(keys: list[int], limit: int) -> None:
+    forward: list[int] = []
+    cursor: Cursor | None = None
+    for _ in range(len(keys) + 1):
+        lo, hi, after, _ = window(keys, cursor, limit)
+        assert hi - lo <= limit
+        forward += keys[lo:hi]
+        if after is None:
+            break
+        cursor = Cursor.decode(after.encode())
+    assert forward == keys
+
+    backward: list[int] = []
+    cursor = Cursor(max(keys, default=0) + 1, forward=False)
+    for _ in range(len(keys) + 1):
+        lo, hi, _, before = window(keys, cursor, limit)
+        backward = keys[lo:hi] + backward
+        if before is None:
+            break
+        cursor = before
+    assert backward == keys
