@@ -143,9 +143,7 @@ def _stream(
                 headers={"Content-Type": "application/x-ndjson"},
             )
             if answer.status_code != 201:
-                failures.append(
-                    f"HTTP {answer.status_code} after {sent.events:,} events: {answer.text}"
-                )
+                sent.failure = f"HTTP {answer.status_code}: {answer.text}"
                 return
             sent.events += len(chunk)
 
