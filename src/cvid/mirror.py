@@ -47,6 +47,7 @@ from cvid.engine import AgreementState, evaluate
 from cvid.errors import (
     AuditError,
     ConfigError,
+    Error,
     EventRejectedError,
     EventSignatureError,
     VerificationError,
@@ -151,6 +152,7 @@ class Mirror:
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.Lock()  # the store's connection: one user at a time
         self._states: OrderedDict[tuple[int, dt.datetime], AgreementState] = OrderedDict()
+        self._states_lock = threading.Lock()
         latest = log.latest_checkpoint()
         self._note: bytes | None = latest[1] if latest else None
         self._verified = open_checkpoint(latest[1], verifier)[0] if latest else None
@@ -171,7 +173,8 @@ class Mirror:
         """Open the mirror in ``directory`` (created on first use) of the service at ``url``.
 
         On first use the road map is fetched and kept; later, the directory must be
-        a mirror of the same URL and log key. Entries already held are re-admitted.
+        a mirror of the same log (the same key; the URL may change). Entries already
+        held are re-admitted.
 
         Raises:
             ConfigError: the directory mirrors something else, or is not a mirror.
@@ -217,7 +220,11 @@ class Mirror:
             policy=policy,
             clock=clock,
         )
-        mirror._readmit()
+        try:
+            mirror._readmit()
+        except BaseException:
+            mirror.close()
+            raise
         return mirror
 
     def close(self) -> None:
@@ -260,7 +267,10 @@ class Mirror:
             yield admitted
 
     def _check_roadmap(self, entry: bytes) -> None:
-        carried = SignedEvent.from_bytes(entry).event.roadmap
+        try:
+            carried = SignedEvent.from_bytes(entry).event.roadmap
+        except Error:
+            return  # admission says what is wrong with the entry
         if carried != self.gate.digest:
             raise MirrorError(
                 f"the log's first event carries road map {carried}, but the service "
@@ -463,16 +473,19 @@ class Mirror:
             return list(self.log.entries(start, end))
 
     def state(self, at: dt.datetime) -> AgreementState:
-        events = self.events()
-        key = (len(events), at)
-        cached = self._states.get(key)
+        size = len(self._events)
+        events = self._events[:size]  # as it stands now, while rounds may append
+        key = (size, at)
+        with self._states_lock:
+            cached = self._states.get(key)
         if cached is not None:
             return cached
         roadmap = roadmap_at(self.gate, self.history, at)
         state = evaluate(roadmap, events, at=at)
-        self._states[key] = state
-        while len(self._states) > STATES_KEPT:
-            self._states.popitem(last=False)
+        with self._states_lock:
+            self._states[key] = state
+            while len(self._states) > STATES_KEPT:
+                self._states.popitem(last=False)
         return state
 
     def now(self) -> dt.datetime:
