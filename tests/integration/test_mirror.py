@@ -6,7 +6,11 @@ tile and missing witness cosignatures are refused."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -29,7 +33,7 @@ from cvid.mirror import Mirror, MirrorError
 from cvid.report import state_to_dict
 from cvid.service.app import create_app
 from cvid.service.core import Limits, Service
-from tests.live import serving
+from tests.live import PROCESS_STARTUP_S, free_port, serving
 from tests.signed import adopted_yesterday, tablings
 
 WAIT_S = 30.0
@@ -303,3 +307,54 @@ def test_a_mirror_directory_follows_one_log(made: ag.Agreement, tmp_path: Path) 
             Mirror.open(url, tmp_path / "m", stranger, client=http)
         with pytest.raises(MirrorError, match="key given is for"):
             Mirror.open(url, tmp_path / "n", Signer.generate("other.example").verifier, client=http)
+
+
+def test_cvid_mirror_follows_and_serves_its_own_dashboard(
+    made: ag.Agreement, tmp_path: Path
+) -> None:
+    """End to end: ``cvid mirror ... --serve PORT`` in its own process keeps up with the
+    service and shows what it mirrored on its own dashboard; Ctrl-C stops it."""
+    key_file = tmp_path / "log.vkey"
+    key_file.write_text(made.log_signer().verifier.to_text() + "\n", encoding="utf-8")
+    port = free_port()
+    with _served(made.directory) as (url, client):
+        size = _submit(client, made, 3, "e2e")
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from cvid.cli import main; main()",
+                "mirror",
+                url,
+                str(tmp_path / "mirror"),
+                "--vkey",
+                str(key_file),
+                "--interval",
+                "0.1",
+                "--serve",
+                str(port),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=os.environ.copy(),
+        )
+        try:
+            mirror_url = f"http://127.0.0.1:{port}"
+            for wanted in (size, _submit(client, made, 5, "e2e-more")):
+                deadline = time.monotonic() + PROCESS_STARTUP_S
+                while True:
+                    assert process.poll() is None, process.communicate(timeout=10)
+                    assert time.monotonic() < deadline, "the mirror's dashboard did not catch up"
+                    try:
+                        page = httpx.get(f"{mirror_url}/ledger/{wanted - 1}", timeout=10.0)
+                    except httpx.HTTPError:
+                        page = None
+                    if page is not None and page.status_code == 200:
+                        break
+                    time.sleep(0.1)
+            assert httpx.get(f"{mirror_url}/ledger/{wanted}", timeout=10.0).status_code == 404
+        finally:
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=30)
+        assert b"mirrored" in out, err
+        assert b"serving the mirror's dashboard" in out
