@@ -213,6 +213,7 @@ class _Dashboard:
         self._simulations: OrderedDict[_SimulationQuery, _SimulationView] = OrderedDict()
         self._simulating = threading.Lock()
         self._simulations_lock = threading.Lock()
+        self._names: dict[str, str] | None = None  # party names, for the text search
 
     # --- shared -----------------------------------------------------------------------
 
@@ -271,7 +272,9 @@ class _Dashboard:
 
     def describe(self, event: AdmittedEvent) -> str:
         """What a row shows of an event, for the text search."""
-        name = self.parties().get(event.party, event.party)
+        if self._names is None:
+            self._names = self.parties()
+        name = self._names.get(event.party, event.party)
         return f"#{event.index} {event.type} {event.party} {name} {_summary(event)}"
 
     def listed(

@@ -22,11 +22,13 @@ import base64
 import binascii
 import bisect
 import datetime as dt
+import heapq
 import json
 import threading
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import overload
 
 from cvid.errors import InputError
 from cvid.events.authz import AdmittedEvent
@@ -165,22 +167,53 @@ class EventIndex:
             self.size = max(self.size, len(events))
 
     def candidates(self, f: EventFilter, size: int) -> Sequence[int]:
-        """Ascending positions below ``size`` that may match ``f`` (a superset)."""
-        lists: list[Sequence[int]] = []
+        """Ascending positions below ``size`` that may match ``f`` (a superset).
+
+        The shortest of the lists the filter names is returned as a read-only view
+        (the index's lists only grow), so no request copies a long list.
+        """
         with self._lock:
+            lists: list[Sequence[int]] = []
             if f.party is not None:
-                lists.append(self.by_party.get(f.party, []))
+                lists.append(_Prefix(self.by_party.get(f.party, []), size))
             if f.step is not None:
-                lists.append(self.by_step.get(f.step, []))
-            if f.types:
-                merged: list[int] = sorted(
-                    i for t in f.types for i in self.by_type.get(t, []) if i < size
-                )
-                lists.append(merged)
-            if not lists:
+                lists.append(_Prefix(self.by_step.get(f.step, []), size))
+            if len(f.types) == 1:
+                (kind,) = f.types
+                lists.append(_Prefix(self.by_type.get(kind, []), size))
+            if not lists and not f.types:
                 return range(size)
-            best = min(lists, key=len)
-            return best[: bisect.bisect_left(best, size)]
+            several = [self.by_type.get(t, []) for t in f.types] if len(f.types) > 1 else []
+        if several and (not lists or sum(map(len, several)) < min(map(len, lists))):
+            merged = list(heapq.merge(*(_Prefix(x, size) for x in several)))
+            lists.append(merged)
+        return min(lists, key=len)
+
+
+class _Prefix(Sequence[int]):
+    """The items of an ascending list that are below ``bound``, without copying it."""
+
+    def __init__(self, items: list[int], bound: int) -> None:
+        self._items = items
+        self._n = bisect.bisect_left(items, bound)
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, i: int | slice) -> int | Sequence[int]:
+        if isinstance(i, slice):
+            return self._items[: self._n][i]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        return self._items[i]
 
 
 _INDEXES: weakref.WeakKeyDictionary[object, EventIndex] = weakref.WeakKeyDictionary()
