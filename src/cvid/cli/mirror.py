@@ -56,16 +56,18 @@ def mirror(
     host: Annotated[str, typer.Option(help="Address the dashboard binds.")] = "127.0.0.1",
     timeout: Annotated[float, typer.Option(help="Seconds for each HTTP request.", min=0.1)] = 30.0,
 ) -> None:
-    """Mirror a served agreement: verify each checkpoint against the last, re-admit new
-    entries, keep the state; stop with an alarm (exit 6) on a fork or rollback.
+    """Mirror a served agreement: verify each checkpoint against the last,
+    re-admit new entries, keep the state; stop with an alarm (exit 6) on a
+    fork or rollback.
 
-    Without --once or --rounds it follows until interrupted, retrying rounds that fail
-    to reach the service; any other refusal stops it (exit 3).
+    Without --once or --rounds it follows until interrupted, retrying rounds
+    that fail to reach the service; any other refusal stops it (exit 3).
 
     Each round fetches the signed checkpoint, checks its cosignatures (with
-    --witness-vkey), proves it consistent with the last checkpoint verified, fetches the
-    new entries from the published tiles, recomputes the root and admits every entry
-    under the road map's rules. A restart resumes from the last checkpoint verified.
+    --witness-vkey), proves it consistent with the last checkpoint verified,
+    fetches the new entries from the published tiles, recomputes the root and
+    admits every entry under the road map's rules. A restart resumes from the
+    last checkpoint verified.
     """
     verifier = Verifier.from_text(read_public_key(vkey, "--vkey"))
     policy = None
