@@ -8,6 +8,7 @@ Every refusal is an RFC 9457 problem document (:mod:`cvid.service.problems`).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
 from typing import Annotated, Any
@@ -17,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 
 from cvid._asgi import read_body
 from cvid._when import parse_when
-from cvid.errors import Error, TileError
+from cvid.errors import Error, InputError, TileError
 from cvid.events.authz import AdmittedEvent
 from cvid.events.envelope import MAX_EVENT_BYTES
 from cvid.log import merkle
@@ -27,8 +28,10 @@ from cvid.log.note import Note
 from cvid.log.tiles import TILE_WIDTH, parse_tile_path, published_tile
 from cvid.report import state_to_dict
 from cvid.roadmap.loader import to_json
+from cvid.service import listing
 from cvid.service.core import Service
 from cvid.service.docs import docs_router
+from cvid.service.listing import Cursor, EventFilter, parse_types
 from cvid.service.problems import MEDIA_TYPE, error_problem, problem
 
 NDJSON = "application/x-ndjson"
@@ -36,7 +39,8 @@ TEXT = "text/plain; charset=utf-8"
 BINARY = "application/octet-stream"
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
-MAX_PAGE = 1000
+MAX_PAGE = listing.MAX_LIMIT
+STATE_DRAFTS = 100  # Council drafts in /api/v1/state by default: the newest
 
 _PROBLEM = {"description": "An RFC 9457 problem document", "content": {MEDIA_TYPE: {}}}
 _TOO_MANY = {
@@ -150,17 +154,65 @@ def api_router(service: Service) -> APIRouter:
 
     @router.get("/api/v1/entries", tags=["read"], responses={400: _PROBLEM})
     def list_entries(
-        start: Annotated[int, Query(ge=0)] = 0,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
-    ) -> dict[str, Any]:
-        """Logged entries from ``start``, at most ``limit`` of them."""
-        size = service.size
-        end = min(size, start + limit)
-        entries = service.entries(start, end) if start < end else []
-        return {
-            "tree_size": size,
-            "entries": [_entry_json(i, d) for i, d in enumerate(entries, start)],
-        }
+        *,
+        cursor: Annotated[
+            str | None,
+            Query(description="opaque: a next_cursor or previous_cursor from an earlier page"),
+        ] = None,
+        start: Annotated[
+            int | None, Query(ge=0, description="the first entry to consider (no cursor)")
+        ] = None,
+        limit: Annotated[
+            int, Query(ge=1, le=MAX_PAGE, description=f"at most this many (≤ {MAX_PAGE})")
+        ] = 100,
+        party: Annotated[str | None, Query(description="signed by this party")] = None,
+        type: Annotated[
+            list[str] | None,
+            Query(description="of these event types (repeat, or separate with commas)"),
+        ] = None,
+        step: Annotated[str | None, Query(description="whose body names this step")] = None,
+        since: Annotated[
+            str | None, Query(description="dated at or after (a date, or RFC 3339)")
+        ] = None,
+        until: Annotated[
+            str | None, Query(description="dated at or before (a date, or RFC 3339)")
+        ] = None,
+    ) -> Response:
+        """Logged entries in log order, filtered, one page at a time.
+
+        Page with ``next_cursor`` (or back with ``previous_cursor``) until it is null:
+        every matching entry comes exactly once. A page may hold fewer than ``limit``
+        entries, even none, and still have a next cursor.
+        """
+        try:
+            if cursor is not None and start is not None:
+                raise InputError("give cursor or start, not both")
+            position = Cursor.decode(cursor) if cursor is not None else None
+            if start is not None:
+                position = Cursor(min(start, service.size))
+            f = EventFilter(
+                party=party,
+                types=parse_types(type or []),
+                step=step,
+                since=parse_when(since, "since") if since else None,
+                until=parse_when(until, "until") if until else None,
+            )
+            events = service.events()
+            index = listing.index_of(service, events)
+            found = listing.page(
+                events, f, position, limit, candidates=index.candidates(f, len(events))
+            )
+        except Error as e:
+            return error_problem(e)
+        rows = _raw_entries(service, [e.index for e in found.events])
+        return JSONResponse(
+            {
+                "tree_size": len(events),
+                "entries": [_entry_json(i, d) for i, d in rows],
+                "next_cursor": found.next.encode() if found.next else None,
+                "previous_cursor": found.previous.encode() if found.previous else None,
+            }
+        )
 
     @router.get("/api/v1/entries/{index}", tags=["read"], responses={404: _PROBLEM})
     def get_entry(index: int) -> Response:
@@ -246,13 +298,62 @@ def api_router(service: Service) -> APIRouter:
     @router.get("/api/v1/state", tags=["state"], responses={400: _PROBLEM})
     def state(
         at: Annotated[str | None, Query(description="a date or RFC 3339 time")] = None,
+        drafts: Annotated[
+            int,
+            Query(
+                ge=0,
+                le=MAX_PAGE,
+                description="the newest this many Council drafts; "
+                "`drafts_total` counts them all, /api/v1/drafts pages through them",
+            ),
+        ] = STATE_DRAFTS,
     ) -> Response:
         """Where the agreement stands at ``at`` (default: now): the engine's answer."""
         try:
             moment = _moment(at)
         except Error as e:
             return error_problem(e)
-        return JSONResponse(state_to_dict(service.state(moment)))
+        full = service.state(moment)
+        kept = list(full.drafts.items())[-drafts:] if drafts else []
+        data = state_to_dict(dataclasses.replace(full, drafts=dict(kept)))
+        data["drafts_total"] = len(full.drafts)
+        return JSONResponse(data)
+
+    @router.get("/api/v1/drafts", tags=["state"], responses={400: _PROBLEM})
+    def list_drafts(
+        at: Annotated[str | None, Query(description="a date or RFC 3339 time")] = None,
+        cursor: Annotated[
+            str | None,
+            Query(description="opaque: a next_cursor or previous_cursor from an earlier page"),
+        ] = None,
+        limit: Annotated[
+            int, Query(ge=1, le=MAX_PAGE, description=f"at most this many (≤ {MAX_PAGE})")
+        ] = 100,
+    ) -> Response:
+        """Council drafts at ``at`` (default: now), in the order they were tabled, a page
+        at a time (as in the state's ``drafts``)."""
+        try:
+            moment = _moment(at)
+            position = Cursor.decode(cursor) if cursor is not None else None
+            full = service.state(moment)
+            tabled = sorted(
+                (d.events[0] if d.events else 0, d_id) for d_id, d in full.drafts.items()
+            )
+            keys = [k for k, _ in tabled]
+            lo, hi, after, before = listing.window(keys, position, limit)
+        except Error as e:
+            return error_problem(e)
+        chosen = {d_id: full.drafts[d_id] for _, d_id in tabled[lo:hi]}
+        data = state_to_dict(dataclasses.replace(full, drafts=chosen))
+        return JSONResponse(
+            {
+                "at": data["at"],
+                "drafts_total": len(full.drafts),
+                "drafts": data["drafts"],
+                "next_cursor": after.encode() if after else None,
+                "previous_cursor": before.encode() if before else None,
+            }
+        )
 
     @router.get("/api/v1/escrow", tags=["state"], responses={400: _PROBLEM})
     def escrow(at: Annotated[str | None, Query()] = None) -> Response:
@@ -308,6 +409,20 @@ def api_router(service: Service) -> APIRouter:
         return {"ok": True, "tree_size": service.size, "checkpoint_size": size}
 
     return router
+
+
+def _raw_entries(service: Service, indices: list[int]) -> list[tuple[int, bytes]]:
+    """The logged bytes of entries ``indices`` (ascending), read a run at a time."""
+    out: list[tuple[int, bytes]] = []
+    k = 0
+    while k < len(indices):
+        end = k + 1
+        while end < len(indices) and indices[end] == indices[end - 1] + 1:
+            end += 1
+        first = indices[k]
+        out += enumerate(service.entries(first, first + end - k), first)
+        k = end
+    return out
 
 
 def _client(request: Request) -> str | None:

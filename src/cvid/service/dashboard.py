@@ -25,7 +25,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -43,6 +43,7 @@ from cvid.engine.conditions import overdue_graces, references
 from cvid.engine.state import AgreementState, moment_text
 from cvid.errors import Error, InputError, ScenarioError
 from cvid.events.authz import AdmittedEvent
+from cvid.events.bodies import BODIES
 from cvid.log import merkle
 from cvid.log.checkpoint import Checkpoint, open_checkpoint
 from cvid.log.note import Note, Verifier
@@ -50,6 +51,8 @@ from cvid.reference import cica, pending_protocols, zones
 from cvid.reference._facts import Fact
 from cvid.report import STATUS_COLOURS, _timeline
 from cvid.roadmap.model import Phase, Step
+from cvid.service import listing
+from cvid.service.listing import Cursor, EventFilter
 from cvid.service.source import Source
 from cvid.sim import figures
 from cvid.sim import scenario as sc
@@ -58,6 +61,22 @@ from cvid.sim.montecarlo import SimulationResult, simulate
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 PAGE_SIZE = 100
+MAX_PAGE_SIZE = 500  # ?limit= on a page that lists events
+DRAFTS_SHOWN = 50  # the overview's table of Council drafts: the newest
+INSPECTIONS_SHOWN = 20  # the escrow page's inspections: the newest
+ESCROW_TYPES = frozenset(
+    {
+        "declaration.committed",
+        "declaration.revealed",
+        "inspection.planned",
+        "inspection.conducted",
+        "inspection.reported",
+        "beacon.committed",
+        "beacon.revealed",
+        "custody.handed_over",
+        "custody.received",
+    }
+)
 MAX_CHART_POINTS = 60
 MIN_RUNS, MAX_RUNS, DEFAULT_RUNS = 10, 5000, 500  # 5000 runs take about a second
 MAX_SEED, DEFAULT_SEED = 2**32 - 1, 1
@@ -149,6 +168,37 @@ def _event_row(event: AdmittedEvent) -> dict[str, Any]:
     }
 
 
+Query = Mapping[str, str]
+# the events that can move a declaration's confidence (see _escrow_event)
+_MOVES_CONFIDENCE = (
+    "declaration.committed",
+    "declaration.revealed",
+    "inspection.planned",
+    "inspection.reported",
+)
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """A page of events with its filter form's values and the links around it."""
+
+    rows: list[dict[str, Any]]
+    form: dict[str, str]  # the filter's fields as given (to refill the form)
+    fixed: frozenset[str]  # fields the page itself sets (not in the form)
+    limit: int
+    first: str | None  # query strings (``?...``) of the pages around this one
+    previous: str | None
+    next: str | None
+    newest: str | None
+    filtered: bool
+
+
+def empty_listing(*, fixed: set[str] | None = None) -> _Listing:
+    """A first page with no events and no filter (for rendering a template alone)."""
+    form = dict.fromkeys(("party", "type", "step", "q", "since", "until"), "")
+    return _Listing([], form, frozenset(fixed or ()), PAGE_SIZE, None, None, None, None, False)
+
+
 def _escrow_event(event: AdmittedEvent, declaration: str) -> bool:
     body = event.body.model_dump()
     return body.get("declaration") == declaration or event.type == "inspection.reported"
@@ -163,6 +213,7 @@ class _Dashboard:
         self._simulations: OrderedDict[_SimulationQuery, _SimulationView] = OrderedDict()
         self._simulating = threading.Lock()
         self._simulations_lock = threading.Lock()
+        self._names: dict[str, str] | None = None  # party names, for the text search
 
     # --- shared -----------------------------------------------------------------------
 
@@ -213,11 +264,99 @@ class _Dashboard:
     def parties(self) -> dict[str, str]:
         return {p.id: p.name for p in self.source.roadmap.parties}
 
-    def events_until(self, moment: dt.datetime) -> list[AdmittedEvent]:
-        return [e for e in self.source.events() if e.time <= moment]
-
     def steps(self) -> dict[str, tuple[Phase, Step]]:
         return {s.id: (ph, s) for ph in self.source.roadmap.phases for s in ph.steps}
+
+    def index(self) -> listing.EventIndex:
+        return listing.index_of(self.source, self.source.events())
+
+    def describe(self, event: AdmittedEvent) -> str:
+        """What a row shows of an event, for the text search."""
+        if self._names is None:
+            self._names = self.parties()
+        name = self._names.get(event.party, event.party)
+        return f"#{event.index} {event.type} {event.party} {name} {_summary(event)}"
+
+    def listed(
+        self,
+        query: Query,
+        *,
+        at: str | None = None,
+        party: str | None = None,
+        until: dt.datetime | None = None,
+        types: frozenset[str] = frozenset(),
+        candidates: Sequence[int] | None = None,
+    ) -> _Listing:
+        """One page of events for ``query`` (filter, cursor, limit), within what the
+        page fixes (a party, events up to its moment, some types, a candidate list).
+
+        Raises:
+            PageError: a malformed filter, limit or cursor (400).
+        """
+        fixed = {"party"} if party is not None else set()
+        form = {k: query.get(k, "").strip()[:1000] for k in ("party", "type", "step", "q")}
+        form |= {k: query.get(k, "").strip()[:64] for k in ("since", "until")}
+        try:
+            limit = _whole(query.get("limit") or None, "limit", PAGE_SIZE, 1, MAX_PAGE_SIZE)
+            cursor_text, start = query.get("cursor"), query.get("start")
+            cursor = Cursor.decode(cursor_text) if cursor_text else None
+            if cursor is None and start:
+                if not _INDEX.fullmatch(start):
+                    raise InputError(f"?start={start[:32]!r} is not an entry number")
+                cursor = Cursor(min(int(start), len(self.source.events())))
+            chosen = listing.parse_types([form["type"]]) if form["type"] else frozenset()
+            if types:
+                chosen = (chosen & types) if chosen else types
+                if not chosen:
+                    chosen = frozenset({"-"})  # none of the page's types: matches nothing
+            since = parse_when(form["since"], "since") if form["since"] else None
+            latest = parse_when(form["until"], "until") if form["until"] else None
+            f = EventFilter(
+                party=party if party is not None else (form["party"] or None),
+                types=chosen,
+                step=form["step"] or None,
+                since=since,
+                until=min(latest, until) if latest and until else (latest or until),
+                text=listing.parse_text(form["q"]),
+            )
+            events = self.source.events()
+            index = self.index()
+            pool = index.candidates(f, len(events))
+            if candidates is not None and isinstance(pool, range):
+                pool = [i for i in candidates if i < len(events)]
+            elif candidates is not None:
+                allowed = set(pool)
+                pool = [i for i in candidates if i in allowed]
+            found = listing.page(events, f, cursor, limit, candidates=pool, describe=self.describe)
+        except Error as e:
+            raise PageError(400, "Not a valid list", str(e)) from e
+        keep = {k: v for k, v in form.items() if v and k not in fixed}
+        if at:
+            keep["at"] = at
+        if limit != PAGE_SIZE:
+            keep["limit"] = str(limit)
+
+        def there(c: Cursor | None) -> str | None:
+            return "?" + _urlencode({**keep, "cursor": c.encode() if c else None})
+
+        return _Listing(
+            rows=[_event_row(e) for e in found.events],
+            form=form,
+            fixed=frozenset(fixed),
+            limit=limit,
+            first=there(None) if cursor is not None else None,
+            previous=there(found.previous) if found.previous else None,
+            next=there(found.next) if found.next else None,
+            newest=there(Cursor(len(events), forward=False)) if found.next else None,
+            filtered=any(v for k, v in form.items() if k not in fixed),
+        )
+
+    def list_context(self) -> dict[str, Any]:
+        """What the filter form offers: parties, event types and steps."""
+        return {
+            "event_types": sorted(BODIES),
+            "step_ids": sorted(self.steps()),
+        }
 
     def clock_note(self, moment: dt.datetime) -> str:
         now = self.source.now()
@@ -243,21 +382,19 @@ class _Dashboard:
             timeline=_timeline(rm, state),
             clock_note=self.clock_note(moment),
             now=self.source.now(),
+            drafts=list(state.drafts.values())[-DRAFTS_SHOWN:],
         )
 
     # --- steps and parties ------------------------------------------------------------
 
-    def step(self, step_id: str, at: str | None) -> HTMLResponse:
+    def step(self, step_id: str, at: str | None, query: Query) -> HTMLResponse:
         phase, spec = self._step_spec(step_id)
         moment, at = self.moment(at)
         state = self.source.state(moment)
         rm = self.source.roadmap
         st = state.steps[step_id]
-        related = set(st.events)
-        for event in self.events_until(moment):
-            if getattr(event.body, "step", None) == step_id:
-                related.add(event.index)
-        events = self.source.events()
+        named = self.index().by_step.get(step_id, [])
+        related = sorted(set(st.events).union(named))
         rewards = [
             (r, state.rules[r.id])
             for r in rm.rewards
@@ -285,7 +422,9 @@ class _Dashboard:
                 for o in state.owed
                 if o.subject == step_id and o.kind not in ("perform", "confirm")
             ],
-            events=[_event_row(events[i]) for i in sorted(related)],
+            listing=self.listed(query, at=at, until=moment, candidates=related),
+            here="steps/" + step_id,
+            **self.list_context(),
             clock_note=self.clock_note(moment),
         )
 
@@ -295,7 +434,7 @@ class _Dashboard:
             raise PageError(404, "No such step", f"This road map has no step {step_id!r}.")
         return found
 
-    def party(self, party_id: str, at: str | None) -> HTMLResponse:
+    def party(self, party_id: str, at: str | None, query: Query) -> HTMLResponse:
         rm = self.source.roadmap
         spec = next((p for p in rm.parties if p.id == party_id), None)
         if spec is None:
@@ -320,7 +459,9 @@ class _Dashboard:
             guarantees=[
                 (g, state.guarantees[g.id]) for g in rm.guarantees if party_id in g.guarantors
             ],
-            events=[_event_row(e) for e in self.events_until(moment) if e.party == party_id],
+            listing=self.listed(query, at=at, party=party_id, until=moment),
+            here="parties/" + party_id,
+            **self.list_context(),
             clock_note=self.clock_note(moment),
         )
 
@@ -354,23 +495,16 @@ class _Dashboard:
                 }
         return view
 
-    def ledger(self, start: str | None) -> HTMLResponse:
-        events = self.source.events()
-        first = 0
-        if start:
-            if not _INDEX.fullmatch(start):
-                raise PageError(400, "Not an entry number", f"?start={start[:32]!r} is not.")
-            first = min(int(start), max(len(events) - 1, 0))
-        shown = events[first : first + PAGE_SIZE]
+    def ledger(self, query: Query) -> HTMLResponse:
+        size = len(self.source.events())
         return self.render(
             "ledger.html.j2",
             depth=0,
             section="ledger",
-            size=len(events),
-            first=first,
-            rows=[_event_row(e) for e in shown],
-            previous=max(first - PAGE_SIZE, 0) if first > 0 else None,
-            next=first + PAGE_SIZE if first + PAGE_SIZE < len(events) else None,
+            size=size,
+            listing=self.listed(query),
+            here="ledger",
+            **self.list_context(),
             cp=self.checkpoint_view(),
             log_key=self.source.log_key,
             policy=self.source.witness_policy,
@@ -447,23 +581,37 @@ class _Dashboard:
 
     # --- escrow -----------------------------------------------------------------------
 
-    def escrow(self, at: str | None) -> HTMLResponse:
+    def escrow(self, at: str | None, query: Query) -> HTMLResponse:
         moment, at = self.moment(at)
         state = self.source.state(moment)
-        events = self.events_until(moment)
+        events = self.source.events()
+        index = self.index()
+        planned = [
+            events[i]
+            for i in index.by_type.get("inspection.planned", [])
+            if i < len(events) and events[i].time <= moment
+        ]
+        shown = planned[-INSPECTIONS_SHOWN:]
         inspections: dict[str, dict[str, Any]] = {}
-        for e in events:
+        for e in shown:
             body = e.body.model_dump()
-            if e.type == "inspection.planned":
-                inspections[body["inspection"]] = {"plan": e, "body": body, "report": None}
-            elif e.type == "inspection.reported" and body["inspection"] in inspections:
-                inspections[body["inspection"]]["report"] = (e, body["findings"])
+            inspections[body["inspection"]] = {"plan": e, "body": body, "report": None}
+        for i in index.by_type.get("inspection.reported", []):
+            if i >= len(events) or events[i].time > moment:
+                continue
+            body = events[i].body.model_dump()
+            if body["inspection"] in inspections:
+                inspections[body["inspection"]]["report"] = (events[i], body["findings"])
         titles = (
             {d.id: d.title for d in self.source.roadmap.escrow.declarations}
             if (self.source.roadmap.escrow)
             else {}
         )
-        series = {d: self._confidence_series(d, events, state) for d in state.declarations}
+        moving = sorted(
+            i for t in _MOVES_CONFIDENCE for i in index.by_type.get(t, []) if i < len(events)
+        )
+        escrow_events = [events[i] for i in moving if events[i].time <= moment]
+        series = {d: self._confidence_series(d, escrow_events, state) for d in state.declarations}
         return self.render(
             "escrow.html.j2",
             depth=0,
@@ -472,6 +620,7 @@ class _Dashboard:
             state=state,
             titles=titles,
             inspections=inspections,
+            inspections_hidden=len(planned) - len(shown),
             series=series,
             chart=_script_json(
                 {
@@ -480,6 +629,9 @@ class _Dashboard:
                 }
             ),
             parties=self.parties(),
+            listing=self.listed(query, at=at, until=moment, types=ESCROW_TYPES),
+            here="escrow",
+            **self.list_context(),
             clock_note=self.clock_note(moment),
         )
 
@@ -767,16 +919,16 @@ def dashboard_router(source: Source) -> APIRouter:
         return _guard(dash, 0, lambda: dash.overview(at))
 
     @router.get("/steps/{step_id}", **html)
-    def step(step_id: str, at: str | None = None) -> HTMLResponse:
-        return _guard(dash, 1, lambda: dash.step(step_id, at))
+    def step(request: Request, step_id: str, at: str | None = None) -> HTMLResponse:
+        return _guard(dash, 1, lambda: dash.step(step_id, at, request.query_params))
 
     @router.get("/parties/{party_id}", **html)
-    def party(party_id: str, at: str | None = None) -> HTMLResponse:
-        return _guard(dash, 1, lambda: dash.party(party_id, at))
+    def party(request: Request, party_id: str, at: str | None = None) -> HTMLResponse:
+        return _guard(dash, 1, lambda: dash.party(party_id, at, request.query_params))
 
     @router.get("/ledger", **html)
-    def ledger(start: str | None = None) -> HTMLResponse:
-        return _guard(dash, 0, lambda: dash.ledger(start))
+    def ledger(request: Request) -> HTMLResponse:
+        return _guard(dash, 0, lambda: dash.ledger(request.query_params))
 
     @router.get("/ledger/{index}", **html)
     def entry(index: str) -> HTMLResponse:
@@ -787,8 +939,8 @@ def dashboard_router(source: Source) -> APIRouter:
         return dash.proof_json(index)
 
     @router.get("/escrow", **html)
-    def escrow(at: str | None = None) -> HTMLResponse:
-        return _guard(dash, 0, lambda: dash.escrow(at))
+    def escrow(request: Request, at: str | None = None) -> HTMLResponse:
+        return _guard(dash, 0, lambda: dash.escrow(at, request.query_params))
 
     @router.get("/reference", **html)
     def reference() -> HTMLResponse:

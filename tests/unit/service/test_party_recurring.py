@@ -32,7 +32,10 @@ def test_party_page_shows_recurring_obligations() -> None:
         steps_owed=[],
         steps_verified=[],
         guarantees=[],
-        events=[],
+        listing=dashboard.empty_listing(fixed={"party"}),
+        here="parties/south",
+        event_types=[],
+        step_ids=[],
         clock_note="",
     )
     assert "Recurring obligations" in html

@@ -1,0 +1,360 @@
+"""Pages of logged events: filters, opaque cursors and bounded page sizes.
+
+Every list the API and the dashboard show is read through :func:`page`: a filter
+(party, event types, step, a time range, a text search), a cursor saying where the
+page starts or ends, and a limit with a maximum. Cursors are positions in the log,
+which only grows, so paging through a growing log returns every matching event
+exactly once, in log order. A cursor is opaque to clients (base64url of a short
+JSON document); one that does not decode is a :class:`CursorError` (400), never a
+crash.
+
+:class:`EventIndex` keeps, per party, type and step, the positions of the events
+that carry it, and grows with the log, so a filtered page reads the candidate
+positions rather than the whole log. Each page also examines at most
+``SCAN_BUDGET`` candidates: when a filter the index cannot narrow matches little,
+a page may come back short (even empty) with a cursor to go on from, so no request
+reads the whole history.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import datetime as dt
+import heapq
+import json
+import threading
+import weakref
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import overload
+
+from cvid.errors import InputError
+from cvid.events.authz import AdmittedEvent
+
+MAX_LIMIT = 1000  # events on one page, at most
+SCAN_BUDGET = 50_000  # candidates examined for one page, at most
+MAX_CURSOR_CHARS = 200
+MAX_TEXT_CHARS = 200
+MAX_TYPES = 64
+
+Describe = Callable[[AdmittedEvent], str]
+
+
+class CursorError(InputError):
+    """A cursor that is not one this service issued (malformed or out of range)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events a list shows; None (or empty) means no condition."""
+
+    party: str | None = None
+    types: frozenset[str] = frozenset()
+    step: str | None = None
+    since: dt.datetime | None = None  # inclusive
+    until: dt.datetime | None = None  # inclusive
+    text: str | None = None  # case-insensitive, over the described event
+
+    def matches(self, event: AdmittedEvent, describe: Describe | None = None) -> bool:
+        if self.party is not None and event.party != self.party:
+            return False
+        if self.types and event.type not in self.types:
+            return False
+        if self.step is not None and step_of(event) != self.step:
+            return False
+        if self.since is not None and event.time < self.since:
+            return False
+        if self.until is not None and event.time > self.until:
+            return False
+        if self.text:
+            haystack = describe(event) if describe else f"{event.type} {event.party}"
+            if self.text.casefold() not in haystack.casefold():
+                return False
+        return True
+
+    def params(self) -> dict[str, str]:
+        """The filter as query parameters (for links); types joined by commas."""
+        out: dict[str, str] = {}
+        if self.party:
+            out["party"] = self.party
+        if self.types:
+            out["type"] = ",".join(sorted(self.types))
+        if self.step:
+            out["step"] = self.step
+        if self.since:
+            out["since"] = self.since.isoformat().replace("+00:00", "Z")
+        if self.until:
+            out["until"] = self.until.isoformat().replace("+00:00", "Z")
+        if self.text:
+            out["q"] = self.text
+        return out
+
+
+def step_of(event: AdmittedEvent) -> str | None:
+    """The step an event names in its body, if any."""
+    step = getattr(event.body, "step", None)
+    return step if isinstance(step, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page starts (``forward``: at ``position``) or ends (before ``position``)."""
+
+    position: int
+    forward: bool = True
+
+    def encode(self) -> str:
+        doc = {"v": 1, "at" if self.forward else "before": self.position}
+        raw = json.dumps(doc, separators=(",", ":"), sort_keys=True).encode()
+        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """Read a cursor this module encoded.
+
+        Raises:
+            CursorError: anything else.
+        """
+        bad = CursorError("not a cursor this service issued: page from the first page again")
+        if not text or len(text) > MAX_CURSOR_CHARS:
+            raise bad
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+            doc = json.loads(raw)
+        except (binascii.Error, ValueError, UnicodeDecodeError) as e:
+            raise bad from e
+        if not isinstance(doc, dict) or doc.get("v") != 1 or len(doc) != 2:
+            raise bad
+        for key, forward in (("at", True), ("before", False)):
+            value = doc.get(key)
+            if key in doc and type(value) is int and 0 <= value < 2**62:
+                return cls(value, forward)
+        raise bad
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page: its events in log order, and cursors to the pages around it."""
+
+    events: list[AdmittedEvent]
+    next: Cursor | None
+    previous: Cursor | None
+    examined: int = 0  # candidates read for it
+
+
+@dataclass
+class EventIndex:
+    """Positions of events by party, type and step, grown as the log grows."""
+
+    size: int = 0
+    by_party: dict[str, list[int]] = field(default_factory=dict)
+    by_type: dict[str, list[int]] = field(default_factory=dict)
+    by_step: dict[str, list[int]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def update(self, events: Sequence[AdmittedEvent]) -> None:
+        """Index the events appended since the last update (``events`` only grows)."""
+        with self._lock:
+            for i in range(self.size, len(events)):
+                event = events[i]
+                self.by_party.setdefault(event.party, []).append(i)
+                self.by_type.setdefault(event.type, []).append(i)
+                step = step_of(event)
+                if step is not None:
+                    self.by_step.setdefault(step, []).append(i)
+            self.size = max(self.size, len(events))
+
+    def candidates(self, f: EventFilter, size: int) -> Sequence[int]:
+        """Ascending positions below ``size`` that may match ``f`` (a superset).
+
+        The shortest of the lists the filter names is returned as a read-only view
+        (the index's lists only grow), so no request copies a long list.
+        """
+        with self._lock:
+            lists: list[Sequence[int]] = []
+            if f.party is not None:
+                lists.append(_Prefix(self.by_party.get(f.party, []), size))
+            if f.step is not None:
+                lists.append(_Prefix(self.by_step.get(f.step, []), size))
+            if len(f.types) == 1:
+                (kind,) = f.types
+                lists.append(_Prefix(self.by_type.get(kind, []), size))
+            if not lists and not f.types:
+                return range(size)
+            several = [self.by_type.get(t, []) for t in f.types] if len(f.types) > 1 else []
+        if several and (not lists or sum(map(len, several)) < min(map(len, lists))):
+            merged = list(heapq.merge(*(_Prefix(x, size) for x in several)))
+            lists.append(merged)
+        return min(lists, key=len)
+
+
+class _Prefix(Sequence[int]):
+    """The items of an ascending list that are below ``bound``, without copying it."""
+
+    def __init__(self, items: list[int], bound: int) -> None:
+        self._items = items
+        self._n = bisect.bisect_left(items, bound)
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, i: int) -> int: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, i: int | slice) -> int | Sequence[int]:
+        if isinstance(i, slice):
+            return self._items[: self._n][i]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError(i)
+        return self._items[i]
+
+
+_INDEXES: weakref.WeakKeyDictionary[object, EventIndex] = weakref.WeakKeyDictionary()
+_INDEXES_LOCK = threading.Lock()
+
+
+def index_of(source: object, events: Sequence[AdmittedEvent]) -> EventIndex:
+    """The index kept for ``source`` (one per open agreement), brought up to ``events``."""
+    with _INDEXES_LOCK:
+        index = _INDEXES.get(source)
+        if index is None:
+            index = _INDEXES[source] = EventIndex()
+    index.update(events)
+    return index
+
+
+def page(
+    events: Sequence[AdmittedEvent],
+    f: EventFilter,
+    cursor: Cursor | None,
+    limit: int,
+    *,
+    candidates: Sequence[int] | None = None,
+    describe: Describe | None = None,
+    budget: int = SCAN_BUDGET,
+) -> Page:
+    """The page of events matching ``f`` at ``cursor`` (default: the first page).
+
+    Args:
+        events: the log's events (position i is entry i).
+        candidates: ascending positions to consider (a superset of the matches);
+            default: every position.
+        limit: at most this many events (1 to MAX_LIMIT).
+
+    Raises:
+        CursorError: the cursor points beyond the log.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"limit must be between 1 and {MAX_LIMIT}")
+    size = len(events)
+    pool: Sequence[int] = range(size) if candidates is None else candidates
+    if cursor is not None and cursor.position > size:
+        raise CursorError(f"the cursor points beyond the log's {size} entries")
+    found: list[int] = []
+    examined = 0
+    if cursor is None or cursor.forward:
+        start = 0 if cursor is None else cursor.position
+        k = bisect.bisect_left(pool, start)
+        while k < len(pool) and len(found) < limit and examined < budget:
+            i = pool[k]
+            examined += 1
+            k += 1
+            if f.matches(events[i], describe):
+                found.append(i)
+        after = pool[k - 1] + 1 if examined else start
+        more = k < len(pool)
+        before = k - examined > 0  # candidates before this page's start
+        return Page(
+            [events[i] for i in found],
+            Cursor(after) if more else None,
+            Cursor(start, forward=False) if before else None,
+            examined,
+        )
+    end = cursor.position
+    k = bisect.bisect_left(pool, end)  # pool[:k] lie before the end
+    top = k
+    while k > 0 and len(found) < limit and examined < budget:
+        k -= 1
+        examined += 1
+        i = pool[k]
+        if f.matches(events[i], describe):
+            found.append(i)
+    found.reverse()
+    first = pool[k] if examined else end
+    return Page(
+        [events[i] for i in found],
+        Cursor(end) if top < len(pool) else None,
+        Cursor(first, forward=False) if k > 0 else None,
+        examined,
+    )
+
+
+def window(
+    keys: Sequence[int], cursor: Cursor | None, limit: int
+) -> tuple[int, int, Cursor | None, Cursor | None]:
+    """A page of a list ordered by distinct ascending log positions ``keys`` (one per item).
+
+    Returns:
+        ``(lo, hi, next, previous)``: the page is ``items[lo:hi]``.
+
+    Raises:
+        InputError: ``limit`` is out of range.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InputError(f"limit must be between 1 and {MAX_LIMIT}")
+    if cursor is None or cursor.forward:
+        lo = bisect.bisect_left(keys, cursor.position if cursor else 0)
+        hi = min(lo + limit, len(keys))
+    else:
+        hi = bisect.bisect_left(keys, cursor.position)
+        lo = max(hi - limit, 0)
+    after = Cursor(keys[hi]) if hi < len(keys) else None
+    before = Cursor(keys[lo], forward=False) if lo > 0 else None
+    return lo, hi, after, before
+
+
+def parse_types(values: Sequence[str]) -> frozenset[str]:
+    """Event types from repeated or comma-separated parameters.
+
+    Raises:
+        InputError: too many types.
+    """
+    types = frozenset(t.strip() for v in values for t in v.split(",") if t.strip())
+    if len(types) > MAX_TYPES:
+        raise InputError(f"at most {MAX_TYPES} event types in one filter")
+    return types
+
+
+def parse_text(text: str | None) -> str | None:
+    """A text search, trimmed; None when empty.
+
+    Raises:
+        InputError: longer than MAX_TEXT_CHARS.
+    """
+    if text is None or not text.strip():
+        return None
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(f"a text search is at most {MAX_TEXT_CHARS} characters")
+    return text.strip()
+
+
+__all__ = [
+    "MAX_LIMIT",
+    "Cursor",
+    "CursorError",
+    "EventFilter",
+    "EventIndex",
+    "Page",
+    "index_of",
+    "page",
+    "parse_text",
+    "parse_types",
+    "window",
+]
