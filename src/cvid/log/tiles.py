@@ -10,13 +10,15 @@ Pure: no I/O. Reading tiles is the caller's job, through :class:`TileReader`.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from cvid.errors import EntryError, StoreCorruptError, TileError, TreeSizeError
-from cvid.log.merkle import HASH_SIZE, NodeId, leaf_hash, perfect_root
+from cvid.log.merkle import HASH_SIZE, NodeId
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT  # 256
@@ -121,9 +123,12 @@ def published_tile(tile: TileId, width: int, stored: bytes) -> bytes:
 # --- entry bundles ----------------------------------------------------------------------
 
 
+_U16 = struct.Struct(">H").pack
+
+
 def encode_bundle(entries: Sequence[bytes]) -> bytes:
     """Serialize entries as a tlog-tiles entry bundle (uint16 length || bytes, each)."""
-    return b"".join(len(e).to_bytes(2, "big") + e for e in entries)
+    return b"".join(map(bytes.__add__, map(_U16, map(len, entries)), entries))
 
 
 def decode_bundle(data: bytes) -> list[bytes]:
@@ -165,43 +170,187 @@ class TileReader(Protocol):
         ...
 
 
+@runtime_checkable
+class TileNodeReader(Protocol):
+    """Supplies node-cache rows (see :func:`node_row`) by hash tile; ``b""`` where none is kept."""
+
+    def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
+        """Return each hash tile's node-cache row, in the order asked."""
+        ...
+
+
 class TileHashReader:
-    """A :class:`cvid.log.merkle.HashReader` for a tree of ``tree_size`` stored as tiles."""
+    """A :class:`cvid.log.merkle.HashReader` for a tree of ``tree_size`` stored as tiles.
+
+    If ``reader`` also keeps node-cache rows (:class:`TileNodeReader`), a node at least
+    :data:`NODE_LOW` levels above its tile's bottom is read from the row; every other node
+    (or one the row lacks) is hashed from its tile, at most 7 hashes then. A cold proof so
+    reads two rows per tile level and hashes next to nothing.
+    """
 
     def __init__(self, tree_size: int, reader: TileReader) -> None:
         self._tree_size = tree_size
         self._reader = reader
-        self._tiles: dict[TileId, bytes] = {}  # tiles read so far: one read per tile
+        self._node_reader = reader if isinstance(reader, TileNodeReader) else None
+        # read so far, keyed by (level, index): one read per tile and per row
+        self._tiles: dict[tuple[int, int], bytes] = {}
+        self._rows: dict[tuple[int, int], bytes] = {}
 
     def read_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
-        """Hash of each node, computed from the one tile that holds its descendants."""
+        """Hash of each node: from a node-cache row, else from the one tile below it."""
+        size = self._tree_size
         spans = []
         for node in nodes:
-            if node.end > self._tree_size:
-                raise TreeSizeError(f"{node} lies beyond tree size {self._tree_size}")
-            sub = node.level % TILE_HEIGHT
-            first = node.index << sub  # position among the tile level's hashes
-            tile = TileId(node.level // TILE_HEIGHT, first >> TILE_HEIGHT)
-            offset = first - (tile.index << TILE_HEIGHT)
-            spans.append((tile, offset, offset + (1 << sub)))
-        wanted = sorted({tile for tile, _, _ in spans} - self._tiles.keys())
+            level, index = node.level, node.index
+            if (index + 1) << level > size:
+                raise TreeSizeError(f"{node} lies beyond tree size {size}")
+            sub = level % TILE_HEIGHT
+            first = index << sub  # position among the tile level's hashes
+            spans.append(((level // TILE_HEIGHT, first >> TILE_HEIGHT), sub, first % TILE_WIDTH))
+        out: list[bytes | None] = [None] * len(spans)
+        rows = self._rows
+        if self._node_reader is not None:
+            wanted = list(
+                dict.fromkeys(k for k, sub, _ in spans if sub >= NODE_LOW and k not in rows)
+            )
+            if wanted:
+                got = self._node_reader.read_tile_nodes([TileId(*k) for k in wanted])
+                rows.update(zip(wanted, got, strict=True))
+            for n, (key, sub, offset) in enumerate(spans):
+                if sub >= NODE_LOW:
+                    out[n] = _cached_node(rows.get(key, b""), sub, offset >> sub)
+        tiles = self._tiles
+        wanted = list(
+            dict.fromkeys(
+                spans[n][0] for n, h in enumerate(out) if h is None and spans[n][0] not in tiles
+            )
+        )
         if wanted:
-            self._tiles.update(zip(wanted, self._reader.read_tiles(wanted), strict=True))
-        data = self._tiles
-        out = []
-        for tile, start, end in spans:
-            blob = data[tile]
+            tiles.update(
+                zip(wanted, self._reader.read_tiles([TileId(*k) for k in wanted]), strict=True)
+            )
+        result = []
+        for (key, sub, start), cached in zip(spans, out, strict=True):
+            if cached is not None:
+                result.append(cached)
+                continue
+            end = start + (1 << sub)
+            blob = tiles[key]
             if len(blob) % HASH_SIZE or len(blob) < end * HASH_SIZE:
                 raise StoreCorruptError(
-                    f"tile {tile.level}/{tile.index} holds {len(blob)} bytes, "
+                    f"tile {key[0]}/{key[1]} holds {len(blob)} bytes, "
                     f"needs at least {end * HASH_SIZE}"
                 )
-            hashes = [
-                blob[i : i + HASH_SIZE]
-                for i in range(start * HASH_SIZE, end * HASH_SIZE, HASH_SIZE)
-            ]
-            out.append(perfect_root(hashes))
-        return out
+            result.append(_subtree_root(blob, start, sub))
+        return result
+
+
+def _subtree_root(blob: bytes, start: int, height: int) -> bytes:
+    """Root of the perfect subtree over the ``2**height`` hashes of ``blob`` from ``start``."""
+    if height == 0:
+        return blob[start * HASH_SIZE : (start + 1) * HASH_SIZE]
+    level = [
+        _sha256(_NODE + blob[i : i + 2 * HASH_SIZE]).digest()
+        for i in range(start * HASH_SIZE, (start + (1 << height)) * HASH_SIZE, 2 * HASH_SIZE)
+    ]
+    while len(level) > 1:
+        level = [
+            _sha256(_NODE + a + b).digest() for a, b in zip(level[::2], level[1::2], strict=True)
+        ]
+    return level[0]
+
+
+# --- the node cache ---------------------------------------------------------------------
+#
+# A hash tile holds the bottom level of an 8-level slice of the tree; the levels inside it
+# are not published, so a proof would hash up to 255 of them per tile. The store keeps,
+# beside each hash tile, a *node-cache row*: the tile's complete subtree hashes
+# NODE_LOW..7 levels above its bottom, level by level, each level at a fixed offset and
+# 32 zero bytes for a subtree not yet complete. It is derivable from the tile alone
+# (:func:`node_row`); a missing or short row only costs hashing, never a wrong answer from
+# a row the tiles agree with. It is never served: /tile/... is the tiles alone.
+
+NODE_LOW = 3  # lowest sub-level kept: a node below it costs at most 2**3 - 1 hashes
+_NODE_OFFSETS = {
+    sub: sum(TILE_WIDTH >> low for low in range(NODE_LOW, sub))
+    for sub in range(NODE_LOW, TILE_HEIGHT)
+}
+NODE_SLOTS = sum(TILE_WIDTH >> sub for sub in range(NODE_LOW, TILE_HEIGHT))  # 62
+NODE_ROW_SIZE = NODE_SLOTS * HASH_SIZE
+_ABSENT = bytes(HASH_SIZE)
+_NODE = b"\x01"
+_LEAF = b"\x00"
+_sha256 = hashlib.sha256
+
+
+def _cached_node(row: bytes, sub: int, index: int) -> bytes | None:
+    """Node ``index`` of sub-level ``sub`` from a node-cache row, if the row has it."""
+    if len(row) != NODE_ROW_SIZE:
+        return None
+    offset = (_NODE_OFFSETS[sub] + index) * HASH_SIZE
+    value = row[offset : offset + HASH_SIZE]
+    return None if value == _ABSENT else value
+
+
+def _row_levels(row: bytes, width: int) -> list[list[bytes]]:
+    """The complete nodes a row holds for a tile of ``width``, per sub-level, as prefixes."""
+    levels: list[list[bytes]] = []
+    for sub in range(NODE_LOW, TILE_HEIGHT):
+        got: list[bytes] = []
+        if len(row) == NODE_ROW_SIZE:
+            for index in range(width >> sub):
+                value = _cached_node(row, sub, index)
+                if value is None:
+                    break
+                got.append(value)
+        levels.append(got)
+    return levels
+
+
+def _grow_levels(hashes: Sequence[bytes], levels: list[list[bytes]]) -> None:
+    """Complete ``levels`` (sub-levels NODE_LOW..7, prefixes) for the tile ``hashes``."""
+    width = len(hashes)
+    step = 1 << NODE_LOW
+    for n, sub in enumerate(range(NODE_LOW, TILE_HEIGHT)):
+        have, need = levels[n], width >> sub
+        if n == 0:
+            for index in range(len(have), need):
+                blob = b"".join(hashes[index * step : (index + 1) * step])
+                have.append(_subtree_root(blob, 0, NODE_LOW))
+        else:
+            below = levels[n - 1]
+            for index in range(len(have), need):
+                have.append(_sha256(_NODE + below[2 * index] + below[2 * index + 1]).digest())
+
+
+def _encode_row(levels: Sequence[Sequence[bytes]]) -> bytes:
+    parts: list[bytes] = []
+    for sub, nodes in zip(range(NODE_LOW, TILE_HEIGHT), levels, strict=True):
+        parts.extend(nodes)
+        parts.append(_ABSENT * ((TILE_WIDTH >> sub) - len(nodes)))
+    return b"".join(parts)
+
+
+def node_row(tile_hashes: Sequence[bytes]) -> bytes:
+    """The node-cache row of a hash tile holding ``tile_hashes`` (1 to 256 hashes)."""
+    if not 1 <= len(tile_hashes) <= TILE_WIDTH:
+        raise TileError(f"a hash tile holds 1 to {TILE_WIDTH} hashes, not {len(tile_hashes)}")
+    levels: list[list[bytes]] = [[] for _ in range(NODE_LOW, TILE_HEIGHT)]
+    _grow_levels(tile_hashes, levels)
+    return _encode_row(levels)
+
+
+def _full_tile(hashes: list[bytes]) -> tuple[bytes, bytes]:
+    """Root and node-cache row of a full tile, hashed level by level."""
+    level = hashes
+    kept: list[bytes] = []
+    for sub in range(1, TILE_HEIGHT + 1):
+        level = [
+            _sha256(_NODE + a + b).digest() for a, b in zip(level[::2], level[1::2], strict=True)
+        ]
+        if NODE_LOW <= sub < TILE_HEIGHT:
+            kept.append(b"".join(level))
+    return level[0], b"".join(kept)
 
 
 # --- growing the tree -------------------------------------------------------------------
@@ -214,15 +363,28 @@ class TreeEdge:
     :meth:`extend` hashes new entries into it and yields every tile it completes;
     :meth:`partial_tiles` gives the partial tiles to store once a batch is done. From
     these alone the stored tiles and bundles are brought up to the new size.
+
+    With ``keep_nodes``, the edge also makes the node-cache rows (:func:`node_row`) of the
+    hash tiles it writes: :meth:`take_node_rows` hands over those of completed tiles,
+    :meth:`partial_node_rows` those of the partial tiles. The hashing is the same: the
+    rows are the levels a tile's root is computed through.
     """
 
     size: int
     levels: list[list[bytes]] = field(default_factory=list)  # hashes of each partial tile
     bundle: list[bytes] = field(default_factory=list)  # entries of the partial bundle
+    keep_nodes: bool = False
+    # per level: the partial tile's complete nodes, sub-levels NODE_LOW..7 (may lag behind)
+    nodes: dict[int, list[list[bytes]]] = field(default_factory=dict)
+    _rows: list[tuple[TileId, bytes]] = field(default_factory=list)
 
     @classmethod
-    def load(cls, size: int, reader: TileReader) -> TreeEdge:
-        """Read the partial tiles of a tree of ``size`` (at most one per level)."""
+    def load(cls, size: int, reader: TileReader, *, keep_nodes: bool = False) -> TreeEdge:
+        """Read the partial tiles of a tree of ``size`` (at most one per level).
+
+        With ``keep_nodes``, also their node-cache rows when ``reader`` keeps them (a
+        missing row is recomputed from its tile).
+        """
         wanted: list[tuple[TileId, int]] = []
         level, count = 0, size
         while count > 0:
@@ -232,7 +394,12 @@ class TreeEdge:
         if size % TILE_WIDTH:
             wanted.append((TileId(ENTRIES, size >> TILE_HEIGHT), size % TILE_WIDTH))
         blobs = reader.read_tiles([tile for tile, _ in wanted]) if wanted else []
-        edge = cls(size=size, levels=[[] for _ in range(max(level, 1))])
+        edge = cls(size=size, levels=[[] for _ in range(max(level, 1))], keep_nodes=keep_nodes)
+        hash_tiles = [(tile, width) for tile, width in wanted if tile.level != ENTRIES]
+        rows: list[bytes] = [b""] * len(hash_tiles)
+        if keep_nodes and hash_tiles and isinstance(reader, TileNodeReader):
+            rows = reader.read_tile_nodes([tile for tile, _ in hash_tiles])
+        row_of = {tile: row for (tile, _), row in zip(hash_tiles, rows, strict=True)}
         for (tile, width), blob in zip(wanted, blobs, strict=True):
             if tile.level == ENTRIES:
                 edge.bundle = decode_bundle(blob)[:width]
@@ -244,12 +411,15 @@ class TreeEdge:
             edge.levels[tile.level] = [
                 blob[i : i + HASH_SIZE] for i in range(0, width * HASH_SIZE, HASH_SIZE)
             ]
+            if keep_nodes:
+                edge.nodes[tile.level] = _row_levels(row_of[tile], width)
         return edge
 
     def extend(self, entries: Sequence[bytes]) -> Iterator[tuple[TileId, bytes]]:
         """Append ``entries``; yield each hash tile and entry bundle they complete."""
-        for entry in entries:
-            check_entry(entry)
+        if entries and max(map(len, entries)) > MAX_ENTRY_SIZE:
+            for entry in entries:
+                check_entry(entry)
         start = self.size
         pending = entries
         while pending:  # fill the partial bundle, then whole bundles
@@ -261,7 +431,9 @@ class TreeEdge:
                 yield TileId(ENTRIES, index), encode_bundle(self.bundle)
                 self.bundle = []
         self.size += len(entries)
-        yield from self._push(0, [leaf_hash(e) for e in entries], start)
+        leaf = _LEAF
+        sha256 = _sha256
+        yield from self._push(0, [sha256(leaf + e).digest() for e in entries], start)
 
     def _push(self, level: int, hashes: list[bytes], start: int) -> Iterator[tuple[TileId, bytes]]:
         """Append ``hashes`` (starting at position ``start``) to the level's tiles."""
@@ -278,9 +450,13 @@ class TreeEdge:
             partial.extend(hashes[position : position + room])
             position += room
             if len(partial) == TILE_WIDTH:
-                index = (start + min(position, len(hashes)) - 1) >> TILE_HEIGHT
-                yield TileId(level, index), b"".join(partial)
-                promoted.append(perfect_root(partial))
+                tile = TileId(level, (start + min(position, len(hashes)) - 1) >> TILE_HEIGHT)
+                yield tile, b"".join(partial)
+                root, row = _full_tile(partial)
+                promoted.append(root)
+                if self.keep_nodes:
+                    self._rows.append((tile, row))
+                self.nodes.pop(level, None)
                 partial = []
         self.levels[level] = partial
         yield from self._push(level + 1, promoted, promoted_start)
@@ -294,4 +470,21 @@ class TreeEdge:
         ]
         if self.bundle:
             out.append((TileId(ENTRIES, self.size >> TILE_HEIGHT), encode_bundle(self.bundle)))
+        return out
+
+    def take_node_rows(self) -> list[tuple[TileId, bytes]]:
+        """The node-cache rows of the tiles completed since the last call (``keep_nodes``)."""
+        rows, self._rows = self._rows, []
+        return rows
+
+    def partial_node_rows(self) -> list[tuple[TileId, bytes]]:
+        """The node-cache rows of the partial hash tiles, completing only the new nodes."""
+        out = []
+        for level, hashes in enumerate(self.levels):
+            if not hashes:
+                continue
+            known = self.nodes.setdefault(level, [[] for _ in range(NODE_LOW, TILE_HEIGHT)])
+            _grow_levels(hashes, known)
+            tile = TileId(level, (self.size >> (TILE_HEIGHT * level)) >> TILE_HEIGHT)
+            out.append((tile, _encode_row(known)))
         return out

@@ -61,11 +61,15 @@ class SQLiteStore(SQLStore):
         if self._conn.in_transaction:
             self._query("COMMIT" if commit else "ROLLBACK")
 
-    def _has_schema(self) -> bool:
-        return bool(self._query("SELECT 1 FROM sqlite_master WHERE name = 'cvid_log'"))
+    def _has_schema(self) -> tuple[bool, bool]:
+        rows = self._query(
+            "SELECT name FROM sqlite_master WHERE name IN ('cvid_log', 'cvid_tile_nodes')"
+        )
+        names = {name for (name,) in rows}
+        return "cvid_log" in names, "cvid_tile_nodes" in names
 
     def _create_schema(self) -> None:
-        for statement in schema("BLOB"):
+        for statement in schema(self.BLOB):
             self._query(statement)
 
     def close(self) -> None:
