@@ -15,10 +15,10 @@ import re
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast
 
 from cvid.errors import EntryError, StoreCorruptError, TileError, TreeSizeError
-from cvid.log.merkle import HASH_SIZE, NodeId
+from cvid.log.merkle import HASH_SIZE, NodeId, range_nodes
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT  # 256
@@ -124,11 +124,25 @@ def published_tile(tile: TileId, width: int, stored: bytes) -> bytes:
 
 
 _U16 = struct.Struct(">H").pack
+_PREFIXES = [_U16(n) for n in range(1024)]  # the length prefixes of short entries, made once
 
 
 def encode_bundle(entries: Sequence[bytes]) -> bytes:
-    """Serialize entries as a tlog-tiles entry bundle (uint16 length || bytes, each)."""
-    return b"".join(map(bytes.__add__, map(_U16, map(len, entries)), entries))
+    """Serialize entries as a tlog-tiles entry bundle (uint16 length || bytes, each).
+
+    Raises:
+        EntryError: an entry is longer than a uint16 length can say.
+    """
+    lengths = list(map(len, entries))
+    if not lengths:
+        return b""
+    longest = max(lengths)
+    if longest > MAX_ENTRY_SIZE:
+        raise EntryError(f"entry is {longest} bytes; the limit is {MAX_ENTRY_SIZE}")
+    parts: list[bytes] = [b""] * (2 * len(lengths))
+    parts[0::2] = map(_PREFIXES.__getitem__, lengths) if longest < 1024 else map(_U16, lengths)
+    parts[1::2] = entries
+    return b"".join(parts)
 
 
 def decode_bundle(data: bytes) -> list[bytes]:
@@ -170,7 +184,6 @@ class TileReader(Protocol):
         ...
 
 
-@runtime_checkable
 class TileNodeReader(Protocol):
     """Supplies node-cache rows (see :func:`node_row`) by hash tile; ``b""`` where none is kept."""
 
@@ -179,25 +192,43 @@ class TileNodeReader(Protocol):
         ...
 
 
+class TileAndNodeReader(TileNodeReader, Protocol):
+    """A store that reads tiles and node-cache rows in one round trip."""
+
+    def read_tiles_and_nodes(
+        self, tiles: Sequence[TileId], rows: Sequence[TileId]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """Return the tiles and the node-cache rows asked for, each in the order asked."""
+        ...
+
+
 class TileHashReader:
     """A :class:`cvid.log.merkle.HashReader` for a tree of ``tree_size`` stored as tiles.
 
     If ``reader`` also keeps node-cache rows (:class:`TileNodeReader`), a node at least
     :data:`NODE_LOW` levels above its tile's bottom is read from the row; every other node
-    (or one the row lacks) is hashed from its tile, at most 7 hashes then. A cold proof so
-    reads two rows per tile level and hashes next to nothing.
+    (or one the row lacks) is hashed from its tile, at most 7 hashes then. The first read
+    also fetches what the root of ``tree_size`` needs, which every proof asks for next.
+    A cold proof so makes one or two reads and hashes next to nothing.
     """
 
     def __init__(self, tree_size: int, reader: TileReader) -> None:
         self._tree_size = tree_size
         self._reader = reader
-        self._node_reader = reader if isinstance(reader, TileNodeReader) else None
+        self._node_reader = cast(
+            "TileNodeReader | None", reader if hasattr(reader, "read_tile_nodes") else None
+        )
+        self._both = cast(
+            "TileAndNodeReader | None",
+            reader if hasattr(reader, "read_tiles_and_nodes") else None,
+        )
         # read so far, keyed by (level, index): one read per tile and per row
         self._tiles: dict[tuple[int, int], bytes] = {}
         self._rows: dict[tuple[int, int], bytes] = {}
+        self._prefetch = tree_size > 0
 
-    def read_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
-        """Hash of each node: from a node-cache row, else from the one tile below it."""
+    def _spans(self, nodes: Sequence[NodeId]) -> list[tuple[tuple[int, int], int, int]]:
+        """Per node: its tile (level, index), its height in the tile, its first position."""
         size = self._tree_size
         spans = []
         for node in nodes:
@@ -207,28 +238,57 @@ class TileHashReader:
             sub = level % TILE_HEIGHT
             first = index << sub  # position among the tile level's hashes
             spans.append(((level // TILE_HEIGHT, first >> TILE_HEIGHT), sub, first % TILE_WIDTH))
-        out: list[bytes | None] = [None] * len(spans)
-        rows = self._rows
-        if self._node_reader is not None:
-            wanted = list(
-                dict.fromkeys(k for k, sub, _ in spans if sub >= NODE_LOW and k not in rows)
+        return spans
+
+    def _fetch(self, spans: list[tuple[tuple[int, int], int, int]]) -> None:
+        """Read, in one round trip where the store allows, the rows and tiles not yet read."""
+        rows, tiles = self._rows, self._tiles
+        use_rows = self._node_reader is not None
+        want_rows = list(
+            dict.fromkeys(
+                k for k, sub, _ in spans if use_rows and sub >= NODE_LOW and k not in rows
             )
-            if wanted:
-                got = self._node_reader.read_tile_nodes([TileId(*k) for k in wanted])
-                rows.update(zip(wanted, got, strict=True))
-            for n, (key, sub, offset) in enumerate(spans):
-                if sub >= NODE_LOW:
-                    out[n] = _cached_node(rows.get(key, b""), sub, offset >> sub)
-        tiles = self._tiles
-        wanted = list(
+        )
+        want_tiles = list(
+            dict.fromkeys(
+                k for k, sub, _ in spans if (not use_rows or sub < NODE_LOW) and k not in tiles
+            )
+        )
+        if self._both is not None and want_rows and want_tiles:
+            got_tiles, got_rows = self._both.read_tiles_and_nodes(
+                [TileId(*k) for k in want_tiles], [TileId(*k) for k in want_rows]
+            )
+            tiles.update(zip(want_tiles, got_tiles, strict=True))
+            rows.update(zip(want_rows, got_rows, strict=True))
+            return
+        if want_rows and self._node_reader is not None:
+            got = self._node_reader.read_tile_nodes([TileId(*k) for k in want_rows])
+            rows.update(zip(want_rows, got, strict=True))
+        if want_tiles:
+            got = self._reader.read_tiles([TileId(*k) for k in want_tiles])
+            tiles.update(zip(want_tiles, got, strict=True))
+
+    def read_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
+        """Hash of each node: from a node-cache row, else from the one tile below it."""
+        spans = self._spans(nodes)
+        if self._prefetch:
+            self._prefetch = False
+            self._fetch(spans + self._spans(range_nodes(0, self._tree_size)))
+        else:
+            self._fetch(spans)
+        rows, tiles = self._rows, self._tiles
+        out: list[bytes | None] = [
+            _cached_node(rows.get(key, b""), sub, offset >> sub) if sub >= NODE_LOW else None
+            for key, sub, offset in spans
+        ]
+        missing = list(
             dict.fromkeys(
                 spans[n][0] for n, h in enumerate(out) if h is None and spans[n][0] not in tiles
             )
         )
-        if wanted:
-            tiles.update(
-                zip(wanted, self._reader.read_tiles([TileId(*k) for k in wanted]), strict=True)
-            )
+        if missing:  # no row, or a row without the node: hash from the tile
+            got = self._reader.read_tiles([TileId(*k) for k in missing])
+            tiles.update(zip(missing, got, strict=True))
         result = []
         for (key, sub, start), cached in zip(spans, out, strict=True):
             if cached is not None:
@@ -397,8 +457,8 @@ class TreeEdge:
         edge = cls(size=size, levels=[[] for _ in range(max(level, 1))], keep_nodes=keep_nodes)
         hash_tiles = [(tile, width) for tile, width in wanted if tile.level != ENTRIES]
         rows: list[bytes] = [b""] * len(hash_tiles)
-        if keep_nodes and hash_tiles and isinstance(reader, TileNodeReader):
-            rows = reader.read_tile_nodes([tile for tile, _ in hash_tiles])
+        if keep_nodes and hash_tiles and hasattr(reader, "read_tile_nodes"):
+            rows = cast(TileNodeReader, reader).read_tile_nodes([tile for tile, _ in hash_tiles])
         row_of = {tile: row for (tile, _), row in zip(hash_tiles, rows, strict=True)}
         for (tile, width), blob in zip(wanted, blobs, strict=True):
             if tile.level == ENTRIES:

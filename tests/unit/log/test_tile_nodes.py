@@ -175,6 +175,11 @@ def test_cached_nodes_need_no_tile_and_no_hashing(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(tiles, "_sha256", counting)
     reader = TileHashReader(70_000, store)
+    reader.read_hashes([NodeId(16, 0)])  # the first read also fetches what the root needs
+    assert sorted(set(store.tile_reads)) == [TileId(1, 1), TileId(2, 0)]  # the root needs …
+    assert sorted(set(store.row_reads)) == [TileId(0, 273), TileId(1, 1)]  # … and rows
+    store.tile_reads.clear()
+    store.row_reads.clear()
     # Levels 3..7 of tile level 0 and 11..15 of tile level 1: all read from rows.
     nodes = [NodeId(level, 1) for level in (3, 4, 5, 6, 7, 11, 12, 13, 14, 15)]
     hashes = reader.read_hashes(nodes)

@@ -179,6 +179,28 @@ class SQLStore(ABC):
             self._query("DELETE FROM cvid_tile_nodes")
             self._nodes_seen = True
 
+    def read_tiles_and_nodes(
+        self, tiles: Sequence[TileId], rows: Sequence[TileId]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """Tiles and node-cache rows in one statement (a cold proof's one round trip)."""
+        if not self._schema_seen:
+            self._head()
+        if not self._nodes_seen or len(tiles) + len(rows) > _READ_BATCH:
+            return self.read_tiles(tiles), self.read_tile_nodes(rows)
+
+        def where(batch: Sequence[TileId]) -> str:
+            return " OR ".join(["(level = ? AND idx = ?)"] * len(batch))
+
+        selects, params = [], []
+        for kind, table, batch in ((0, "cvid_tiles", tiles), (1, "cvid_tile_nodes", rows)):
+            if batch:
+                selects.append(f"SELECT {kind}, level, idx, data FROM {table} WHERE {where(batch)}")
+                params += [v for t in batch for v in (t.level, t.index)]
+        found: tuple[dict[TileId, bytes], dict[TileId, bytes]] = ({}, {})
+        for kind, level, idx, data in self._query(" UNION ALL ".join(selects), params):
+            found[int(kind)][TileId(int(level), int(idx))] = bytes(data)
+        return [found[0].get(t, b"") for t in tiles], [found[1].get(t, b"") for t in rows]
+
     def _read_rows(self, table: str, tiles: Sequence[TileId]) -> list[bytes]:
         found: dict[TileId, bytes] = {}
         for i in range(0, len(tiles), _READ_BATCH):

@@ -98,6 +98,12 @@ class LogStore(Protocol):
         """
         ...
 
+    def read_tiles_and_nodes(
+        self, tiles: Sequence[TileId], rows: Sequence[TileId]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """:meth:`read_tiles` and :meth:`read_tile_nodes` at once (one round trip if it can)."""
+        ...
+
     def clear_tile_nodes(self) -> None:
         """Drop every node-cache row (they are rebuilt by :func:`rebuild_tile_nodes`)."""
         ...

@@ -100,6 +100,12 @@ class MemoryStore:
         """Node-cache rows of hash tiles."""
         return [self.nodes.get(t, b"") for t in tiles]
 
+    def read_tiles_and_nodes(
+        self, tiles: Sequence[TileId], rows: Sequence[TileId]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """Tiles and node-cache rows together."""
+        return self.read_tiles(tiles), self.read_tile_nodes(rows)
+
     def clear_tile_nodes(self) -> None:
         """Drop every node-cache row."""
         with self._lock:

@@ -16,6 +16,9 @@ from cvid.errors import LogNotFoundError
 from cvid.log.store._sql import Row, SQLStore, driver_error, schema
 
 BUSY_TIMEOUT_S = 60.0
+# Hash tiles are 8 KiB and entry bundles often more: on 16 KiB pages most rows fit in one
+# page instead of a chain of overflow pages (a new file only; an older one keeps its size).
+PAGE_SIZE = 16384
 
 
 class SQLiteStore(SQLStore):
@@ -28,12 +31,15 @@ class SQLiteStore(SQLStore):
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
         super().__init__(str(path))
-        if not create and not Path(path).is_file():
+        exists = Path(path).is_file()
+        if not create and not exists:
             raise LogNotFoundError(f"no log database at {path}")
         try:
             self._conn = sqlite3.connect(
                 path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False
             )
+            if not exists:  # only a new file can choose its page size (before WAL is set)
+                self._conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.Error as e:
