@@ -17,6 +17,7 @@ from cvid.errors import EntryError
 from cvid.log import merkle
 from cvid.log.merkle import HASH_SIZE, LeafHashes
 from cvid.log.store import LogStore, MemoryStore, open_store, rebuild_tile_nodes
+from cvid.log.store.base import CHUNK
 from cvid.log.tiles import ENTRIES, TileId, node_row, tiles_for_size
 from cvid.log.tlog import Log
 from tests.conftest import postgres_base_url
@@ -153,6 +154,11 @@ def test_a_store_from_before_the_cache(kind: str, tmp_path: Path) -> None:
             assert old.store.read_tile_nodes([TileId(0, 0)]) == [b""]
             check_against_reference(old, data, [0.5, 0.2, 0.7, 0.99, 0.99, 0.01])
         with Log(reopen(store, location)) as old:
+            # A refused append that had created the table leaves none behind, and says so.
+            with pytest.raises(EntryError):
+                old.append([*_entries(1000, CHUNK + 10), b"x" * 65536])
+            assert old.store.read_tile_nodes([TileId(0, 0)]) == [b""]
+            check_against_reference(old, data, [0.5, 0.2, 0.7, 0.99, 0.99, 0.01])
             more = _entries(1000, 600)
             old.append(more)
             data += more

@@ -142,6 +142,7 @@ class SQLStore(ABC):
             yield
         except BaseException:
             self._end(commit=False)
+            self._schema_seen = False  # a table created in it is gone: look again
             raise
         self._end(commit=True)
 
