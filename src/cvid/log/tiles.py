@@ -164,6 +164,22 @@ def decode_bundle(data: bytes) -> list[bytes]:
     return entries
 
 
+def _bundle_prefix(data: bytes, count: int, index: int) -> bytes:
+    """The first ``count`` entries of a stored bundle, still encoded (nothing is copied out).
+
+    Raises:
+        StoreCorruptError: the bundle holds fewer entries, or ends inside one.
+    """
+    offset, size = 0, len(data)
+    for _ in range(count):
+        if offset + 2 > size:
+            raise StoreCorruptError(f"entry bundle {index} holds too few entries")
+        offset += 2 + (data[offset] << 8 | data[offset + 1])
+    if offset > size:
+        raise StoreCorruptError(f"entry bundle {index} ends inside an entry")
+    return data[:offset]
+
+
 def check_entry(entry: bytes) -> None:
     """Raise :class:`EntryError` if ``entry`` cannot be stored in an entry bundle."""
     if len(entry) > MAX_ENTRY_SIZE:
@@ -358,11 +374,13 @@ def _row_levels(row: bytes, width: int) -> list[list[bytes]]:
     for sub in range(NODE_LOW, TILE_HEIGHT):
         got: list[bytes] = []
         if len(row) == NODE_ROW_SIZE:
-            for index in range(width >> sub):
-                value = _cached_node(row, sub, index)
-                if value is None:
-                    break
-                got.append(value)
+            start = _NODE_OFFSETS[sub] * HASH_SIZE
+            got = [
+                row[i : i + HASH_SIZE]
+                for i in range(start, start + (width >> sub) * HASH_SIZE, HASH_SIZE)
+            ]
+            if _ABSENT in got:
+                del got[got.index(_ABSENT) :]
         levels.append(got)
     return levels
 
@@ -437,6 +455,10 @@ class TreeEdge:
     # per level: the partial tile's complete nodes, sub-levels NODE_LOW..7 (may lag behind)
     nodes: dict[int, list[list[bytes]]] = field(default_factory=dict)
     _rows: list[tuple[TileId, bytes]] = field(default_factory=list)
+    # the partial bundle as loaded, still encoded, and how many entries it holds; the
+    # entries appended since are in ``bundle``
+    _head: bytes = b""
+    _head_count: int = 0
 
     @classmethod
     def load(cls, size: int, reader: TileReader, *, keep_nodes: bool = False) -> TreeEdge:
@@ -462,9 +484,7 @@ class TreeEdge:
         row_of = {tile: row for (tile, _), row in zip(hash_tiles, rows, strict=True)}
         for (tile, width), blob in zip(wanted, blobs, strict=True):
             if tile.level == ENTRIES:
-                edge.bundle = decode_bundle(blob)[:width]
-                if len(edge.bundle) != width:
-                    raise StoreCorruptError(f"entry bundle {tile.index} holds too few entries")
+                edge._head, edge._head_count = _bundle_prefix(blob, width, tile.index), width
                 continue
             if len(blob) < width * HASH_SIZE:
                 raise StoreCorruptError(f"tile {tile.level}/{tile.index} is too short")
@@ -483,13 +503,13 @@ class TreeEdge:
         start = self.size
         pending = entries
         while pending:  # fill the partial bundle, then whole bundles
-            room = TILE_WIDTH - len(self.bundle)
+            room = TILE_WIDTH - self._head_count - len(self.bundle)
             self.bundle.extend(pending[:room])
             pending = pending[room:]
-            if len(self.bundle) == TILE_WIDTH:
+            if self._head_count + len(self.bundle) == TILE_WIDTH:
                 index = (start + len(entries) - len(pending) - 1) >> TILE_HEIGHT
-                yield TileId(ENTRIES, index), encode_bundle(self.bundle)
-                self.bundle = []
+                yield TileId(ENTRIES, index), self._head + encode_bundle(self.bundle)
+                self.bundle, self._head, self._head_count = [], b"", 0
         self.size += len(entries)
         leaf = _LEAF
         sha256 = _sha256
@@ -528,8 +548,9 @@ class TreeEdge:
             for level, hashes in enumerate(self.levels)
             if hashes
         ]
-        if self.bundle:
-            out.append((TileId(ENTRIES, self.size >> TILE_HEIGHT), encode_bundle(self.bundle)))
+        if self._head_count or self.bundle:
+            bundle = self._head + encode_bundle(self.bundle)
+            out.append((TileId(ENTRIES, self.size >> TILE_HEIGHT), bundle))
         return out
 
     def take_node_rows(self) -> list[tuple[TileId, bytes]]:
