@@ -23,12 +23,13 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 from cvid._ids import ID_PATTERN
 from cvid._jcs import MAX_SAFE_INTEGER, canonical
@@ -294,10 +295,18 @@ def record_json(record: Record) -> bytes:
     """
     item = record.get("item")
     if item is None:
-        return f'{{"cell":"{record["cell"]}","empty":true}}'.encode()
-    head = f'{{"cell":"{record["cell"]}","item":{{"attributes":'.encode()
-    tail = f',"category":"{item["category"]}","id":"{item["id"]}"}}}}'.encode()
-    return head + canonical(item["attributes"]) + tail
+        return _empty_json(record["cell"])
+    return _item_json(record["cell"], item["id"], item["category"], item["attributes"])
+
+
+def _empty_json(cell: str) -> bytes:
+    return f'{{"cell":"{cell}","empty":true}}'.encode()
+
+
+def _item_json(cell: str, id_: str, category: str, attributes: Mapping[str, Scalar]) -> bytes:
+    head = f'{{"cell":"{cell}","item":{{"attributes":'.encode()
+    tail = f',"category":"{category}","id":"{id_}"}}}}'.encode()
+    return head + canonical(attributes) + tail
 
 
 def commitment(salt: bytes, record: Mapping[str, Any]) -> bytes:
@@ -345,6 +354,8 @@ def parse_leaf_data(data: object, partition: Partition) -> tuple[str, int]:
 
 # --- the tree -----------------------------------------------------------------------------
 
+_TREE_BATCH = 1 << 14  # nodes hashed per batch when a level is built from a blob
+
 
 class TreeLevels:
     """Every complete subtree hash of a tree in memory: a :class:`~cvid.log.merkle.HashReader`.
@@ -366,6 +377,33 @@ class TreeLevels:
                 for i in range(0, len(level) - 1, 2)
             ]
         self.levels = levels
+
+    @classmethod
+    def from_blob(cls, leaf_hashes: bytes) -> TreeLevels:
+        """The same from the leaf hashes concatenated, hashing a bounded batch at a time.
+
+        Holds the levels (about 64 bytes per leaf) and one batch of hash objects, never
+        a list of every leaf's hash.
+        """
+        if len(leaf_hashes) % HASH_SIZE:
+            raise DeclarationError(f"leaf hashes are {HASH_SIZE} bytes each")
+        tree = cls([])
+        tree.size = len(leaf_hashes) // HASH_SIZE
+        levels: list[bytes] = []
+        level = bytes(leaf_hashes)
+        node, sha256, pair = b"\x01", _sha256, 2 * HASH_SIZE
+        while level:
+            levels.append(level)
+            upper = bytearray()
+            end = len(level) - len(level) % pair
+            for lo in range(0, end, _TREE_BATCH * pair):
+                hi = min(end, lo + _TREE_BATCH * pair)
+                upper += b"".join(
+                    [sha256(node + level[i : i + pair]).digest() for i in range(lo, hi, pair)]
+                )
+            level = bytes(upper)
+        tree.levels = levels
+        return tree
 
     def hash(self, node: NodeId) -> bytes:
         """One complete subtree's hash."""
@@ -390,19 +428,85 @@ class TreeLevels:
 # --- the escrow ---------------------------------------------------------------------------
 
 
+class LeafView(Sequence[Leaf]):
+    """The leaves of a :func:`commit`, in tree order, each made when asked for.
+
+    Holds the items, the tree order as one array of codes (an item's position in
+    ``items``, or ``len(items) + k`` for the k-th empty cell) and the salts as one
+    block of 32 bytes a leaf. Slices are tuples of leaves.
+    """
+
+    __slots__ = ("_cells", "_empty", "_items", "_order", "_salts")
+
+    def __init__(
+        self,
+        items: tuple[Item, ...],
+        order: array[int],
+        empty: array[int],
+        salts: bytes,
+        cells: tuple[str, ...],
+    ) -> None:
+        self._items, self._order, self._empty = items, order, empty
+        self._salts, self._cells = salts, cells
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    @overload
+    def __getitem__(self, index: int) -> Leaf: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Leaf, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Leaf | tuple[Leaf, ...]:
+        if isinstance(index, slice):
+            return tuple(self._leaf(n) for n in range(*index.indices(len(self._order))))
+        if index < 0:
+            index += len(self._order)
+        if not 0 <= index < len(self._order):
+            raise IndexError(f"leaf {index} is not in a tree of {len(self._order)} leaves")
+        return self._leaf(index)
+
+    def __iter__(self) -> Iterator[Leaf]:
+        return (self._leaf(n) for n in range(len(self._order)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str | bytes):
+            return NotImplemented
+        return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # equal to a tuple of leaves, so unhashable
+
+    def _leaf(self, n: int) -> Leaf:
+        code = self._order[n]
+        salt = self._salts[n * SALT_SIZE : (n + 1) * SALT_SIZE]
+        items = self._items
+        if code >= len(items):
+            return {"cell": self._cells[self._empty[code - len(items)]], "empty": True}, salt
+        item = items[code]
+        record = {
+            "cell": item.cell,
+            "item": {"id": item.id, "category": item.category, "attributes": item.attributes},
+        }
+        return record, salt
+
+
 @dataclass(frozen=True)
 class Escrow:
     """A committed declaration, as the committer keeps it (secret: it holds every salt).
 
     ``leaves`` are ``(record, salt)`` pairs in tree order; ``root`` and ``size`` are what
     is published. Build one with :func:`commit` or :meth:`from_leaves`; the constructor
-    itself only checks sizes. Treat the records as read-only: to keep :func:`commit` lean,
-    a record made from an :class:`Item` shares that item's (private) attribute dict.
-    :func:`~cvid.escrow.reveal.reveal_cells` hands out copies.
+    itself only checks sizes. :func:`commit` keeps no record: its ``leaves`` make each
+    one on demand from the items, their order and one block of salts (:class:`LeafView`),
+    so that a declaration of millions of items costs about 100 bytes a leaf beside the
+    items. Treat the records as read-only: a record made from an :class:`Item` shares
+    that item's (private) attribute dict. :func:`~cvid.escrow.reveal.reveal_cells` hands
+    out copies.
     """
 
     partition: Partition
-    leaves: tuple[Leaf, ...]
+    leaves: Sequence[Leaf]
     root: bytes
     size: int
 
@@ -500,66 +604,88 @@ def _check_declaration_order(parsed: Sequence[ParsedRecord], partition: Partitio
         raise DeclarationError(f"cell {partition.cells[last + 1]} has no leaf")
 
 
+def _tree_order(kept: tuple[Item, ...], partition: Partition) -> tuple[array[int], array[int]]:
+    """Check the items; return the tree order as codes (see :class:`LeafView`), and the
+    positions of the empty cells."""
+    index = partition._index
+    positions: list[int] = []
+    ids: list[str] = []
+    seen: set[str] = set()
+    for item in kept:
+        if not isinstance(item, Item):
+            raise DeclarationError(f"an item must be an Item, not {type(item).__name__}")
+        position = index.get(item.cell)
+        if position is None:
+            raise DeclarationError(f"item {item.id}: cell {item.cell!r} is not in the partition")
+        if item.id in seen:
+            raise DeclarationError(f"item {item.id} is declared twice")
+        seen.add(item.id)
+        positions.append(position)
+        ids.append(item.id)
+    del seen
+    used = set(positions)
+    empty = array("q", (n for n in range(len(partition)) if n not in used))
+    del used
+    positions.extend(empty)
+    ids.extend([""] * len(empty))  # an empty cell has no other leaf: "" never ties
+    # Sort by (position, id) without a key tuple per leaf: by id, then stably by position.
+    ranked = sorted(range(len(ids)), key=ids.__getitem__)
+    ranked.sort(key=positions.__getitem__)
+    return array("q", ranked), empty
+
+
+def _leaf_hashes(
+    kept: tuple[Item, ...],
+    order: array[int],
+    empty: array[int],
+    salts: bytes,
+    cells: tuple[str, ...],
+) -> bytes:
+    """The leaf hash of every leaf in tree order, concatenated; no record is built."""
+    count = len(kept)
+    hashes = bytearray()
+    sha256 = _sha256
+    offset = 0
+    try:
+        for code in order:
+            if code >= count:
+                cell = cells[empty[code - count]]
+                data = _empty_json(cell)
+            else:
+                entry = kept[code]
+                cell = entry.cell
+                data = _item_json(cell, entry.id, entry.category, entry.attributes)
+            digest = sha256(DOMAIN + salts[offset : offset + SALT_SIZE] + data).hexdigest()
+            offset += SALT_SIZE
+            hashes += sha256(f'\x00{{"cell":"{cell}","commitment":"{digest}"}}'.encode()).digest()
+    except JSONFormatError as e:
+        raise DeclarationError(f"leaf {offset // SALT_SIZE}: {e}") from None
+    return bytes(hashes)
+
+
 def commit(items: Iterable[Item], partition: Partition, *, random_bytes: RandomBytes) -> Escrow:
     """Commit to a complete declaration: sort the leaves, salt each, build the tree.
 
     ``random_bytes(n)`` must return ``n`` unpredictable bytes (``os.urandom``); it is
     called once, for every salt.
 
+    The escrow keeps the items (a tuple of them), not a record per leaf: leaves are
+    hashed one at a time and only their hashes and the tree's levels are kept, about
+    100 bytes a leaf in all (:class:`LeafView`, :meth:`TreeLevels.from_blob`).
+
     Raises:
         DeclarationError: an item twice, an item in a cell outside the partition, a
             value canonical JSON cannot hold, or ``random_bytes`` returning a wrong size.
     """
-    index = partition._index
-    keyed: list[tuple[int, str, Item | None]] = []
-    ids: set[str] = set()
-    for item in items:
-        if not isinstance(item, Item):
-            raise DeclarationError(f"an item must be an Item, not {type(item).__name__}")
-        position = index.get(item.cell)
-        if position is None:
-            raise DeclarationError(f"item {item.id}: cell {item.cell!r} is not in the partition")
-        if item.id in ids:
-            raise DeclarationError(f"item {item.id} is declared twice")
-        ids.add(item.id)
-        keyed.append((position, item.id, item))
-    used = {position for position, _, _ in keyed}
-    keyed += [(n, "", None) for n in range(len(partition)) if n not in used]
-    keyed.sort()  # (position, id) never ties: ids are unique, and "" only in an empty cell
-
-    size = len(keyed)
+    kept = tuple(items)
+    order, empty = _tree_order(kept, partition)
+    size = len(order)
     salts = random_bytes(SALT_SIZE * size)
     if not isinstance(salts, bytes) or len(salts) != SALT_SIZE * size:
         raise DeclarationError(f"random_bytes({SALT_SIZE * size}) returned a wrong size")
     cells = partition.cells
-    leaves: list[Leaf] = []
-    hashes: list[bytes] = []
-    append_leaf, append_hash = leaves.append, hashes.append
-    offset = 0
-    try:
-        for position, _, entry in keyed:
-            cell = cells[position]
-            if entry is None:
-                record: Record = {"cell": cell, "empty": True}
-            else:
-                record = {
-                    "cell": cell,
-                    "item": {
-                        "id": entry.id,
-                        "category": entry.category,
-                        "attributes": entry.attributes,  # shared, not copied: see Escrow
-                    },
-                }
-            salt = salts[offset : offset + SALT_SIZE]
-            offset += SALT_SIZE
-            digest = _sha256(DOMAIN + salt + record_json(record)).hexdigest()
-            data = f'\x00{{"cell":"{cell}","commitment":"{digest}"}}'.encode()
-            append_hash(_sha256(data).digest())
-            append_leaf((record, salt))
-    except JSONFormatError as e:
-        raise DeclarationError(f"leaf {len(leaves)}: {e}") from None
-    tree = TreeLevels(hashes)
-    del hashes
-    escrow = Escrow(partition, tuple(leaves), tree.root(), size)
+    tree = TreeLevels.from_blob(_leaf_hashes(kept, order, empty, salts, cells))
+    leaves = LeafView(kept, order, empty, salts, cells)
+    escrow = Escrow(partition, leaves, tree.root(), size)
     object.__setattr__(escrow, "tree", tree)
     return escrow

@@ -10,13 +10,15 @@ Pure: no I/O. Reading tiles is the caller's job, through :class:`TileReader`.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 from cvid.errors import EntryError, StoreCorruptError, TileError, TreeSizeError
-from cvid.log.merkle import HASH_SIZE, NodeId, leaf_hash, perfect_root
+from cvid.log.merkle import HASH_SIZE, NodeId, range_nodes
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT  # 256
@@ -121,9 +123,26 @@ def published_tile(tile: TileId, width: int, stored: bytes) -> bytes:
 # --- entry bundles ----------------------------------------------------------------------
 
 
+_U16 = struct.Struct(">H").pack
+_PREFIXES = [_U16(n) for n in range(1024)]  # the length prefixes of short entries, made once
+
+
 def encode_bundle(entries: Sequence[bytes]) -> bytes:
-    """Serialize entries as a tlog-tiles entry bundle (uint16 length || bytes, each)."""
-    return b"".join(len(e).to_bytes(2, "big") + e for e in entries)
+    """Serialize entries as a tlog-tiles entry bundle (uint16 length || bytes, each).
+
+    Raises:
+        EntryError: an entry is longer than a uint16 length can say.
+    """
+    lengths = list(map(len, entries))
+    if not lengths:
+        return b""
+    longest = max(lengths)
+    if longest > MAX_ENTRY_SIZE:
+        raise EntryError(f"entry is {longest} bytes; the limit is {MAX_ENTRY_SIZE}")
+    parts: list[bytes] = [b""] * (2 * len(lengths))
+    parts[0::2] = map(_PREFIXES.__getitem__, lengths) if longest < 1024 else map(_U16, lengths)
+    parts[1::2] = entries
+    return b"".join(parts)
 
 
 def decode_bundle(data: bytes) -> list[bytes]:
@@ -143,6 +162,22 @@ def decode_bundle(data: bytes) -> list[bytes]:
         entries.append(data[offset : offset + size])
         offset += size
     return entries
+
+
+def _bundle_prefix(data: bytes, count: int, index: int) -> bytes:
+    """The first ``count`` entries of a stored bundle, still encoded (nothing is copied out).
+
+    Raises:
+        StoreCorruptError: the bundle holds fewer entries, or ends inside one.
+    """
+    offset, size = 0, len(data)
+    for _ in range(count):
+        if offset + 2 > size:
+            raise StoreCorruptError(f"entry bundle {index} holds too few entries")
+        offset += 2 + (data[offset] << 8 | data[offset + 1])
+    if offset > size:
+        raise StoreCorruptError(f"entry bundle {index} ends inside an entry")
+    return data[:offset]
 
 
 def check_entry(entry: bytes) -> None:
@@ -165,43 +200,235 @@ class TileReader(Protocol):
         ...
 
 
+class TileNodeReader(Protocol):
+    """Supplies node-cache rows (see :func:`node_row`) by hash tile; ``b""`` where none is kept."""
+
+    def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
+        """Return each hash tile's node-cache row, in the order asked."""
+        ...
+
+
+class TileAndNodeReader(TileNodeReader, Protocol):
+    """A store that reads tiles and node-cache rows in one round trip."""
+
+    def read_tiles_and_nodes(
+        self, tiles: Sequence[TileId], rows: Sequence[TileId]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """Return the tiles and the node-cache rows asked for, each in the order asked."""
+        ...
+
+
 class TileHashReader:
-    """A :class:`cvid.log.merkle.HashReader` for a tree of ``tree_size`` stored as tiles."""
+    """A :class:`cvid.log.merkle.HashReader` for a tree of ``tree_size`` stored as tiles.
+
+    If ``reader`` also keeps node-cache rows (:class:`TileNodeReader`), a node at least
+    :data:`NODE_LOW` levels above its tile's bottom is read from the row; every other node
+    (or one the row lacks) is hashed from its tile, at most 7 hashes then. The first read
+    also fetches what the root of ``tree_size`` needs, which every proof asks for next.
+    A cold proof so makes one or two reads and hashes next to nothing.
+    """
 
     def __init__(self, tree_size: int, reader: TileReader) -> None:
         self._tree_size = tree_size
         self._reader = reader
-        self._tiles: dict[TileId, bytes] = {}  # tiles read so far: one read per tile
+        self._node_reader = cast(
+            "TileNodeReader | None", reader if hasattr(reader, "read_tile_nodes") else None
+        )
+        self._both = cast(
+            "TileAndNodeReader | None",
+            reader if hasattr(reader, "read_tiles_and_nodes") else None,
+        )
+        # read so far, keyed by (level, index): one read per tile and per row
+        self._tiles: dict[tuple[int, int], bytes] = {}
+        self._rows: dict[tuple[int, int], bytes] = {}
+        self._prefetch = tree_size > 0
 
-    def read_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
-        """Hash of each node, computed from the one tile that holds its descendants."""
+    def _spans(self, nodes: Sequence[NodeId]) -> list[tuple[tuple[int, int], int, int]]:
+        """Per node: its tile (level, index), its height in the tile, its first position."""
+        size = self._tree_size
         spans = []
         for node in nodes:
-            if node.end > self._tree_size:
-                raise TreeSizeError(f"{node} lies beyond tree size {self._tree_size}")
-            sub = node.level % TILE_HEIGHT
-            first = node.index << sub  # position among the tile level's hashes
-            tile = TileId(node.level // TILE_HEIGHT, first >> TILE_HEIGHT)
-            offset = first - (tile.index << TILE_HEIGHT)
-            spans.append((tile, offset, offset + (1 << sub)))
-        wanted = sorted({tile for tile, _, _ in spans} - self._tiles.keys())
-        if wanted:
-            self._tiles.update(zip(wanted, self._reader.read_tiles(wanted), strict=True))
-        data = self._tiles
-        out = []
-        for tile, start, end in spans:
-            blob = data[tile]
+            level, index = node.level, node.index
+            if (index + 1) << level > size:
+                raise TreeSizeError(f"{node} lies beyond tree size {size}")
+            sub = level % TILE_HEIGHT
+            first = index << sub  # position among the tile level's hashes
+            spans.append(((level // TILE_HEIGHT, first >> TILE_HEIGHT), sub, first % TILE_WIDTH))
+        return spans
+
+    def _fetch(self, spans: list[tuple[tuple[int, int], int, int]]) -> None:
+        """Read, in one round trip where the store allows, the rows and tiles not yet read."""
+        rows, tiles = self._rows, self._tiles
+        use_rows = self._node_reader is not None
+        want_rows = list(
+            dict.fromkeys(
+                k for k, sub, _ in spans if use_rows and sub >= NODE_LOW and k not in rows
+            )
+        )
+        want_tiles = list(
+            dict.fromkeys(
+                k for k, sub, _ in spans if (not use_rows or sub < NODE_LOW) and k not in tiles
+            )
+        )
+        if self._both is not None and want_rows and want_tiles:
+            got_tiles, got_rows = self._both.read_tiles_and_nodes(
+                [TileId(*k) for k in want_tiles], [TileId(*k) for k in want_rows]
+            )
+            tiles.update(zip(want_tiles, got_tiles, strict=True))
+            rows.update(zip(want_rows, got_rows, strict=True))
+            return
+        if want_rows and self._node_reader is not None:
+            got = self._node_reader.read_tile_nodes([TileId(*k) for k in want_rows])
+            rows.update(zip(want_rows, got, strict=True))
+        if want_tiles:
+            got = self._reader.read_tiles([TileId(*k) for k in want_tiles])
+            tiles.update(zip(want_tiles, got, strict=True))
+
+    def read_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
+        """Hash of each node: from a node-cache row, else from the one tile below it."""
+        spans = self._spans(nodes)
+        if self._prefetch:
+            self._prefetch = False
+            self._fetch(spans + self._spans(range_nodes(0, self._tree_size)))
+        else:
+            self._fetch(spans)
+        rows, tiles = self._rows, self._tiles
+        out: list[bytes | None] = [
+            _cached_node(rows.get(key, b""), sub, offset >> sub) if sub >= NODE_LOW else None
+            for key, sub, offset in spans
+        ]
+        missing = list(
+            dict.fromkeys(
+                spans[n][0] for n, h in enumerate(out) if h is None and spans[n][0] not in tiles
+            )
+        )
+        if missing:  # no row, or a row without the node: hash from the tile
+            got = self._reader.read_tiles([TileId(*k) for k in missing])
+            tiles.update(zip(missing, got, strict=True))
+        result = []
+        for (key, sub, start), cached in zip(spans, out, strict=True):
+            if cached is not None:
+                result.append(cached)
+                continue
+            end = start + (1 << sub)
+            blob = tiles[key]
             if len(blob) % HASH_SIZE or len(blob) < end * HASH_SIZE:
                 raise StoreCorruptError(
-                    f"tile {tile.level}/{tile.index} holds {len(blob)} bytes, "
+                    f"tile {key[0]}/{key[1]} holds {len(blob)} bytes, "
                     f"needs at least {end * HASH_SIZE}"
                 )
-            hashes = [
-                blob[i : i + HASH_SIZE]
-                for i in range(start * HASH_SIZE, end * HASH_SIZE, HASH_SIZE)
+            result.append(_subtree_root(blob, start, sub))
+        return result
+
+
+def _subtree_root(blob: bytes, start: int, height: int) -> bytes:
+    """Root of the perfect subtree over the ``2**height`` hashes of ``blob`` from ``start``."""
+    if height == 0:
+        return blob[start * HASH_SIZE : (start + 1) * HASH_SIZE]
+    level = [
+        _sha256(_NODE + blob[i : i + 2 * HASH_SIZE]).digest()
+        for i in range(start * HASH_SIZE, (start + (1 << height)) * HASH_SIZE, 2 * HASH_SIZE)
+    ]
+    while len(level) > 1:
+        level = [
+            _sha256(_NODE + a + b).digest() for a, b in zip(level[::2], level[1::2], strict=True)
+        ]
+    return level[0]
+
+
+# --- the node cache ---------------------------------------------------------------------
+#
+# A hash tile holds the bottom level of an 8-level slice of the tree; the levels inside it
+# are not published, so a proof would hash up to 255 of them per tile. The store keeps,
+# beside each hash tile, a *node-cache row*: the tile's complete subtree hashes
+# NODE_LOW..7 levels above its bottom, level by level, each level at a fixed offset and
+# 32 zero bytes for a subtree not yet complete. It is derivable from the tile alone
+# (:func:`node_row`); a missing or short row only costs hashing, never a wrong answer from
+# a row the tiles agree with. It is never served: /tile/... is the tiles alone.
+
+NODE_LOW = 3  # lowest sub-level kept: a node below it costs at most 2**3 - 1 hashes
+_NODE_OFFSETS = {
+    sub: sum(TILE_WIDTH >> low for low in range(NODE_LOW, sub))
+    for sub in range(NODE_LOW, TILE_HEIGHT)
+}
+NODE_SLOTS = sum(TILE_WIDTH >> sub for sub in range(NODE_LOW, TILE_HEIGHT))  # 62
+NODE_ROW_SIZE = NODE_SLOTS * HASH_SIZE
+_ABSENT = bytes(HASH_SIZE)
+_NODE = b"\x01"
+_LEAF = b"\x00"
+_sha256 = hashlib.sha256
+
+
+def _cached_node(row: bytes, sub: int, index: int) -> bytes | None:
+    """Node ``index`` of sub-level ``sub`` from a node-cache row, if the row has it."""
+    if len(row) != NODE_ROW_SIZE:
+        return None
+    offset = (_NODE_OFFSETS[sub] + index) * HASH_SIZE
+    value = row[offset : offset + HASH_SIZE]
+    return None if value == _ABSENT else value
+
+
+def _row_levels(row: bytes, width: int) -> list[list[bytes]]:
+    """The complete nodes a row holds for a tile of ``width``, per sub-level, as prefixes."""
+    levels: list[list[bytes]] = []
+    for sub in range(NODE_LOW, TILE_HEIGHT):
+        got: list[bytes] = []
+        if len(row) == NODE_ROW_SIZE:
+            start = _NODE_OFFSETS[sub] * HASH_SIZE
+            got = [
+                row[i : i + HASH_SIZE]
+                for i in range(start, start + (width >> sub) * HASH_SIZE, HASH_SIZE)
             ]
-            out.append(perfect_root(hashes))
-        return out
+            if _ABSENT in got:
+                del got[got.index(_ABSENT) :]
+        levels.append(got)
+    return levels
+
+
+def _grow_levels(hashes: Sequence[bytes], levels: list[list[bytes]]) -> None:
+    """Complete ``levels`` (sub-levels NODE_LOW..7, prefixes) for the tile ``hashes``."""
+    width = len(hashes)
+    step = 1 << NODE_LOW
+    for n, sub in enumerate(range(NODE_LOW, TILE_HEIGHT)):
+        have, need = levels[n], width >> sub
+        if n == 0:
+            for index in range(len(have), need):
+                blob = b"".join(hashes[index * step : (index + 1) * step])
+                have.append(_subtree_root(blob, 0, NODE_LOW))
+        else:
+            below = levels[n - 1]
+            for index in range(len(have), need):
+                have.append(_sha256(_NODE + below[2 * index] + below[2 * index + 1]).digest())
+
+
+def _encode_row(levels: Sequence[Sequence[bytes]]) -> bytes:
+    parts: list[bytes] = []
+    for sub, nodes in zip(range(NODE_LOW, TILE_HEIGHT), levels, strict=True):
+        parts.extend(nodes)
+        parts.append(_ABSENT * ((TILE_WIDTH >> sub) - len(nodes)))
+    return b"".join(parts)
+
+
+def node_row(tile_hashes: Sequence[bytes]) -> bytes:
+    """The node-cache row of a hash tile holding ``tile_hashes`` (1 to 256 hashes)."""
+    if not 1 <= len(tile_hashes) <= TILE_WIDTH:
+        raise TileError(f"a hash tile holds 1 to {TILE_WIDTH} hashes, not {len(tile_hashes)}")
+    levels: list[list[bytes]] = [[] for _ in range(NODE_LOW, TILE_HEIGHT)]
+    _grow_levels(tile_hashes, levels)
+    return _encode_row(levels)
+
+
+def _full_tile(hashes: list[bytes]) -> tuple[bytes, bytes]:
+    """Root and node-cache row of a full tile, hashed level by level."""
+    level = hashes
+    kept: list[bytes] = []
+    for sub in range(1, TILE_HEIGHT + 1):
+        level = [
+            _sha256(_NODE + a + b).digest() for a, b in zip(level[::2], level[1::2], strict=True)
+        ]
+        if NODE_LOW <= sub < TILE_HEIGHT:
+            kept.append(b"".join(level))
+    return level[0], b"".join(kept)
 
 
 # --- growing the tree -------------------------------------------------------------------
@@ -214,15 +441,32 @@ class TreeEdge:
     :meth:`extend` hashes new entries into it and yields every tile it completes;
     :meth:`partial_tiles` gives the partial tiles to store once a batch is done. From
     these alone the stored tiles and bundles are brought up to the new size.
+
+    With ``keep_nodes``, the edge also makes the node-cache rows (:func:`node_row`) of the
+    hash tiles it writes: :meth:`take_node_rows` hands over those of completed tiles,
+    :meth:`partial_node_rows` those of the partial tiles. The hashing is the same: the
+    rows are the levels a tile's root is computed through.
     """
 
     size: int
     levels: list[list[bytes]] = field(default_factory=list)  # hashes of each partial tile
     bundle: list[bytes] = field(default_factory=list)  # entries of the partial bundle
+    keep_nodes: bool = False
+    # per level: the partial tile's complete nodes, sub-levels NODE_LOW..7 (may lag behind)
+    nodes: dict[int, list[list[bytes]]] = field(default_factory=dict)
+    _rows: list[tuple[TileId, bytes]] = field(default_factory=list)
+    # the partial bundle as loaded, still encoded, and how many entries it holds; the
+    # entries appended since are in ``bundle``
+    _head: bytes = b""
+    _head_count: int = 0
 
     @classmethod
-    def load(cls, size: int, reader: TileReader) -> TreeEdge:
-        """Read the partial tiles of a tree of ``size`` (at most one per level)."""
+    def load(cls, size: int, reader: TileReader, *, keep_nodes: bool = False) -> TreeEdge:
+        """Read the partial tiles of a tree of ``size`` (at most one per level).
+
+        With ``keep_nodes``, also their node-cache rows when ``reader`` keeps them (a
+        missing row is recomputed from its tile).
+        """
         wanted: list[tuple[TileId, int]] = []
         level, count = 0, size
         while count > 0:
@@ -232,36 +476,44 @@ class TreeEdge:
         if size % TILE_WIDTH:
             wanted.append((TileId(ENTRIES, size >> TILE_HEIGHT), size % TILE_WIDTH))
         blobs = reader.read_tiles([tile for tile, _ in wanted]) if wanted else []
-        edge = cls(size=size, levels=[[] for _ in range(max(level, 1))])
+        edge = cls(size=size, levels=[[] for _ in range(max(level, 1))], keep_nodes=keep_nodes)
+        hash_tiles = [(tile, width) for tile, width in wanted if tile.level != ENTRIES]
+        rows: list[bytes] = [b""] * len(hash_tiles)
+        if keep_nodes and hash_tiles and hasattr(reader, "read_tile_nodes"):
+            rows = cast(TileNodeReader, reader).read_tile_nodes([tile for tile, _ in hash_tiles])
+        row_of = {tile: row for (tile, _), row in zip(hash_tiles, rows, strict=True)}
         for (tile, width), blob in zip(wanted, blobs, strict=True):
             if tile.level == ENTRIES:
-                edge.bundle = decode_bundle(blob)[:width]
-                if len(edge.bundle) != width:
-                    raise StoreCorruptError(f"entry bundle {tile.index} holds too few entries")
+                edge._head, edge._head_count = _bundle_prefix(blob, width, tile.index), width
                 continue
             if len(blob) < width * HASH_SIZE:
                 raise StoreCorruptError(f"tile {tile.level}/{tile.index} is too short")
             edge.levels[tile.level] = [
                 blob[i : i + HASH_SIZE] for i in range(0, width * HASH_SIZE, HASH_SIZE)
             ]
+            if keep_nodes:
+                edge.nodes[tile.level] = _row_levels(row_of[tile], width)
         return edge
 
     def extend(self, entries: Sequence[bytes]) -> Iterator[tuple[TileId, bytes]]:
         """Append ``entries``; yield each hash tile and entry bundle they complete."""
-        for entry in entries:
-            check_entry(entry)
+        if entries and max(map(len, entries)) > MAX_ENTRY_SIZE:
+            for entry in entries:
+                check_entry(entry)
         start = self.size
         pending = entries
         while pending:  # fill the partial bundle, then whole bundles
-            room = TILE_WIDTH - len(self.bundle)
+            room = TILE_WIDTH - self._head_count - len(self.bundle)
             self.bundle.extend(pending[:room])
             pending = pending[room:]
-            if len(self.bundle) == TILE_WIDTH:
+            if self._head_count + len(self.bundle) == TILE_WIDTH:
                 index = (start + len(entries) - len(pending) - 1) >> TILE_HEIGHT
-                yield TileId(ENTRIES, index), encode_bundle(self.bundle)
-                self.bundle = []
+                yield TileId(ENTRIES, index), self._head + encode_bundle(self.bundle)
+                self.bundle, self._head, self._head_count = [], b"", 0
         self.size += len(entries)
-        yield from self._push(0, [leaf_hash(e) for e in entries], start)
+        leaf = _LEAF
+        sha256 = _sha256
+        yield from self._push(0, [sha256(leaf + e).digest() for e in entries], start)
 
     def _push(self, level: int, hashes: list[bytes], start: int) -> Iterator[tuple[TileId, bytes]]:
         """Append ``hashes`` (starting at position ``start``) to the level's tiles."""
@@ -278,9 +530,13 @@ class TreeEdge:
             partial.extend(hashes[position : position + room])
             position += room
             if len(partial) == TILE_WIDTH:
-                index = (start + min(position, len(hashes)) - 1) >> TILE_HEIGHT
-                yield TileId(level, index), b"".join(partial)
-                promoted.append(perfect_root(partial))
+                tile = TileId(level, (start + min(position, len(hashes)) - 1) >> TILE_HEIGHT)
+                yield tile, b"".join(partial)
+                root, row = _full_tile(partial)
+                promoted.append(root)
+                if self.keep_nodes:
+                    self._rows.append((tile, row))
+                self.nodes.pop(level, None)
                 partial = []
         self.levels[level] = partial
         yield from self._push(level + 1, promoted, promoted_start)
@@ -292,6 +548,24 @@ class TreeEdge:
             for level, hashes in enumerate(self.levels)
             if hashes
         ]
-        if self.bundle:
-            out.append((TileId(ENTRIES, self.size >> TILE_HEIGHT), encode_bundle(self.bundle)))
+        if self._head_count or self.bundle:
+            bundle = self._head + encode_bundle(self.bundle)
+            out.append((TileId(ENTRIES, self.size >> TILE_HEIGHT), bundle))
+        return out
+
+    def take_node_rows(self) -> list[tuple[TileId, bytes]]:
+        """The node-cache rows of the tiles completed since the last call (``keep_nodes``)."""
+        rows, self._rows = self._rows, []
+        return rows
+
+    def partial_node_rows(self) -> list[tuple[TileId, bytes]]:
+        """The node-cache rows of the partial hash tiles, completing only the new nodes."""
+        out = []
+        for level, hashes in enumerate(self.levels):
+            if not hashes:
+                continue
+            known = self.nodes.setdefault(level, [[] for _ in range(NODE_LOW, TILE_HEIGHT)])
+            _grow_levels(hashes, known)
+            tile = TileId(level, (self.size >> (TILE_HEIGHT * level)) >> TILE_HEIGHT)
+            out.append((tile, _encode_row(known)))
         return out

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import random
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from cvid.escrow.commit import (
     Item,
     Leaf,
     Partition,
+    TreeLevels,
     commit,
     commitment,
     empty_record,
@@ -368,3 +371,78 @@ def test_commit_property(declaration: tuple[Partition, list[Item]]) -> None:
     data = [leaf_data(r["cell"], commitment(s, r)) for r, s in escrow.leaves]
     assert escrow.root == ref_mth(data)
     assert Escrow.from_leaves(partition, escrow.leaves).root == escrow.root
+
+
+# --- the streamed commit: leaves made on demand, levels from one blob --------------------
+
+
+def _reference_leaves(partition: Partition, items: list[Item], salts: bytes) -> list[Leaf]:
+    """The leaves as records: sorted by (cell position, id), empty cells filled, salted."""
+    records = [item_record(i) for i in items]
+    used = {i.cell for i in items}
+    records += [empty_record(c) for c in partition.cells if c not in used]
+    records.sort(key=lambda r: parse_record(r, partition).key)
+    return [(r, salts[n * SALT_SIZE : (n + 1) * SALT_SIZE]) for n, r in enumerate(records)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(declaration=declarations(max_cells=8, max_items=40), seed=st.integers(0, 2**32))
+def test_streamed_leaves_equal_the_reference_records(
+    declaration: tuple[Partition, list[Item]], seed: int
+) -> None:
+    """The leaves commit keeps are the reference records with their salts, in any access."""
+    partition, items = declaration
+    escrow = escrow_of(partition, items, seed)
+    salts = seeded(seed)(SALT_SIZE * escrow.size)
+    reference = _reference_leaves(partition, items, salts)
+    leaves = escrow.leaves
+    assert list(leaves) == reference
+    assert leaves == tuple(reference)
+    assert tuple(reference) == leaves
+    assert [leaves[n] for n in range(-len(reference), 0)] == reference
+    assert leaves[1:-1:2] == tuple(reference[1:-1:2])
+    with pytest.raises(IndexError):
+        leaves[len(reference)]
+    with pytest.raises(IndexError):
+        leaves[-len(reference) - 1]
+    hashes = [merkle.leaf_hash(leaf_data(r["cell"], commitment(s, r))) for r, s in reference]
+    assert escrow.root == merkle.mth_of_leaf_hashes(hashes)
+    assert escrow.tree.levels == TreeLevels(hashes).levels
+    rebuilt = Escrow.from_leaves(partition, reference)
+    assert rebuilt == escrow
+    assert rebuilt.root == escrow.root
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=st.integers(1, 600), seed=st.integers(0, 2**32))
+def test_levels_from_a_blob_equal_levels_from_a_list(size: int, seed: int) -> None:
+    rng = random.Random(seed)
+    hashes = [rng.randbytes(32) for _ in range(size)]
+    tree = TreeLevels.from_blob(b"".join(hashes))
+    assert tree.levels == TreeLevels(hashes).levels
+    assert tree.size == size
+    assert tree.root() == merkle.mth_of_leaf_hashes(hashes)
+
+
+def test_levels_from_a_blob_refuse_a_torn_hash() -> None:
+    with pytest.raises(DeclarationError, match="32 bytes each"):
+        TreeLevels.from_blob(bytes(33))
+
+
+def test_commit_keeps_no_record_per_leaf() -> None:
+    """What commit holds and allocates grows by about 100 bytes a leaf, not a record each."""
+    partition = Partition.from_dict({"grid": {"rows": 10, "cols": 10}})
+    items = [
+        Item(f"it-{n:05d}", "warhead", partition.cells[n % 97], {"mass": n, "site": "s"})
+        for n in range(20_000)
+    ]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        escrow = commit(items, partition, random_bytes=seeded())
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # levels 64 + salts 32 + order 8 + the tuple of items 8 = 112 bytes a leaf
+    assert (held - before) / escrow.size < 130
+    assert (peak - before) / escrow.size < 250

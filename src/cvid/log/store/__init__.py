@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cvid.log.store.base import LogStore, WriteTransaction, append_entries
+from cvid.log.store.base import LogStore, WriteTransaction, append_entries, rebuild_tile_nodes
 from cvid.log.store.memory import MemoryStore
 
-__all__ = ["LogStore", "MemoryStore", "WriteTransaction", "append_entries", "open_store"]
+__all__ = [
+    "LogStore",
+    "MemoryStore",
+    "WriteTransaction",
+    "append_entries",
+    "open_store",
+    "rebuild_tile_nodes",
+]
 
 
 def open_store(location: str | Path, *, create: bool = False) -> LogStore:

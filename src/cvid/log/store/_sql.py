@@ -5,7 +5,11 @@ Tables (``BLOB`` is ``BYTEA`` on PostgreSQL):
 * ``cvid_log(id = 1, origin, tree_size)``: one row, also the writer lock on PostgreSQL;
 * ``cvid_tiles(level, idx, data)``: hash tiles (level ≥ 0) and entry bundles (level -1),
   exactly the bytes C2SP tlog-tiles publishes, partial tiles replaced as they grow;
-* ``cvid_checkpoints(tree_size, note)``: signed checkpoint notes.
+* ``cvid_checkpoints(tree_size, note)``: signed checkpoint notes;
+* ``cvid_tile_nodes(level, idx, data)``: the node-cache row of each hash tile
+  (:func:`cvid.log.tiles.node_row`), a cache derived from ``cvid_tiles`` and written in
+  the same transaction; never published. A store created before it existed gets the
+  table at its next append (reads find no rows meanwhile and hash from the tiles).
 
 Queries are written with ``?`` placeholders; a backend may rewrite them.
 """
@@ -37,17 +41,29 @@ def schema(blob: str) -> list[str]:
         " PRIMARY KEY (level, idx))",
         "CREATE TABLE IF NOT EXISTS cvid_checkpoints ("
         f" tree_size BIGINT PRIMARY KEY, note {blob} NOT NULL)",
+        nodes_schema(blob),
     ]
+
+
+def nodes_schema(blob: str) -> str:
+    """The DDL of the node-cache table (also run on a store that predates it)."""
+    return (
+        "CREATE TABLE IF NOT EXISTS cvid_tile_nodes ("
+        f" level INTEGER NOT NULL, idx BIGINT NOT NULL, data {blob} NOT NULL,"
+        " PRIMARY KEY (level, idx))"
+    )
 
 
 class SQLStore(ABC):
     """A log store over a DB-API connection; subclasses connect and lock."""
 
     LOCK_CLAUSE = ""  # appended to the SELECT of the log's row inside a write transaction
+    BLOB = "BLOB"  # the backend's name for a byte string column
 
     def __init__(self, url: str) -> None:
         self._url = url
         self._schema_seen = False  # tables are never dropped: check once, not per read
+        self._nodes_seen = False  # whether cvid_tile_nodes exists (older stores lack it)
 
     @property
     def url(self) -> str:
@@ -77,8 +93,8 @@ class SQLStore(ABC):
         """Commit or roll back the open transaction."""
 
     @abstractmethod
-    def _has_schema(self) -> bool:
-        """Whether cvid's tables exist."""
+    def _has_schema(self) -> tuple[bool, bool]:
+        """Whether cvid's tables exist, and whether its node-cache table does."""
 
     @abstractmethod
     def _create_schema(self) -> None:
@@ -100,9 +116,10 @@ class SQLStore(ABC):
 
     def _head(self, *, lock: str = "") -> tuple[str, int]:
         if not self._schema_seen:
-            if not self._has_schema():
+            log, nodes = self._has_schema()
+            if not log:
                 raise LogNotFoundError(f"no log has been initialised in {self._url}")
-            self._schema_seen = True
+            self._schema_seen, self._nodes_seen = True, nodes
         rows = self._query(f"SELECT origin, tree_size FROM cvid_log WHERE id = 1{lock}")
         if not rows:
             raise LogNotFoundError(f"no log has been initialised in {self._url}")
@@ -125,6 +142,7 @@ class SQLStore(ABC):
             yield
         except BaseException:
             self._end(commit=False)
+            self._schema_seen = False  # a table created in it is gone: look again
             raise
         self._end(commit=True)
 
@@ -145,13 +163,53 @@ class SQLStore(ABC):
 
     def read_tiles(self, tiles: Sequence[TileId]) -> list[bytes]:
         """Current tile contents, empty bytes where none is stored."""
+        return self._read_rows("cvid_tiles", tiles)
+
+    def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
+        """Node-cache rows of hash tiles, empty bytes where none is stored."""
+        if not self._schema_seen:
+            self._head()  # learns whether the table exists
+        if not self._nodes_seen:
+            return [b""] * len(tiles)
+        return self._read_rows("cvid_tile_nodes", tiles)
+
+    def clear_tile_nodes(self) -> None:
+        """Drop every node-cache row."""
+        with self._transaction():
+            self._query(nodes_schema(self.BLOB))
+            self._query("DELETE FROM cvid_tile_nodes")
+            self._nodes_seen = True
+
+    def read_tiles_and_nodes(
+        self, tiles: Sequence[TileId], rows: Sequence[TileId]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """Tiles and node-cache rows in one statement (a cold proof's one round trip)."""
+        if not self._schema_seen:
+            self._head()
+        if not self._nodes_seen or len(tiles) + len(rows) > _READ_BATCH:
+            return self.read_tiles(tiles), self.read_tile_nodes(rows)
+
+        def where(batch: Sequence[TileId]) -> str:
+            return " OR ".join(["(level = ? AND idx = ?)"] * len(batch))
+
+        selects, params = [], []
+        for kind, table, batch in ((0, "cvid_tiles", tiles), (1, "cvid_tile_nodes", rows)):
+            if batch:
+                selects.append(f"SELECT {kind}, level, idx, data FROM {table} WHERE {where(batch)}")
+                params += [v for t in batch for v in (t.level, t.index)]
+        found: tuple[dict[TileId, bytes], dict[TileId, bytes]] = ({}, {})
+        for kind, level, idx, data in self._query(" UNION ALL ".join(selects), params):
+            found[int(kind)][TileId(int(level), int(idx))] = bytes(data)
+        return [found[0].get(t, b"") for t in tiles], [found[1].get(t, b"") for t in rows]
+
+    def _read_rows(self, table: str, tiles: Sequence[TileId]) -> list[bytes]:
         found: dict[TileId, bytes] = {}
         for i in range(0, len(tiles), _READ_BATCH):
             batch = tiles[i : i + _READ_BATCH]
             where = " OR ".join(["(level = ? AND idx = ?)"] * len(batch))
             params = [v for t in batch for v in (t.level, t.index)]
             for level, idx, data in self._query(
-                f"SELECT level, idx, data FROM cvid_tiles WHERE {where}", params
+                f"SELECT level, idx, data FROM {table} WHERE {where}", params
             ):
                 found[TileId(int(level), int(idx))] = bytes(data)
         return [found.get(t, b"") for t in tiles]
@@ -211,6 +269,22 @@ class _SQLTransaction:
             "INSERT INTO cvid_tiles (level, idx, data) VALUES (?, ?, ?)"
             " ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data",
             [(t.level, t.index, data) for t, data in tiles],
+        )
+
+    def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
+        return self._store.read_tile_nodes(tiles)
+
+    def write_tile_nodes(self, rows: Sequence[tuple[TileId, bytes]]) -> None:
+        if not rows:
+            return
+        store = self._store
+        if not store._nodes_seen:  # perhaps a store from before the cache: add its table
+            store._query(nodes_schema(store.BLOB))
+            store._nodes_seen = True
+        store._query_many(
+            "INSERT INTO cvid_tile_nodes (level, idx, data) VALUES (?, ?, ?)"
+            " ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data",
+            [(t.level, t.index, data) for t, data in rows],
         )
 
     def set_tree_size(self, tree_size: int) -> None:

@@ -2,8 +2,11 @@
 
 A store keeps three things: the log's origin and committed tree size (one row), the
 C2SP tlog-tiles hash tiles and entry bundles (keyed by :class:`TileId`), and the
-signed checkpoints issued so far. It knows nothing of Merkle proofs: those are
-computed by :mod:`cvid.log.merkle` over tiles the store returns.
+signed checkpoints issued so far. Beside the hash tiles it keeps a cache derived from
+them, one node-cache row per hash tile (:func:`cvid.log.tiles.node_row`), written in
+the same transaction, so that a proof reads subtree hashes instead of computing them.
+It knows nothing of Merkle proofs: those are computed by :mod:`cvid.log.merkle` over
+tiles the store returns.
 
 Backends provide a write transaction that holds the log's single writer lock; the
 append itself (:func:`append_entries`) is written once, here.
@@ -16,7 +19,9 @@ from contextlib import AbstractContextManager
 from itertools import islice
 from typing import Protocol
 
-from cvid.log.tiles import TileId, TreeEdge
+from cvid.errors import StoreCorruptError
+from cvid.log.merkle import HASH_SIZE
+from cvid.log.tiles import TILE_HEIGHT, TILE_WIDTH, TileId, TreeEdge, node_row
 
 CHUNK = 16 * 256  # entries hashed and written per step of a large append (bounds memory)
 
@@ -34,6 +39,14 @@ class WriteTransaction(Protocol):
 
     def write_tiles(self, tiles: Sequence[tuple[TileId, bytes]]) -> None:
         """Insert or replace tiles."""
+        ...
+
+    def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
+        """Node-cache rows of hash tiles (empty bytes where none is kept)."""
+        ...
+
+    def write_tile_nodes(self, rows: Sequence[tuple[TileId, bytes]]) -> None:
+        """Insert or replace node-cache rows of hash tiles."""
         ...
 
     def set_tree_size(self, tree_size: int) -> None:
@@ -77,6 +90,24 @@ class LogStore(Protocol):
         """Tiles of one level from index ``start`` on, in order, as ``(index, data)``."""
         ...
 
+    def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
+        """Node-cache rows of hash tiles (:func:`cvid.log.tiles.node_row`), ``b""`` if none.
+
+        The rows are a cache derived from the hash tiles: never published, and a missing
+        one only means hashing that tile again.
+        """
+        ...
+
+    def read_tiles_and_nodes(
+        self, tiles: Sequence[TileId], rows: Sequence[TileId]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """:meth:`read_tiles` and :meth:`read_tile_nodes` at once (one round trip if it can)."""
+        ...
+
+    def clear_tile_nodes(self) -> None:
+        """Drop every node-cache row (they are rebuilt by :func:`rebuild_tile_nodes`)."""
+        ...
+
     def save_checkpoint(self, tree_size: int, note: bytes) -> None:
         """Keep a signed checkpoint note (the newest one per size wins)."""
         ...
@@ -101,11 +132,42 @@ def append_entries(txn: WriteTransaction, entries: Iterable[bytes]) -> range:
     An invalid entry raises before commit, so the whole batch is discarded.
     """
     start = txn.tree_size()
-    edge = TreeEdge.load(start, txn)
+    edge = TreeEdge.load(start, txn, keep_nodes=True)
     source = iter(entries)
     while chunk := list(islice(source, CHUNK)):
         txn.write_tiles(list(edge.extend(chunk)))
+        txn.write_tile_nodes(edge.take_node_rows())
     if edge.size != start:
         txn.write_tiles(edge.partial_tiles())
+        txn.write_tile_nodes(edge.partial_node_rows())
         txn.set_tree_size(edge.size)
     return range(start, edge.size)
+
+
+def rebuild_tile_nodes(store: LogStore) -> int:
+    """Recompute the node-cache row of every hash tile from the tile; return rows written.
+
+    For a store written before the cache existed, or after :meth:`LogStore.clear_tile_nodes`.
+    Tiles are read and rows written a batch at a time, in one write transaction.
+    """
+    written = 0
+    with store.write() as txn:
+        size = txn.tree_size()
+        level, count = 0, size
+        while count > 0:
+            batch: list[tuple[TileId, bytes]] = []
+            for index, data in store.iter_tiles(level):
+                width = min(TILE_WIDTH, count - index * TILE_WIDTH)
+                if width <= 0:
+                    break
+                hashes = [data[i : i + HASH_SIZE] for i in range(0, width * HASH_SIZE, HASH_SIZE)]
+                if len(hashes) != width:
+                    raise StoreCorruptError(f"tile {level}/{index} holds too few hashes")
+                batch.append((TileId(level, index), node_row(hashes)))
+                if len(batch) >= CHUNK // TILE_WIDTH:
+                    txn.write_tile_nodes(batch)
+                    written, batch = written + len(batch), []
+            txn.write_tile_nodes(batch)
+            written += len(batch)
+            level, count = level + 1, count >> TILE_HEIGHT
+    return written

@@ -18,6 +18,7 @@ class _MemoryTransaction:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
         self.staged: dict[TileId, bytes] = {}
+        self.staged_nodes: dict[TileId, bytes] = {}
         self.size = store.tree_size()
 
     def tree_size(self) -> int:
@@ -28,6 +29,12 @@ class _MemoryTransaction:
 
     def write_tiles(self, tiles: Sequence[tuple[TileId, bytes]]) -> None:
         self.staged.update(tiles)
+
+    def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
+        return [self.staged_nodes.get(t, self._store.nodes.get(t, b"")) for t in tiles]
+
+    def write_tile_nodes(self, rows: Sequence[tuple[TileId, bytes]]) -> None:
+        self.staged_nodes.update(rows)
 
     def set_tree_size(self, tree_size: int) -> None:
         self.size = tree_size
@@ -42,6 +49,7 @@ class MemoryStore:
         self._origin: str | None = None
         self._size = 0
         self.tiles: dict[TileId, bytes] = {}
+        self.nodes: dict[TileId, bytes] = {}  # node-cache rows of hash tiles
         self._checkpoints: dict[int, bytes] = {}
         self._lock = threading.Lock()
 
@@ -69,6 +77,7 @@ class MemoryStore:
             txn = _MemoryTransaction(self)
             yield txn
             self.tiles.update(txn.staged)
+            self.nodes.update(txn.staged_nodes)
             self._size = txn.size
 
     @contextmanager
@@ -86,6 +95,21 @@ class MemoryStore:
         found = sorted(t.index for t in self.tiles if t.level == level and t.index >= start)
         for index in found:
             yield index, self.tiles[TileId(level, index)]
+
+    def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
+        """Node-cache rows of hash tiles."""
+        return [self.nodes.get(t, b"") for t in tiles]
+
+    def read_tiles_and_nodes(
+        self, tiles: Sequence[TileId], rows: Sequence[TileId]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """Tiles and node-cache rows together."""
+        return self.read_tiles(tiles), self.read_tile_nodes(rows)
+
+    def clear_tile_nodes(self) -> None:
+        """Drop every node-cache row."""
+        with self._lock:
+            self.nodes.clear()
 
     def save_checkpoint(self, tree_size: int, note: bytes) -> None:
         """Keep a checkpoint."""

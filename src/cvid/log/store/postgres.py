@@ -26,6 +26,7 @@ class PostgresStore(SQLStore):
     """A log in a PostgreSQL database (tables in the connection's ``search_path``)."""
 
     LOCK_CLAUSE = " FOR UPDATE"
+    BLOB = "BYTEA"
 
     def __init__(self, url: str) -> None:
         super().__init__(redact(url))
@@ -64,13 +65,15 @@ class PostgresStore(SQLStore):
         if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             self._query("COMMIT" if commit else "ROLLBACK")
 
-    def _has_schema(self) -> bool:
-        rows = self._query("SELECT to_regclass('cvid_log') IS NOT NULL")
-        return bool(rows[0][0])
+    def _has_schema(self) -> tuple[bool, bool]:
+        rows = self._query(
+            "SELECT to_regclass('cvid_log') IS NOT NULL, to_regclass('cvid_tile_nodes') IS NOT NULL"
+        )
+        return bool(rows[0][0]), bool(rows[0][1])
 
     def _create_schema(self) -> None:
         self._query("SELECT pg_advisory_xact_lock(?)", [_SCHEMA_LOCK])
-        for statement in schema("BYTEA"):
+        for statement in schema(self.BLOB):
             self._query(statement)
 
     def close(self) -> None:

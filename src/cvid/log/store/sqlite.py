@@ -16,6 +16,9 @@ from cvid.errors import LogNotFoundError
 from cvid.log.store._sql import Row, SQLStore, driver_error, schema
 
 BUSY_TIMEOUT_S = 60.0
+# Hash tiles are 8 KiB and entry bundles often more: on 16 KiB pages most rows fit in one
+# page instead of a chain of overflow pages (a new file only; an older one keeps its size).
+PAGE_SIZE = 16384
 
 
 class SQLiteStore(SQLStore):
@@ -28,12 +31,15 @@ class SQLiteStore(SQLStore):
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
         super().__init__(str(path))
-        if not create and not Path(path).is_file():
+        exists = Path(path).is_file()
+        if not create and not exists:
             raise LogNotFoundError(f"no log database at {path}")
         try:
             self._conn = sqlite3.connect(
                 path, isolation_level=None, timeout=BUSY_TIMEOUT_S, check_same_thread=False
             )
+            if not exists:  # only a new file can choose its page size (before WAL is set)
+                self._conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.Error as e:
@@ -61,11 +67,15 @@ class SQLiteStore(SQLStore):
         if self._conn.in_transaction:
             self._query("COMMIT" if commit else "ROLLBACK")
 
-    def _has_schema(self) -> bool:
-        return bool(self._query("SELECT 1 FROM sqlite_master WHERE name = 'cvid_log'"))
+    def _has_schema(self) -> tuple[bool, bool]:
+        rows = self._query(
+            "SELECT name FROM sqlite_master WHERE name IN ('cvid_log', 'cvid_tile_nodes')"
+        )
+        names = {name for (name,) in rows}
+        return "cvid_log" in names, "cvid_tile_nodes" in names
 
     def _create_schema(self) -> None:
-        for statement in schema("BLOB"):
+        for statement in schema(self.BLOB):
             self._query(statement)
 
     def close(self) -> None:
