@@ -42,6 +42,8 @@ class Facts(Protocol):
     def limit_violated(self, ref: str) -> bool: ...
     def obligation_missed(self, ref: str, party: str | None) -> bool: ...
     def quota_short(self, ref: str) -> bool: ...
+    def continuity_lost(self, ref: str, grace_days: int) -> bool: ...
+    def muf_flagged(self, ref: str) -> bool: ...
 
 
 def day_after(date: dt.date, zone: str = "UTC") -> dt.datetime:
@@ -109,6 +111,13 @@ def _continuing_holds(cond: m.Condition, facts: Facts) -> bool:
         return facts.obligation_missed(ref.obligation, ref.party)
     if isinstance(cond, m.QuotaShort):
         return facts.quota_short(cond.quota_short)
+    if isinstance(cond, m.ContinuityLost):
+        spec = cond.continuity_lost
+        if isinstance(spec, str):
+            return facts.continuity_lost(spec, 0)
+        return facts.continuity_lost(spec.item, spec.grace_days)
+    if isinstance(cond, m.BalanceFlagged):
+        return facts.muf_flagged(cond.muf_flagged)
     assert isinstance(cond, m.CustodyFlagged)
     return facts.custody_flagged(cond.custody_flagged)
 
@@ -173,7 +182,7 @@ def _describe_other(cond: m.Condition) -> str:
     if isinstance(cond, m.LimitViolated):
         ref = cond.limit_violated
         return "a limit ever exceeded" if ref == "any" else f"limit {ref} ever exceeded"
-    if isinstance(cond, m.ObligationMissed | m.QuotaShort):
+    if isinstance(cond, m.ObligationMissed | m.QuotaShort | m.ContinuityLost | m.BalanceFlagged):
         return _describe_recurring(cond)
     assert isinstance(cond, m.CustodyFlagged)
     ref = cond.custody_flagged
@@ -217,7 +226,11 @@ def dates(cond: m.Condition, zone: str = "UTC") -> Iterator[dt.datetime]:
         yield day_after(cond.date_after)
 
 
-def _describe_recurring(cond: m.ObligationMissed | m.QuotaShort) -> str:
+def _describe_recurring(
+    cond: m.ObligationMissed | m.QuotaShort | m.ContinuityLost | m.BalanceFlagged,
+) -> str:
+    if isinstance(cond, m.ContinuityLost | m.BalanceFlagged):
+        return _describe_monitoring(cond)
     if isinstance(cond, m.QuotaShort):
         ref = cond.quota_short
         return "a quota period ended short" if ref == "any" else f"quota {ref} ended short"
@@ -225,3 +238,15 @@ def _describe_recurring(cond: m.ObligationMissed | m.QuotaShort) -> str:
     ref, party = (spec, None) if isinstance(spec, str) else (spec.obligation, spec.party)
     what = "a recurring obligation" if ref == "any" else ref
     return f"{what} missed" + (f" by {party}" if party else "")
+
+
+def _describe_monitoring(cond: m.ContinuityLost | m.BalanceFlagged) -> str:
+    if isinstance(cond, m.BalanceFlagged):
+        area = cond.muf_flagged
+        return "a MUF flagged" if area == "any" else f"MUF of {area} flagged"
+    spec = cond.continuity_lost
+    item, grace = (spec, 0) if isinstance(spec, str) else (spec.item, spec.grace_days)
+    what = "any covered item" if item == "any" else item
+    return f"continuity of knowledge of {what} lost" + (
+        f" for more than {grace} days" if grace else ""
+    )

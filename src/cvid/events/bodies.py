@@ -480,4 +480,9 @@ BODIES: dict[str, type[Body]] = {
 }
 """Every event type cvid knows, mapped to the model of its body."""
 
+# Continuous monitoring's types live in their own module (their bodies subclass Body).
+from cvid.events.monitoring_bodies import MONITORING_BODIES  # noqa: E402
+
+BODIES.update(MONITORING_BODIES)
+
 EVENT_TYPES = tuple(BODIES)
