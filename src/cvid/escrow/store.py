@@ -95,16 +95,34 @@ def save_escrow(
     Raises:
         EscrowFileError: the file exists or cannot be written, or the passphrase is empty.
     """
+    save_sealed(path, _plaintext(escrow), passphrase, random_bytes=random_bytes)
+
+
+def save_sealed(
+    path: str | os.PathLike[str],
+    plaintext: bytes,
+    passphrase: str,
+    *,
+    random_bytes: RandomBytes,
+    file_format: str = FORMAT,
+) -> None:
+    """Encrypt ``plaintext`` into a new file at ``path`` in this module's format (scrypt,
+    AES-256-GCM, header as associated data; mode 0600; never overwritten). Escrow files
+    and device records (:mod:`cvid.monitor.store`) are both kept this way.
+
+    Raises:
+        EscrowFileError: the file exists or cannot be written, or the passphrase is empty.
+    """
     salt, nonce = random_bytes(KDF_SALT_SIZE), random_bytes(NONCE_SIZE)
     if len(salt) != KDF_SALT_SIZE or len(nonce) != NONCE_SIZE:
         raise EscrowFileError("random_bytes returned a wrong size")
     header = {
-        "format": FORMAT,
+        "format": file_format,
         "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)},
         "nonce": _b64(nonce),
     }
     key = _key(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    sealed = AESGCM(key).encrypt(nonce, _plaintext(escrow), canonical(header))
+    sealed = AESGCM(key).encrypt(nonce, plaintext, canonical(header))
     content = canonical({**header, "ciphertext": _b64(sealed)}) + b"\n"
 
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -149,6 +167,18 @@ def load_escrow(path: str | os.PathLike[str], passphrase: str) -> Escrow:
         EscrowFileError: it cannot be read, is not an escrow file, does not decrypt
             (a wrong passphrase, or a byte altered), or its leaves do not give its root.
     """
+    return _escrow(os.fspath(path), load_sealed(path, passphrase))
+
+
+def load_sealed(
+    path: str | os.PathLike[str], passphrase: str, *, file_format: str = FORMAT
+) -> bytes:
+    """Decrypt a file written by :func:`save_sealed` and return its plaintext.
+
+    Raises:
+        EscrowFileError: it cannot be read, is not of ``file_format``, or does not
+            decrypt (a wrong passphrase, or a byte altered).
+    """
     name = os.fspath(path)
     try:
         raw = Path(path).read_bytes()
@@ -157,9 +187,10 @@ def load_escrow(path: str | os.PathLike[str], passphrase: str) -> Escrow:
     try:
         data = parse_json(raw, what=name)
     except JSONFormatError as e:
-        raise EscrowFileError(f"{name} is not an escrow file: {e}") from None
-    if not isinstance(data, Mapping) or data.get("format") != FORMAT:
-        raise EscrowFileError(f"{name} is not a {FORMAT} file")
+        what = "an escrow file" if file_format == FORMAT else f"a {file_format} file"
+        raise EscrowFileError(f"{name} is not {what}: {e}") from None
+    if not isinstance(data, Mapping) or data.get("format") != file_format:
+        raise EscrowFileError(f"{name} is not a {file_format} file")
     if raw.removesuffix(b"\n") != canonical(data):
         raise EscrowFileError(f"{name} is not in canonical form: {_ALTERED}")
     _exact(name, data, {"format", "kdf", "nonce", "ciphertext"})
@@ -171,10 +202,9 @@ def load_escrow(path: str | os.PathLike[str], passphrase: str) -> Escrow:
     header = {k: v for k, v in data.items() if k != "ciphertext"}
     key = _key(passphrase, salt, n, r, p)
     try:
-        plaintext = AESGCM(key).decrypt(nonce, sealed, canonical(header))
+        return AESGCM(key).decrypt(nonce, sealed, canonical(header))
     except InvalidTag:
         raise EscrowFileError(f"cannot decrypt {name}: {_ALTERED}") from None
-    return _escrow(name, plaintext)
 
 
 def _escrow(name: str, plaintext: bytes) -> Escrow:
