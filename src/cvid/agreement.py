@@ -9,6 +9,8 @@ Layout of an agreement directory::
     keys/log.key        the log operator's checkpoint key (named for the origin)
     keys/witnesses/<id>.key   the witnesses' cosigning keys (exercises and demos; a
                         real witness keeps its own)
+    keys/devices/<id>.key     monitoring devices' own keys (exercises and demos; a
+                        real device keeps its own)
     versions/<hex>.yaml every road-map version proposed as an amendment, named by its
                         digest (roadmap.yaml stays the version first adopted)
 
@@ -42,6 +44,7 @@ from cvid.errors import (
 from cvid.events.authz import AdmittedEvent, Gate, History
 from cvid.events.bodies import AmendmentProposed
 from cvid.events.envelope import Event, SignedEvent, sign_event
+from cvid.events.monitoring_bodies import SIGNED_BY_DEVICE, device_message
 from cvid.log.cosignature import CosignatureSigner, CosignatureVerifier, WitnessPolicy
 from cvid.log.note import Signer
 from cvid.log.store import open_store
@@ -54,6 +57,7 @@ LOG_FILE = "log.db"
 KEYS_DIR = "keys"
 LOG_KEY = "log.key"
 WITNESS_KEYS = "witnesses"
+DEVICE_KEYS = "devices"
 TEMPLATES = Path(__file__).parent / "roadmap" / "templates"
 MAX_RETRIES = 8
 HISTORY = ".history"  # a template's dated history, replayed by create_from_template
@@ -256,6 +260,28 @@ class Agreement:
         except OSError as e:
             raise AgreementError(f"no key for {party!r} at {path}: {e.strerror}") from e
 
+    def device_signer(self, device: str) -> Signer:
+        """Read a monitoring device's private key from ``keys/devices/`` (exercises and
+        demos), or, for a device whose key is its logging party's, that party's key.
+
+        Raises:
+            AgreementError: no key file for that device.
+        """
+        path = self.directory / KEYS_DIR / DEVICE_KEYS / f"{device}.key"
+        if not path.is_file():
+            devices = self.roadmap.monitoring.devices if self.roadmap.monitoring else []
+            spec = next((d for d in devices if d.id == device), None)
+            if (
+                spec is not None
+                and spec.key is not None
+                and spec.key.startswith(f"{spec.logged_by}+")
+            ):
+                return self.signer(spec.logged_by)
+        try:
+            return Signer.from_text(path.read_text(encoding="utf-8").strip())
+        except OSError as e:
+            raise AgreementError(f"no key for device {device!r} at {path}: {e.strerror}") from e
+
     def log_signer(self) -> Signer:
         """The log operator's checkpoint key."""
         return self.signer(LOG_KEY.removesuffix(".key"))
@@ -334,6 +360,23 @@ def _write_private(path: Path, text: str) -> None:
         f.write(text + "\n")
 
 
+def _device_keys(roadmap_data: dict[str, Any]) -> dict[str, Signer]:
+    """Give every monitoring device without a key its own (a template names none)."""
+    signers = {}
+    for device in (roadmap_data.get("monitoring") or {}).get("devices") or []:
+        if device.get("key") is None:
+            signers[device["id"]] = Signer.generate(device["id"])
+            device["key"] = signers[device["id"]].verifier.to_text()
+    return signers
+
+
+def _write_device_keys(directory: Path, signers: dict[str, Signer]) -> None:
+    if signers:
+        (directory / KEYS_DIR / DEVICE_KEYS).mkdir()
+    for device_id, signer in signers.items():
+        _write_private(directory / KEYS_DIR / DEVICE_KEYS / f"{device_id}.key", signer.to_text())
+
+
 def create(
     directory: str | Path,
     roadmap_data: dict[str, Any],
@@ -363,6 +406,7 @@ def create(
             raise RoadmapError([f"party {party.get('id')!r} already has keys; a template has none"])
         signers[party["id"]] = Signer.generate(party["id"])
         party["keys"] = [signers[party["id"]].verifier.to_text()]
+    device_signers = _device_keys(roadmap_data)
     witness_signers = {}
     for witness in (roadmap_data.get("witnesses") or {}).get("members") or []:
         if witness.get("key") is None:
@@ -380,6 +424,7 @@ def create(
         _write_private(
             directory / KEYS_DIR / WITNESS_KEYS / f"{witness_id}.key", witness_signer.to_text()
         )
+    _write_device_keys(directory, device_signers)
     log_signer = Signer.generate(roadmap.agreement.origin)
     _write_private(directory / KEYS_DIR / LOG_KEY, log_signer.to_text())
     location = database or str(directory / LOG_FILE)
@@ -435,4 +480,10 @@ def replay_history(agreement: Agreement, path: Path) -> None:
         else:
             when = dt.datetime.combine(moment, dt.time(), tzinfo=dt.UTC)
         signer = agreement.signer(record["party"])
-        agreement.act(signer, record["type"], record["body"], time=when)
+        body = record["body"]
+        if record["type"] in SIGNED_BY_DEVICE:  # device data carries the device's signature
+            message = device_message(agreement.roadmap.agreement.id, record["type"], body)
+            body = body | {
+                "signature": agreement.device_signer(body["device"]).sign_message(message).hex()
+            }
+        agreement.act(signer, record["type"], body, time=when)

@@ -130,7 +130,7 @@ def save_sealed(
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
         raise EscrowFileError(
-            f"{os.fspath(path)} exists; an escrow file is never overwritten"
+            f"{os.fspath(path)} exists; {_what(file_format)} is never overwritten"
         ) from None
     except OSError as e:
         raise EscrowFileError(f"cannot create {os.fspath(path)}: {e.strerror}") from None
@@ -143,6 +143,10 @@ def save_sealed(
     except OSError as e:
         Path(path).unlink(missing_ok=True)
         raise EscrowFileError(f"cannot write {os.fspath(path)}: {e.strerror}") from None
+
+
+def _what(file_format: str) -> str:
+    return "an escrow file" if file_format == FORMAT else f"a {file_format} file"
 
 
 def _kdf(data: object) -> tuple[bytes, int, int, int]:
@@ -187,8 +191,7 @@ def load_sealed(
     try:
         data = parse_json(raw, what=name)
     except JSONFormatError as e:
-        what = "an escrow file" if file_format == FORMAT else f"a {file_format} file"
-        raise EscrowFileError(f"{name} is not {what}: {e}") from None
+        raise EscrowFileError(f"{name} is not {_what(file_format)}: {e}") from None
     if not isinstance(data, Mapping) or data.get("format") != file_format:
         raise EscrowFileError(f"{name} is not a {file_format} file")
     if raw.removesuffix(b"\n") != canonical(data):

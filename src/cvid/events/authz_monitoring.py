@@ -59,7 +59,7 @@ class RevealCheck:
 @dataclass
 class _Device:
     spec: Device
-    key: Verifier
+    key: Verifier | None
     installed: dt.datetime | None = None
     removed: dt.datetime | None = None
     periods: dict[dt.datetime, Commitment] = field(default_factory=dict)
@@ -77,7 +77,8 @@ class MonitoringHistory:
         rec = self.devices.get(ref)
         if rec is None:
             spec = _spec(roadmap, ref)
-            rec = self.devices[ref] = _Device(spec, Verifier.from_text(spec.key))
+            key = Verifier.from_text(spec.key) if spec.key is not None else None
+            rec = self.devices[ref] = _Device(spec, key)
         return rec
 
     def record(self, index: int, body: b.Body, when: dt.datetime) -> None:
@@ -212,7 +213,11 @@ def _verifier_act(
         if key.name != spec.id:
             raise _reject("bad-body", f"a device's new key is named after it ({spec.id!r})")
         for other in history.devices.values():
-            if other.spec.id != spec.id and other.key.public_key == key.public_key:
+            if (
+                other.spec.id != spec.id
+                and other.key is not None
+                and other.key.public_key == key.public_key
+            ):
                 raise _reject(
                     "device-key", f"the new key is already device {other.spec.id!r}'s key"
                 )
@@ -226,11 +231,13 @@ def _device_signature(
         roadmap.agreement.id, event_type, body.model_dump(mode="json", exclude_unset=True)
     )
     sig = bytes.fromhex(body.signature)
+    if device.key is None:
+        raise _reject("bad-device-signature", f"device {device.spec.id!r} has no key")
     if device.key.verify(message, sig):
         return
     for ref in sorted(d.id for d in roadmap.monitoring.devices) if roadmap.monitoring else []:
         other = history.device(roadmap, ref)
-        if ref != device.spec.id and other.key.verify(message, sig):
+        if ref != device.spec.id and other.key is not None and other.key.verify(message, sig):
             raise _reject(
                 "device-key",
                 f"data for device {device.spec.id!r} is signed with device {ref!r}'s key",

@@ -36,7 +36,7 @@ class Device(_Model):
 
     id: Id
     kind: Id
-    key: Annotated[str, Field(min_length=1, max_length=300)]
+    key: Annotated[str, Field(min_length=1, max_length=300)] | None = None  # a template's: none
     covers: list[Id] = Field(min_length=1, max_length=1000)
     interval_minutes: Minutes
     at_risk_after_minutes: Minutes
