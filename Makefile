@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/escrow_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 	$(BIN)/python benchmarks/sim_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 	$(BIN)/python benchmarks/service_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
+	$(BIN)/python benchmarks/monitor_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 
 lock:
 	uv pip compile pyproject.toml --extra dev --extra bench --generate-hashes \

@@ -112,9 +112,11 @@ class MonitoringFold:
         devices = mon.devices if mon else []
         self.devices = {d.id: _Device(d) for d in devices}
         self.items: dict[str, _Item] = {}
+        self.by_item: dict[str, list[_Device]] = {}
         for d in devices:
             for item in d.covers:
                 self.items.setdefault(item, _Item(item))
+                self.by_item.setdefault(item, []).append(self.devices[d.id])
         self.areas: dict[str, BalanceArea] = {a.id: a for a in (mon.balance_areas if mon else [])}
         self.balances: dict[str, dict[str, BalancePeriod]] = {a: {} for a in self.areas}
         self.releases: dict[str, Release] = {r.id: r for r in (mon.releases if mon else [])}
@@ -332,7 +334,7 @@ class MonitoringFold:
     # --- continuity ---------------------------------------------------------------------
 
     def _covering(self, item: str) -> list[_Device]:
-        return [d for d in self.devices.values() if item in d.spec.covers and d.active()]
+        return [d for d in self.by_item[item] if d.active()]
 
     def _set(
         self,
