@@ -464,21 +464,27 @@ def create_from_template(
     return agreement
 
 
+def _moment(moment: dt.date | dt.datetime) -> dt.datetime:
+    if isinstance(moment, dt.datetime):
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        return aware.astimezone(dt.UTC)
+    return dt.datetime.combine(moment, dt.time(), tzinfo=dt.UTC)
+
+
 def replay_history(agreement: Agreement, path: Path) -> None:
     """Sign and submit a template's dated history (``[{time, party, type, body}]``).
 
     Each event is dated at its ``time`` (a date: 00:00 UTC that day; a date and time
-    with its offset: that instant) and received then; the parties' keys are the ones
-    :func:`create` generated.
+    with its offset: that instant) and received then, in time order (file order among
+    equal times); the parties' keys are the ones :func:`create` generated, and device
+    data is signed with the device keys it generated.
     """
     records = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for record in records:
-        moment = record["time"]
-        if isinstance(moment, dt.datetime):
-            aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-            when = aware.astimezone(dt.UTC)
-        else:
-            when = dt.datetime.combine(moment, dt.time(), tzinfo=dt.UTC)
+    dated = sorted(
+        ((_moment(record["time"]), n, record) for n, record in enumerate(records)),
+        key=lambda x: (x[0], x[1]),
+    )  # in time order (file order at equal times): a block appended later interleaves
+    for when, _, record in dated:
         signer = agreement.signer(record["party"])
         body = record["body"]
         if record["type"] in SIGNED_BY_DEVICE:  # device data carries the device's signature
