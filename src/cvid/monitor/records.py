@@ -13,13 +13,14 @@ contiguous run of records with a range proof. Pure: randomness comes in as
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from cvid._jcs import canonical
+from cvid._jcs import MAX_SAFE_INTEGER, canonical
 from cvid.errors import JSONFormatError, MonitoringError, ProofError, TreeSizeError
 from cvid.escrow.commit import SALT_SIZE, RandomBytes, TreeLevels
 from cvid.log.merkle import leaf_hash, range_proof, verify_range
@@ -59,10 +60,55 @@ def record_time(record: object, n: int) -> dt.datetime:
 
 def leaf_bytes(record: Record, salt: bytes) -> bytes:
     """The leaf data of one salted record."""
+    return RECORD_DOMAIN + salt + record_json(record)
+
+
+def record_json(record: Record) -> bytes:
+    """A record's canonical JSON (RFC 8785).
+
+    A flat record of ASCII keys and strings, booleans, null, safe integers and floats
+    between 1e-4 and 1e16 in magnitude (the range where Python's shortest repr and
+    ECMAScript's number formatting agree) is written directly; any other goes through
+    :func:`cvid._jcs.canonical`. Both give the same bytes (a property test checks it).
+
+    Raises:
+        MonitoringError: the record is not plain JSON.
+    """
+    fast = _flat_json(record)
+    if fast is not None:
+        return fast
     try:
-        return RECORD_DOMAIN + salt + canonical(record)
+        return canonical(record)
     except JSONFormatError as e:
         raise MonitoringError(f"a record is not plain JSON: {e}") from None
+
+
+def _flat_json(record: Record) -> bytes | None:
+    if type(record) is not dict:
+        return None
+    plain: dict[str, Any] | None = None
+    for key, value in record.items():
+        if type(key) is not str or not key.isascii():
+            return None  # code-point order is UTF-16 order for ASCII keys only
+        kind = type(value)
+        if kind is float:
+            if value == 0 or (value.is_integer() and abs(value) < 1e16):
+                plain = plain or dict(record)
+                plain[key] = int(value)  # ECMAScript writes 100.0 as 100, and -0 as 0
+            elif not 1e-4 <= abs(value) < 1e16:
+                return None
+        elif kind is str:
+            if not value.isascii():
+                return None
+        elif kind is int:
+            if abs(value) > MAX_SAFE_INTEGER:
+                return None
+        elif value is not None and kind is not bool:
+            return None
+    return _dumps(plain or record).encode("ascii")
+
+
+_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False).encode
 
 
 def check_order(times: Sequence[dt.datetime]) -> None:

@@ -135,3 +135,28 @@ def test_records_are_kept_encrypted_and_read_back(tmp_path: Path) -> None:
         load_period(path, "wrong")
     with pytest.raises(EscrowFileError, match="never overwritten"):
         save_period(path, period, "x", random_bytes=os.urandom)
+
+
+_scalars = st.one_of(
+    st.text(max_size=12),
+    st.booleans(),
+    st.none(),
+    st.integers(-(2**53) + 1, 2**53 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), _scalars, max_size=6))
+def test_a_records_json_is_rfc_8785(record: dict[str, Any]) -> None:
+    from cvid._jcs import canonical
+    from cvid.monitor.records import record_json
+
+    assert record_json(record) == canonical(record)
+
+
+def test_records_beyond_plain_json_are_refused() -> None:
+    from cvid.monitor.records import record_json
+
+    with pytest.raises(MonitoringError, match="not plain JSON"):
+        record_json({"time": "2027-01-10T00:00:00Z", "big": 2**60})
