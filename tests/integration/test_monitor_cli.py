@@ -87,6 +87,10 @@ def test_simulate_commit_lose_and_re_establish_continuity(directory: Path, tmp_p
         f"{gap['device']} silent since {silent_since}, beyond its tolerance of 1 day"
     )
     assert reactor["gap"]["start"] == gap["start"]
+    code, text = cvid("status", str(directory), "--at", time_text(END))
+    assert code == 0, text
+    assert "Continuity of knowledge" in text
+    assert f"{gap['device']} silent since" in " ".join(text.split())
 
     code, text = cvid(
         "monitor", "reverify", str(directory), "--items", "reactor-a",

@@ -52,6 +52,8 @@ _FORBIDDEN = {
     "suspended",
     "unknown-party",
     "outside-mandate",
+    "device-key",
+    "bad-device-signature",
 }
 _CONFLICT = {
     "replayed-sequence",
@@ -75,6 +77,9 @@ _CONFLICT = {
     "ended",
     "no-extensions-left",
     "changes-history",
+    "overlapping-period",
+    "device-removed",
+    "device-not-installed",
 }
 _TITLES = {
     400: "Bad request",
