@@ -161,6 +161,8 @@ def check_monitoring_event(
         raise _reject(
             "unauthorised", f"{spec.id!r}'s data is logged by {spec.logged_by}, not {party}"
         )
+    if isinstance(body, mb.RecordsRevealed):  # records committed before a removal too
+        return _reveal(body, device)
     if device.removed is not None:
         raise _reject(
             "device-removed",
@@ -168,8 +170,6 @@ def check_monitoring_event(
             "data signed by a removed device is refused",
         )
     _active(device, "log data of")
-    if isinstance(body, mb.RecordsRevealed):
-        return _reveal(body, device)
     _device_signature(roadmap, event_type, body, device, history)
     if isinstance(body, mb.RecordsCommitted):
         _period(body, device, when)

@@ -254,3 +254,13 @@ def test_a_reveal_that_does_not_match_is_logged_as_such() -> None:
     assert isinstance(ev.checked, RevealCheck)
     assert not ev.checked.matched
     assert "do not match the commitment" in ev.checked.reason
+
+
+def test_records_committed_before_a_removal_may_still_be_revealed() -> None:
+    kit = installed()
+    period, _ = kit.commit("cam-1", T0 + H)
+    kit.act("north", "device.removed", {"device": "cam-1", "reason": "ours"}, time=T0 + 3 * H)
+    ev = kit.act("north", "records.revealed", period.reveal(), time=T0 + 4 * H)
+    assert isinstance(ev.checked, RevealCheck)
+    assert ev.checked.matched
+    assert kit.evaluate(T0 + 4 * H).devices["cam-1"].records_revealed == 4
