@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from cvid import agreement as ag
 from cvid.cli import app
 from cvid.monitor.records import parse_time, time_text
+from cvid.monitor.store import load_period
 from tests.monitor_kit import T0, monitoring_data
 
 runner = CliRunner()
@@ -130,3 +131,31 @@ def test_commit_reads_csv_and_refuses_a_period_overlapping_one_logged(
     assert code == 2
     assert "before the end of 'cam-1''s previous period (2027-01-10T02:00:00Z)" in text
     assert not list((directory / "records" / "cam-1").glob("*.pending"))
+
+
+def test_verify_reports_a_reveal_that_does_not_match_as_a_finding(
+    directory: Path, tmp_path: Path
+) -> None:
+    assert cvid(
+        "monitor", "install", str(directory), "--device", "cam-1",
+        "--party", "iaea", "--time", time_text(START),
+    )[0] == 0  # fmt: skip
+    rows = tmp_path / "cam-1.ndjson"
+    rows.write_text(
+        "".join(
+            json.dumps({"time": time_text(START + dt.timedelta(minutes=15 * k)), "v": k}) + "\n"
+            for k in range(4)
+        ),
+        encoding="utf-8",
+    )
+    assert cvid("monitor", "commit", str(directory), str(rows))[0] == 0
+    with ag.Agreement.open(directory) as agreement:
+        (kept,) = (directory / "records" / "cam-1").iterdir()
+        body = load_period(kept, "held by north").reveal()
+        body["records"][1]["record"]["v"] = 99  # not what was committed
+        agreement.act(agreement.signer("north"), "records.revealed", body, time=END)
+    code, text = cvid("monitor", "verify", str(directory), "--at", time_text(END))
+    assert code == 3
+    assert "cam-1: 1 periods, 4 records committed, 0 revealed and matching" in text
+    assert "finding: " in text
+    assert "do not match their commitment" in text

@@ -4,13 +4,16 @@ with its reason and nothing logged."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cvid.errors import EventRejectedError
 from cvid.events.authz_monitoring import MONITORING_TYPES, RevealCheck
-from cvid.monitor.records import time_text
+from cvid.monitor.records import commit_period, time_text
 from tests.monitor_kit import T0, H, MonitorKit, adopted_kit, device_signer
 
 
@@ -264,3 +267,32 @@ def test_records_committed_before_a_removal_may_still_be_revealed() -> None:
     assert isinstance(ev.checked, RevealCheck)
     assert ev.checked.matched
     assert kit.evaluate(T0 + 4 * H).devices["cam-1"].records_revealed == 4
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(st.integers(-90, 90), st.integers(1, 120)), min_size=1, max_size=8))
+def test_periods_are_admitted_exactly_when_each_starts_after_the_last_ended(
+    steps: list[tuple[int, int]],
+) -> None:
+    """Random period starts (minutes after the previous end, negative: overlapping) and
+    lengths: admitted iff no overlap (nor a start before the installation); a refusal
+    leaves the history as it was."""
+    kit = installed()
+    end, admitted = T0 + H, False  # installed at T0 + 1 h
+    for shift, length in steps:
+        start = end + dt.timedelta(minutes=shift)
+        period = commit_period(
+            "cam-1",
+            start,
+            start + dt.timedelta(minutes=length),
+            [{"time": time_text(start)}],
+            random_bytes=bytes,
+        )
+        body = kit.commit_body(period)
+        when = max(period.end, kit.history.last_time["north"])
+        if shift < 0:
+            reason = "overlapping-period" if admitted else "non-monotonic-times"
+            assert refused(kit, "north", "records.committed", body, when).startswith(reason)
+        else:
+            kit.act("north", "records.committed", body, time=when)
+            end, admitted = period.end, True
