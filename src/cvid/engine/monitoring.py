@@ -151,7 +151,9 @@ class MonitoringFold:
         elif isinstance(body, mb.DeviceReplaced):
             new = self.devices[body.replacement]
             self._install(new, t, ev)
+            new.pending_acks.remove("installed")  # the host acknowledges the replacement
             self._remove(dev, t, ev, f"replaced by {new.spec.id} ({ev.party})")
+            dev.pending_acks.append("replaced")
         elif isinstance(body, mb.DeviceRemoved):
             self._remove(dev, t, ev, f"removed by {ev.party}: {body.reason}")
         elif isinstance(body, mb.DeviceAcknowledged):

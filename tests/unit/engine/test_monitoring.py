@@ -98,6 +98,10 @@ def test_a_replacement_keeps_continuity() -> None:
     assert state.continuity["reactor-a"].status == "maintained"
     assert state.devices["cam-1"].status == "removed"
     assert state.devices["cam-2"].status == "reporting"
+    assert state.devices["cam-1"].unacknowledged == ("installed", "replaced")
+    ack = {"device": "cam-1", "act": "replaced"}
+    kit.act("north", "device.acknowledged", ack, time=T0 + 3 * H)
+    assert kit.evaluate(T0 + 3 * H).devices["cam-1"].unacknowledged == ("installed",)
 
 
 def test_a_tamper_alarm_and_a_seal_opened_without_inspector_lose_continuity() -> None:
