@@ -108,7 +108,9 @@ def _flat_json(record: Record) -> bytes | None:
     return _dumps(plain or record).encode("ascii")
 
 
-_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False).encode
+_dumps = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=False
+).encode  # RFC 8785 escapes only '"', '\\' and the controls below U+0020 (not U+007F)
 
 
 def check_order(times: Sequence[dt.datetime]) -> None:
