@@ -9,6 +9,8 @@ Layout of an agreement directory::
     keys/log.key        the log operator's checkpoint key (named for the origin)
     keys/witnesses/<id>.key   the witnesses' cosigning keys (exercises and demos; a
                         real witness keeps its own)
+    keys/devices/<id>.key     monitoring devices' own keys (exercises and demos; a
+                        real device keeps its own)
     versions/<hex>.yaml every road-map version proposed as an amendment, named by its
                         digest (roadmap.yaml stays the version first adopted)
 
@@ -47,6 +49,7 @@ from cvid.errors import (
 from cvid.events.authz import AdmittedEvent, Gate, History
 from cvid.events.bodies import BODIES, AmendmentProposed
 from cvid.events.envelope import Event, SignedEvent, sign_event
+from cvid.events.monitoring_bodies import SIGNED_BY_DEVICE, device_message
 from cvid.log.cosignature import CosignatureSigner, CosignatureVerifier, WitnessPolicy
 from cvid.log.note import Signer
 from cvid.log.store import open_store
@@ -59,6 +62,7 @@ LOG_FILE = "log.db"
 KEYS_DIR = "keys"
 LOG_KEY = "log.key"
 WITNESS_KEYS = "witnesses"
+DEVICE_KEYS = "devices"
 TEMPLATES = Path(__file__).parent / "roadmap" / "templates"
 MAX_RETRIES = 8
 HISTORY = ".history"  # a template's dated history, replayed by create_from_template
@@ -354,6 +358,28 @@ class Agreement:
         except OSError as e:
             raise AgreementError(f"no key for {party!r} at {path}: {e.strerror}") from e
 
+    def device_signer(self, device: str) -> Signer:
+        """Read a monitoring device's private key from ``keys/devices/`` (exercises and
+        demos), or, for a device whose key is its logging party's, that party's key.
+
+        Raises:
+            AgreementError: no key file for that device.
+        """
+        path = self.directory / KEYS_DIR / DEVICE_KEYS / f"{device}.key"
+        if not path.is_file():
+            devices = self.roadmap.monitoring.devices if self.roadmap.monitoring else []
+            spec = next((d for d in devices if d.id == device), None)
+            if (
+                spec is not None
+                and spec.key is not None
+                and spec.key.startswith(f"{spec.logged_by}+")
+            ):
+                return self.signer(spec.logged_by)
+        try:
+            return Signer.from_text(path.read_text(encoding="utf-8").strip())
+        except OSError as e:
+            raise AgreementError(f"no key for device {device!r} at {path}: {e.strerror}") from e
+
     def log_signer(self) -> Signer:
         """The log operator's checkpoint key."""
         return self.signer(LOG_KEY.removesuffix(".key"))
@@ -432,6 +458,23 @@ def _write_private(path: Path, text: str) -> None:
         f.write(text + "\n")
 
 
+def _device_keys(roadmap_data: dict[str, Any]) -> dict[str, Signer]:
+    """Give every monitoring device without a key its own (a template names none)."""
+    signers = {}
+    for device in (roadmap_data.get("monitoring") or {}).get("devices") or []:
+        if device.get("key") is None:
+            signers[device["id"]] = Signer.generate(device["id"])
+            device["key"] = signers[device["id"]].verifier.to_text()
+    return signers
+
+
+def _write_device_keys(directory: Path, signers: dict[str, Signer]) -> None:
+    if signers:
+        (directory / KEYS_DIR / DEVICE_KEYS).mkdir()
+    for device_id, signer in signers.items():
+        _write_private(directory / KEYS_DIR / DEVICE_KEYS / f"{device_id}.key", signer.to_text())
+
+
 def create(
     directory: str | Path,
     roadmap_data: dict[str, Any],
@@ -461,6 +504,7 @@ def create(
             raise RoadmapError([f"party {party.get('id')!r} already has keys; a template has none"])
         signers[party["id"]] = Signer.generate(party["id"])
         party["keys"] = [signers[party["id"]].verifier.to_text()]
+    device_signers = _device_keys(roadmap_data)
     witness_signers = {}
     for witness in (roadmap_data.get("witnesses") or {}).get("members") or []:
         if witness.get("key") is None:
@@ -478,6 +522,7 @@ def create(
         _write_private(
             directory / KEYS_DIR / WITNESS_KEYS / f"{witness_id}.key", witness_signer.to_text()
         )
+    _write_device_keys(directory, device_signers)
     log_signer = Signer.generate(roadmap.agreement.origin)
     _write_private(directory / KEYS_DIR / LOG_KEY, log_signer.to_text())
     location = database or str(directory / LOG_FILE)
@@ -525,12 +570,20 @@ def create_from_template(
     return agreement
 
 
+def _moment(moment: dt.date | dt.datetime) -> dt.datetime:
+    if isinstance(moment, dt.datetime):
+        aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        return aware.astimezone(dt.UTC)
+    return dt.datetime.combine(moment, dt.time(), tzinfo=dt.UTC)
+
+
 def replay_history(agreement: Agreement, path: Path) -> None:
     """Sign and submit a template's dated history (``[{time, party, type, body}]``).
 
     Each event is dated at its ``time`` (a date: 00:00 UTC that day; a date and time
-    with its offset: that instant) and received then; the parties' keys are the ones
-    :func:`create` generated.
+    with its offset: that instant) and received then, in time order (file order among
+    equal times); the parties' keys are the ones :func:`create` generated, and device
+    data is signed with the device keys it generated.
     """
     try:
         records = _yaml.load(path.read_text(encoding="utf-8"))
@@ -538,12 +591,16 @@ def replay_history(agreement: Agreement, path: Path) -> None:
         raise AgreementError(_yaml.describe(e, str(path))) from None
     if not isinstance(records, list):
         raise AgreementError(f"{path}: a history is a list of events")
-    for record in records:
-        moment = record["time"]
-        if isinstance(moment, dt.datetime):
-            aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-            when = aware.astimezone(dt.UTC)
-        else:
-            when = dt.datetime.combine(moment, dt.time(), tzinfo=dt.UTC)
+    dated = sorted(
+        ((_moment(record["time"]), n, record) for n, record in enumerate(records)),
+        key=lambda x: (x[0], x[1]),
+    )  # in time order (file order at equal times): a block appended later interleaves
+    for when, _, record in dated:
         signer = agreement.signer(record["party"])
-        agreement.act(signer, record["type"], record["body"], time=when)
+        body = record["body"]
+        if record["type"] in SIGNED_BY_DEVICE:  # device data carries the device's signature
+            message = device_message(agreement.roadmap.agreement.id, record["type"], body)
+            body = body | {
+                "signature": agreement.device_signer(body["device"]).sign_message(message).hex()
+            }
+        agreement.act(signer, record["type"], body, time=when)

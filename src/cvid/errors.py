@@ -192,6 +192,11 @@ class EscrowError(VerificationError):
     """A reveal does not match the escrow's commitment: its records, salts, order or proof."""
 
 
+class MonitoringError(InputError):
+    """Device records that cannot be committed or revealed: malformed, out of time order,
+    or a reveal that does not match its commitment."""
+
+
 class EscrowFileError(InputError):
     """An escrow file cannot be written or read: it exists, is malformed, or will not decrypt."""
 

@@ -54,5 +54,19 @@ EVENT_TYPES: tuple[str, ...] = (
     "agreement.terminated",
     "amendment.proposed",
     "amendment.consented",
+    # continuous monitoring (ADR 0015)
+    "device.installed",
+    "device.removed",
+    "device.replaced",
+    "device.serviced",
+    "device.key_rotated",
+    "device.acknowledged",
+    "records.committed",
+    "records.revealed",
+    "seal.opened",
+    "seal.closed",
+    "seal.tampered",
+    "continuity.reverified",
+    "balance.reported",
 )
 """Every event type cvid knows (each has its body in :data:`cvid.events.bodies.BODIES`)."""

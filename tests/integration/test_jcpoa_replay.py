@@ -39,7 +39,7 @@ def state(agreement: Agreement, when: str) -> AgreementState:
 
 
 def test_the_whole_history_is_admitted(jcpoa: Agreement) -> None:
-    assert len(jcpoa.events) == 55  # every record of jcpoa-2231.history.yaml
+    assert len(jcpoa.events) == 97  # every record of jcpoa-2231.history.yaml
     assert state(jcpoa, "2015-07-15").in_force
 
 
@@ -178,3 +178,55 @@ def test_snapback_at_the_real_hour_then_the_eu_measures(jcpoa: Agreement) -> Non
 def test_termination_day_arrives_by_itself(jcpoa: Agreement) -> None:
     step = state(jcpoa, "2025-10-19").steps["record-termination-day"]
     assert (step.status, step.reason) == ("verified", "occurred on 2025-10-18, by the road map")
+
+
+# --- continuous monitoring (facts §9) ------------------------------------------------------
+
+
+def test_monitoring_data_is_held_and_committed_from_23_february_2021(jcpoa: Agreement) -> None:
+    before = state(jcpoa, "2021-02-22")
+    assert before.continuity["centrifuge-workshops"].status == "not-established"
+    held = state(jcpoa, "2021-06-24")
+    workshops = held.continuity["centrifuge-workshops"]
+    assert (workshops.status, workshops.baseline_at) == ("maintained", at("2021-02-23"))
+    cams = held.devices["cams-workshops"]
+    assert (cams.periods, cams.records_revealed) == (4, 0)  # committed by Iran, not released
+
+
+def test_the_arrangement_lapses_and_the_data_not_released_is_a_finding(jcpoa: Agreement) -> None:
+    assert not [v for v in state(jcpoa, "2021-06-24T23:59:59").violations if v.kind == "monitoring"]
+    found = [v for v in state(jcpoa, "2021-06-25").violations if v.kind == "monitoring"]
+    assert {(v.subject, v.party, v.at) for v in found} == {
+        (device, "irn", at("2021-06-25"))
+        for device in ("cams-workshops", "cams-karaj", "olem-natanz")
+    }
+    assert all("were not released" in v.detail for v in found)
+
+
+def test_tesa_karaj_loses_continuity_with_its_destroyed_camera(jcpoa: Agreement) -> None:
+    karaj = state(jcpoa, "2021-06-24").continuity["tesa-karaj"]
+    assert (karaj.status, karaj.since, karaj.device) == (
+        "lost",
+        at("2021-06-23T12:00:00"),
+        "cams-karaj",
+    )
+
+
+def test_cameras_removed_on_9_june_2022_lose_continuity(jcpoa: Agreement) -> None:
+    assert state(jcpoa, "2022-06-08").continuity["centrifuge-workshops"].status == "maintained"
+    after = state(jcpoa, "2022-06-10")
+    for item, device in (("centrifuge-workshops", "cams-workshops"), ("natanz-fep", "olem-natanz")):
+        rec = after.continuity[item]
+        assert (rec.status, rec.since, rec.device) == ("lost", at("2022-06-09"), device)
+        assert "by its host" in rec.cause
+        assert after.devices[device].removed_by == "irn"
+
+
+def test_on_10_september_2024_continuity_of_the_workshops_is_still_lost(jcpoa: Agreement) -> None:
+    late = state(jcpoa, "2024-09-10")
+    workshops = late.continuity["centrifuge-workshops"]
+    assert workshops.status == "lost"  # cameras back since May 2023, the inventory not re-verified
+    assert workshops.since == at("2022-06-09")
+    assert workshops.cause.startswith("cams-workshops removed by irn: From 9 Jun 2022")
+    assert workshops.devices == ("cams-workshops",)
+    assert late.devices["cams-workshops"].installed_at == at("2023-05-01")

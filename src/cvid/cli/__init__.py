@@ -13,6 +13,7 @@ from cvid.cli.agreement import agreement_app, event_app, report, roadmap_app, st
 from cvid.cli.escrow import beacon_app, escrow_app, inspect_app
 from cvid.cli.log import app as log_app
 from cvid.cli.mirror import mirror
+from cvid.cli.monitor import monitor_app
 from cvid.cli.reference import ref_app
 from cvid.cli.service import serve
 from cvid.cli.sim import game_app, sim_app
@@ -60,6 +61,7 @@ app.add_typer(ref_app, name="ref")
 app.add_typer(witness_app, name="witness")
 app.add_typer(sim_app, name="sim")
 app.add_typer(game_app, name="game")
+app.add_typer(monitor_app, name="monitor")
 app.command("status")(status)
 app.command("report")(report)
 app.command("serve")(serve)

@@ -571,6 +571,15 @@ def _print_verification(console: Console, state: AgreementState) -> None:
                 moment_text(lim.since),
             )
         console.print(table)
+    if state.continuity:
+        table = Table(
+            "item or facility", "status", "since", "cause", title="Continuity of knowledge"
+        )
+        for rec in state.continuity.values():
+            table.add_row(
+                inert(rec.item), _badge(rec.status), moment_text(rec.since), inert(rec.cause)
+            )
+        console.print(table)
 
 
 def _print_recurring(console: Console, state: AgreementState) -> None:

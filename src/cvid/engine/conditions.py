@@ -47,6 +47,8 @@ class Facts(Protocol):
     def limit_violated(self, ref: str) -> bool: ...
     def obligation_missed(self, ref: str, party: str | None) -> bool: ...
     def quota_short(self, ref: str) -> bool: ...
+    def continuity_lost(self, ref: str, grace_days: int) -> bool: ...
+    def muf_flagged(self, ref: str) -> bool: ...
 
 
 def day_after(date: dt.date, zone: str = "UTC") -> dt.datetime:
@@ -212,6 +214,30 @@ _kind(
     m.QuotaShort,
     lambda c, f: f.quota_short(c.quota_short),
     lambda c: _any(c.quota_short, "a quota period ended short", "quota {} ended short"),
+)
+
+
+def _continuity(spec: str | m.ContinuitySpec) -> tuple[str, int]:
+    return (spec, 0) if isinstance(spec, str) else (spec.item, spec.grace_days)
+
+
+def _describe_continuity(cond: m.ContinuityLost) -> str:
+    item, grace = _continuity(cond.continuity_lost)
+    what = "any covered item" if item == "any" else item
+    return f"continuity of knowledge of {what} lost" + (
+        f" for more than {grace} days" if grace else ""
+    )
+
+
+_kind(
+    m.ContinuityLost,
+    lambda c, f: f.continuity_lost(*_continuity(c.continuity_lost)),
+    _describe_continuity,
+)
+_kind(
+    m.BalanceFlagged,
+    lambda c, f: f.muf_flagged(c.muf_flagged),
+    lambda c: _any(c.muf_flagged, "a MUF flagged", "MUF of {} flagged"),
 )
 
 if set(KINDS) != set(m.CONDITION_CLASSES):  # a condition the engine could not evaluate

@@ -34,11 +34,13 @@ from cvid.engine.bodies_fold import DecisionFold
 from cvid.engine.escrow_fold import EscrowFold
 from cvid.engine.life_fold import LifeFold
 from cvid.engine.limits import LimitFold
+from cvid.engine.monitoring import MonitoringFold
 from cvid.engine.obligations import ObligationFold
 from cvid.engine.parties import PartiesFold
 from cvid.engine.state import moment_text as _when
 from cvid.events import bodies as b
 from cvid.events.authz import KINDS, AdmittedEvent
+from cvid.events.authz_monitoring import MONITORING_TYPES
 from cvid.roadmap import finders
 from cvid.roadmap import model as m
 from cvid.roadmap.check import lifecycle_of
@@ -59,6 +61,7 @@ TimerKind = Literal[
     "quota",
     "life",
     "vote",
+    "monitoring",
 ]
 
 
@@ -200,6 +203,7 @@ class _Engine:
         self.keeper = next((p.id for p in roadmap.parties if "disarming_state" in p.roles), "")
         self.recurring = ObligationFold(roadmap, self._push_recurring, self._violation)
         self.life = LifeFold(roadmap, self._push_life)
+        self.monitoring = MonitoringFold(roadmap, self._push_monitoring, self._violation)
         self.reveal_steps = [rec for rec in self.steps.values() if rec.spec.reveals is not None]
         self.council = Membership.of(roadmap)
         for _, rule in self.rules:
@@ -289,6 +293,9 @@ class _Engine:
 
     def _push_limit(self, when: dt.datetime, ref: str) -> None:
         self._push(when, "limit", ref)
+
+    def _push_monitoring(self, when: dt.datetime, ref: str) -> None:
+        self._push(when, "monitoring", ref)
 
     def _push_recurring(self, when: dt.datetime, kind: str, ref: str) -> None:
         assert kind in ("obligation", "quota")
@@ -425,6 +432,12 @@ class _Engine:
     def quota_short(self, ref: str) -> bool:
         return self.recurring.quota_short(ref)
 
+    def continuity_lost(self, ref: str, grace_days: int) -> bool:
+        return self.monitoring.continuity_lost(ref, grace_days, self.t)
+
+    def muf_flagged(self, ref: str) -> bool:
+        return self.monitoring.muf_flagged(ref)
+
     # --- events ---------------------------------------------------------------------------
 
     def apply(self, ev: AdmittedEvent) -> None:
@@ -530,6 +543,10 @@ class _Engine:
             if rec.done_at is None:
                 rec.violation = violation.detail
         self._violation(violation)
+
+    def _monitoring_event(self, ev: AdmittedEvent) -> None:
+        if self.monitoring.apply(ev, self.t):
+            self.changed = True
 
     def _limit_event(self, ev: AdmittedEvent) -> None:
         if self.limits.apply(ev, self.t):
@@ -1013,6 +1030,7 @@ class _Engine:
         declarations, beacon_rounds, custody = self.escrow.result()
         parties, allegations, breaches, remedial = self.parties.result(tuple(self.violations))
         recurring, quotas, owed_recurring = self.recurring.result(self.t)
+        continuity, devices, balances = self.monitoring.result(self.t)
         return s.AgreementState(
             at=self.t,
             agreement=self.rm.agreement.id,
@@ -1035,6 +1053,7 @@ class _Engine:
                 + self.parties.alerts
                 + self.limits.alerts
                 + self.life.alerts
+                + self.monitoring.alerts
             ),
             owed=(*self._owed(steps, guarantees), *owed_recurring),
             declarations=declarations,
@@ -1049,6 +1068,9 @@ class _Engine:
             obligations=recurring,
             quotas=quotas,
             life=self.life.result(),
+            continuity=continuity,
+            devices=devices,
+            balances=balances,
         )
 
     def _owed(
@@ -1099,6 +1121,7 @@ _TIMERS: dict[TimerKind, Callable[[_Engine, str], None]] = {
     "obligation": lambda e, ref: e.recurring.run_timer("obligation", ref, e.t),
     "quota": lambda e, ref: e.recurring.run_timer("quota", ref, e.t),
     "life": lambda e, _ref: e._life_event(None),
+    "monitoring": lambda e, ref: e.monitoring.run_timer(ref, e.t),
 }
 """What each kind of timer does when its moment comes (every kind has an entry)."""
 
@@ -1154,6 +1177,7 @@ REDUCERS: dict[str, Reducer] = {
 }
 """Every event type's reducer: how it changes the state (its admission rules are in
 :data:`cvid.events.authz.KINDS`)."""
+REDUCERS.update(dict.fromkeys(MONITORING_TYPES, _Engine._monitoring_event))  # ADR 0015
 
 if set(REDUCERS) != set(KINDS):  # a type the engine would silently ignore
     raise ImportError(f"event types without a reducer: {set(KINDS) ^ set(REDUCERS)}")

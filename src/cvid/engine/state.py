@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from cvid.engine.council import Tally
+from cvid.engine.monitoring_state import BalanceState, ContinuityState, DeviceState
 
 
 def moment_text(moment: dt.datetime | None) -> str:
@@ -208,6 +209,7 @@ class Violation:
         "limit",
         "obligation",
         "quota",
+        "monitoring",
     ]
     subject: str
     at: dt.datetime
@@ -472,3 +474,6 @@ class AgreementState:
     obligations: dict[str, RecurringState] = field(default_factory=dict)
     quotas: dict[str, QuotaState] = field(default_factory=dict)
     life: LifeState = field(default_factory=lambda: LifeState("pending", None, None, ""))
+    continuity: dict[str, ContinuityState] = field(default_factory=dict)
+    devices: dict[str, DeviceState] = field(default_factory=dict)
+    balances: dict[str, BalanceState] = field(default_factory=dict)

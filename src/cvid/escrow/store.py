@@ -95,16 +95,34 @@ def save_escrow(
     Raises:
         EscrowFileError: the file exists or cannot be written, or the passphrase is empty.
     """
+    save_sealed(path, _plaintext(escrow), passphrase, random_bytes=random_bytes)
+
+
+def save_sealed(
+    path: str | os.PathLike[str],
+    plaintext: bytes,
+    passphrase: str,
+    *,
+    random_bytes: RandomBytes,
+    file_format: str = FORMAT,
+) -> None:
+    """Encrypt ``plaintext`` into a new file at ``path`` in this module's format (scrypt,
+    AES-256-GCM, header as associated data; mode 0600; never overwritten). Escrow files
+    and device records (:mod:`cvid.monitor.store`) are both kept this way.
+
+    Raises:
+        EscrowFileError: the file exists or cannot be written, or the passphrase is empty.
+    """
     salt, nonce = random_bytes(KDF_SALT_SIZE), random_bytes(NONCE_SIZE)
     if len(salt) != KDF_SALT_SIZE or len(nonce) != NONCE_SIZE:
         raise EscrowFileError("random_bytes returned a wrong size")
     header = {
-        "format": FORMAT,
+        "format": file_format,
         "kdf": {"name": "scrypt", "n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P, "salt": _b64(salt)},
         "nonce": _b64(nonce),
     }
     key = _key(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    sealed = AESGCM(key).encrypt(nonce, _plaintext(escrow), canonical(header))
+    sealed = AESGCM(key).encrypt(nonce, plaintext, canonical(header))
     content = canonical({**header, "ciphertext": _b64(sealed)}) + b"\n"
 
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -112,7 +130,7 @@ def save_escrow(
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
         raise EscrowFileError(
-            f"{os.fspath(path)} exists; an escrow file is never overwritten"
+            f"{os.fspath(path)} exists; {_what(file_format)} is never overwritten"
         ) from None
     except OSError as e:
         raise EscrowFileError(f"cannot create {os.fspath(path)}: {e.strerror}") from None
@@ -125,6 +143,10 @@ def save_escrow(
     except OSError as e:
         Path(path).unlink(missing_ok=True)
         raise EscrowFileError(f"cannot write {os.fspath(path)}: {e.strerror}") from None
+
+
+def _what(file_format: str) -> str:
+    return "an escrow file" if file_format == FORMAT else f"a {file_format} file"
 
 
 def _kdf(data: object) -> tuple[bytes, int, int, int]:
@@ -149,6 +171,18 @@ def load_escrow(path: str | os.PathLike[str], passphrase: str) -> Escrow:
         EscrowFileError: it cannot be read, is not an escrow file, does not decrypt
             (a wrong passphrase, or a byte altered), or its leaves do not give its root.
     """
+    return _escrow(os.fspath(path), load_sealed(path, passphrase))
+
+
+def load_sealed(
+    path: str | os.PathLike[str], passphrase: str, *, file_format: str = FORMAT
+) -> bytes:
+    """Decrypt a file written by :func:`save_sealed` and return its plaintext.
+
+    Raises:
+        EscrowFileError: it cannot be read, is not of ``file_format``, or does not
+            decrypt (a wrong passphrase, or a byte altered).
+    """
     name = os.fspath(path)
     try:
         raw = Path(path).read_bytes()
@@ -157,9 +191,9 @@ def load_escrow(path: str | os.PathLike[str], passphrase: str) -> Escrow:
     try:
         data = parse_json(raw, what=name)
     except JSONFormatError as e:
-        raise EscrowFileError(f"{name} is not an escrow file: {e}") from None
-    if not isinstance(data, Mapping) or data.get("format") != FORMAT:
-        raise EscrowFileError(f"{name} is not a {FORMAT} file")
+        raise EscrowFileError(f"{name} is not {_what(file_format)}: {e}") from None
+    if not isinstance(data, Mapping) or data.get("format") != file_format:
+        raise EscrowFileError(f"{name} is not a {file_format} file")
     if raw.removesuffix(b"\n") != canonical(data):
         raise EscrowFileError(f"{name} is not in canonical form: {_ALTERED}")
     _exact(name, data, {"format", "kdf", "nonce", "ciphertext"})
@@ -171,10 +205,9 @@ def load_escrow(path: str | os.PathLike[str], passphrase: str) -> Escrow:
     header = {k: v for k, v in data.items() if k != "ciphertext"}
     key = _key(passphrase, salt, n, r, p)
     try:
-        plaintext = AESGCM(key).decrypt(nonce, sealed, canonical(header))
+        return AESGCM(key).decrypt(nonce, sealed, canonical(header))
     except InvalidTag:
         raise EscrowFileError(f"cannot decrypt {name}: {_ALTERED}") from None
-    return _escrow(name, plaintext)
 
 
 def _escrow(name: str, plaintext: bytes) -> Escrow:

@@ -28,6 +28,11 @@ from cvid.events import bodies as b
 from cvid.events.authz_bodies import JointHistory, check_joint_event
 from cvid.events.authz_escrow import EscrowHistory, check_escrow_event
 from cvid.events.authz_limits import check_limit_event
+from cvid.events.authz_monitoring import (
+    MONITORING_TYPES,
+    MonitoringHistory,
+    check_monitoring_event,
+)
 from cvid.events.authz_obligations import ObligationHistory, check_obligation_event
 from cvid.events.authz_parties import PartiesHistory
 from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, format_time, verify_signature
@@ -89,6 +94,7 @@ class History:
     joint: JointHistory = field(default_factory=JointHistory)
     obligations: ObligationHistory = field(default_factory=ObligationHistory)
     life: al.LifeHistory = field(default_factory=al.LifeHistory)
+    monitoring: MonitoringHistory = field(default_factory=MonitoringHistory)
 
     def record(self, admitted: AdmittedEvent) -> None:
         """Remember an event that was just appended at ``admitted.index``."""
@@ -750,6 +756,17 @@ KINDS: dict[str, Kind] = {
     "amendment.consented": Kind(None, Gate._life, _nothing, standing="rights"),
 }
 """Every event type's admission rules; :data:`cvid.events.bodies.BODIES` holds its body."""
+
+
+def _monitoring(gate: Gate, c: _Context) -> Any:
+    return check_monitoring_event(gate.roadmap, c.party, c.body, c.history.monitoring, c.when)
+
+
+def _rec_monitoring(history: History, admitted: AdmittedEvent) -> None:
+    history.monitoring.record(admitted.index, admitted.body, admitted.time)
+
+
+KINDS.update({t: Kind(None, _monitoring, _rec_monitoring) for t in MONITORING_TYPES})
 
 if set(KINDS) != set(b.BODIES):  # a type without its rules, or rules without a type
     raise ImportError(f"event types without admission rules: {set(b.BODIES) ^ set(KINDS)}")

@@ -493,6 +493,11 @@ BODIES: dict[str, type[Body]] = {
 }
 """Every event type cvid knows, mapped to the model of its body."""
 
+# Continuous monitoring's types live in their own module (their bodies subclass Body).
+from cvid.events.monitoring_bodies import MONITORING_BODIES  # noqa: E402
+
+BODIES.update(MONITORING_BODIES)
+
 EVENT_TYPES = event_types.EVENT_TYPES
 
 if set(BODIES) != set(EVENT_TYPES):  # the names a road map may use, kept below both layers

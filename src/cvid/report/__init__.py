@@ -37,6 +37,10 @@ STATUS_COLOURS = {
     "exceeded": "#b91c1c",
     "unverified": "#c2410c",
     "not-in-effect": "#6b7280",
+    "maintained": "#15803d",
+    "at-risk": "#c2410c",
+    "lost": "#b91c1c",
+    "not-established": "#6b7280",
 }
 
 

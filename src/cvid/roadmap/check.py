@@ -24,6 +24,7 @@ from cvid.reference import cbm_ids
 from cvid.roadmap import finders
 from cvid.roadmap import model as m
 from cvid.roadmap import obligations as ob
+from cvid.roadmap.devices_check import check_condition, check_monitoring
 from cvid.roadmap.membership import COUNCIL_ROLES
 
 Loc = tuple[str | int, ...]
@@ -106,6 +107,7 @@ class _Checker:
         yield from self._obligations()
         yield from self._quotas()
         yield from self._life()
+        yield from (Problem(loc, msg) for loc, msg in check_monitoring(self.rm))
 
     def _has_role(self, party_id: str, *roles: str) -> bool:
         party = self.parties.get(party_id)
@@ -478,6 +480,7 @@ class _Checker:
                 (*loc, "guarantee_in_force"), f"{cond.guarantee_in_force!r} is not a guarantee"
             )
         yield from self._recurring_leaf(loc, cond)
+        yield from (Problem(at, msg) for at, msg in check_condition(self.rm, loc, cond))
 
     def _any_ref(self, loc: Loc, cond: m.Condition) -> Iterator[Problem]:
         """A condition naming one thing of a kind, or ``any``."""

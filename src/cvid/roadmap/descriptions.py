@@ -51,6 +51,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "quotas": "At least and/or at most so many inspections per period, per party.",
         "amendments": "How the road map itself is amended.",
         "include_phases": "Shipped phases included in this road map, with their parameters.",
+        "monitoring": "Unattended monitoring: device kinds, devices, release arrangements "
+        "for held records, and material balance areas.",
     },
     "Agreement": {
         "id": "The agreement's identifier; every event names it.",
@@ -207,6 +209,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "re-imposed when it fires.",
         "suspend_guarantees": "Guarantees suspended when it fires.",
         "council_procedure": "The Council procedure it opens, in words.",
+        "found_by": "Whose finding confirms the allegations its condition looks at: k of n "
+        "verifiers, a joint body's decision or a Council determination (default: the road "
+        "map's 'findings').",
         "source": _SOURCE,
     },
     "Snapback": {
@@ -420,6 +425,70 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
     "LimitViolated": {"limit_violated": "A limit that has been beyond its bound at any time."},
     "ObligationMissed": {"obligation_missed": "An occurrence of a recurring obligation missed."},
     "QuotaShort": {"quota_short": "A quota whose last completed period fell short."},
+    "ContinuityLost": {
+        "continuity_lost": "An item or facility (or 'any') whose continuity of knowledge is "
+        "lost, or an object with the item and the days of grace."
+    },
+    "ContinuitySpec": {
+        "item": "The covered item or facility, or 'any' for any of them.",
+        "grace_days": "Days continuity must have been lost before the condition holds.",
+    },
+    "BalanceFlagged": {
+        "muf_flagged": "A material balance area (or 'any') whose MUF was flagged beyond "
+        "its threshold."
+    },
+    "FoundBy": {
+        "verifiers": "k of n named verifiers, each signing a finding.",
+        "joint_body": "A joint body whose adopted decision (with 'find') is the finding.",
+        "council": "true: an adopted Council resolution that 'determines' the allegation "
+        "is the finding.",
+        "source": _SOURCE,
+    },
+    "FinderVerifiers": {
+        "by": "The verifiers whose findings count (none listed: the road map's 'findings').",
+        "threshold": "How many of them must confirm (k of n).",
+    },
+    "Monitoring": {
+        "kinds": "Device kinds beyond the built-in camera, seal, online_monitor and flowmeter.",
+        "devices": "The monitoring devices and what their gaps mean.",
+        "releases": "Arrangements by which held device records must be released by a date.",
+        "balance_areas": "Material balance areas, where MUF is computed and judged.",
+    },
+    "Device": {
+        "id": _ID,
+        "kind": "Its kind: a built-in kind or one named in 'monitoring.kinds'.",
+        "key": "The key that authenticates its data (the device's own, or its "
+        "operator's); left out in a template, generated when the agreement is created.",
+        "covers": "The inventory items or facilities it covers.",
+        "interval_minutes": "How often it reports, in minutes.",
+        "at_risk_after_minutes": "A gap longer than this (minutes) puts continuity of "
+        "knowledge at risk.",
+        "lost_after_minutes": "A gap longer than this (minutes) loses continuity of knowledge.",
+        "host": "The party on whose territory it is installed.",
+        "verifiers": "The verifiers that install, service and re-verify it.",
+        "operator": "The party that logs its data; the host when absent.",
+        "source": _SOURCE,
+    },
+    "Release": {
+        "id": _ID,
+        "title": _TITLE,
+        "devices": "The devices whose held records the arrangement covers.",
+        "records_from": "The first day of the records to release (open when absent).",
+        "records_until": "The last day of the records to release (open when absent).",
+        "by": "The day by whose end the records must be released.",
+        "source": _SOURCE,
+    },
+    "BalanceArea": {
+        "id": _ID,
+        "title": _TITLE,
+        "host": "The party that reports the area's balances.",
+        "verifiers": "The verifiers whose verified balance replaces the host's declaration.",
+        "unit": "The unit of the balance's quantities (e.g. kg).",
+        "threshold_sigma": "MUF is flagged when its absolute value exceeds this many sigma(MUF).",
+        "threshold": "MUF is flagged beyond this quantity (in 'unit') when no sigma is known.",
+        "items": "The inventory items or facilities in the area.",
+        "source": _SOURCE,
+    },
 }
 
 

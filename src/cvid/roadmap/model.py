@@ -17,6 +17,7 @@ from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
 
 from cvid import calendar
 from cvid._ids import STRICT, Id, Text
+from cvid.roadmap.devices import Monitoring
 
 Role = Literal[
     "disarming_state",
@@ -220,6 +221,26 @@ class QuotaShort(Model):
     quota_short: Id
 
 
+class ContinuitySpec(Model):
+    """An item or facility a device covers (``any``: any of them) and the days of grace."""
+
+    item: Id
+    grace_days: int = Field(default=0, ge=0, le=36_500)
+
+
+class ContinuityLost(Model):
+    """True while continuity of knowledge of an item or facility has been lost (for
+    more than ``grace_days``), until a re-verification re-establishes it."""
+
+    continuity_lost: Id | ContinuitySpec
+
+
+class BalanceFlagged(Model):
+    """True once a material balance area's MUF was flagged (``any``: any area's)."""
+
+    muf_flagged: Id
+
+
 _CONDITION_TAGS = (
     "all",
     "any",
@@ -245,6 +266,8 @@ _CONDITION_TAGS = (
     "limit_violated",
     "obligation_missed",
     "quota_short",
+    "continuity_lost",
+    "muf_flagged",
 )
 
 
@@ -281,7 +304,9 @@ Condition = Annotated[
     | Annotated[LimitExceeded, Tag("limit_exceeded")]
     | Annotated[LimitViolated, Tag("limit_violated")]
     | Annotated[ObligationMissed, Tag("obligation_missed")]
-    | Annotated[QuotaShort, Tag("quota_short")],
+    | Annotated[QuotaShort, Tag("quota_short")]
+    | Annotated[ContinuityLost, Tag("continuity_lost")]
+    | Annotated[BalanceFlagged, Tag("muf_flagged")],
     Discriminator(
         _condition_tag,
         custom_error_type="condition",
@@ -316,6 +341,8 @@ _TAG_OF_CLASS: dict[type[BaseModel], str] = {
     LimitViolated: "limit_violated",
     ObligationMissed: "obligation_missed",
     QuotaShort: "quota_short",
+    ContinuityLost: "continuity_lost",
+    BalanceFlagged: "muf_flagged",
 }
 CONDITION_CLASSES: tuple[type[BaseModel], ...] = tuple(_TAG_OF_CLASS)
 """Every condition class, in the order of the ``Condition`` union (the engine registers
@@ -1088,6 +1115,7 @@ class RoadMap(Model):
     inspection_types: list[InspectionType] = Field(default_factory=list)
     quotas: list[Quota] = Field(default_factory=list)
     amendments: Amendments | None = None
+    monitoring: Monitoring | None = None
 
 
 Extensions.model_rebuild()  # they name Duration, defined further down

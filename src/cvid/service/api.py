@@ -366,6 +366,17 @@ def api_router(service: Service) -> APIRouter:
         keys = ("at", "declarations", "beacon_rounds", "custody")
         return JSONResponse({k: data[k] for k in keys})
 
+    @router.get("/api/v1/monitoring", tags=["state"], responses={400: _PROBLEM})
+    def monitoring(at: Annotated[str | None, Query()] = None) -> Response:
+        """Continuity of knowledge per covered item, devices and material balances."""
+        try:
+            moment = _moment(at)
+        except Error as e:
+            return error_problem(e)
+        data = state_to_dict(service.state(moment))
+        keys = ("at", "continuity", "devices", "balances")
+        return JSONResponse({k: data[k] for k in keys})
+
     @router.get("/api/v1/roadmap", tags=["state"])
     def roadmap() -> Response:
         """The adopted road map as canonical JSON; its digest is the ``roadmap`` of events."""

@@ -53,6 +53,7 @@ from cvid.report import STATUS_COLOURS, _timeline
 from cvid.roadmap.model import Phase, Step
 from cvid.service import listing
 from cvid.service.listing import Cursor, EventFilter
+from cvid.service.monitoring_page import monitoring_page
 from cvid.service.source import Source
 from cvid.sim import figures
 from cvid.sim import scenario as sc
@@ -906,7 +907,7 @@ def dashboard_router(source: Source) -> APIRouter:
 
     Returns:
         A router with ``/``, ``/steps/{id}``, ``/parties/{id}``, ``/ledger``,
-        ``/ledger/{index}``, ``/ledger/{index}/proof.json``, ``/escrow``,
+        ``/ledger/{index}``, ``/ledger/{index}/proof.json``, ``/escrow``, ``/monitoring``,
         ``/reference``, ``/simulation`` and ``/static/{name}``.
     """
     dash = _Dashboard(source)
@@ -941,6 +942,10 @@ def dashboard_router(source: Source) -> APIRouter:
     @router.get("/escrow", **html)
     def escrow(request: Request, at: str | None = None) -> HTMLResponse:
         return _guard(dash, 0, lambda: dash.escrow(at, request.query_params))
+
+    @router.get("/monitoring", **html)
+    def monitoring(at: str | None = None) -> HTMLResponse:
+        return _guard(dash, 0, lambda: monitoring_page(dash, at))
 
     @router.get("/reference", **html)
     def reference() -> HTMLResponse:

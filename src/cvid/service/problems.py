@@ -53,6 +53,8 @@ _FORBIDDEN = {
     "suspended",
     "unknown-party",
     "outside-mandate",
+    "device-key",
+    "bad-device-signature",
 }
 _CONFLICT = {
     "replayed-sequence",
@@ -75,6 +77,9 @@ _CONFLICT = {
     "ended",
     "no-extensions-left",
     "changes-history",
+    "overlapping-period",
+    "device-removed",
+    "device-not-installed",
 }
 # Refused for how much was sent, not for what: a client may send it again later (429,
 # with Retry-After), as a party over its rate (``rate-limited``).

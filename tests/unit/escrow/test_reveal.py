@@ -267,9 +267,10 @@ def test_verify_reports_what_is_wrong() -> None:
     )
     check("opens at least one leaf", Reveal(3, (), reveal.before, None, reveal.proof))
     check(
-        "leaf 0 has no leaf before it", Reveal(0, ESCROW.leaves[:1], ESCROW.leaf_data(1), None, ())
+        "leaf 0 has no leaf before it",
+        Reveal(0, tuple(ESCROW.leaves[:1]), ESCROW.leaf_data(1), None, ()),
     )
-    check("no leaf after it", Reveal(8, ESCROW.leaves[8:], None, ESCROW.leaf_data(7), ()))
+    check("no leaf after it", Reveal(8, tuple(ESCROW.leaves[8:]), None, ESCROW.leaf_data(7), ()))
     check("leaf 2 \\(before\\): leaf data", Reveal(3, reveal.leaves, b"{}", None, reveal.proof))
     check(
         "items w-2 and w-1 of cell r2-c1 are not in order",

@@ -25,6 +25,7 @@ from cvid.events import authz, envelope
 from cvid.events import bodies as b
 from cvid.events.authz import DEFAULT_PERMISSIONS, AdmittedEvent, History
 from cvid.events.envelope import DOMAIN, SignedEvent, sign_event
+from cvid.events.monitoring_bodies import MONITORING_BODIES
 from cvid.log.note import Signer
 from cvid.service.problems import error_problem, status_for_reason
 from tests.kit import Kit, at, mini_data, seeded_signer
@@ -792,10 +793,14 @@ LIFE_TYPES = {
     "amendment.consented",
 }
 
+# Continuous monitoring (devices, their data, reveals, balances) needs devices in the
+# road map: admitted and refused in tests/unit/events/test_authz_monitoring.py.
+MONITORING_TYPES = set(MONITORING_BODIES)
+
 
 def test_the_positive_table_covers_every_type() -> None:
     covered = {p[1] for p in POSITIVE} | {"agreement.adopted"} | VERIFICATION_TYPES
-    elsewhere = JOINT_TYPES | LIMIT_TYPES | RECURRING_TYPES | LIFE_TYPES
+    elsewhere = JOINT_TYPES | LIMIT_TYPES | RECURRING_TYPES | LIFE_TYPES | MONITORING_TYPES
     assert covered | elsewhere == set(b.EVENT_TYPES)
 
 
@@ -1094,6 +1099,7 @@ def test_nothing_but_adoption_before_the_agreement_is_in_force(
 def test_the_not_in_force_table_covers_every_other_type() -> None:
     covered = {t for _, t, _ in NOT_IN_FORCE} | {"agreement.adopted"} | COUNCIL_TYPES
     covered |= {"ratification.deposited"}  # before entry into force: test_authz_life.py
+    covered |= MONITORING_TYPES  # refused before entry into force: test_authz_monitoring.py
     assert covered | VERIFICATION_TYPES | LIMIT_TYPES | RECURRING_TYPES == set(b.EVENT_TYPES)
 
 

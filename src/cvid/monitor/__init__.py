@@ -1,0 +1,1 @@
+"""Continuous monitoring off the log: device records, their commitments and reveals."""
