@@ -45,6 +45,12 @@ SAMPLES: dict[str, tuple[Any, str, str]] = {
     "limit_violated": ("l", "limit_violated", "limit l ever exceeded"),
     "obligation_missed": ({"obligation": "o", "party": "p"}, "obligation_missed", "o missed by p"),
     "quota_short": ("q", "quota_short", "quota q ended short"),
+    "continuity_lost": (
+        {"item": "workshop", "grace_days": 2},
+        "continuity_lost",
+        "continuity of knowledge of workshop lost for more than 2 days",
+    ),
+    "muf_flagged": ("any", "muf_flagged", "a MUF flagged"),
 }
 
 
