@@ -14,28 +14,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from cvid.engine.state import AgreementState, moment_text
+from cvid.report import timeline
+from cvid.report.names import Names
+from cvid.report.palette import STATUS_COLOURS, measure_status, status_label, status_symbol
 from cvid.roadmap.model import RoadMap
-
-STATUS_COLOURS = {
-    "blocked": "#6b7280",
-    "open": "#1d4ed8",
-    "reported": "#7c3aed",
-    "verified": "#15803d",
-    "complete": "#15803d",
-    "violated": "#b91c1c",
-    "overdue": "#c2410c",
-    "waived": "#0f766e",
-    "withdrawn": "#4b5563",
-    "in_force": "#15803d",
-    "given": "#1d4ed8",
-    "pending": "#6b7280",
-    "suspended": "#b45309",
-    "in-compliance": "#15803d",
-    "exceeded": "#b91c1c",
-    "unverified": "#c2410c",
-    "not-in-effect": "#6b7280",
-}
-
 
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):
@@ -55,55 +37,6 @@ def state_to_dict(state: AgreementState) -> dict[str, Any]:
     return out
 
 
-def _timeline(roadmap: RoadMap, state: AgreementState) -> dict[str, Any]:
-    """Geometry of the phase timeline: one row per step, placed on a shared time axis."""
-    # From adoption, when there is one: a road map's start may be years earlier (the
-    # statement it implements), which would squeeze every step into a corner.
-    start = state.adopted_at or dt.datetime.combine(
-        roadmap.agreement.start, dt.time(), tzinfo=dt.UTC
-    )
-    moments = [start, state.at]
-    for step in state.steps.values():
-        moments += [t for t in (step.due, step.done_at) if t is not None]
-    lo, hi = min(moments), max(moments)
-    span = max((hi - lo).total_seconds(), 86_400.0)
-    width, left, row = 760.0, 230.0, 22
-
-    def x(t: dt.datetime) -> float:
-        return round(left + (t - lo).total_seconds() / span * (width - left - 10), 1)
-
-    rows = []
-    for n, (sid, step) in enumerate(state.steps.items()):
-        rows.append(
-            {
-                "y": 30 + n * row,
-                "id": sid,
-                "phase": step.phase,
-                "status": step.status,
-                "colour": STATUS_COLOURS[step.status],
-                "due_x": x(step.due) if step.due else None,
-                "done_x": x(step.done_at) if step.done_at else None,
-            }
-        )
-    ticks = []
-    year = lo.year
-    while True:
-        t = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
-        if t > hi:
-            break
-        if t >= lo:
-            ticks.append({"x": x(t), "label": str(year)})
-        year += 1
-    return {
-        "rows": rows,
-        "height": 40 + len(rows) * row,
-        "width": width,
-        "left": left,
-        "at_x": x(state.at),
-        "ticks": ticks,
-    }
-
-
 _env = Environment(
     loader=PackageLoader("cvid.report", "."),
     autoescape=select_autoescape(["html", "j2"]),
@@ -118,16 +51,26 @@ def _when(value: dt.datetime | None) -> str:
 
 
 _env.filters["when"] = _when
+_env.filters["status_label"] = status_label
+_env.filters["status_symbol"] = status_symbol
+_env.globals["measure_status"] = measure_status
 
 
 def render_html(roadmap: RoadMap, state: AgreementState, *, digest: str) -> str:
-    """A readable one-page HTML report of ``state``, with a phase timeline."""
+    """A readable one-page HTML report of ``state``, with a phase timeline (the same
+    component as the dashboard's, without links)."""
     template = _env.get_template("report.html.j2")
+    names = Names.of(roadmap)
     return template.render(
         roadmap=roadmap,
         state=state,
         digest=digest,
         colours=STATUS_COLOURS,
-        timeline=_timeline(roadmap, state),
-        parties={p.id: p.name for p in roadmap.parties},
+        timeline=timeline.build(roadmap, state, now_label="state on"),
+        parties=dict(names.short),
+        names=names,
+        conditions={r.id: names.condition(r.when) for r in [*roadmap.rewards, *roadmap.consequences]},
     )
+
+
+__all__ = ["STATUS_COLOURS", "render_html", "state_to_dict"]

@@ -48,8 +48,11 @@ from cvid.log.checkpoint import Checkpoint, open_checkpoint
 from cvid.log.note import Note, Verifier
 from cvid.reference import cica, pending_protocols, zones
 from cvid.reference._facts import Fact
-from cvid.report import STATUS_COLOURS, _timeline
-from cvid.roadmap.model import Phase, Step
+from cvid.report import STATUS_COLOURS
+from cvid.report import timeline as tl
+from cvid.report.names import Names
+from cvid.report.palette import measure_status, status_label, status_symbol
+from cvid.roadmap.model import Phase, RoadMap, Step
 from cvid.service.source import Source
 from cvid.sim import figures
 from cvid.sim import scenario as sc
@@ -89,6 +92,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 _env.filters["when"] = lambda value: moment_text(value) or "—"
+_env.filters["day"] = lambda value: value.astimezone(dt.UTC).date().isoformat()
 
 
 def _fact_text(fact: Fact) -> str:
@@ -96,6 +100,9 @@ def _fact_text(fact: Fact) -> str:
 
 
 _env.filters["fact_value"] = _fact_text
+_env.filters["status_label"] = status_label
+_env.filters["status_symbol"] = status_symbol
+_env.globals["measure_status"] = measure_status
 _env.filters["percent"] = lambda share: f"{share * 100:.1f} %"
 _env.filters["days"] = lambda days: "—" if days is None else f"{days:,.0f} days"
 
@@ -154,6 +161,80 @@ def _escrow_event(event: AdmittedEvent, declaration: str) -> bool:
     return body.get("declaration") == declaration or event.type == "inspection.reported"
 
 
+HEADLINE_DEADLINES = 5
+HEADLINE_ALERTS = 3
+_DONE = ("verified", "waived", "withdrawn", "ended")
+
+
+def headline(rm: RoadMap, state: AgreementState, names: Names) -> dict[str, Any]:
+    """What a reader takes in at a glance: the phase, the counts that matter, the next
+    deadlines, who is in breach and why, the sanctions in one line, the latest alerts."""
+    current = next(
+        (p for p in rm.phases if state.phases[p.id].status not in ("complete", "ended")), None
+    )
+    counts = {
+        "overdue": sum(st.status == "overdue" for st in state.steps.values()),
+        "violated": sum(st.status == "violated" for st in state.steps.values()),
+        "reported": sum(
+            st.status == "reported" and st.done_at is None for st in state.steps.values()
+        ),
+    }
+    upcoming: dict[tuple[dt.datetime, str, str], list[str]] = {}
+    late: dict[tuple[dt.datetime, str, str], list[str]] = {}
+    for o in state.owed:
+        if o.due is not None and o.kind in ("carry out", "verify"):
+            into = upcoming if o.due >= state.at else late
+            into.setdefault((o.due, o.kind, o.subject), []).append(names.party(o.party))
+    for st in state.steps.values():  # blocked steps whose deadline is already fixed
+        if st.due is not None and st.due >= state.at and st.status == "blocked":
+            upcoming.setdefault((st.due, "carry out", st.id), []).append(names.party(st.actor))
+    # The next deadlines; when fewer than five lie ahead, the most recently missed ones.
+    chosen = sorted(upcoming.items())[:HEADLINE_DEADLINES]
+    room = HEADLINE_DEADLINES - len(chosen)
+    missed = sorted(late.items(), reverse=True)[:room] if room else []
+    deadlines = [
+        {
+            "due": due,
+            "days": math.ceil((due - state.at).total_seconds() / 86_400),
+            "kind": kind,
+            "step": subject,
+            "title": names.subject(subject),
+            "parties": who,
+        }
+        for (due, kind, subject), who in [*chosen, *missed]
+    ]
+    grounds: dict[str, list[tuple[str, str]]] = {}
+    for party, items in state.breaches.items():
+        for b in items:
+            ground = b.ground or b.kind.replace("_", " ")
+            grounds.setdefault(party, []).append((ground, names.subject(b.obligation)))
+    for st in state.steps.values():
+        if st.status in ("overdue", "violated"):
+            ground = "violated" if st.status == "violated" else "overdue"
+            if (ground, names.subject(st.id)) not in grounds.get(st.actor, []):
+                grounds.setdefault(st.actor, []).append((ground, names.subject(st.id)))
+    breaches = [
+        {"party": party, "name": names.party(party), "grounds": items}
+        for party, items in grounds.items()
+    ]
+    sanctions: dict[str, int] = {}
+    for ms in state.measures.values():
+        key = measure_status(ms.status, ms.since)
+        sanctions[key] = sanctions.get(key, 0) + 1
+    return {
+        "phase": current,
+        "phase_state": state.phases[current.id] if current else None,
+        "phase_number": rm.phases.index(current) + 1 if current else len(rm.phases),
+        "phases": len(rm.phases),
+        "counts": counts,
+        "deadlines": deadlines,
+        "breaches": breaches,
+        "sanctions": sanctions,
+        "alerts": [names.text(a) for a in state.alerts[-HEADLINE_ALERTS:][::-1]],
+        "alerts_total": len(state.alerts),
+    }
+
+
 class _Dashboard:
     """The pages of one agreement; each handler renders from ``source`` alone."""
 
@@ -163,6 +244,7 @@ class _Dashboard:
         self._simulations: OrderedDict[_SimulationQuery, _SimulationView] = OrderedDict()
         self._simulating = threading.Lock()
         self._simulations_lock = threading.Lock()
+        self.names = Names.of(source.roadmap)
 
     # --- shared -----------------------------------------------------------------------
 
@@ -191,6 +273,7 @@ class _Dashboard:
             title_of_agreement=rm.agreement.title,
             agreement_id=rm.agreement.id,
             colours=STATUS_COLOURS,
+            names=self.names,
             **context,
         )
         return HTMLResponse(page, status_code=status)
@@ -211,7 +294,8 @@ class _Dashboard:
             raise PageError(400, "Not a date", str(e)) from e
 
     def parties(self) -> dict[str, str]:
-        return {p.id: p.name for p in self.source.roadmap.parties}
+        """Each party's short name (its name when the road map gives none)."""
+        return dict(self.names.short)
 
     def events_until(self, moment: dt.datetime) -> list[AdmittedEvent]:
         return [e for e in self.source.events() if e.time <= moment]
@@ -231,6 +315,8 @@ class _Dashboard:
         moment, at = self.moment(at)
         state = self.source.state(moment)
         rm = self.source.roadmap
+        at_query = "?" + _urlencode({"at": at}) if at else ""
+        conditions = {r.id: self.names.condition(r.when) for r in [*rm.rewards, *rm.consequences]}
         return self.render(
             "overview.html.j2",
             depth=0,
@@ -240,10 +326,22 @@ class _Dashboard:
             state=state,
             digest=self.source.digest,
             parties=self.parties(),
-            timeline=_timeline(rm, state),
+            headline=headline(rm, state, self.names),
+            timeline=tl.build(
+                rm,
+                state,
+                href=lambda sid: f"steps/{sid}{at_query}",
+                now_label="shown" if at else "now",
+            ),
+            conditions=conditions,
+            checkpoint_size=self._checkpoint_size(),
             clock_note=self.clock_note(moment),
             now=self.source.now(),
         )
+
+    def _checkpoint_size(self) -> int | None:
+        cp = self.checkpoint_view()
+        return cp["checkpoint"].tree_size if cp and cp.get("checkpoint") else None
 
     # --- steps and parties ------------------------------------------------------------
 
