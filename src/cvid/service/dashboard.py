@@ -107,6 +107,19 @@ _env.filters["percent"] = lambda share: f"{share * 100:.1f} %"
 _env.filters["days"] = lambda days: "—" if days is None else f"{days:,.0f} days"
 
 
+class Footnotes:
+    """Numbered sources for one page: the same source text gets the same number."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+
+    def ref(self, source: str) -> int:
+        return self.numbers.setdefault(source, len(self.numbers) + 1)
+
+    def items(self) -> list[tuple[int, str]]:
+        return [(n, text) for text, n in self.numbers.items()]
+
+
 class PageError(InputError):
     """A request the dashboard answers with an error page (404, 400, 503)."""
 
@@ -352,8 +365,12 @@ class _Dashboard:
         rm = self.source.roadmap
         st = state.steps[step_id]
         related = set(st.events)
+        cited = re.compile(rf"(?<![\w-]){re.escape(step_id)}(?![\w-])")
         for event in self.events_until(moment):
-            if getattr(event.body, "step", None) == step_id:
+            if getattr(event.body, "step", None) == step_id or any(
+                isinstance(v, str) and cited.search(v)
+                for v in event.body.model_dump().values()
+            ):
                 related.add(event.index)
         events = self.source.events()
         rewards = [
@@ -366,6 +383,19 @@ class _Dashboard:
             for c in rm.consequences
             if step_id in dict(overdue_graces(c.when))
         ]
+        sources: list[tuple[str, str]] = []
+        if spec.source:
+            sources.append(("This step", spec.source))
+        if phase.source:
+            sources.append((f"The phase {phase.title}", phase.source))
+        for rule in [r for r, _ in rewards] + [c for c, _, _ in consequences]:
+            if rule.source:
+                sources.append((rule.title, rule.source))
+        overdue_days = (
+            math.floor((moment - st.due).total_seconds() / 86_400)
+            if st.due is not None and st.status in ("overdue", "violated") and moment > st.due
+            else None
+        )
         return self.render(
             "step.html.j2",
             depth=1,
@@ -375,6 +405,12 @@ class _Dashboard:
             st=st,
             state=state,
             parties=self.parties(),
+            full_names=dict(self.names.parties),
+            sources=sources,
+            overdue_days=overdue_days,
+            conditions={
+                r.id: self.names.condition(r.when) for r in [*rm.rewards, *rm.consequences]
+            },
             phase_ids={p.id for p in rm.phases},
             rewards=rewards,
             consequences=consequences,
@@ -607,6 +643,8 @@ class _Dashboard:
             "reference.html.j2",
             depth=0,
             section="reference",
+            notes=Footnotes(),
+            zone_names={z.id: z.name for z in nwfz},
             zones=nwfz,
             pending=pending_protocols(nwfz),
             cica=data,

@@ -167,10 +167,15 @@ def test_overview_shows_the_state_without_script(client: Client, source: FrozenS
         assert st.status in steps[sid], sid
     assert "overdue" in steps["disable-5mwe"]
     measures = rows(html, "measure")
-    assert "in force" in measures["unsc-tranche-1"]  # re-imposed by disablement-missed
+    # re-imposed by disablement-missed: not the green of good news
+    assert "re-imposed" in measures["unsc-tranche-1"]
+    assert re.search(r'data-measure="unsc-tranche-1">.*?status-sanction-reimposed', html)
+    assert re.search(r'data-measure="unsc-tranche-2">.*?status-sanction-in-force', html)
     guarantees = rows(html, "guarantee")
     assert "suspended" in guarantees["g-nsa"]
-    assert "disablement-missed opens a Council procedure" in html
+    # the alert names the rule by its title, not its id
+    assert "assurance suspended opens a Council procedure" in html
+    assert "disablement-missed opens" not in html
     assert "<svg" in html
     assert "Timeline of the steps" in html
     assert "<script" not in html  # the overview needs no script at all
