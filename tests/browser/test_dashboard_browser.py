@@ -15,6 +15,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -28,7 +29,8 @@ from playwright.sync_api import (
 )
 
 from cvid._http import PAGE_POLICY, harden
-from cvid.service.app import FrozenSource
+from cvid.report import render_html
+from cvid.service.app import FrozenSource, build_example
 from cvid.service.dashboard import dashboard_router
 from cvid.service.docs import docs_router
 from tests.live import serving
@@ -45,6 +47,7 @@ ARGS = [
     "--no-first-run",
 ]
 PREFIX = "/examples/second"
+KZ = "/examples/kazakhstan-1991"
 FREEZE = "Freeze the Yongbyon facilities under IAEA monitoring"
 WAIT_MS = 15_000
 DOCS_TITLE = "API docs under test"
@@ -56,6 +59,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
 });
 """
 LAPTOP: ViewportSize = {"width": 1280, "height": 800}
+WIDE: ViewportSize = {"width": 1366, "height": 768}  # the laptop the headline must fit
 PHONE: ViewportSize = {"width": 390, "height": 844}
 PAGES = {
     "overview": "/",
@@ -69,6 +73,9 @@ PAGES = {
     "reference": "/reference",
     "not-found": "/steps/no-such-step",
     "bad-moment": "/?at=yesterday",
+    "simulation": "/simulation",
+    "kazakhstan": KZ + "/",
+    "kazakhstan-step": KZ + "/steps/lisbon-protocol",
 }
 
 
@@ -80,7 +87,14 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenSource]:
 
 
 @pytest.fixture(scope="module")
-def base_url(source: FrozenSource) -> Iterator[str]:
+def kazakhstan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenSource]:
+    built = build_example("kazakhstan-1991", tmp_path_factory.mktemp("kz") / "agreement")
+    yield built
+    built.agreement.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(source: FrozenSource, kazakhstan: FrozenSource) -> Iterator[str]:
     """A uvicorn server on 127.0.0.1 and a free port, in a background thread."""
     app = FastAPI(title="cvid dashboard under test", docs_url=None, redoc_url=None)
     harden(app, policy=PAGE_POLICY)  # as the service does
@@ -93,6 +107,7 @@ def base_url(source: FrozenSource) -> Iterator[str]:
 
     app.include_router(dashboard_router(source))
     app.include_router(dashboard_router(source), prefix=PREFIX)
+    app.include_router(dashboard_router(kazakhstan), prefix=KZ)
     with serving(app) as url:
         yield url
 
@@ -172,7 +187,7 @@ def test_every_page_loads(page: Page, base_url: str, artefacts: Path, name: str)
     page.screenshot(path=str(artefacts / f"laptop-{name}.png"), full_page=True)
 
 
-@pytest.mark.parametrize("name", ["overview", "step", "entry", "escrow", "reference"])
+@pytest.mark.parametrize("name", list(PAGES))
 def test_readable_on_a_phone(browser: Browser, base_url: str, artefacts: Path, name: str) -> None:
     context = browser.new_context(viewport=PHONE, is_mobile=True, device_scale_factor=2)
     try:
@@ -180,7 +195,7 @@ def test_readable_on_a_phone(browser: Browser, base_url: str, artefacts: Path, n
         page.goto(base_url + PAGES[name])
         if name == "entry":
             assert _verdict(page)[0] == "verified"
-        # the page itself does not scroll sideways: wide tables scroll in their own box
+        # the page itself never scrolls sideways: tables become cards, long values wrap
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"] + 1, f"{name} is {width}px wide on a phone"
         page.screenshot(path=str(artefacts / f"phone-{name}.png"), full_page=True)
@@ -188,11 +203,207 @@ def test_readable_on_a_phone(browser: Browser, base_url: str, artefacts: Path, n
         context.close()
 
 
+HEADLINE_PARTS = (
+    ".hl-phase",
+    "[data-count='overdue']",
+    "[data-count='violated']",
+    "[data-count='reported']",
+    ".hl-deadlines",
+    ".hl-breaches",
+    ".hl-sanctions",
+    ".hl-alerts",
+)
+
+
+@pytest.mark.parametrize(
+    ("size", "viewport"), [("laptop", WIDE), ("phone", PHONE)], ids=["1366x768", "390px"]
+)
+def test_the_headline_is_above_the_fold(
+    browser: Browser, base_url: str, artefacts: Path, size: str, viewport: ViewportSize
+) -> None:
+    context = browser.new_context(viewport=viewport, is_mobile=size == "phone")
+    try:
+        page = context.new_page()
+        page.goto(base_url + "/")
+        assert page.evaluate("window.scrollY") == 0
+        for part in HEADLINE_PARTS:
+            box = page.locator(f"#headline {part}").first.bounding_box()
+            assert box is not None, part
+            assert box["y"] >= 0
+            assert box["y"] + box["height"] <= viewport["height"], f"{part} is below the fold"
+            assert box["x"] + box["width"] <= viewport["width"] + 1, f"{part} is cut off"
+        text = page.locator("#headline").inner_text()
+        assert "Phase 2 of 5" in text
+        assert "Reduction: disablement of Yongbyon" in text
+        overdue = page.locator("#headline [data-count='overdue'] strong").inner_text()
+        assert int(overdue) >= 1
+        deadlines = page.locator("#headline .hl-deadlines li")
+        assert 1 <= deadlines.count() <= 5
+        assert "late" in deadlines.first.inner_text() or "left" in deadlines.first.inner_text()
+        breach = page.locator("#headline .hl-breaches li[data-party='dprk']").inner_text()
+        assert breach.startswith("DPRK:"), breach  # the short name
+        assert "overdue" in breach
+        assert "re-imposed" in page.locator("#headline .hl-sanctions").inner_text()
+        assert page.locator("#headline .hl-alerts li").count() >= 1
+        page.screenshot(path=str(artefacts / f"{size}-headline.png"))
+    finally:
+        context.close()
+
+
+def test_the_headline_before_the_agreement_runs_late(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/?at=2027-01-10")
+    upcoming = page.locator("#headline .hl-deadlines li")
+    assert upcoming.count() == 5
+    texts = upcoming.all_inner_texts()
+    assert all("left" in t or "today" in t for t in texts), texts
+    days = [int(t.split(" ")[0]) for t in texts if "left" in t]
+    assert days == sorted(days)  # the nearest first
+    assert page.locator("#headline [data-count='overdue'] strong").inner_text() == "0"
+
+
+_LABEL_BOXES = """
+(svg) => Array.from(svg.querySelectorAll("text")).map((t) => {
+  const r = t.getBoundingClientRect();
+  return {text: t.textContent, x: r.x, y: r.y, w: r.width, h: r.height};
+})
+"""
+
+
+def _overlaps(boxes: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    out = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            if (
+                a["x"] < b["x"] + b["w"]
+                and b["x"] < a["x"] + a["w"]
+                and a["y"] < b["y"] + b["h"]
+                and b["y"] < a["y"] + a["h"]
+            ):
+                out.append((a["text"], b["text"]))
+    return out
+
+
+def _check_timeline(page: Page) -> list[dict[str, Any]]:
+    svg = page.locator(".timeline svg")
+    frame = svg.bounding_box()
+    assert frame is not None
+    boxes: list[dict[str, Any]] = svg.evaluate(_LABEL_BOXES)
+    assert boxes
+    assert _overlaps(boxes) == []
+    for b in boxes:  # nothing cut at the edges
+        assert b["x"] >= frame["x"] - 0.5, b
+        assert b["x"] + b["w"] <= frame["x"] + frame["width"] + 0.5, b
+    return boxes
+
+
+@pytest.mark.parametrize("where", ["/", "/?at=2027-01-10", KZ + "/"])
+def test_timeline_labels_do_not_overlap(
+    page: Page, base_url: str, artefacts: Path, where: str
+) -> None:
+    page.goto(base_url + where)
+    boxes = _check_timeline(page)
+    texts = [b["text"] for b in boxes]
+    ticks = page.locator(".timeline svg text.tl-tick").all_text_contents()
+    assert len(ticks) >= 3
+    assert any(t.startswith(("now: ", "shown: ")) for t in texts)
+    assert not any("-" in t and " " not in t and ":" not in t for t in texts), texts  # no ids
+    assert page.locator("#timeline-legend").is_visible()
+    assert "deadline" in page.locator("#timeline-legend").inner_text()
+    if where.startswith(KZ):
+        assert ticks[0] >= "1991", ticks
+        assert ticks[-1] <= "2023", ticks
+        assert all(len(t) == 4 for t in ticks), ticks  # whole years, none cut
+        assert "Sign the Lisbon Protocol to START I" in texts
+    name = where.strip("/").replace("/", "-").replace("?at=", "at-") or "dprk"
+    page.locator("section[aria-labelledby='h-timeline']").screenshot(
+        path=str(artefacts / f"timeline-{name}.png")
+    )
+
+
+def test_timeline_is_a_vertical_list_on_a_phone(
+    browser: Browser, base_url: str, artefacts: Path
+) -> None:
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(base_url + KZ + "/")
+        assert not page.locator(".timeline svg").is_visible()
+        listed = page.locator("ol.timeline-list")
+        assert listed.is_visible()
+        assert "Sign the Lisbon Protocol to START I" in listed.inner_text()
+        listed.screenshot(path=str(artefacts / "phone-timeline-list.png"))
+    finally:
+        context.close()
+
+
+def test_report_timeline_is_the_same_component(
+    page: Page, kazakhstan: FrozenSource, tmp_path: Path, artefacts: Path
+) -> None:
+    state = kazakhstan.state(kazakhstan.now())
+    report = tmp_path / "report.html"
+    html = render_html(kazakhstan.roadmap, state, digest=kazakhstan.digest)
+    report.write_text(html, encoding="utf-8")
+    page.goto(report.as_uri())
+    boxes = _check_timeline(page)
+    assert "Sign the Lisbon Protocol to START I" in [b["text"] for b in boxes]
+    page.screenshot(path=str(artefacts / "report-kazakhstan.png"), full_page=True)
+
+
+def test_status_colours_carry_words_and_reimposed_sanctions_are_not_green(
+    page: Page, base_url: str
+) -> None:
+    page.goto(base_url + "/")
+    colour = "(e) => getComputedStyle(e).backgroundColor"
+    reimposed = page.locator("tr[data-measure='unsc-tranche-1'] .badge")
+    assert "re-imposed" in reimposed.inner_text()
+    verified = page.locator("tr[data-step='yongbyon-freeze'] .badge")
+    assert reimposed.evaluate(colour) != verified.evaluate(colour)
+    red, green, _blue = (int(c) for c in reimposed.evaluate(colour)[4:-1].split(","))
+    assert red > green  # not green
+    for badge in page.locator("main .badge").all()[:60]:  # words beside every colour
+        assert badge.inner_text().strip().split(" ", 1)[-1].strip(), "a badge without words"
+
+
+def test_the_overview_prints_as_an_a4_brief(
+    page: Page, base_url: str, source: FrozenSource, artefacts: Path
+) -> None:
+    page.goto(base_url + "/")
+    page.emulate_media(media="print")
+    assert not page.locator("header.site nav").is_visible()
+    assert not page.locator("form.when").is_visible()
+    stamp = page.locator(".print-stamp")
+    assert stamp.is_visible()
+    text = stamp.inner_text()
+    assert "the state on 2027-10-31" in text
+    cp = source.checkpoint()
+    assert cp is not None
+    size = cp.decode().split("\n")[1]
+    assert f"checkpoint covers {size} entries" in text
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF")
+    (artefacts / "overview-brief.pdf").write_bytes(pdf)
+
+
+@pytest.mark.parametrize("where", ["/reference", "/steps/yongbyon-freeze"])
+def test_sources_are_footnotes_on_screen_and_paper(page: Page, base_url: str, where: str) -> None:
+    page.goto(base_url + where)
+    for media in ("screen", "print"):
+        page.emulate_media(media=media)
+        notes = page.locator(".footnotes ol.sources li")
+        assert notes.count() >= 1
+        assert notes.first.is_visible()
+        first = page.locator("sup.fn-ref a").first
+        assert first.is_visible()
+        target = first.get_attribute("href")
+        assert target is not None
+        assert page.locator(target).count() == 1
+
+
 def test_follow_a_step_to_its_events_and_a_proof(
     page: Page, base_url: str, artefacts: Path, source: FrozenSource
 ) -> None:
     page.goto(base_url + "/")
-    page.get_by_role("link", name=FREEZE).click()
+    page.locator("tr[data-step='yongbyon-freeze']").get_by_role("link", name=FREEZE).click()
     page.wait_for_url("**/steps/yongbyon-freeze")
     assert "verified" in page.locator("p.status-line").inner_text()
     events = page.locator("section[aria-labelledby='h-events'] tbody a[aria-label^='Ledger entry']")
@@ -309,16 +520,14 @@ def test_with_javascript_off(browser: Browser, base_url: str, artefacts: Path) -
         row = page.locator("tr[data-step='yongbyon-freeze']")
         assert "verified" in row.inner_text()
         assert "overdue" in page.locator("tr[data-step='disable-5mwe']").inner_text()
-        assert "in force" in page.locator("tr[data-measure='unsc-tranche-1']").inner_text()
+        assert "re-imposed" in page.locator("tr[data-measure='unsc-tranche-1']").inner_text()
         page.screenshot(path=str(artefacts / "nojs-overview.png"), full_page=True)
         # the time control is a plain form
         page.get_by_label("Show the state at").fill("2027-01-10")
         page.get_by_role("button", name="Show").click()
         page.wait_for_url("**/?at=2027-01-10")
         assert "open" in page.locator("tr[data-step='yongbyon-freeze']").inner_text()
-        page.get_by_role(
-            "link", name="Freeze the Yongbyon facilities under IAEA monitoring"
-        ).click()
+        page.locator("tr[data-step='yongbyon-freeze']").get_by_role("link", name=FREEZE).click()
         page.wait_for_url("**/steps/yongbyon-freeze?at=2027-01-10")
         assert "open" in page.locator("p.status-line").inner_text()
         page.goto(base_url + "/steps/yongbyon-freeze")

@@ -19,6 +19,7 @@ from cvid.report.names import Names
 from cvid.report.palette import STATUS_COLOURS, measure_status, status_label, status_symbol
 from cvid.roadmap.model import RoadMap
 
+
 def _plain(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat().replace("+00:00", "Z")
@@ -69,7 +70,7 @@ def render_html(roadmap: RoadMap, state: AgreementState, *, digest: str) -> str:
         timeline=timeline.build(roadmap, state, now_label="state on"),
         parties=dict(names.short),
         names=names,
-        conditions={r.id: names.condition(r.when) for r in [*roadmap.rewards, *roadmap.consequences]},
+        conditions=names.conditions(roadmap),
     )
 
 

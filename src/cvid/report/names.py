@@ -34,7 +34,7 @@ class Names:
         short = {p.id: p.short_name or p.name for p in rm.parties}
         measures = {x.id: x.title for x in rm.measures}
         guarantees = {g.id: g.title for g in rm.guarantees}
-        rules = {r.id: r.title for r in [*rm.rewards, *rm.consequences]}
+        rules = {r.id: r.title for r in _rules(rm)}
         # In running text only ids that cannot be ordinary words: with a hyphen or a
         # digit (a phase called "freeze" stays the word "freeze"), and party ids.
         words = {
@@ -77,6 +77,10 @@ class Names:
                 out.append(word)
         return "".join(out)
 
+    def conditions(self, rm: m.RoadMap) -> dict[str, Markup]:
+        """Each reward's and consequence's condition, as :meth:`condition` writes it."""
+        return {r.id: self.condition(r.when) for r in _rules(rm)}
+
     def condition(self, cond: m.Condition) -> Markup:
         """``cond`` as nested HTML lists of names (safe markup)."""
         return Markup(self._condition(cond))
@@ -107,6 +111,10 @@ class Names:
         if isinstance(cond, m.GuaranteeInForce):
             return f"{self.subject(cond.guarantee_in_force)} — in force"
         return self.text(describe(cond))
+
+
+def _rules(rm: m.RoadMap) -> list[m.Reward | m.Consequence]:
+    return [*rm.rewards, *rm.consequences]
 
 
 def _words(line: str) -> list[str]:

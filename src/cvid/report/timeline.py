@@ -87,7 +87,7 @@ def ticks(
     """First-of-month moments in ``[start, end]`` spaced at least MIN_TICK_GAP apart,
     and the step between them in months."""
     span = max((end - start).total_seconds(), 86_400.0)
-    per_month = plot * (30.44 * 86_400) / span  # pixels per month
+    per_month = plot * (28 * 86_400) / span  # pixels in the shortest month
     step = next((m for m in _MONTHS if m * per_month >= MIN_TICK_GAP), _MONTHS[-1])
     first = start.replace(day=1, hour=0, minute=0, second=0, microsecond=0, tzinfo=dt.UTC)
     if step >= 12:
@@ -180,10 +180,10 @@ def _svg(
         title = escape(_short(phase.title, 52))
         rows.append(
             f'<g class="tl-phase" data-phase="{escape(phase.id)}">'
+            f"<title>{escape(phase.title)}</title>"
             f'<line x1="0" y1="{y - PHASE_ROW + 4}" x2="{WIDTH}" y2="{y - PHASE_ROW + 4}" '
             f'stroke="#9ca3af"/>'
-            f'<text x="4" y="{y - 6}" font-weight="700">{title}'
-            f"<title>{escape(phase.title)}</title></text>"
+            f'<text x="4" y="{y - 6}" font-weight="700">{title}</text>'
             f'<text x="{WIDTH - RIGHT}" y="{y - 6}" text-anchor="end" fill="#374151">'
             f"{escape(phase.label)}</text></g>"
         )
@@ -193,11 +193,12 @@ def _svg(
             colour = STATUS_COLOURS.get(step.status, "#4b5563")
             label = escape(_short(step.title))
             what = f"{escape(step.title)}: {escape(step.label)}"
-            text = f'<text x="14" y="{cy + 4}">{label}<title>{escape(step.title)}</title></text>'
+            text = f'<text x="14" y="{cy + 4}">{label}</text>'
             if href is not None:
                 text = f'<a href="{escape(href(step.id))}">{text}</a>'
             parts = [
-                f'<g class="tl-step" data-step="{escape(step.id)}">',
+                f'<g class="tl-step" data-step="{escape(step.id)}">'
+                f"<title>{escape(step.title)}</title>",
                 text,
                 f'<line x1="{LEFT}" y1="{cy}" x2="{WIDTH - RIGHT}" y2="{cy}" stroke="#eef0f3"/>',
             ]

@@ -329,7 +329,7 @@ class _Dashboard:
         state = self.source.state(moment)
         rm = self.source.roadmap
         at_query = "?" + _urlencode({"at": at}) if at else ""
-        conditions = {r.id: self.names.condition(r.when) for r in [*rm.rewards, *rm.consequences]}
+        conditions = self.names.conditions(rm)
         return self.render(
             "overview.html.j2",
             depth=0,
@@ -368,8 +368,7 @@ class _Dashboard:
         cited = re.compile(rf"(?<![\w-]){re.escape(step_id)}(?![\w-])")
         for event in self.events_until(moment):
             if getattr(event.body, "step", None) == step_id or any(
-                isinstance(v, str) and cited.search(v)
-                for v in event.body.model_dump().values()
+                isinstance(v, str) and cited.search(v) for v in event.body.model_dump().values()
             ):
                 related.add(event.index)
         events = self.source.events()
@@ -408,9 +407,7 @@ class _Dashboard:
             full_names=dict(self.names.parties),
             sources=sources,
             overdue_days=overdue_days,
-            conditions={
-                r.id: self.names.condition(r.when) for r in [*rm.rewards, *rm.consequences]
-            },
+            conditions=self.names.conditions(rm),
             phase_ids={p.id for p in rm.phases},
             rewards=rewards,
             consequences=consequences,
