@@ -10,6 +10,7 @@ from cvid.cli._app import fail
 from cvid.cli.agreement import agreement_app, event_app, report, roadmap_app, status
 from cvid.cli.escrow import beacon_app, escrow_app, inspect_app
 from cvid.cli.log import app as log_app
+from cvid.cli.notify import notify
 from cvid.cli.reference import ref_app
 from cvid.cli.service import serve
 from cvid.cli.sim import game_app, sim_app
@@ -37,6 +38,7 @@ app.add_typer(game_app, name="game")
 app.command("status")(status)
 app.command("report")(report)
 app.command("serve")(serve)
+app.command("notify")(notify)
 
 
 def main() -> None:

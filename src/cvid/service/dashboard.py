@@ -48,7 +48,7 @@ from cvid.log.checkpoint import Checkpoint, open_checkpoint
 from cvid.log.note import Note, Verifier
 from cvid.reference import cica, pending_protocols, zones
 from cvid.reference._facts import Fact
-from cvid.report import STATUS_COLOURS
+from cvid.report import STATUS_COLOURS, feeds
 from cvid.report import timeline as tl
 from cvid.report.names import Names
 from cvid.report.palette import measure_status, status_label, status_symbol
@@ -68,6 +68,7 @@ SIMULATIONS_KEPT = 16  # results cached per (scenario, runs, seed)
 UNDETECTED_ROWS = 10  # the expected-undetected table: the horizon in this many steps
 _INDEX = re.compile(r"0|[1-9][0-9]{0,18}")
 _MEDIA = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+ATOM_MEDIA = "application/atom+xml; charset=utf-8"
 _SUMMARY_FIELDS = (
     "step",
     "outcome",
@@ -454,6 +455,26 @@ class _Dashboard:
             events=[_event_row(e) for e in self.events_until(moment) if e.party == party_id],
             clock_note=self.clock_note(moment),
         )
+
+    # --- feeds ------------------------------------------------------------------------
+
+    def feed(self, party_id: str | None) -> Response:
+        """The Atom feed of alerts and deadlines, for the agreement or one party."""
+        rm = self.source.roadmap
+        if party_id is not None and party_id not in self.names.parties:
+            raise PageError(404, "No such party", f"This road map has no party {party_id!r}.")
+        state = self.source.state(self.source.now())
+        items = feeds.notices(rm, state)
+        if party_id is None:
+            scope, root, title = "agreement", "./", f"{rm.agreement.title}: alerts and deadlines"
+        else:
+            items = [n for n in items if party_id in n.parties]
+            scope, root = f"party/{party_id}", "../../"
+            title = f"{self.names.parties[party_id]}: alerts and deadlines ({rm.agreement.title})"
+        body = feeds.atom(
+            rm, state, items, scope=scope, self_url="feed.atom", site_url=root, title=title
+        )
+        return Response(body, media_type=ATOM_MEDIA, headers={"Cache-Control": "no-cache"})
 
     # --- ledger -----------------------------------------------------------------------
 
@@ -886,7 +907,8 @@ def dashboard_router(source: Source) -> APIRouter:
         source: what the pages read (the service's open agreement).
 
     Returns:
-        A router with ``/``, ``/steps/{id}``, ``/parties/{id}``, ``/ledger``,
+        A router with ``/``, ``/feed.atom``, ``/steps/{id}``, ``/parties/{id}``,
+        ``/parties/{id}/feed.atom``, ``/ledger``,
         ``/ledger/{index}``, ``/ledger/{index}/proof.json``, ``/escrow``,
         ``/reference``, ``/simulation`` and ``/static/{name}``.
     """
@@ -906,6 +928,20 @@ def dashboard_router(source: Source) -> APIRouter:
     @router.get("/parties/{party_id}", **html)
     def party(party_id: str, at: str | None = None) -> HTMLResponse:
         return _guard(dash, 1, lambda: dash.party(party_id, at))
+
+    @router.get("/feed.atom", include_in_schema=False)
+    def feed() -> Response:
+        try:
+            return dash.feed(None)
+        except PageError as e:
+            return dash.error(e, 0)
+
+    @router.get("/parties/{party_id}/feed.atom", include_in_schema=False)
+    def party_feed(party_id: str) -> Response:
+        try:
+            return dash.feed(party_id)
+        except PageError as e:
+            return dash.error(e, 2)
 
     @router.get("/ledger", **html)
     def ledger(start: str | None = None) -> HTMLResponse:
