@@ -586,3 +586,37 @@ def test_api_docs_render_offline_under_the_policy(
     outside = [url for url in requested if not url.startswith(base_url)]
     assert not outside, f"the docs page fetched from elsewhere: {outside}"
     page.screenshot(path=str(artefacts / "laptop-api-docs.png"), full_page=True)
+
+
+def test_the_language_switch_changes_the_page(
+    browser: Browser, base_url: str, artefacts: Path
+) -> None:
+    context = browser.new_context(viewport=LAPTOP)
+    context.set_default_timeout(WAIT_MS)
+    try:
+        page = context.new_page()
+        page.goto(base_url + "/")
+        assert page.locator("#h-timeline").inner_text() == "Phase timeline"
+        page.get_by_role("link", name="Français").click()
+        page.wait_for_url("**/?lang=fr")
+        assert page.locator("html").get_attribute("lang") == "fr"
+        assert page.locator("#h-timeline").inner_text() == "Chronologie des phases"
+        assert "Prochaines échéances" in page.locator("#headline").inner_text()
+        page.screenshot(path=str(artefacts / "laptop-overview-fr.png"))
+        # the choice is remembered (a cookie) as the reader moves on
+        page.locator("tr[data-step='yongbyon-freeze']").get_by_role("link", name=FREEZE).click()
+        page.wait_for_url("**/steps/yongbyon-freeze")
+        assert page.locator("#h-events").inner_text() == "Les événements qui l'attestent"
+        page.get_by_role("link", name="English").click()
+        page.wait_for_url("**/steps/yongbyon-freeze?lang=en")
+        assert page.locator("#h-events").inner_text() == "The events that prove it"
+    finally:
+        context.close()
+    # a browser that asks for French gets French
+    french = browser.new_context(viewport=LAPTOP, locale="fr-FR")
+    try:
+        page = french.new_page()
+        page.goto(base_url + "/")
+        assert page.locator("html").get_attribute("lang") == "fr"
+    finally:
+        french.close()

@@ -72,6 +72,10 @@ class Timeline:
     end: dt.datetime
 
 
+def _undated(n: int) -> str:
+    return f"{n} step{'s' if n != 1 else ''} without a date yet"
+
+
 def _short(text: str, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -117,8 +121,10 @@ def build(
     *,
     href: Callable[[str], str] | None = None,
     now_label: str = "shown",
+    undated_text: Callable[[int], str] | None = None,
 ) -> Timeline:
-    """The timeline of ``state``; ``href(step_id)`` makes step labels links."""
+    """The timeline of ``state``; ``href(step_id)`` makes step labels links;
+    ``undated_text(n)`` writes "n steps without a date yet" (in the reader's language)."""
     start = state.adopted_at or dt.datetime.combine(
         roadmap.agreement.start, dt.time(), tzinfo=dt.UTC
     )
@@ -155,7 +161,15 @@ def build(
     # A margin on each side so marks at the ends are not cut.
     pad = max((hi - lo) * 0.02, dt.timedelta(days=2))
     lo, hi = lo - pad, hi + pad
-    svg = _svg(phases, at=state.at, lo=lo, hi=hi, href=href, now_label=now_label)
+    svg = _svg(
+        phases,
+        at=state.at,
+        lo=lo,
+        hi=hi,
+        href=href,
+        now_label=now_label,
+        undated=undated_text or _undated,
+    )
     return Timeline(svg=svg, phases=tuple(phases), at=state.at, start=lo, end=hi)
 
 
@@ -167,6 +181,7 @@ def _svg(
     hi: dt.datetime,
     href: Callable[[str], str] | None,
     now_label: str,
+    undated: Callable[[int], str],
 ) -> Markup:
     span = max((hi - lo).total_seconds(), 86_400.0)
 
@@ -227,7 +242,7 @@ def _svg(
             n = phase.undated
             rows.append(
                 f'<text class="tl-undated" x="14" y="{y - STEP_ROW / 2 + 6}" fill="#4b5563">'
-                f"{n} step{'s' if n != 1 else ''} without a date yet</text>"
+                f"{escape(undated(n))}</text>"
             )
     height = y + 10
     head: list[str] = []

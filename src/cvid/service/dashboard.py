@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -53,6 +53,7 @@ from cvid.report import timeline as tl
 from cvid.report.names import Names
 from cvid.report.palette import measure_status, status_label, status_symbol
 from cvid.roadmap.model import Phase, RoadMap, Step
+from cvid.service import i18n
 from cvid.service.source import Source
 from cvid.sim import figures
 from cvid.sim import scenario as sc
@@ -91,6 +92,10 @@ _env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
+)
+_env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
+    i18n.gettext_, i18n.ngettext_, newstyle=True
 )
 _env.filters["when"] = lambda value: moment_text(value) or "—"
 _env.filters["day"] = lambda value: value.astimezone(dt.UTC).date().isoformat()
@@ -101,7 +106,7 @@ def _fact_text(fact: Fact) -> str:
 
 
 _env.filters["fact_value"] = _fact_text
-_env.filters["status_label"] = status_label
+_env.filters["status_label"] = lambda status: i18n.gettext_(status_label(status))
 _env.filters["status_symbol"] = status_symbol
 _env.globals["measure_status"] = measure_status
 _env.filters["percent"] = lambda share: f"{share * 100:.1f} %"
@@ -288,6 +293,8 @@ class _Dashboard:
             agreement_id=rm.agreement.id,
             colours=STATUS_COLOURS,
             names=self.names,
+            lang=i18n.current.get(),
+            languages=i18n.LANGUAGES,
             **context,
         )
         return HTMLResponse(page, status_code=status)
@@ -345,7 +352,13 @@ class _Dashboard:
                 rm,
                 state,
                 href=lambda sid: f"steps/{sid}{at_query}",
-                now_label="shown" if at else "now",
+                now_label=i18n.gettext_("shown" if at else "now"),
+                undated_text=lambda n: (
+                    i18n.ngettext_(
+                        "%(n)s step without a date yet", "%(n)s steps without a date yet", n
+                    )
+                    % {"n": n}
+                ),
             ),
             conditions=conditions,
             checkpoint_size=self._checkpoint_size(),
@@ -893,11 +906,27 @@ def _static_files() -> dict[str, Path]:
     return files
 
 
-def _guard(dash: _Dashboard, depth: int, page: Callable[[], HTMLResponse]) -> HTMLResponse:
+def _guard(
+    dash: _Dashboard, depth: int, page: Callable[[], HTMLResponse], request: Request
+) -> HTMLResponse:
+    """Render ``page`` in the request's language; an error page for a PageError."""
+    asked = request.query_params.get("lang")
+    lang = i18n.negotiate(
+        asked, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
+    )
+    token = i18n.current.set(lang)
     try:
-        return page()
-    except PageError as e:
-        return dash.error(e, depth)
+        try:
+            response = page()
+        except PageError as e:
+            response = dash.error(e, depth)
+    finally:
+        i18n.current.reset(token)
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    if asked in i18n.LANGUAGES:
+        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86_400, samesite="lax", httponly=True)
+    return response
 
 
 def dashboard_router(source: Source) -> APIRouter:
@@ -918,16 +947,16 @@ def dashboard_router(source: Source) -> APIRouter:
     html: dict[str, Any] = {"response_class": HTMLResponse, "include_in_schema": False}
 
     @router.get("/", **html)
-    def overview(at: str | None = None) -> HTMLResponse:
-        return _guard(dash, 0, lambda: dash.overview(at))
+    def overview(request: Request, at: str | None = None) -> HTMLResponse:
+        return _guard(dash, 0, lambda: dash.overview(at), request)
 
     @router.get("/steps/{step_id}", **html)
-    def step(step_id: str, at: str | None = None) -> HTMLResponse:
-        return _guard(dash, 1, lambda: dash.step(step_id, at))
+    def step(request: Request, step_id: str, at: str | None = None) -> HTMLResponse:
+        return _guard(dash, 1, lambda: dash.step(step_id, at), request)
 
     @router.get("/parties/{party_id}", **html)
-    def party(party_id: str, at: str | None = None) -> HTMLResponse:
-        return _guard(dash, 1, lambda: dash.party(party_id, at))
+    def party(request: Request, party_id: str, at: str | None = None) -> HTMLResponse:
+        return _guard(dash, 1, lambda: dash.party(party_id, at), request)
 
     @router.get("/feed.atom", include_in_schema=False)
     def feed() -> Response:
@@ -944,32 +973,35 @@ def dashboard_router(source: Source) -> APIRouter:
             return dash.error(e, 2)
 
     @router.get("/ledger", **html)
-    def ledger(start: str | None = None) -> HTMLResponse:
-        return _guard(dash, 0, lambda: dash.ledger(start))
+    def ledger(request: Request, start: str | None = None) -> HTMLResponse:
+        return _guard(dash, 0, lambda: dash.ledger(start), request)
 
     @router.get("/ledger/{index}", **html)
-    def entry(index: str) -> HTMLResponse:
-        return _guard(dash, 1, lambda: dash.entry(index))
+    def entry(request: Request, index: str) -> HTMLResponse:
+        return _guard(dash, 1, lambda: dash.entry(index), request)
 
     @router.get("/ledger/{index}/proof.json", include_in_schema=False)
     def proof(index: str) -> JSONResponse:
         return dash.proof_json(index)
 
     @router.get("/escrow", **html)
-    def escrow(at: str | None = None) -> HTMLResponse:
-        return _guard(dash, 0, lambda: dash.escrow(at))
+    def escrow(request: Request, at: str | None = None) -> HTMLResponse:
+        return _guard(dash, 0, lambda: dash.escrow(at), request)
 
     @router.get("/reference", **html)
-    def reference() -> HTMLResponse:
-        return _guard(dash, 0, dash.reference)
+    def reference(request: Request) -> HTMLResponse:
+        return _guard(dash, 0, dash.reference, request)
 
     @router.get("/simulation", **html)
     def simulation(
-        scenario: str | None = None, runs: str | None = None, seed: str | None = None
+        request: Request,
+        scenario: str | None = None,
+        runs: str | None = None,
+        seed: str | None = None,
     ) -> HTMLResponse:
         # A sync route: FastAPI runs it in its threadpool, so a simulation (at most
         # MAX_RUNS runs, about a second) does not block the event loop.
-        return _guard(dash, 0, lambda: dash.simulation(scenario, runs, seed))
+        return _guard(dash, 0, lambda: dash.simulation(scenario, runs, seed), request)
 
     @router.get("/static/{name}", include_in_schema=False)
     def static_file(name: str) -> Response:

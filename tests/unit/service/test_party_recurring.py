@@ -30,6 +30,8 @@ def test_party_page_shows_recurring_obligations() -> None:
         state=state,
         parties={p.id: p.name for p in kit.roadmap.parties},
         names=Names.of(kit.roadmap),
+        lang="en",
+        languages={"en": "English"},
         obligations=[o for o in state.owed if o.party == "south"],
         steps_owed=[],
         steps_verified=[],
