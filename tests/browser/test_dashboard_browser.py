@@ -51,6 +51,22 @@ KZ = "/examples/kazakhstan-1991"
 FREEZE = "Freeze the Yongbyon facilities under IAEA monitoring"
 WAIT_MS = 15_000
 DOCS_TITLE = "API docs under test"
+# axe-core, installed by scripts/provision.sh into a cache outside the package; the
+# tests inject it into each page (cvid never serves it).
+AXE = (
+    Path(os.environ.get("CVID_AXE_DIR") or Path.home() / ".cache" / "cvid" / "axe")
+    / "node_modules"
+    / "axe-core"
+    / "axe.min.js"
+)
+_AXE_RUN = """
+async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => v.id + " (" + v.impact + "): " + v.nodes.map((n) => n.target.join(" ")).join(", "));
+}
+"""
 # Reports a violation of the page's Content-Security-Policy on the console, which the
 # page fixture watches (the browser reports most of them there itself, too).
 REPORT_CSP = """
@@ -620,3 +636,43 @@ def test_the_language_switch_changes_the_page(
         assert page.locator("html").get_attribute("lang") == "fr"
     finally:
         french.close()
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE.is_file():
+        pytest.fail(
+            f"{AXE} is missing: run scripts/provision.sh (it installs axe-core from the "
+            "npm registry into a test cache); the accessibility tests never skip"
+        )
+    return AXE.read_text(encoding="utf-8")
+
+
+AXE_PAGES = {**PAGES, "simulation-run": "/simulation?runs=50&seed=3", "overview-fr": "/?lang=fr"}
+
+
+@pytest.mark.parametrize("name", list(AXE_PAGES))
+@pytest.mark.parametrize(("size", "viewport"), [("laptop", WIDE), ("phone", PHONE)])
+def test_no_serious_accessibility_violations(
+    browser: Browser,
+    base_url: str,
+    axe_source: str,
+    name: str,
+    size: str,
+    viewport: ViewportSize,
+) -> None:
+    context = browser.new_context(viewport=viewport, is_mobile=size == "phone")
+    context.set_default_timeout(WAIT_MS)
+    try:
+        page = context.new_page()
+        page.goto(base_url + AXE_PAGES[name])
+        if name == "simulation-run":
+            page.wait_for_selector("div#figure-trajectories .main-svg", timeout=WAIT_MS)
+        if name == "escrow":
+            page.wait_for_selector("[data-drawn='true'] .main-svg", timeout=WAIT_MS)
+        # injected through the browser's debugging protocol: the page's CSP stays as it is
+        page.evaluate(axe_source)
+        violations = page.evaluate(_AXE_RUN)
+        assert violations == [], f"{name} at {size}: {violations}"
+    finally:
+        context.close()

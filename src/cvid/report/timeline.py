@@ -266,7 +266,7 @@ def _svg(
     )
     body = "".join(head + rows)
     return Markup(
-        f'<svg class="tl" xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'<svg class="tl" xmlns="http://www.w3.org/2000/svg" role="group" '
         f'aria-labelledby="tl-title" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
         f'height="{height}" font-family="system-ui, sans-serif" font-size="{FONT}" '
         f'fill="#111827"><title id="tl-title">Timeline of the steps by phase, '
