@@ -4,8 +4,8 @@ Pages: the overview (state at any moment, ``?at=``), a page per step and per par
 the ledger explorer (entries, the signed checkpoint and its cosignatures, and each
 entry's inclusion proof, which the reader's browser checks itself), declarations in
 escrow and inspections, the reference data (NWFZs, CICA), and a small Monte Carlo
-simulation of the road map under a shipped scenario. Everything but the charts and
-the in-browser proof check reads with JavaScript off.
+simulation of the road map under a shipped scenario. Everything but the in-browser
+proof check reads with JavaScript off: the charts are SVG drawn on the server.
 
 Every link is relative, so one router can be mounted under any prefix, more than once
 in one app. Unknown ids give a 404 page and a bad ``?at=`` (or simulation query) a
@@ -27,7 +27,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -48,7 +47,7 @@ from cvid.log.checkpoint import Checkpoint, open_checkpoint
 from cvid.log.note import Note, Verifier
 from cvid.reference import cica, pending_protocols, zones
 from cvid.reference._facts import Fact
-from cvid.report import STATUS_COLOURS, feeds
+from cvid.report import STATUS_COLOURS, charts, feeds
 from cvid.report import timeline as tl
 from cvid.report.names import Names
 from cvid.report.palette import measure_status, status_label, status_symbol
@@ -638,12 +637,25 @@ class _Dashboard:
             titles=titles,
             inspections=inspections,
             series=series,
-            chart=_script_json(
-                {
-                    d: {"x": [_plot_time(p[0]) for p in s], "y": [p[1] for p in s]}
-                    for d, s in series.items()
-                }
-            ),
+            charts={
+                d: charts.line_chart(
+                    [
+                        charts.Series(
+                            i18n.gettext_("confidence nothing is hidden"),
+                            [p[0] for p in points],
+                            [p[1] / 100 for p in points],
+                        )
+                    ],
+                    label=i18n.gettext_("Confidence in completeness of %(name)s over time")
+                    % {"name": titles.get(d, d)},
+                    x_title=i18n.gettext_("moment (UTC)"),
+                    y_title=i18n.gettext_("confidence"),
+                    percent=True,
+                    y_max=1.0,
+                    steps=True,
+                )
+                for d, points in series.items()
+            },
             parties=self.parties(),
             clock_note=self.clock_note(moment),
         )
@@ -751,7 +763,7 @@ class _Dashboard:
                 )
             except Error as e:  # cvid's own refusal: a page saying why, not a 500
                 raise PageError(400, "The simulation cannot run", str(e)) from e
-            view = _simulation_view(result)
+            view = _simulation_view(result, self.names)
         finally:
             self._simulating.release()
         with self._simulations_lock:
@@ -782,7 +794,7 @@ class _SimulationView:
     undetected: tuple[tuple[float, float], ...]  # day, expected items hidden and undetected
     hidden: str
     replayed: int
-    # element id, heading, about, the figure as JSON for a data <script> (drawn by charts.js)
+    # element id, heading, about, the chart drawn as SVG on the server
     charts: tuple[tuple[str, str, str, Markup], ...]
 
 
@@ -820,11 +832,11 @@ def _behaviour_text(behaviour: sc.Behaviour) -> str:
             return "complies: declares everything and carries out every step"
 
 
-def _simulation_view(result: SimulationResult) -> _SimulationView:
+def _simulation_view(result: SimulationResult, names: Names) -> _SimulationView:
     s = result.summary
     rows = np.linspace(0, s.grid_days.size - 1, UNDETECTED_ROWS + 1).round().astype(int)
-    charts = tuple(
-        (f"figure-{name}", *_CHARTS[name], Markup(_script_text(fig.to_json())))
+    drawn = tuple(
+        (f"figure-{name}", *_CHARTS[name], _svg_chart(name, fig, names))
         for name, fig in figures.simulation_figures(result).items()
     )
     return _SimulationView(
@@ -840,7 +852,50 @@ def _simulation_view(result: SimulationResult) -> _SimulationView:
         undetected=tuple((float(s.grid_days[i]), float(s.expected_undetected[i])) for i in rows),
         hidden=_behaviour_text(result.scenario.behaviour),
         replayed=len(result.trajectories),
-        charts=charts,
+        charts=drawn,
+    )
+
+
+def _svg_chart(name: str, fig: Any, names: Names) -> Markup:
+    """One of the simulation's figures drawn as SVG on the server, in the site's theme
+    (shares as percentages, names for ids); the figure supplies the numbers."""
+    traces = list(fig.data)
+    days = "days after the agreement's start"
+    if name == "detection":
+        return charts.bar_chart(
+            [names.subject(str(p)) for p in traces[0].x] if traces else [],
+            [(str(t.name), [float(v) for v in t.y]) for t in traces],
+            label=_CHARTS[name][0],
+            y_title="probability",
+            percent=True,
+        )
+    series = []
+    for t in traces:
+        label = str(t.name or "")
+        kind, _, ident = label.partition(" ")
+        if kind in ("measure", "guarantee") and ident:
+            label = f"{names.subject(ident)} ({kind})"
+        series.append(
+            charts.Series(
+                label,
+                [float(x) for x in t.x],
+                [float(y) for y in t.y],
+                dashed=kind == "guarantee",
+            )
+        )
+    if name == "undetected":
+        return charts.line_chart(
+            series, label=_CHARTS[name][0], x_title=days, y_title="items", percent=False
+        )
+    y_title = "runs complete" if name == "completion" else "runs in force"
+    return charts.line_chart(
+        series,
+        label=_CHARTS[name][0],
+        x_title=days,
+        y_title=y_title,
+        percent=True,
+        y_max=1.0,
+        steps=True,
     )
 
 
@@ -880,30 +935,12 @@ def _scenario_name(
     raise PageError(400, "No such scenario", f"There is no scenario {text[:64]!r} ({known}).")
 
 
-def _plot_time(moment: dt.datetime) -> str:
-    """A moment as Plotly's date axis reads it (UTC, no offset)."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _script_json(value: Any) -> str:
-    """JSON to put inside a <script> element: no '<', '>' or '&' can end it early."""
-    return _script_text(json.dumps(value, ensure_ascii=True))
-
-
-def _script_text(text: str) -> str:
-    """JSON text made safe inside a <script> element (each escape is still valid JSON)."""
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def _urlencode(params: dict[str, str | None]) -> str:
     return urlencode({k: v for k, v in params.items() if v is not None})
 
 
 def _static_files() -> dict[str, Path]:
-    files = {p.name: p for p in STATIC.iterdir() if p.suffix in _MEDIA}
-    plotly = resources.files("plotly").joinpath("package_data", "plotly.min.js")
-    files["plotly.min.js"] = Path(str(plotly))
-    return files
+    return {p.name: p for p in STATIC.iterdir() if p.suffix in _MEDIA}
 
 
 def _guard(
