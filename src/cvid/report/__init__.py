@@ -13,7 +13,9 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from cvid import i18n
 from cvid.engine.state import AgreementState, moment_text
+from cvid.errors import InputError
 from cvid.report import timeline
 from cvid.report.names import Names
 from cvid.report.palette import STATUS_COLOURS, measure_status, status_label, status_symbol
@@ -44,6 +46,10 @@ _env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
+)
+_env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
+    i18n.gettext_, i18n.ngettext_, newstyle=True
 )
 
 
@@ -52,26 +58,55 @@ def _when(value: dt.datetime | None) -> str:
 
 
 _env.filters["when"] = _when
-_env.filters["status_label"] = status_label
+_env.filters["status_label"] = lambda status: i18n.gettext_(status_label(status))
 _env.filters["status_symbol"] = status_symbol
 _env.globals["measure_status"] = measure_status
 
 
-def render_html(roadmap: RoadMap, state: AgreementState, *, digest: str) -> str:
+def render_html(
+    roadmap: RoadMap, state: AgreementState, *, digest: str, lang: str = i18n.DEFAULT
+) -> str:
     """A readable one-page HTML report of ``state``, with a phase timeline (the same
-    component as the dashboard's, without links)."""
+    component as the dashboard's, without links), in ``lang`` (see :mod:`cvid.i18n`).
+
+    Raises:
+        InputError: ``lang`` is not one of :data:`cvid.i18n.LANGUAGES`.
+    """
+    if lang not in i18n.LANGUAGES:
+        known = ", ".join(i18n.LANGUAGES)
+        raise InputError(f"no report in {lang!r}; the languages are: {known}")
     template = _env.get_template("report.html.j2")
     names = Names.of(roadmap)
-    return template.render(
+    token = i18n.current.set(lang)
+    try:
+        return _render(template, roadmap, state, digest=digest, names=names, lang=lang)
+    finally:
+        i18n.current.reset(token)
+
+
+def _render(
+    template: Any, roadmap: RoadMap, state: AgreementState, *, digest: str, names: Names, lang: str
+) -> str:
+    html: str = template.render(
+        lang=lang,
         roadmap=roadmap,
         state=state,
         digest=digest,
         colours=STATUS_COLOURS,
-        timeline=timeline.build(roadmap, state, now_label="state on"),
+        timeline=timeline.build(
+            roadmap,
+            state,
+            now_label=i18n.gettext_("state on"),
+            undated_text=lambda n: (
+                i18n.ngettext_("%(n)s step without a date yet", "%(n)s steps without a date yet", n)
+                % {"n": n}
+            ),
+        ),
         parties=dict(names.short),
         names=names,
         conditions=names.conditions(roadmap),
     )
+    return html
 
 
 __all__ = ["STATUS_COLOURS", "render_html", "state_to_dict"]

@@ -52,7 +52,7 @@ from cvid.report import timeline as tl
 from cvid.report.names import Names
 from cvid.report.palette import measure_status, status_label, status_symbol
 from cvid.roadmap.model import Phase, RoadMap, Step
-from cvid.service import i18n
+from cvid import i18n
 from cvid.service.source import Source
 from cvid.sim import figures
 from cvid.sim import scenario as sc

@@ -12,21 +12,27 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from fastapi import FastAPI
 
+from cvid import i18n
+from cvid.errors import InputError
+from cvid.report import render_html
 from cvid.report.palette import STATUS_COLOURS, status_label
-from cvid.service import i18n
 from cvid.service.app import FrozenSource
 from cvid.service.dashboard import HERE, dashboard_router
 from tests.service_support import build_agreement
 
+REPORT = Path(render_html.__code__.co_filename).parent
+
 
 def _template_messages() -> set[str | tuple[str, str]]:
+    """Every text the dashboard's and the report's templates mark for translation."""
     method_map = [("**.j2", "jinja2")]
     options = {"**.j2": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True"}}
     found: set[str | tuple[str, str]] = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        HERE / "templates", method_map, options_map=options
-    ):
-        found.add(message if isinstance(message, str) else (message[0], message[1]))
+    for where in (HERE / "templates", REPORT):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            where, method_map, options_map=options
+        ):
+            found.add(message if isinstance(message, str) else (message[0], message[1]))
     return found
 
 
@@ -110,3 +116,18 @@ def test_pages_in_french(source: FrozenSource) -> None:
     by_header = _get(app, "/parties/dprk", **{"accept-language": "fr-FR,fr;q=0.9"})
     assert "Ce qu'elle doit maintenant" in by_header.text
     assert "set-cookie" not in by_header.headers  # only an explicit choice is remembered
+
+
+def test_the_report_in_french(source: FrozenSource) -> None:
+    state = source.state(source.now())
+    english = render_html(source.roadmap, state, digest=source.digest)
+    french = render_html(source.roadmap, state, digest=source.digest, lang="fr")
+    assert '<html lang="en">' in english
+    assert "Phase timeline" in english
+    assert '<html lang="fr">' in french
+    assert "Chronologie des phases" in french
+    assert "Phase timeline" not in french
+    assert "état au 2027-10-31" in french  # the timeline's label, too
+    assert "événements signés" in french
+    with pytest.raises(InputError, match="no report in 'xx'"):
+        render_html(source.roadmap, state, digest=source.digest, lang="xx")

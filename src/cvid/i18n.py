@@ -1,10 +1,11 @@
-"""The dashboard's languages: gettext catalogues read with Babel, and the choice of
-language for each request.
+"""The languages of the dashboard and the report: gettext catalogues read with Babel,
+and the choice of language for each request.
 
 Catalogues ship as ``locale/<lang>.po`` and are compiled when first used (Babel reads
 the ``.po`` and writes the ``.mo`` in memory). English is the source language. A
-request's language comes from ``?lang=`` (remembered in a cookie), else the cookie,
-else the browser's ``Accept-Language``, else English. Templates mark their text with
+dashboard request's language comes from ``?lang=`` (remembered in a cookie), else
+the cookie, else the browser's ``Accept-Language``, else English; the report's from
+``cvid report --lang``. Templates mark their text with
 ``{% trans %}`` / ``_()``; those calls read the language of the request being
 rendered from a context variable, so one Jinja environment serves every language.
 """
