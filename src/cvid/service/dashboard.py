@@ -37,6 +37,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from cvid import i18n
 from cvid._when import parse_when
 from cvid.engine.conditions import overdue_graces, references
 from cvid.engine.state import AgreementState, moment_text
@@ -52,7 +53,6 @@ from cvid.report import timeline as tl
 from cvid.report.names import Names
 from cvid.report.palette import measure_status, status_label, status_symbol
 from cvid.roadmap.model import Phase, RoadMap, Step
-from cvid import i18n
 from cvid.service.source import Source
 from cvid.sim import figures
 from cvid.sim import scenario as sc
