@@ -579,7 +579,7 @@ def test_simulation_charts_are_drawn_on_the_server(
     detection = page.locator("figure#figure-detection").inner_text()
     assert "before the phase starts" in detection
     assert page.locator("#sim-undetected tbody tr").count() == 11
-    page.screenshot(path=str(artefacts / "laptop-simulation.png"), full_page=True)
+    page.screenshot(path=str(artefacts / "laptop-simulation-run.png"), full_page=True)
 
 
 def test_keyboard_skip_link(page: Page, base_url: str) -> None:

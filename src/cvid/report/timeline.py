@@ -130,6 +130,9 @@ def build(
     )
     phases: list[TimelinePhase] = []
     moments = [start, state.at]
+    # Steps of the same title (one per party) are told apart by their actor.
+    titles = [s.title for ph in roadmap.phases for s in ph.steps]
+    short = {p.id: p.short_name or p.name for p in roadmap.parties}
     for phase in roadmap.phases:
         ps = state.phases[phase.id]
         dated, undated = [], 0
@@ -141,10 +144,13 @@ def build(
             moments += [t for t in (st.due, st.done_at) if t is not None]
             # reported and needing no verification is done: drawn as done
             status = "done" if st.status == "reported" and st.done_at else st.status
+            title = step.title
+            if titles.count(title) > 1:
+                title = f"{short.get(step.actor, step.actor)}: {title}"
             dated.append(
                 TimelineStep(
                     step.id,
-                    step.title,
+                    title,
                     status,
                     status_label(status),
                     st.due,
