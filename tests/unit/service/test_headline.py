@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
+from cvid.agreement import create_from_template
 from cvid.report.names import Names
 from cvid.service.app import FrozenSource
+from cvid.service.dashboard import dashboard_router
 from cvid.service.headline import HEADLINE_DEADLINES, headline
 from tests.service_support import build_agreement, day
 
@@ -57,3 +62,24 @@ def test_early_in_the_agreement(source: FrozenSource) -> None:
     first = deadlines[0]
     assert first["days"] == -(-(first["due"] - state.at) // dt.timedelta(days=1))
     assert h["breaches"] == []
+
+
+def test_an_agreement_not_yet_in_force(tmp_path: Path) -> None:
+    created = create_from_template(tmp_path / "pending", "dprk-phased", adopt_at=None)
+    try:
+        pending = FrozenSource(created, dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
+        app = FastAPI()
+        app.include_router(dashboard_router(pending))
+
+        async def get(path: str) -> httpx.Response:
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                return await c.get(path)
+
+        english = asyncio.run(get("/")).text
+        assert "not in force (adopted by — so far)" in english
+        assert "Phase 1 of 5" in english
+        french = asyncio.run(get("/?lang=fr")).text
+        assert "pas en vigueur (adopté jusqu'ici par —)" in french
+    finally:
+        created.close()
