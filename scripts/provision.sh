@@ -3,7 +3,10 @@
 # the tests use (and only that) on standard output:
 #
 #   * PostgreSQL answering on 127.0.0.1:5432 without a password, with a `test` database;
-#   * Debian's chromium at /usr/bin/chromium (the browser tests drive it).
+#   * Debian's chromium at /usr/bin/chromium (the browser tests drive it);
+#   * axe-core from the npm registry, in a cache outside the package
+#     ($CVID_AXE_DIR, default ~/.cache/cvid/axe): the browser tests inject it into
+#     each page to check accessibility; it is never served by cvid itself.
 #
 # Idempotent and fast when everything is already there: it only runs apt-get for what
 # is missing. When CVID_TEST_POSTGRES_URL is set, that server is used as it is and no
@@ -14,6 +17,8 @@ set -euo pipefail
 PGHOST=127.0.0.1
 PGPORT=5432
 CHROMIUM=/usr/bin/chromium
+AXE_VERSION=4.10.3
+AXE_DIR=${CVID_AXE_DIR:-$HOME/.cache/cvid/axe}
 
 say() { echo "provision: $*" >&2; }
 
@@ -120,6 +125,18 @@ provision_chromium() {
   [ -x "$CHROMIUM" ] || { say "$CHROMIUM is missing"; return 1; }
 }
 
+provision_axe() {
+  local script="$AXE_DIR/node_modules/axe-core/axe.min.js"
+  if [ ! -f "$script" ]; then
+    command -v npm >/dev/null 2>&1 || apt_install npm
+    say "installing axe-core $AXE_VERSION into $AXE_DIR for the accessibility tests"
+    mkdir -p "$AXE_DIR"
+    npm install --prefix "$AXE_DIR" --no-save --no-audit --no-fund --ignore-scripts \
+      "axe-core@$AXE_VERSION" >&2
+  fi
+  [ -f "$script" ] || { say "$script is missing"; return 1; }
+}
+
 if [ -n "${CVID_TEST_POSTGRES_URL:-}" ]; then
   URL=$CVID_TEST_POSTGRES_URL
 else
@@ -127,5 +144,6 @@ else
   provision_postgres
 fi
 provision_chromium
-say "PostgreSQL at $URL; chromium at $CHROMIUM"
+provision_axe
+say "PostgreSQL at $URL; chromium at $CHROMIUM; axe-core in $AXE_DIR"
 echo "$URL"

@@ -14,6 +14,7 @@ from cvid.cli.escrow import beacon_app, escrow_app, inspect_app
 from cvid.cli.log import app as log_app
 from cvid.cli.mirror import mirror
 from cvid.cli.monitor import monitor_app
+from cvid.cli.notify import notify
 from cvid.cli.reference import ref_app
 from cvid.cli.service import serve
 from cvid.cli.sim import game_app, sim_app
@@ -66,6 +67,7 @@ app.command("status")(status)
 app.command("report")(report)
 app.command("serve")(serve)
 app.command("mirror")(mirror)
+app.command("notify")(notify)
 
 
 def main() -> None:

@@ -625,11 +625,14 @@ def report(
     at: Annotated[str | None, typer.Option("--at", help="Report the state at this time.")] = None,
     database: Database = None,
     reverify: Reverify = False,
+    lang: Annotated[
+        str, typer.Option("--lang", help="The report's language: en (default) or fr.")
+    ] = "en",
 ) -> None:
     """Write a one-page HTML report of the agreement's state, with a phase timeline."""
     agreement, state = _state(directory, at, database, reverify)
     with agreement:
-        html = render_html(agreement.roadmap, state, digest=agreement.gate.digest)
+        html = render_html(agreement.roadmap, state, digest=agreement.gate.digest, lang=lang)
     try:
         output.write_text(html, encoding="utf-8")
     except OSError as e:

@@ -12,36 +12,16 @@ import datetime as dt
 import functools
 from typing import TYPE_CHECKING, Any
 
+from cvid import i18n
 from cvid.engine.state import AgreementState, moment_text
-from cvid.errors import require_extra
+from cvid.errors import InputError, require_extra
+from cvid.report import timeline
+from cvid.report.names import Names
+from cvid.report.palette import STATUS_COLOURS, measure_status, status_label, status_symbol
 from cvid.roadmap.model import RoadMap
 
 if TYPE_CHECKING:
     from jinja2 import Environment
-
-STATUS_COLOURS = {
-    "blocked": "#6b7280",
-    "open": "#1d4ed8",
-    "reported": "#7c3aed",
-    "verified": "#15803d",
-    "complete": "#15803d",
-    "violated": "#b91c1c",
-    "overdue": "#c2410c",
-    "waived": "#0f766e",
-    "withdrawn": "#4b5563",
-    "in_force": "#15803d",
-    "given": "#1d4ed8",
-    "pending": "#6b7280",
-    "suspended": "#b45309",
-    "in-compliance": "#15803d",
-    "exceeded": "#b91c1c",
-    "unverified": "#c2410c",
-    "not-in-effect": "#6b7280",
-    "maintained": "#15803d",
-    "at-risk": "#c2410c",
-    "lost": "#b91c1c",
-    "not-established": "#6b7280",
-}
 
 
 def _plain(value: Any) -> Any:
@@ -62,55 +42,6 @@ def state_to_dict(state: AgreementState) -> dict[str, Any]:
     return out
 
 
-def _timeline(roadmap: RoadMap, state: AgreementState) -> dict[str, Any]:
-    """Geometry of the phase timeline: one row per step, placed on a shared time axis."""
-    # From adoption, when there is one: a road map's start may be years earlier (the
-    # statement it implements), which would squeeze every step into a corner.
-    start = state.adopted_at or dt.datetime.combine(
-        roadmap.agreement.start, dt.time(), tzinfo=dt.UTC
-    )
-    moments = [start, state.at]
-    for step in state.steps.values():
-        moments += [t for t in (step.due, step.done_at) if t is not None]
-    lo, hi = min(moments), max(moments)
-    span = max((hi - lo).total_seconds(), 86_400.0)
-    width, left, row = 760.0, 230.0, 22
-
-    def x(t: dt.datetime) -> float:
-        return round(left + (t - lo).total_seconds() / span * (width - left - 10), 1)
-
-    rows = []
-    for n, (sid, step) in enumerate(state.steps.items()):
-        rows.append(
-            {
-                "y": 30 + n * row,
-                "id": sid,
-                "phase": step.phase,
-                "status": step.status,
-                "colour": STATUS_COLOURS[step.status],
-                "due_x": x(step.due) if step.due else None,
-                "done_x": x(step.done_at) if step.done_at else None,
-            }
-        )
-    ticks = []
-    year = lo.year
-    while True:
-        t = dt.datetime(year, 1, 1, tzinfo=dt.UTC)
-        if t > hi:
-            break
-        if t >= lo:
-            ticks.append({"x": x(t), "label": str(year)})
-        year += 1
-    return {
-        "rows": rows,
-        "height": 40 + len(rows) * row,
-        "width": width,
-        "left": left,
-        "at_x": x(state.at),
-        "ticks": ticks,
-    }
-
-
 def _when(value: dt.datetime | None) -> str:
     return moment_text(value) or "—"
 
@@ -127,19 +58,62 @@ def _env() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
+        i18n.gettext_, i18n.ngettext_, newstyle=True
     )
     env.filters["when"] = _when
+    env.filters["status_label"] = lambda status: i18n.gettext_(status_label(status))
+    env.filters["status_symbol"] = status_symbol
+    env.globals["measure_status"] = measure_status
     return env
 
 
-def render_html(roadmap: RoadMap, state: AgreementState, *, digest: str) -> str:
-    """A readable one-page HTML report of ``state``, with a phase timeline."""
+def render_html(
+    roadmap: RoadMap, state: AgreementState, *, digest: str, lang: str = i18n.DEFAULT
+) -> str:
+    """A readable one-page HTML report of ``state``, with a phase timeline (the same
+    component as the dashboard's, without links), in ``lang`` (see :mod:`cvid.i18n`).
+
+    Raises:
+        InputError: ``lang`` is not one of :data:`cvid.i18n.LANGUAGES`.
+    """
+    if lang not in i18n.LANGUAGES:
+        known = ", ".join(i18n.LANGUAGES)
+        raise InputError(f"no report in {lang!r}; the languages are: {known}")
     template = _env().get_template("report.html.j2")
-    return template.render(
+    names = Names.of(roadmap)
+    token = i18n.current.set(lang)
+    try:
+        return _render(template, roadmap, state, digest=digest, names=names, lang=lang)
+    finally:
+        i18n.current.reset(token)
+
+
+def _render(
+    template: Any, roadmap: RoadMap, state: AgreementState, *, digest: str, names: Names, lang: str
+) -> str:
+    html: str = template.render(
+        lang=lang,
         roadmap=roadmap,
         state=state,
         digest=digest,
         colours=STATUS_COLOURS,
-        timeline=_timeline(roadmap, state),
-        parties={p.id: p.name for p in roadmap.parties},
+        timeline=timeline.build(
+            roadmap,
+            state,
+            now_label=i18n.gettext_("state on"),
+            undated_text=lambda n: (
+                i18n.ngettext_("%(n)s step without a date yet", "%(n)s steps without a date yet", n)
+                % {"n": n}
+            ),
+        ),
+        parties=dict(names.short),
+        names=names,
+        conditions=names.conditions(roadmap),
     )
+    return html
+
+
+__all__ = ["STATUS_COLOURS", "render_html", "state_to_dict"]

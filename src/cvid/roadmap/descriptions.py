@@ -79,6 +79,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
     "Party": {
         "id": "The party's identifier; it names the party's keys and signs its events.",
         "name": "The party's full name.",
+        "short_name": "A short name for tables and headlines (e.g. 'DPRK'); the full name "
+        "when absent.",
         "roles": "What the party may do: its roles (disarming_state, guarantor, verifier, "
         "council members, ...).",
         "keys": "The party's Ed25519 verifier keys, 'name+keyid+base64' (name = the "

@@ -13,11 +13,13 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, Discriminator, Field, StringConstraints, Tag, model_validator
 
 from cvid import calendar
 from cvid._ids import STRICT, Id, Text
 from cvid.roadmap.devices import Monitoring
+
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 Role = Literal[
     "disarming_state",
@@ -456,12 +458,16 @@ class Agreement(Model):
 
 
 class Party(Model):
-    """A state or body that acts by signing events with one of its keys."""
+    """A state or body that acts by signing events with one of its keys.
+
+    ``short_name`` is what crowded places (tables, the headline) write; without it
+    they write ``name``."""
 
     id: Id
     name: Text
     roles: list[Role] = Field(min_length=1)
     keys: list[str] = Field(default_factory=list)
+    short_name: ShortText | None = None  # as tables and headlines write it, e.g. "DPRK"
 
 
 class Term(Model):

@@ -4,8 +4,8 @@ Pages: the overview (state at any moment, ``?at=``), a page per step and per par
 the ledger explorer (entries, the signed checkpoint and its cosignatures, and each
 entry's inclusion proof, which the reader's browser checks itself), declarations in
 escrow and inspections, the reference data (NWFZs, CICA), and a small Monte Carlo
-simulation of the road map under a shipped scenario. Everything but the charts and
-the in-browser proof check reads with JavaScript off.
+simulation of the road map under a shipped scenario. Everything but the in-browser
+proof check reads with JavaScript off: the charts are SVG drawn on the server.
 
 Every link is relative, so one router can be mounted under any prefix, more than once
 in one app. Unknown ids give a 404 page and a bad ``?at=`` (or simulation query) a
@@ -27,7 +27,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +37,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from cvid import i18n
 from cvid._when import parse_when
 from cvid.engine.conditions import overdue_graces, references
 from cvid.engine.state import AgreementState, moment_text
@@ -49,9 +49,13 @@ from cvid.log.checkpoint import Checkpoint, open_checkpoint
 from cvid.log.note import Note, Verifier
 from cvid.reference import cica, pending_protocols, zones
 from cvid.reference._facts import Fact
-from cvid.report import STATUS_COLOURS, _timeline
+from cvid.report import STATUS_COLOURS, charts, feeds
+from cvid.report import timeline as tl
+from cvid.report.names import Names
+from cvid.report.palette import measure_status, status_label, status_symbol
 from cvid.roadmap.model import Phase, Step
 from cvid.service import listing
+from cvid.service.headline import headline
 from cvid.service.listing import Cursor, EventFilter
 from cvid.service.monitoring_page import monitoring_page
 from cvid.service.source import Source
@@ -85,6 +89,7 @@ SIMULATIONS_KEPT = 16  # results cached per (scenario, runs, seed)
 UNDETECTED_ROWS = 10  # the expected-undetected table: the horizon in this many steps
 _INDEX = re.compile(r"0|[1-9][0-9]{0,18}")
 _MEDIA = {".css": "text/css", ".js": "text/javascript", ".svg": "image/svg+xml"}
+ATOM_MEDIA = "application/atom+xml; charset=utf-8"
 _SUMMARY_FIELDS = (
     "step",
     "outcome",
@@ -107,8 +112,13 @@ _env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
+)
+_env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
+    i18n.gettext_, i18n.ngettext_, newstyle=True
 )
 _env.filters["when"] = lambda value: moment_text(value) or "—"
+_env.filters["day"] = lambda value: value.astimezone(dt.UTC).date().isoformat()
 
 
 def _fact_text(fact: Fact) -> str:
@@ -116,8 +126,24 @@ def _fact_text(fact: Fact) -> str:
 
 
 _env.filters["fact_value"] = _fact_text
+_env.filters["status_label"] = lambda status: i18n.gettext_(status_label(status))
+_env.filters["status_symbol"] = status_symbol
+_env.globals["measure_status"] = measure_status
 _env.filters["percent"] = lambda share: f"{share * 100:.1f} %"
 _env.filters["days"] = lambda days: "—" if days is None else f"{days:,.0f} days"
+
+
+class Footnotes:
+    """Numbered sources for one page: the same source text gets the same number."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+
+    def ref(self, source: str) -> int:
+        return self.numbers.setdefault(source, len(self.numbers) + 1)
+
+    def items(self) -> list[tuple[int, str]]:
+        return [(n, text) for text, n in self.numbers.items()]
 
 
 class PageError(InputError):
@@ -215,6 +241,7 @@ class _Dashboard:
         self._simulating = threading.Lock()
         self._simulations_lock = threading.Lock()
         self._names: dict[str, str] | None = None  # party names, for the text search
+        self.names = Names.of(source.roadmap)
 
     # --- shared -----------------------------------------------------------------------
 
@@ -243,6 +270,9 @@ class _Dashboard:
             title_of_agreement=rm.agreement.title,
             agreement_id=rm.agreement.id,
             colours=STATUS_COLOURS,
+            names=self.names,
+            lang=i18n.current.get(),
+            languages=i18n.LANGUAGES,
             **context,
         )
         return HTMLResponse(page, status_code=status)
@@ -263,13 +293,14 @@ class _Dashboard:
             raise PageError(400, "Not a date", str(e)) from e
 
     def parties(self) -> dict[str, str]:
-        return {p.id: p.name for p in self.source.roadmap.parties}
+        """Each party's short name (its name when the road map gives none)."""
+        return dict(self.names.short)
 
     def steps(self) -> dict[str, tuple[Phase, Step]]:
         return {s.id: (ph, s) for ph in self.source.roadmap.phases for s in ph.steps}
 
     def index(self) -> listing.EventIndex:
-        return listing.index_of(self.source, self.source.events())
+        return listing.index_of(self.source, self.source.events(), frozenset(self.steps()))
 
     def describe(self, event: AdmittedEvent) -> str:
         """What a row shows of an event, for the text search."""
@@ -371,6 +402,8 @@ class _Dashboard:
         moment, at = self.moment(at)
         state = self.source.state(moment)
         rm = self.source.roadmap
+        at_query = "?" + _urlencode({"at": at}) if at else ""
+        conditions = self.names.conditions(rm)
         return self.render(
             "overview.html.j2",
             depth=0,
@@ -380,11 +413,29 @@ class _Dashboard:
             state=state,
             digest=self.source.digest,
             parties=self.parties(),
-            timeline=_timeline(rm, state),
+            headline=headline(rm, state, self.names),
+            timeline=tl.build(
+                rm,
+                state,
+                href=lambda sid: f"steps/{sid}{at_query}",
+                now_label=i18n.gettext_("shown" if at else "now"),
+                undated_text=lambda n: (
+                    i18n.ngettext_(
+                        "%(n)s step without a date yet", "%(n)s steps without a date yet", n
+                    )
+                    % {"n": n}
+                ),
+            ),
+            conditions=conditions,
+            checkpoint_size=self._checkpoint_size(),
             clock_note=self.clock_note(moment),
             now=self.source.now(),
             drafts=list(state.drafts.values())[-DRAFTS_SHOWN:],
         )
+
+    def _checkpoint_size(self) -> int | None:
+        cp = self.checkpoint_view()
+        return cp["checkpoint"].tree_size if cp and cp.get("checkpoint") else None
 
     # --- steps and parties ------------------------------------------------------------
 
@@ -394,7 +445,8 @@ class _Dashboard:
         state = self.source.state(moment)
         rm = self.source.roadmap
         st = state.steps[step_id]
-        named = self.index().by_step.get(step_id, [])
+        index = self.index()
+        named = index.by_step.get(step_id, []) + index.cites.get(step_id, [])
         related = sorted(set(st.events).union(named))
         rewards = [
             (r, state.rules[r.id])
@@ -406,6 +458,19 @@ class _Dashboard:
             for c in rm.consequences
             if step_id in dict(overdue_graces(c.when))
         ]
+        sources: list[tuple[str, str]] = []
+        if spec.source:
+            sources.append(("This step", spec.source))
+        if phase.source:
+            sources.append((f"The phase {phase.title}", phase.source))
+        for rule in [r for r, _ in rewards] + [c for c, _, _ in consequences]:
+            if rule.source:
+                sources.append((rule.title, rule.source))
+        overdue_days = (
+            math.floor((moment - st.due).total_seconds() / 86_400)
+            if st.due is not None and st.status in ("overdue", "violated") and moment > st.due
+            else None
+        )
         return self.render(
             "step.html.j2",
             depth=1,
@@ -415,6 +480,10 @@ class _Dashboard:
             st=st,
             state=state,
             parties=self.parties(),
+            full_names=dict(self.names.parties),
+            sources=sources,
+            overdue_days=overdue_days,
+            conditions=self.names.conditions(rm),
             phase_ids={p.id for p in rm.phases},
             rewards=rewards,
             consequences=consequences,
@@ -465,6 +534,26 @@ class _Dashboard:
             **self.list_context(),
             clock_note=self.clock_note(moment),
         )
+
+    # --- feeds ------------------------------------------------------------------------
+
+    def feed(self, party_id: str | None) -> Response:
+        """The Atom feed of alerts and deadlines, for the agreement or one party."""
+        rm = self.source.roadmap
+        if party_id is not None and party_id not in self.names.parties:
+            raise PageError(404, "No such party", f"This road map has no party {party_id!r}.")
+        state = self.source.state(self.source.now())
+        items = feeds.notices(rm, state)
+        if party_id is None:
+            scope, root, title = "agreement", "./", f"{rm.agreement.title}: alerts and deadlines"
+        else:
+            items = [n for n in items if party_id in n.parties]
+            scope, root = f"party/{party_id}", "../../"
+            title = f"{self.names.parties[party_id]}: alerts and deadlines ({rm.agreement.title})"
+        body = feeds.atom(
+            rm, state, items, scope=scope, self_url="feed.atom", site_url=root, title=title
+        )
+        return Response(body, media_type=ATOM_MEDIA, headers={"Cache-Control": "no-cache"})
 
     # --- ledger -----------------------------------------------------------------------
 
@@ -623,12 +712,25 @@ class _Dashboard:
             inspections=inspections,
             inspections_hidden=len(planned) - len(shown),
             series=series,
-            chart=_script_json(
-                {
-                    d: {"x": [_plot_time(p[0]) for p in s], "y": [p[1] for p in s]}
-                    for d, s in series.items()
-                }
-            ),
+            charts={
+                d: charts.line_chart(
+                    [
+                        charts.Series(
+                            i18n.gettext_("confidence nothing is hidden"),
+                            [p[0] for p in points],
+                            [p[1] / 100 for p in points],
+                        )
+                    ],
+                    label=i18n.gettext_("Confidence in completeness of %(name)s over time")
+                    % {"name": titles.get(d, d)},
+                    x_title=i18n.gettext_("moment (UTC)"),
+                    y_title=i18n.gettext_("confidence"),
+                    percent=True,
+                    y_max=1.0,
+                    steps=True,
+                )
+                for d, points in series.items()
+            },
             parties=self.parties(),
             listing=self.listed(query, at=at, until=moment, types=ESCROW_TYPES),
             here="escrow",
@@ -662,6 +764,8 @@ class _Dashboard:
             "reference.html.j2",
             depth=0,
             section="reference",
+            notes=Footnotes(),
+            zone_names={z.id: z.name for z in nwfz},
             zones=nwfz,
             pending=pending_protocols(nwfz),
             cica=data,
@@ -737,7 +841,7 @@ class _Dashboard:
                 )
             except Error as e:  # cvid's own refusal: a page saying why, not a 500
                 raise PageError(400, "The simulation cannot run", str(e)) from e
-            view = _simulation_view(result)
+            view = _simulation_view(result, self.names)
         finally:
             self._simulating.release()
         with self._simulations_lock:
@@ -768,7 +872,7 @@ class _SimulationView:
     undetected: tuple[tuple[float, float], ...]  # day, expected items hidden and undetected
     hidden: str
     replayed: int
-    # element id, heading, about, the figure as JSON for a data <script> (drawn by charts.js)
+    # element id, heading, about, the chart drawn as SVG on the server
     charts: tuple[tuple[str, str, str, Markup], ...]
 
 
@@ -806,11 +910,11 @@ def _behaviour_text(behaviour: sc.Behaviour) -> str:
             return "complies: declares everything and carries out every step"
 
 
-def _simulation_view(result: SimulationResult) -> _SimulationView:
+def _simulation_view(result: SimulationResult, names: Names) -> _SimulationView:
     s = result.summary
     rows = np.linspace(0, s.grid_days.size - 1, UNDETECTED_ROWS + 1).round().astype(int)
-    charts = tuple(
-        (f"figure-{name}", *_CHARTS[name], Markup(_script_text(fig.to_json())))
+    drawn = tuple(
+        (f"figure-{name}", *_CHARTS[name], _svg_chart(name, fig, names))
         for name, fig in figures.simulation_figures(result).items()
     )
     return _SimulationView(
@@ -826,7 +930,50 @@ def _simulation_view(result: SimulationResult) -> _SimulationView:
         undetected=tuple((float(s.grid_days[i]), float(s.expected_undetected[i])) for i in rows),
         hidden=_behaviour_text(result.scenario.behaviour),
         replayed=len(result.trajectories),
-        charts=charts,
+        charts=drawn,
+    )
+
+
+def _svg_chart(name: str, fig: Any, names: Names) -> Markup:
+    """One of the simulation's figures drawn as SVG on the server, in the site's theme
+    (shares as percentages, names for ids); the figure supplies the numbers."""
+    traces = list(fig.data)
+    days = "days after the agreement's start"
+    if name == "detection":
+        return charts.bar_chart(
+            [names.subject(str(p)) for p in traces[0].x] if traces else [],
+            [(str(t.name), [float(v) for v in t.y]) for t in traces],
+            label=_CHARTS[name][0],
+            y_title="probability",
+            percent=True,
+        )
+    series = []
+    for t in traces:
+        label = str(t.name or "")
+        kind, _, ident = label.partition(" ")
+        if kind in ("measure", "guarantee") and ident:
+            label = f"{names.subject(ident)} ({kind})"
+        series.append(
+            charts.Series(
+                label,
+                [float(x) for x in t.x],
+                [float(y) for y in t.y],
+                dashed=kind == "guarantee",
+            )
+        )
+    if name == "undetected":
+        return charts.line_chart(
+            series, label=_CHARTS[name][0], x_title=days, y_title="items", percent=False
+        )
+    y_title = "runs complete" if name == "completion" else "runs in force"
+    return charts.line_chart(
+        series,
+        label=_CHARTS[name][0],
+        x_title=days,
+        y_title=y_title,
+        percent=True,
+        y_max=1.0,
+        steps=True,
     )
 
 
@@ -866,37 +1013,35 @@ def _scenario_name(
     raise PageError(400, "No such scenario", f"There is no scenario {text[:64]!r} ({known}).")
 
 
-def _plot_time(moment: dt.datetime) -> str:
-    """A moment as Plotly's date axis reads it (UTC, no offset)."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _script_json(value: Any) -> str:
-    """JSON to put inside a <script> element: no '<', '>' or '&' can end it early."""
-    return _script_text(json.dumps(value, ensure_ascii=True))
-
-
-def _script_text(text: str) -> str:
-    """JSON text made safe inside a <script> element (each escape is still valid JSON)."""
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def _urlencode(params: dict[str, str | None]) -> str:
     return urlencode({k: v for k, v in params.items() if v is not None})
 
 
 def _static_files() -> dict[str, Path]:
-    files = {p.name: p for p in STATIC.iterdir() if p.suffix in _MEDIA}
-    plotly = resources.files("plotly").joinpath("package_data", "plotly.min.js")
-    files["plotly.min.js"] = Path(str(plotly))
-    return files
+    return {p.name: p for p in STATIC.iterdir() if p.suffix in _MEDIA}
 
 
-def _guard(dash: _Dashboard, depth: int, page: Callable[[], HTMLResponse]) -> HTMLResponse:
+def _guard(
+    dash: _Dashboard, depth: int, page: Callable[[], HTMLResponse], request: Request
+) -> HTMLResponse:
+    """Render ``page`` in the request's language; an error page for a PageError."""
+    asked = request.query_params.get("lang")
+    lang = i18n.negotiate(
+        asked, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
+    )
+    token = i18n.current.set(lang)
     try:
-        return page()
-    except PageError as e:
-        return dash.error(e, depth)
+        try:
+            response = page()
+        except PageError as e:
+            response = dash.error(e, depth)
+    finally:
+        i18n.current.reset(token)
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    if asked in i18n.LANGUAGES:
+        response.set_cookie(i18n.COOKIE, lang, max_age=365 * 86_400, samesite="lax", httponly=True)
+    return response
 
 
 def dashboard_router(source: Source) -> APIRouter:
@@ -906,7 +1051,8 @@ def dashboard_router(source: Source) -> APIRouter:
         source: what the pages read (the service's open agreement).
 
     Returns:
-        A router with ``/``, ``/steps/{id}``, ``/parties/{id}``, ``/ledger``,
+        A router with ``/``, ``/feed.atom``, ``/steps/{id}``, ``/parties/{id}``,
+        ``/parties/{id}/feed.atom``, ``/ledger``,
         ``/ledger/{index}``, ``/ledger/{index}/proof.json``, ``/escrow``, ``/monitoring``,
         ``/reference``, ``/simulation`` and ``/static/{name}``.
     """
@@ -916,24 +1062,38 @@ def dashboard_router(source: Source) -> APIRouter:
     html: dict[str, Any] = {"response_class": HTMLResponse, "include_in_schema": False}
 
     @router.get("/", **html)
-    def overview(at: str | None = None) -> HTMLResponse:
-        return _guard(dash, 0, lambda: dash.overview(at))
+    def overview(request: Request, at: str | None = None) -> HTMLResponse:
+        return _guard(dash, 0, lambda: dash.overview(at), request)
 
     @router.get("/steps/{step_id}", **html)
     def step(request: Request, step_id: str, at: str | None = None) -> HTMLResponse:
-        return _guard(dash, 1, lambda: dash.step(step_id, at, request.query_params))
+        return _guard(dash, 1, lambda: dash.step(step_id, at, request.query_params), request)
 
     @router.get("/parties/{party_id}", **html)
     def party(request: Request, party_id: str, at: str | None = None) -> HTMLResponse:
-        return _guard(dash, 1, lambda: dash.party(party_id, at, request.query_params))
+        return _guard(dash, 1, lambda: dash.party(party_id, at, request.query_params), request)
+
+    @router.get("/feed.atom", include_in_schema=False)
+    def feed() -> Response:
+        try:
+            return dash.feed(None)
+        except PageError as e:
+            return dash.error(e, 0)
+
+    @router.get("/parties/{party_id}/feed.atom", include_in_schema=False)
+    def party_feed(party_id: str) -> Response:
+        try:
+            return dash.feed(party_id)
+        except PageError as e:
+            return dash.error(e, 2)
 
     @router.get("/ledger", **html)
     def ledger(request: Request) -> HTMLResponse:
-        return _guard(dash, 0, lambda: dash.ledger(request.query_params))
+        return _guard(dash, 0, lambda: dash.ledger(request.query_params), request)
 
     @router.get("/ledger/{index}", **html)
-    def entry(index: str) -> HTMLResponse:
-        return _guard(dash, 1, lambda: dash.entry(index))
+    def entry(request: Request, index: str) -> HTMLResponse:
+        return _guard(dash, 1, lambda: dash.entry(index), request)
 
     @router.get("/ledger/{index}/proof.json", include_in_schema=False)
     def proof(index: str) -> JSONResponse:
@@ -941,23 +1101,26 @@ def dashboard_router(source: Source) -> APIRouter:
 
     @router.get("/escrow", **html)
     def escrow(request: Request, at: str | None = None) -> HTMLResponse:
-        return _guard(dash, 0, lambda: dash.escrow(at, request.query_params))
+        return _guard(dash, 0, lambda: dash.escrow(at, request.query_params), request)
 
     @router.get("/monitoring", **html)
-    def monitoring(at: str | None = None) -> HTMLResponse:
-        return _guard(dash, 0, lambda: monitoring_page(dash, at))
+    def monitoring(request: Request, at: str | None = None) -> HTMLResponse:
+        return _guard(dash, 0, lambda: monitoring_page(dash, at), request)
 
     @router.get("/reference", **html)
-    def reference() -> HTMLResponse:
-        return _guard(dash, 0, dash.reference)
+    def reference(request: Request) -> HTMLResponse:
+        return _guard(dash, 0, dash.reference, request)
 
     @router.get("/simulation", **html)
     def simulation(
-        scenario: str | None = None, runs: str | None = None, seed: str | None = None
+        request: Request,
+        scenario: str | None = None,
+        runs: str | None = None,
+        seed: str | None = None,
     ) -> HTMLResponse:
         # A sync route: FastAPI runs it in its threadpool, so a simulation (at most
         # MAX_RUNS runs, about a second) does not block the event loop.
-        return _guard(dash, 0, lambda: dash.simulation(scenario, runs, seed))
+        return _guard(dash, 0, lambda: dash.simulation(scenario, runs, seed), request)
 
     @router.get("/static/{name}", include_in_schema=False)
     def static_file(name: str) -> Response:

@@ -24,6 +24,7 @@ import bisect
 import datetime as dt
 import heapq
 import json
+import re
 import threading
 import weakref
 from collections.abc import Callable, Sequence
@@ -98,6 +99,23 @@ def step_of(event: AdmittedEvent) -> str | None:
     return step if isinstance(step, str) else None
 
 
+_WORD = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def cited_steps(event: AdmittedEvent, step_ids: frozenset[str]) -> set[str]:
+    """The steps of ``step_ids`` whose id appears as a word in the event's text fields
+    (a snapback notice citing the step it is about, a note, a reason)."""
+    if not step_ids:
+        return set()
+    found: set[str] = set()
+    for value in vars(event.body).values():
+        texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        for text in texts:
+            if isinstance(text, str):
+                found.update(w.rstrip(".") for w in _WORD.findall(text))
+    return found & step_ids
+
+
 @dataclass(frozen=True, slots=True)
 class Cursor:
     """Where a page starts (``forward``: at ``position``) or ends (before ``position``)."""
@@ -152,6 +170,8 @@ class EventIndex:
     by_party: dict[str, list[int]] = field(default_factory=dict)
     by_type: dict[str, list[int]] = field(default_factory=dict)
     by_step: dict[str, list[int]] = field(default_factory=dict)
+    step_ids: frozenset[str] = frozenset()  # the road map's steps, for ``cites``
+    cites: dict[str, list[int]] = field(default_factory=dict)  # steps named in its text
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def update(self, events: Sequence[AdmittedEvent]) -> None:
@@ -164,6 +184,8 @@ class EventIndex:
                 step = step_of(event)
                 if step is not None:
                     self.by_step.setdefault(step, []).append(i)
+                for cited in cited_steps(event, self.step_ids) - {step}:
+                    self.cites.setdefault(cited, []).append(i)
             self.size = max(self.size, len(events))
 
     def candidates(self, f: EventFilter, size: int) -> Sequence[int]:
@@ -220,12 +242,15 @@ _INDEXES: weakref.WeakKeyDictionary[object, EventIndex] = weakref.WeakKeyDiction
 _INDEXES_LOCK = threading.Lock()
 
 
-def index_of(source: object, events: Sequence[AdmittedEvent]) -> EventIndex:
-    """The index kept for ``source`` (one per open agreement), brought up to ``events``."""
+def index_of(
+    source: object, events: Sequence[AdmittedEvent], step_ids: frozenset[str] = frozenset()
+) -> EventIndex:
+    """The index kept for ``source`` (one per open agreement), brought up to ``events``;
+    ``step_ids``: the road map's steps, whose citations it keeps."""
     with _INDEXES_LOCK:
         index = _INDEXES.get(source)
         if index is None:
-            index = _INDEXES[source] = EventIndex()
+            index = _INDEXES[source] = EventIndex(step_ids=step_ids)
     index.update(events)
     return index
 

@@ -589,4 +589,7 @@ def test_jcpoa_like_history() -> None:
     assert re.search(r"iaea measured 4\.5 %, beyond ≤ 3\.67 %", state.violations[1].detail)
     html = render_html(kit.roadmap, state, digest=kit.gate.digest)
     assert "3.67 → 4.5 → 20 → 60 %" in html
-    assert '<span class="badge" style="background: #b91c1c">exceeded</span>' in html
+    assert (
+        '<span class="badge" style="background: #b91c1c"><span aria-hidden="true">✕</span> '
+        "exceeded</span>"
+    ) in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cvid.report import STATUS_COLOURS
+from cvid.report.names import Names
 from cvid.service import dashboard
 from tests.kit import Kit, at
 from tests.recurring_kit import recurring_data
@@ -28,6 +29,9 @@ def test_party_page_shows_recurring_obligations() -> None:
         spec=spec,
         state=state,
         parties={p.id: p.name for p in kit.roadmap.parties},
+        names=Names.of(kit.roadmap),
+        lang="en",
+        languages={"en": "English"},
         obligations=[o for o in state.owed if o.party == "south"],
         steps_owed=[],
         steps_verified=[],
@@ -40,6 +44,9 @@ def test_party_page_shows_recurring_obligations() -> None:
     )
     assert "Recurring obligations" in html
     assert 'data-obligation="exchange.south"' in html
-    assert '2027-07-31 <span class="badge status-missed">missed</span>' in html
+    assert (
+        '2027-07-31 <span class="badge status-missed"><span class="sym" aria-hidden="true">✕'
+        "</span> missed</span>"
+    ) in html
     assert "perform <code>exchange.south</code>" in html
     assert "south to perform by the end of 2028-01-31" in html

@@ -1,0 +1,137 @@
+"""Names in place of ids: what the dashboard and the report write for a step, a phase,
+a party (its short name where one is given), a measure, a guarantee or a rule; and
+conditions written as nested lists of names rather than one long ``any of (…)`` line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from markupsafe import Markup
+
+from cvid.engine.conditions import describe
+from cvid.roadmap import model as m
+
+
+@dataclass(frozen=True)
+class Names:
+    """Every id of one road map and the name a reader sees for it."""
+
+    steps: dict[str, str]
+    phases: dict[str, str]
+    parties: dict[str, str]  # full names
+    short: dict[str, str]  # short names (the full name when none is given)
+    measures: dict[str, str]
+    guarantees: dict[str, str]
+    rules: dict[str, str]
+    words: dict[str, str]  # ids replaced in running text (see :meth:`text`)
+
+    @classmethod
+    def of(cls, rm: m.RoadMap) -> Names:
+        steps = {s.id: s.title for ph in rm.phases for s in ph.steps}
+        phases = {ph.id: ph.title for ph in rm.phases}
+        short = {p.id: p.short_name or p.name for p in rm.parties}
+        measures = {x.id: x.title for x in rm.measures}
+        guarantees = {g.id: g.title for g in rm.guarantees}
+        rules = {r.id: r.title for r in _rules(rm)}
+        # In running text only ids that cannot be ordinary words: with a hyphen or a
+        # digit (a phase called "freeze" stays the word "freeze"), and party ids.
+        words = {
+            k: v
+            for table in (rules, measures, guarantees, phases, steps)
+            for k, v in table.items()
+            if "-" in k or any(c.isdigit() for c in k)
+        }
+        words.update(short)
+        return cls(
+            steps=steps,
+            phases=phases,
+            parties={p.id: p.name for p in rm.parties},
+            short=short,
+            measures=measures,
+            guarantees=guarantees,
+            rules=rules,
+            words=words,
+        )
+
+    def subject(self, ident: str) -> str:
+        """The name of a step, phase, guarantee, measure or rule (the id if none)."""
+        for table in (self.steps, self.phases, self.guarantees, self.measures, self.rules):
+            if ident in table:
+                return table[ident]
+        return ident
+
+    def party(self, ident: str) -> str:
+        return self.short.get(ident, ident)
+
+    def text(self, line: str) -> str:
+        """``line`` (an engine reason or alert) with each known step, phase or party id
+        that stands as a whole word replaced by its name."""
+        out = []
+        for word in _words(line):
+            core = word.strip(".,;:()'\"")
+            if core and core in self.words:
+                out.append(word.replace(core, self.words[core]))
+            else:
+                out.append(word)
+        return "".join(out)
+
+    def conditions(self, rm: m.RoadMap) -> dict[str, Markup]:
+        """Each reward's and consequence's condition, as :meth:`condition` writes it."""
+        return {r.id: self.condition(r.when) for r in _rules(rm)}
+
+    def condition(self, cond: m.Condition) -> Markup:
+        """``cond`` as nested HTML lists of names (safe markup)."""
+        return Markup(self._condition(cond))
+
+    def _condition(self, cond: m.Condition) -> str:
+        if isinstance(cond, m.All | m.AnyOf):
+            parts = cond.all if isinstance(cond, m.All) else cond.any
+            if len(parts) == 1:
+                return self._condition(parts[0])
+            head = "all of these:" if isinstance(cond, m.All) else "any one of these:"
+            items = "".join(f"<li>{self._condition(c)}</li>" for c in parts)
+            return f'<span class="cond-op">{head}</span><ul class="cond">{items}</ul>'
+        if isinstance(cond, m.Not):
+            return f'<span class="cond-op">not:</span> {self._condition(cond.not_)}'
+        return escape(self._leaf(cond))
+
+    def _leaf(self, cond: m.Condition) -> str:
+        if isinstance(cond, m.Verified):
+            return f"{self.subject(cond.verified)} — verified"
+        if isinstance(cond, m.Reported):
+            return f"{self.subject(cond.reported)} — reported"
+        if isinstance(cond, m.Overdue):
+            grace = cond.overdue.grace_days
+            more = f" by more than {grace} days" if grace else ""
+            return f"{self.subject(cond.overdue.step)} — overdue{more}"
+        if isinstance(cond, m.Violated) and cond.violated != "any":
+            return f"{self.subject(cond.violated)} — violated"
+        if isinstance(cond, m.GuaranteeInForce):
+            return f"{self.subject(cond.guarantee_in_force)} — in force"
+        return self.text(describe(cond))
+
+
+def _rules(rm: m.RoadMap) -> list[m.Reward | m.Consequence]:
+    return [*rm.rewards, *rm.consequences]
+
+
+def _words(line: str) -> list[str]:
+    """``line`` split into words and the spaces between them (joined, the line again)."""
+    out: list[str] = []
+    word = ""
+    for ch in line:
+        if ch.isspace():
+            if word:
+                out.append(word)
+                word = ""
+            out.append(ch)
+        else:
+            word += ch
+    if word:
+        out.append(word)
+    return out
+
+
+__all__ = ["Names"]

@@ -1,0 +1,133 @@
+"""The dashboard's languages: a complete French catalogue, and the choice of language."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from fastapi import FastAPI
+
+from cvid import i18n
+from cvid.errors import InputError
+from cvid.report import render_html
+from cvid.report.palette import STATUS_COLOURS, status_label
+from cvid.service.app import FrozenSource
+from cvid.service.dashboard import HERE, dashboard_router
+from tests.service_support import build_agreement
+
+REPORT = Path(render_html.__code__.co_filename).parent
+
+
+def _template_messages() -> set[str | tuple[str, str]]:
+    """Every text the dashboard's and the report's templates mark for translation."""
+    method_map = [("**.j2", "jinja2")]
+    options = {"**.j2": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True"}}
+    found: set[str | tuple[str, str]] = set()
+    for where in (HERE / "templates", REPORT):
+        for _file, _line, message, _comments, _context in extract_from_dir(
+            where, method_map, options_map=options
+        ):
+            found.add(message if isinstance(message, str) else (message[0], message[1]))
+    return found
+
+
+def test_the_french_catalogue_translates_every_marked_text() -> None:
+    with (i18n.LOCALE / "fr.po").open("rb") as f:
+        catalog = read_po(f, locale="fr")
+    translated = {
+        (m.id if isinstance(m.id, str) else (m.id[0], m.id[1])): m.string for m in catalog if m.id
+    }
+    wanted = _template_messages()
+    wanted |= {status_label(s) for s in STATUS_COLOURS}
+    assert len(wanted) > 90
+    missing = [w for w in wanted if not translated.get(w)]
+    assert missing == []
+    for key, value in translated.items():
+        values = [value] if isinstance(value, str) else list(value or ())
+        assert all(values), key
+        source = key if isinstance(key, str) else key[1]
+        for placeholder in ("%(moment)s", "%(n)s", "%(num)s", "%(total)s", "%(done)s"):
+            assert (placeholder in source) == all(placeholder in v for v in values), key
+
+
+def test_the_catalogue_compiles_on_load() -> None:
+    fr = i18n.translations("fr")
+    assert fr.gettext("Phase timeline") == "Chronologie des phases"
+    assert fr.ngettext("%(num)s day left", "%(num)s days left", 1) == "%(num)s jour restant"
+    assert fr.ngettext("%(num)s day left", "%(num)s days left", 5) == "%(num)s jours restants"
+    assert i18n.translations("en").gettext("Phase timeline") == "Phase timeline"
+
+
+@pytest.mark.parametrize(
+    ("query", "cookie", "accept", "expected"),
+    [
+        (None, None, None, "en"),
+        ("fr", None, None, "fr"),
+        ("xx", "fr", None, "fr"),
+        (None, None, "fr-CH, fr;q=0.9, en;q=0.8", "fr"),
+        (None, None, "de, en;q=0.5, fr;q=0.4", "en"),
+        (None, None, "de", "en"),
+        ("en", "fr", "fr", "en"),
+        (None, None, "fr;q=nonsense, en;q=0.1", "en"),
+    ],
+)
+def test_the_language_of_a_request(
+    query: str | None, cookie: str | None, accept: str | None, expected: str
+) -> None:
+    assert i18n.negotiate(query, cookie, accept) == expected
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrozenSource]:
+    built = build_agreement(Path(tmp_path_factory.mktemp("i18n")) / "agreement")
+    yield built
+    built.agreement.close()
+
+
+def _get(app: FastAPI, path: str, **headers: str) -> httpx.Response:
+    async def go() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://cvid.test") as c:
+            return await c.get(path, headers=headers)
+
+    return asyncio.run(go())
+
+
+def test_pages_in_french(source: FrozenSource) -> None:
+    app = FastAPI()
+    app.include_router(dashboard_router(source))
+    english = _get(app, "/")
+    assert english.headers["content-language"] == "en"
+    assert '<html lang="en">' in english.text
+    french = _get(app, "/?lang=fr")
+    assert french.headers["content-language"] == "fr"
+    assert '<html lang="fr">' in french.text
+    assert "cvid_lang=fr" in french.headers["set-cookie"]
+    assert "Chronologie des phases" in french.text
+    assert "Phase timeline" not in french.text
+    assert "rétablie" in french.text  # the re-imposed measure's status
+    by_cookie = _get(app, "/steps/disable-5mwe", cookie="cvid_lang=fr")
+    assert "Les événements qui l'attestent" in by_cookie.text
+    by_header = _get(app, "/parties/dprk", **{"accept-language": "fr-FR,fr;q=0.9"})
+    assert "Ce qu'elle doit maintenant" in by_header.text
+    assert "set-cookie" not in by_header.headers  # only an explicit choice is remembered
+
+
+def test_the_report_in_french(source: FrozenSource) -> None:
+    state = source.state(source.now())
+    english = render_html(source.roadmap, state, digest=source.digest)
+    french = render_html(source.roadmap, state, digest=source.digest, lang="fr")
+    assert '<html lang="en">' in english
+    assert "Phase timeline" in english
+    assert '<html lang="fr">' in french
+    assert "Chronologie des phases" in french
+    assert "Phase timeline" not in french
+    assert "état au 2027-10-31" in french  # the timeline's label, too
+    assert "événements signés" in french
+    with pytest.raises(InputError, match="no report in 'xx'"):
+        render_html(source.roadmap, state, digest=source.digest, lang="xx")
