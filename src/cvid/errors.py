@@ -240,7 +240,7 @@ class OverloadedError(ServiceError):
 # --- optional parts of the install ------------------------------------------------------
 
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "service": ("fastapi", "uvicorn", "jinja2", "starlette", "swagger_ui_bundle"),
+    "service": ("fastapi", "uvicorn", "starlette", "swagger_ui_bundle"),
     "sim": ("numpy", "scipy", "plotly", "dask", "distributed", "pyarrow", "pandas"),
     "postgres": ("psycopg",),
 }

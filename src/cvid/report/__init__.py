@@ -13,7 +13,6 @@ import functools
 from typing import TYPE_CHECKING, Any
 
 from cvid.engine.state import AgreementState, moment_text
-from cvid.errors import require_extra
 from cvid.roadmap.model import RoadMap
 
 if TYPE_CHECKING:
@@ -113,8 +112,7 @@ def _when(value: dt.datetime | None) -> str:
 
 @functools.cache
 def _env() -> Environment:
-    """The report's Jinja environment (Jinja2 comes with the ``service`` extra)."""
-    require_extra("service", "the HTML report", ("jinja2",))
+    """The report's Jinja environment (Jinja2 is in the core install; imported on use)."""
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     env = Environment(
