@@ -14,17 +14,21 @@ set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 venv=${CVID_VENV:-.venv}
 work=$(mktemp -d "${TMPDIR:-/tmp}/cvid-install.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# Building writes src/cvid.egg-info beside the sources: removed after, unless it was there.
+egg=src/cvid.egg-info
+[ -e "$egg" ] && egg=
+trap 'rm -rf "$work" ${egg:+"$egg"}' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'status=$?; printf "check-install: FAILED (status %d) at line %d: %s\n" "$status" "$LINENO" "$BASH_COMMAND" >&2' ERR
 uv=("$venv/bin/python" -m uv)
 started=$SECONDS
 step() { printf 'check-install: %s (%ds)\n' "$1" $((SECONDS - started)); }
+fail() { printf 'check-install: FAILED: %s\n' "$1" >&2; exit 1; }
 
 step "building the sdist and the wheel"
 "$venv/bin/python" -m build --no-isolation --outdir "$work/dist" . >"$work/build.log" 2>&1 ||
-  { cat "$work/build.log"; exit 1; }
+  { cat "$work/build.log"; fail "building the sdist and the wheel"; }
 wheel=$(ls "$work"/dist/cvid-*.whl)
 ls "$work"/dist/cvid-*.tar.gz >/dev/null
 # The lock's versions, without its hashes, as constraints.
@@ -61,7 +65,7 @@ cp -r tests/fixtures/audit "$work/audit"
   "$cvid" game plan --cells 141 --hidden 5 --inspections 30 --d 1 --b 4 --json >plan.json
   "$work/core/bin/python" -c "import json; assert json.load(open('plan.json'))['deters'] is True"
   if "$cvid" sim run dprk-phased --scenario dprk-phased-hide --runs 5 2>sim.err; then
-    echo "cvid sim run worked without the sim extra"; exit 1
+    fail "cvid sim run worked without the sim extra"
   fi
   grep -q "pip install 'cvid\[sim\]'" sim.err
 )
@@ -73,7 +77,7 @@ if [ "${CHECK_INSTALL_ALL:-1}" = 1 ]; then
   step "running the demo walkthrough with cvid[all]"
   mkdir "$work/demo"
   (cd "$work/demo" && "$work/all/bin/python" -m cvid.demo --no-serve >demo.txt 2>&1) ||
-    { cat "$work/demo/demo.txt"; exit 1; }
+    { cat "$work/demo/demo.txt"; fail "the demo walkthrough with cvid[all]"; }
   tail -n 3 "$work/demo/demo.txt"
 fi
 step "done"

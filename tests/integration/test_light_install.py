@@ -202,3 +202,21 @@ def test_the_extras_hold_what_the_commands_ask_for() -> None:
     assert extras["all"] == ["cvid[service,sim,postgres]"]
     # The report's templates are rendered in the core install.
     assert {"jinja2", "markupsafe"} <= core
+
+
+def test_check_install_fails_loudly_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    """CI's install check stops at the first failure, says so, and cleans up after itself."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "check-install.sh")],
+        env={**os.environ, "CVID_VENV": str(tmp_path / "no-such-venv"), "TMPDIR": str(scratch)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "check-install: FAILED: building the sdist and the wheel" in result.stderr
+    assert "installing the core wheel" not in result.stdout  # it stopped there
+    assert list(scratch.iterdir()) == []
