@@ -16,8 +16,7 @@ _NOTE = "Free text for the record: shown with the event, it decides nothing."
 _REASON = "Why, in the party's words: free text kept in the record and shown with the state."
 _STEP = "The step, by its identifier in the road map's phases."
 _ITEMS = (
-    "Item identifier to the state observed for it, a state of the lifecycle of the item's "
-    "category."
+    "Item identifier to the state observed for it, a state of the lifecycle of the item's category."
 )
 _GUARANTEE = "The security guarantee, by its identifier in the road map's `guarantees`."
 _DRAFT = "The draft resolution, by the identifier it was tabled with."
