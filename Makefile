@@ -47,7 +47,7 @@ bench: $(STAMP)
 # the reference pages are generated from the code first.
 docs: $(STAMP)
 	$(BIN)/python scripts/docs_reference.py
-	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Every extra (the service, the simulation, PostgreSQL, the docs) with the tools: the
 # venv has all of cvid, and scripts/check-install.sh checks the core apart.

@@ -2,8 +2,9 @@
 
 Writes into docs/reference/ (not kept in git: always current):
 
-* ``events.md``: every event type, its body fields and who may submit it
-  (:data:`cvid.events.bodies.BODIES`, :data:`cvid.events.authz.KINDS`);
+* ``events.md``: every event type, its body fields with what they mean, and who may
+  submit it (:data:`cvid.events.bodies.BODIES`, :mod:`cvid.events.descriptions`,
+  :data:`cvid.events.authz.KINDS`);
 * ``conditions.md``: every condition a road map may use;
 * ``roadmap-schema.md`` and ``roadmap.schema.json``: the road-map JSON Schema;
 * ``http-api.md`` and ``openapi.json``: the service's OpenAPI document, rendered offline;
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import types
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from cvid import __version__
 from cvid.cli import app as cli_app
 from cvid.events.authz import KINDS
 from cvid.events.bodies import BODIES
+from cvid.events.descriptions import FIELDS, PARTS
 from cvid.roadmap import model
 from cvid.roadmap.loader import schema
 
@@ -73,7 +76,9 @@ def nested_models(annotation: Any) -> list[type[BaseModel]]:
     return found
 
 
-def fields_table(cls: type[BaseModel]) -> list[str]:
+def fields_table(cls: type[BaseModel], described: Mapping[str, str] | None = None) -> list[str]:
+    """The table of a model's fields; a description comes from the field or ``described``
+    (JSON name to text)."""
     if not cls.model_fields:
         return ["No fields: the body is `{}`.", ""]
     lines = [
@@ -81,13 +86,15 @@ def fields_table(cls: type[BaseModel]) -> list[str]:
         "| --- | --- | --- | --- | --- |",
     ]
     for name, field in cls.model_fields.items():
+        key = field.alias or name
+        description = field.description or (described or {}).get(key, "")
         required = field.is_required()
         default = "" if required or field.default_factory else f"`{json.dumps(field.default)}`"
         if field.default_factory is not None:
             default = f"`{json.dumps(field.default_factory())}`"  # type: ignore[call-arg]
         lines.append(
-            f"| `{field.alias or name}` | `{cell(type_name(field.annotation))}` | "
-            f"{'yes' if required else 'no'} | {default} | {cell(field.description or '')} |"
+            f"| `{key}` | `{cell(type_name(field.annotation))}` | "
+            f"{'yes' if required else 'no'} | {default} | {cell(description)} |"
         )
     return [*lines, ""]
 
@@ -124,7 +131,7 @@ def events_page() -> str:
     for kind in sorted(BODIES):
         cls = BODIES[kind]
         out += [f"## `{kind}`", "", doc(cls), "", who(kind), ""]
-        out += fields_table(cls)
+        out += fields_table(cls, FIELDS.get(kind, {}))
         seen: set[type[BaseModel]] = {cls}
         queue = [m for f in cls.model_fields.values() for m in nested_models(f.annotation)]
         while queue:
@@ -133,7 +140,7 @@ def events_page() -> str:
                 continue
             seen.add(sub)
             out += [f"**`{sub.__name__}`**: {cell(doc(sub))}", ""]
-            out += fields_table(sub)
+            out += fields_table(sub, PARTS.get(sub.__name__, {}))
             queue += [m for f in sub.model_fields.values() for m in nested_models(f.annotation)]
     return "\n".join(out)
 

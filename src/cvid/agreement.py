@@ -45,6 +45,7 @@ from cvid.errors import (
     Error,
     EventRejectedError,
     RoadmapError,
+    SnapshotError,
 )
 from cvid.events.authz import AdmittedEvent, Gate, History
 from cvid.events.bodies import BODIES, AmendmentProposed
@@ -154,13 +155,13 @@ class Agreement:
         try:
             found = snap.read(path, self.directory / KEYS_DIR)
             if found.roadmap != self.gate.digest:
-                raise snap.SnapshotError(f"{path} is for another road map ({found.roadmap})")
+                raise SnapshotError(f"{path} is for another road map ({found.roadmap})")
             if found.history.size != found.size or self.log.root(found.size) != found.root:
-                raise snap.SnapshotError(
+                raise SnapshotError(
                     f"{path} does not match the log: its root at size {found.size} differs"
                 )
             events = self._logged(found.size, found.checked)
-        except (snap.SnapshotError, Error) as e:
+        except Error as e:
             log.warning("snapshot ignored, every entry is admitted again: %s", e)
             return
         self.history, self.events, self.snapshot_size = found.history, events, found.size
@@ -203,7 +204,7 @@ class Agreement:
             root = self.log.root(size)
             state = snap.Snapshot(size, root, self.gate.digest, self.history, checked, fold)
             path = snap.write(self.directory, self.directory / KEYS_DIR, state)
-        except (snap.SnapshotError, Error, pickle.PicklingError, TypeError) as e:
+        except (Error, pickle.PicklingError, TypeError) as e:
             log.warning("no snapshot written: %s", e)
             return None
         self.snapshot_size, self._snapshot_folded = size, fold is not None

@@ -48,6 +48,11 @@ class ConfigError(Error):
 # --- the log ----------------------------------------------------------------------------
 
 
+class SnapshotError(StoreError):
+    """A snapshot cannot be used (no key, a wrong tag, another log or road map): it is
+    reported and ignored, never raised to the caller of open (ADR 0014)."""
+
+
 class TreeSizeError(InputError):
     """A leaf index or tree size is out of range for the request."""
 
@@ -245,7 +250,7 @@ class OverloadedError(ServiceError):
 # --- optional parts of the install ------------------------------------------------------
 
 EXTRAS: dict[str, tuple[str, ...]] = {
-    "service": ("fastapi", "uvicorn", "jinja2", "starlette", "swagger_ui_bundle"),
+    "service": ("fastapi", "uvicorn", "starlette", "swagger_ui_bundle"),
     "sim": ("numpy", "scipy", "plotly", "dask", "distributed", "pyarrow", "pandas"),
     "postgres": ("psycopg",),
 }

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cvid.errors import SnapshotError
+
 log = logging.getLogger("cvid.snapshot")
 
 SNAPSHOTS_DIR = "snapshots"
@@ -51,10 +53,6 @@ class Snapshot:
     history: Any  # cvid.events.authz.History
     checked: dict[int, Any]  # entry index -> what admission verified beyond the body
     fold: tuple[int, bytes] | None  # (events applied, frozen engine) of the adopted road map
-
-
-class SnapshotError(Exception):
-    """Why a snapshot was not used (reported, never raised to the caller)."""
 
 
 def _key(keys_dir: Path, *, create: bool) -> bytes | None:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from cvid.events.bodies import BODIES
+from cvid.events.descriptions import describe, describe_part
 from cvid.roadmap import model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +26,17 @@ def test_the_reference_pages_cover_the_code(tmp_path: Path) -> None:
     for kind in BODIES:
         assert f"## `{kind}`" in events, kind
     assert events.count("**Who may submit:**") == len(BODIES)
+    # Every body field's row carries its description (cvid.events.descriptions).
+    for kind, body in BODIES.items():
+        section = events.split(f"## `{kind}`", 1)[1].split("\n## ", 1)[0]
+        for name, field in body.model_fields.items():
+            key = field.alias or name
+            row = next(line for line in section.splitlines() if line.startswith(f"| `{key}` |"))
+            text = describe(kind, key)
+            assert text is not None, (kind, key)
+            assert row.endswith(f"| {text} |"), (kind, key, row)
+    finding = events.split("**`Finding`**", 1)[1]
+    assert f"| {describe_part('Finding', 'cell')} |" in finding.split("**`", 1)[0]
     conditions = (tmp_path / "conditions.md").read_text(encoding="utf-8")
     for tag in model._TAG_OF_CLASS.values():
         assert f"## `{tag}`" in conditions, tag

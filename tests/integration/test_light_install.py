@@ -10,6 +10,7 @@ does not say which.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -98,13 +99,62 @@ def test_the_offline_commands_audit_without_any_extra(published: Path) -> None:
     assert "(dprk-phased) at 2027-09-15" in table.stdout
 
 
+def test_the_report_is_written_without_any_extra(published: Path) -> None:
+    result = _core(
+        "report", "agreement", "--out", "report.html", "--at", "2027-09-15", cwd=published
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == "loaded: "
+    page = (published / "report.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") or page.startswith("<!doctype html>"), page[:40]
+    assert "dprk-phased" in page
+    assert "<svg" in page  # the phase timeline
+
+
+def test_the_inspection_game_is_played_without_any_extra(tmp_path: Path) -> None:
+    solved = _core("game", "solve", "--d", "1", "--b", "4", "--beta", "0.2", "--json", cwd=tmp_path)
+    assert solved.returncode == 0, solved.stderr
+    assert solved.stderr.splitlines()[-1] == "loaded: "
+    answer = json.loads(solved.stdout)
+    # p* = d / ((1 - beta)(b + d)) = 1 / (0.8 · 5) = 0.25, with no false alarms.
+    assert answer["deterring_inspection_probability"] == pytest.approx(0.25)
+
+    args = ["--cells", "141", "--hidden", "5", "--inspections", "30", "--d", "1", "--b", "4"]
+    plan = _core("game", "plan", *args, "--json", cwd=tmp_path)
+    assert plan.returncode == 0, plan.stderr
+    assert plan.stderr.splitlines()[-1] == "loaded: "
+    verdict = json.loads(plan.stdout)
+    # 1 - C(136, 30) / C(141, 30), computed exactly without NumPy; deterrence needs 1/5.
+    assert verdict["detection"] == pytest.approx(1 - math.comb(136, 30) / math.comb(141, 30))
+    assert verdict["required"] == pytest.approx(0.2)
+    assert verdict["deters"] is True
+
+
 @pytest.mark.parametrize(
     ("args", "extra"),
     [
         (["serve", "agreement"], "service"),
-        (["report", "agreement", "--out", "report.html", "--at", "2027-09-15"], "service"),
+        (["mirror", "http://127.0.0.1:9", "copy", "--vkey", "k", "--serve", "8000"], "service"),
         (["sim", "run", "dprk-phased", "--scenario", "dprk-phased-hide", "--runs", "5"], "sim"),
-        (["game", "solve", "--d", "1", "--b", "2"], "sim"),
+        (
+            [
+                "game",
+                "plan",
+                "--cells",
+                "20",
+                "--hidden",
+                "1",
+                "--inspections",
+                "5",
+                "--d",
+                "1",
+                "--b",
+                "4",
+                "--per-inspection",
+                "0.5",
+            ],
+            "sim",
+        ),
         (
             ["verify", "detect", "--N", "20", "--k", "1", "--n", "5", "--per-inspection", "0.5"],
             "sim",
@@ -150,3 +200,23 @@ def test_the_extras_hold_what_the_commands_ask_for() -> None:
             assert dists & (listed | {"distributed", "starlette"}), (extra, module, dists)
             assert not dists & core, (module, "is in the core")
     assert extras["all"] == ["cvid[service,sim,postgres]"]
+    # The report's templates are rendered in the core install.
+    assert {"jinja2", "markupsafe"} <= core
+
+
+def test_check_install_fails_loudly_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    """CI's install check stops at the first failure, says so, and cleans up after itself."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "check-install.sh")],
+        env={**os.environ, "CVID_VENV": str(tmp_path / "no-such-venv"), "TMPDIR": str(scratch)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "check-install: FAILED: building the sdist and the wheel" in result.stderr
+    assert "installing the core wheel" not in result.stdout  # it stopped there
+    assert list(scratch.iterdir()) == []

@@ -7,17 +7,19 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx
 import typer
-import uvicorn
 
 from cvid.cli._app import fail, handle_errors, out, read_public_key
-from cvid.errors import AuditError, InputError
+from cvid.errors import AuditError, InputError, require_extra
 from cvid.log.cosignature import CosignatureVerifier, WitnessPolicy
 from cvid.log.note import Verifier
 from cvid.mirror import ForkError, Mirror, mirror_app, status_line
+
+if TYPE_CHECKING:
+    import uvicorn  # the dashboard (--serve) needs the service extra; imported on use
 
 FORK_EXIT = 6  # a fork or rollback: the alarm
 
@@ -69,6 +71,8 @@ def mirror(
     admits every entry under the road map's rules. A restart resumes from the
     last checkpoint verified.
     """
+    if serve is not None:
+        require_extra("service", "cvid mirror --serve")
     verifier = Verifier.from_text(read_public_key(vkey, "--vkey"))
     policy = None
     if witness_vkey:
@@ -123,6 +127,8 @@ def warn(message: str) -> None:
 
 
 def _serve(mirrored: Mirror, host: str, port: int) -> uvicorn.Server:
+    import uvicorn
+
     config = uvicorn.Config(
         mirror_app(mirrored), host=host, port=port, log_level="warning", lifespan="off"
     )

@@ -236,7 +236,6 @@ def solve(
     as_json: Json = False,
 ) -> None:
     """The simultaneous equilibrium and the inspector-leadership solution."""
-    require_extra("sim", "cvid game solve")
     from cvid.sim.game import Payoffs, leadership, simultaneous
 
     g = Payoffs(d=d, b=b, h=h, c=c, a=a, e=e, f=f, alpha=alpha, beta=beta)
@@ -277,8 +276,11 @@ def plan(
     ] = 1.0,
     as_json: Json = False,
 ) -> None:
-    """Does this sampling plan deter hiding, for these payoffs?"""
-    require_extra("sim", "cvid game plan")
+    """Does this sampling plan deter hiding, for these payoffs?
+
+    Plain arithmetic (no extra needed), except with --per-inspection below 1, whose
+    detection probability is summed with SciPy (cvid[sim]).
+    """
     from cvid.sim.game import plan_deters
 
     verdict = plan_deters(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from cvid import i18n
 from cvid.engine.state import AgreementState, moment_text
-from cvid.errors import InputError, require_extra
+from cvid.errors import InputError
 from cvid.report import timeline
 from cvid.report.names import Names
 from cvid.report.palette import STATUS_COLOURS, measure_status, status_label, status_symbol
@@ -48,8 +48,7 @@ def _when(value: dt.datetime | None) -> str:
 
 @functools.cache
 def _env() -> Environment:
-    """The report's Jinja environment (Jinja2 comes with the ``service`` extra)."""
-    require_extra("service", "the HTML report", ("jinja2",))
+    """The report's Jinja environment (Jinja2 is in the core install; imported on use)."""
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     env = Environment(
