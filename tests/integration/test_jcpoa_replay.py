@@ -125,6 +125,35 @@ def test_the_e3_complaint_starts_the_dispute_resolution_mechanism(jcpoa: Agreeme
     assert s.steps["drm-referral"].status == "blocked"  # only after the stages
 
 
+def owed(s: AgreementState) -> set[tuple[str, str, str]]:
+    return {(o.party, o.kind, o.subject) for o in s.owed}
+
+
+@pytest.mark.parametrize(
+    "when", ["2015-10-19", "2016-01-17", "2018-05-09", "2019-12-31", "2020-01-13T23:00:00"]
+)
+def test_the_complaint_is_a_right_never_owed(jcpoa: Agreement, when: str) -> None:
+    s = state(jcpoa, when)
+    assert s.steps["e3-complaint"].status == "open"  # France may refer, from Adoption Day
+    assert s.steps["e3-complaint"].reason == "fra may carry it out (a right: never owed)"
+    assert ("fra", "carry out", "e3-complaint") not in owed(s)
+    assert not any(o.subject.startswith(("e3-", "drm-")) for o in s.owed)
+
+
+def test_the_referral_to_the_council_is_a_right_never_owed(jcpoa: Agreement) -> None:
+    for when in ("2020-01-20", "2020-03-01", "2025-08-27", "2025-09-29"):
+        s = state(jcpoa, when)
+        assert "drm-referral" not in {o.subject for o in s.owed}
+        assert s.steps["drm-referral"].status in ("blocked", "open")
+        assert s.steps["drm-referral"].due is None
+    # The phase waits for its stages only; stage 1 shows overdue from 13 Feb 2020 because
+    # the facts do not say how the stages ran after the extension ([U], template header).
+    s = state(jcpoa, "2020-03-01")
+    assert s.steps["drm-joint-commission"].status == "overdue"
+    assert ("jc", "carry out", "drm-joint-commission") in owed(s)
+    assert s.steps["drm-referral"].reason == "waiting for drm-opinion-considered"
+
+
 def test_stage_one_is_extended_by_the_joint_commissions_consensus(jcpoa: Agreement) -> None:
     proposed = state(jcpoa, "2020-01-24T13:00:00")
     decision = proposed.decisions["drm-2020-extension"]

@@ -45,7 +45,7 @@ from cvid.roadmap import finders
 from cvid.roadmap import model as m
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.membership import Membership
-from cvid.roadmap.steps import StepProgress
+from cvid.roadmap.steps import StepProgress, is_right, required
 
 TimerKind = Literal[
     "due",
@@ -160,7 +160,8 @@ class _Engine:
         self.timers: list[tuple[dt.datetime, int, TimerKind, str]] = []
         self._counter = 0
         self.steps: dict[str, _Step] = {}
-        self.phase_done: dict[str, int] = {ph.id: 0 for ph in roadmap.phases}
+        self.phase_done: dict[str, int] = {ph.id: 0 for ph in roadmap.phases}  # required, done
+        self.phase_required = {ph.id: {st.id for st in required(ph)} for ph in roadmap.phases}
         self.phase_complete: dict[str, dt.datetime] = {}
         self.phase_steps = {ph.id: [st.id for st in ph.steps] for ph in roadmap.phases}
         self.anchors = anc.Anchors(self.zone, self._push_anchor)
@@ -356,7 +357,7 @@ class _Engine:
         return self.steps[ref].done_at is not None
 
     def reported(self, ref: str) -> bool:
-        sids = self.phase_steps.get(ref, [ref])
+        sids = self.phase_required.get(ref, [ref])  # a phase: the steps it requires
         return all(
             self.steps[x].reported_at is not None or self.steps[x].done_at is not None for x in sids
         )
@@ -364,7 +365,8 @@ class _Engine:
     def overdue(self, step: str, grace_days: int) -> bool:
         rec = self.steps[step]
         return (
-            rec.done_at is None
+            not is_right(rec.spec)
+            and rec.done_at is None
             and rec.withdrawn is None
             and rec.ended is None
             and not self._reported_on_time(rec)
@@ -610,6 +612,7 @@ class _Engine:
                 )
             elif not rec.progress.failure:  # every verifier that spoke confirms
                 rec.violation = None
+                self._phase_check(rec.phase)  # a done step's failure no longer stands
             if done and rec.violation is None:
                 self._mark_done(rec)
 
@@ -628,14 +631,26 @@ class _Engine:
         self._happen(("milestone", rec.spec.id))
         self.limits.milestone(rec.spec.id, self.t)
         self.recurring.reached(rec.spec.id, self.t)
-        self.phase_done[rec.phase] += 1
-        if self.phase_done[rec.phase] == len(self.phase_steps[rec.phase]):
-            self.phase_complete[rec.phase] = self.t
-            self._happen(("milestone", rec.phase))
-            self.limits.milestone(rec.phase, self.t)
-            self.recurring.reached(rec.phase, self.t)
+        if rec.spec.id in self.phase_required[rec.phase]:
+            self.phase_done[rec.phase] += 1
+        self._phase_check(rec.phase)
         for sid in rec.dependents:
             self._automatic(self.steps[sid])
+
+    def _phase_check(self, phase: str) -> None:
+        """A phase is complete from the first moment at which every step it requires
+        (its obligations; all its steps when it has only rights) is done and none of its
+        steps stands violated. A failure found later shows on the step; the phase's
+        milestone, once reached, has happened."""
+        if (
+            phase not in self.phase_complete
+            and self.phase_done[phase] == len(self.phase_required[phase])
+            and all(self.steps[sid].violation is None for sid in self.phase_steps[phase])
+        ):
+            self.phase_complete[phase] = self.t
+            self._happen(("milestone", phase))
+            self.limits.milestone(phase, self.t)
+            self.recurring.reached(phase, self.t)
 
     def _move(
         self,
@@ -807,8 +822,7 @@ class _Engine:
 
     def _holds(self, rule: m.Reward | m.Consequence) -> bool:
         """Whether a rule's condition holds, reading the findings of its finder."""
-        found_by = rule.found_by if isinstance(rule, m.Consequence) else None
-        self.finder = finders.key(found_by)
+        self.finder = finders.key(rule.found_by)
         try:
             return cond.holds(rule.when, self)
         finally:
@@ -939,6 +953,8 @@ class _Engine:
             return "blocked", "the agreement is not in force"
         if waiting:
             return "blocked", "waiting for " + ", ".join(waiting)
+        if is_right(spec):
+            return "open", f"{spec.actor} may carry it out (a right: never owed)"
         return "open", f"{spec.actor} to carry out" + (
             f" before {_when(rec.due)}" if rec.due else ""
         )
@@ -1088,6 +1104,7 @@ class _Engine:
             if (
                 st.status in ("open", "overdue")
                 and not self.steps[sid].spec.automatic
+                and not is_right(self.steps[sid].spec)  # a right is never owed
                 and st.done_at is None
                 and self.steps[sid].reported_at is None
             ):
@@ -1197,7 +1214,7 @@ def _in_time_order(alerts: list[str]) -> tuple[str, ...]:
 def _describe(rule: m.Reward | m.Consequence) -> str:
     """A rule's condition in words, with the finder a consequence names."""
     text = cond.describe(rule.when)
-    if isinstance(rule, m.Consequence) and rule.found_by is not None:
+    if rule.found_by is not None:
         text += f", found by {finders.describe(rule.found_by)}"
     return text
 

@@ -53,7 +53,9 @@ class StepState:
 
 @dataclass(frozen=True)
 class PhaseState:
-    """A phase: complete when every step is done (verified, or waived)."""
+    """A phase: complete from the first moment every step it requires is done (verified,
+    reported, or waived) and none of its steps stands violated; it requires its
+    obligations, not its rights (:func:`cvid.roadmap.steps.required`)."""
 
     id: str
     status: PhaseStatus

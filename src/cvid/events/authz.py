@@ -380,12 +380,12 @@ class Gate:
             )
 
     def step_done(self, step_or_phase: str, history: History) -> bool:
-        """Whether a step (every step of a phase) is done by its own events, by the
-        engine's rule (:mod:`cvid.roadmap.steps`): waived, reported (no verification
+        """Whether a step (every step a phase requires) is done by its own events, by
+        the engine's rule (:mod:`cvid.roadmap.steps`): waived, reported (no verification
         needed), or confirmed by enough verifiers with no finding of failure standing."""
         phase = next((ph for ph in self.roadmap.phases if ph.id == step_or_phase), None)
         if phase is not None:
-            return all(self.step_done(st.id, history) for st in phase.steps)
+            return all(self.step_done(st.id, history) for st in steps.required(phase))
         events = history.obligations.step_events.get(step_or_phase, [])
         return steps.done_event(self.steps[step_or_phase], events) is not None
 

@@ -7,7 +7,7 @@ one decision signed by the members its body's rule requires
 (:mod:`cvid.roadmap.joint`); each signature is a separate signed event, and
 admission refuses a signature by a non-member, a second signature by the same
 member, and any signature once the decision is in effect, blocked or lapsed. Only
-a step's actor may refuse it. What is needed later is kept in
+a step's actor may refuse it, and never a right (``kind: right``). What is needed later is kept in
 :class:`JointHistory`, recorded after each append. Nothing here reads a clock.
 """
 
@@ -197,7 +197,7 @@ def _finder(
     if jb.id not in finders.finding_bodies(roadmap):
         raise _reject(
             "outside-mandate",
-            f"{jb.id} makes no findings: no consequence of the road map is found_by it",
+            f"{jb.id} makes no findings: no rule of the road map is found_by it",
         )
     if find.allegation not in allegations:
         raise _reject("unknown-reference", f"no allegation {find.allegation!r}")
@@ -261,6 +261,11 @@ def _refused(
                 "unauthorised",
                 f"only the obliged party refuses an obligation: step {step.id!r} is "
                 f"{step.actor}'s, not {party}'s",
+            )
+        if step.kind == "right":
+            raise _reject(
+                "not-an-obligation",
+                f"step {step.id!r} is a right of {party}: not exercising it is no refusal",
             )
     if (party, body.step or body.subject or "") in history.refusals:
         raise _reject("duplicate", f"{party} has already refused {body.step or body.subject!r}")

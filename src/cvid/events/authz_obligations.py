@@ -84,7 +84,7 @@ def milestone(roadmap: m.RoadMap, ref: str, history: ObligationHistory) -> dt.da
         return None if None in times else max(t for t in times if t is not None)
     for phase in roadmap.phases:
         if phase.id == ref:
-            done = [_step_done(st, history) for st in phase.steps]
+            done = [_step_done(st, history) for st in steps.required(phase)]
             return None if None in done else max(t for t in done if t is not None)
         for st in phase.steps:
             if st.id == ref:

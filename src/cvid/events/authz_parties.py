@@ -171,7 +171,7 @@ def check_determines(rm: RoadMap, allegations: list[str], history: PartiesHistor
     if allegations and not finders.council_finds(rm):
         raise _reject(
             "unauthorised",
-            "the Council determines no allegation here: no consequence of the road map "
+            "the Council determines no allegation here: no rule of the road map "
             "is found_by the Council",
         )
     for allegation in allegations:

@@ -11,9 +11,11 @@ loader can give its line and column. No I/O.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel
 
 from cvid import calendar, units
 from cvid.errors import KeyFormatError
@@ -48,16 +50,6 @@ class _HasId(Protocol):
 
 def _ids(prefix: Loc, objs: Iterable[_HasId]) -> list[tuple[Loc, str]]:
     return [((*prefix, i, "id"), o.id) for i, o in enumerate(objs)]
-
-
-_ANY_REFS = (
-    m.Violated,
-    m.IrreversibilityViolated,
-    m.PartyWithdrawn,
-    m.LimitExceeded,
-    m.LimitViolated,
-)
-"""Conditions that name one thing of a kind, or ``any``."""
 
 
 def lifecycle_of(roadmap: m.RoadMap, category_id: str) -> list[str]:
@@ -330,7 +322,34 @@ class _Checker:
             if step.owed_to == step.actor:
                 yield Problem((*base, "owed_to"), "a step is owed to another party than its actor")
 
+    def _right(self, base: Loc, step: m.Step) -> Iterator[Problem]:
+        """A right is never owed: nothing about it may say otherwise."""
+        if step.kind != "right":
+            return
+        why = {
+            "deadline": "a right is never due: it has no deadline",
+            "verification": "a right is never found not done: it has no verification",
+            "owed_to": "a right is owed to nobody: it has no owed_to",
+            "automatic": "a right is an act its actor may perform: it cannot be automatic",
+        }
+        values = {
+            "deadline": step.deadline,
+            "verification": step.verification,
+            "owed_to": step.owed_to,
+            "automatic": step.automatic or None,
+        }
+        for key, message in why.items():
+            if values[key] is not None:
+                yield Problem((*base, key), message)
+        if step.actor in self.joint_bodies:
+            yield Problem(
+                (*base, "kind"),
+                f"a right is a party's: {step.actor!r} is a joint body, whose act is owed by "
+                "its members (one that blocks it is in default)",
+            )
+
     def _step_timing(self, base: Loc, step: m.Step) -> Iterator[Problem]:
+        yield from self._right(base, step)
         deadline = step.deadline
         if deadline is not None:
             yield from self._deadline((*base, "deadline"), deadline)
@@ -447,53 +466,14 @@ class _Checker:
                     stack.append((child, iter(edges[child])))
 
     def _condition(self, loc: Loc, cond: m.Condition) -> Iterator[Problem]:
-        if isinstance(cond, m.All):
-            for k, sub in enumerate(cond.all):
-                yield from self._condition((*loc, "all", k), sub)
-        elif isinstance(cond, m.AnyOf):
-            for k, sub in enumerate(cond.any):
-                yield from self._condition((*loc, "any", k), sub)
-        elif isinstance(cond, m.Not):
-            yield from self._condition((*loc, "not"), cond.not_)
-        else:
-            yield from self._leaf(loc, cond)
+        """Every problem of a condition, by its kind's check (:data:`CHECKS`)."""
+        yield from CHECKS[type(cond)](self, loc, cond)
 
-    def _leaf(self, loc: Loc, cond: m.Condition) -> Iterator[Problem]:
-        if isinstance(cond, m.Verified | m.Reported):
-            ref = cond.verified if isinstance(cond, m.Verified) else cond.reported
-            key = "verified" if isinstance(cond, m.Verified) else "reported"
-            if ref not in self.steps and ref not in self.phases:
-                yield Problem((*loc, key), f"{ref!r} is not a step or a phase")
-        elif isinstance(cond, m.Overdue):
-            if cond.overdue.step not in self.steps:
-                yield Problem((*loc, "overdue", "step"), f"{cond.overdue.step!r} is not a step")
-            elif self.steps[cond.overdue.step].deadline is None:
-                yield Problem(
-                    (*loc, "overdue", "step"), f"step {cond.overdue.step!r} has no deadline"
-                )
-        elif isinstance(cond, _ANY_REFS):
-            yield from self._any_ref(loc, cond)
-        elif (
-            isinstance(cond, m.GuaranteeInForce) and cond.guarantee_in_force not in self.guarantees
-        ):
-            yield Problem(
-                (*loc, "guarantee_in_force"), f"{cond.guarantee_in_force!r} is not a guarantee"
-            )
-        yield from self._recurring_leaf(loc, cond)
-        yield from (Problem(at, msg) for at, msg in check_condition(self.rm, loc, cond))
-
-    def _any_ref(self, loc: Loc, cond: m.Condition) -> Iterator[Problem]:
+    def _any_ref(
+        self, loc: Loc, key: str, ref: str, pool: Iterable[str], noun: str
+    ) -> Iterator[Problem]:
         """A condition naming one thing of a kind, or ``any``."""
-        pools: dict[str, tuple[set[str], str]] = {
-            "violated": (set(self.steps), "a step"),
-            "irreversibility_violated": (set(self.items), "an item"),
-            "party_withdrawn": (set(self.parties), "a party"),
-            "limit_exceeded": ({x.id for x in self.rm.limits}, "a limit"),
-            "limit_violated": ({x.id for x in self.rm.limits}, "a limit"),
-        }
-        ((key, ref),) = cond.model_dump().items()
-        pool, noun = pools[key]
-        if ref != "any" and ref not in pool:
+        if ref != "any" and ref not in set(pool):
             yield Problem((*loc, key), f"{ref!r} is not {noun} (or 'any')")
 
     def _refs(
@@ -514,6 +494,8 @@ class _Checker:
             yield from self._refs(
                 ("rewards", i, "bring_into_force"), reward.bring_into_force, guarantees, "guarantee"
             )
+            if reward.found_by is not None:
+                yield from self._found_by(("rewards", i, "found_by"), reward)
         for i, cons in enumerate(self.rm.consequences):
             yield from self._condition(("consequences", i, "when"), cons.when)
             yield from self._refs(
@@ -531,8 +513,8 @@ class _Checker:
             if cons.found_by is not None:
                 yield from self._found_by(("consequences", i, "found_by"), cons)
 
-    def _found_by(self, loc: Loc, cons: m.Consequence) -> Iterator[Problem]:
-        """A consequence's finder exists and its condition reads findings."""
+    def _found_by(self, loc: Loc, cons: m.Reward | m.Consequence) -> Iterator[Problem]:
+        """A rule's finder exists and its condition reads findings."""
         found_by = cons.found_by
         assert found_by is not None
         if found_by.joint_body is not None and found_by.joint_body not in self.joint_bodies:
@@ -555,7 +537,7 @@ class _Checker:
         if not any(finders.looks_at_allegations(cons.when)):
             yield Problem(
                 loc,
-                "found_by names whose findings fire the consequence, and its condition reads "
+                "found_by names whose findings fire the rule, and its condition reads "
                 "none: use allegation_confirmed or custody_flagged",
             )
 
@@ -824,40 +806,6 @@ class _Checker:
             if not self.rm.inspection_types:
                 yield Problem((*base,), "a quota counts inspections: list 'inspection_types'")
 
-    def _recurring_leaf(self, loc: Loc, cond: m.Condition) -> Iterator[Problem]:
-        if isinstance(cond, m.ObligationMissed):
-            ref = cond.obligation_missed
-            if isinstance(ref, str):
-                ref_id, party, where = ref, None, (*loc, "obligation_missed")
-            else:
-                ref_id, party, where = (
-                    ref.obligation,
-                    ref.party,
-                    (*loc, "obligation_missed", "obligation"),
-                )
-            declared = {o.id: o for o in self.rm.obligations}
-            duties = ob.expand(self.rm)
-            if ref_id != "any" and ref_id not in declared and ref_id not in duties:
-                yield Problem(where, f"{ref_id!r} is not an obligation (or 'any')")
-            elif party is not None:
-                bound = (
-                    {d.party for d in duties.values()}
-                    if ref_id == "any"
-                    else {d.party for d in duties.values() if ref_id in (d.declared, d.id)}
-                )
-                if party not in bound:
-                    yield Problem(
-                        (*loc, "obligation_missed", "party"),
-                        f"{party!r} is not bound by {ref_id!r}",
-                    )
-        elif isinstance(cond, m.QuotaShort):
-            ref = cond.quota_short
-            quotas = {q.id: q for q in self.rm.quotas}
-            if ref != "any" and ref not in quotas:
-                yield Problem((*loc, "quota_short"), f"{ref!r} is not a quota (or 'any')")
-            elif ref != "any" and quotas[ref].at_least is None:
-                yield Problem((*loc, "quota_short"), f"quota {ref!r} has no 'at_least'")
-
     def _quorum(self, loc: Loc, by: list[str], at_least: int | None) -> Iterator[Problem]:
         for k, party_id in enumerate(by):
             yield from self._party_ref((*loc, "by", k), party_id)
@@ -894,3 +842,188 @@ class _Checker:
                 self.rm.amendments.by,
                 consent.at_least if isinstance(consent, m.AmendmentQuorum) else None,
             )
+
+
+# --- each condition kind's load check, registered once ----------------------------------
+# The engine registers each condition class's evaluator (cvid.engine.conditions.KINDS);
+# here each class gets its load check, in the layer below the engine.
+
+C = TypeVar("C", bound=BaseModel)
+ConditionCheck = Callable[[_Checker, Loc, Any], Iterator[Problem]]
+
+CHECKS: dict[type[BaseModel], ConditionCheck] = {}
+"""Every condition class of the road-map language (:data:`cvid.roadmap.model.CONDITION_CLASSES`),
+mapped to the function that checks it against the whole road map."""
+
+
+def _checks(
+    *classes: type[C],
+) -> Callable[[Callable[[_Checker, Loc, C], Iterator[Problem]]], Any]:
+    def register(fn: Callable[[_Checker, Loc, C], Iterator[Problem]]) -> Any:
+        for cls in classes:
+            if cls in CHECKS:
+                raise ImportError(f"condition {cls.__name__} has two load checks")
+            CHECKS[cls] = fn
+        return fn
+
+    return register
+
+
+def unchecked(registry: dict[type[BaseModel], ConditionCheck]) -> list[str]:
+    """The condition classes a registry misses or has beyond the model's, by name."""
+    return sorted(c.__name__ for c in set(registry) ^ set(m.CONDITION_CLASSES))
+
+
+@_checks(m.All)
+def _all(ck: _Checker, loc: Loc, cond: m.All) -> Iterator[Problem]:
+    for k, sub in enumerate(cond.all):
+        yield from ck._condition((*loc, "all", k), sub)
+
+
+@_checks(m.AnyOf)
+def _any_of(ck: _Checker, loc: Loc, cond: m.AnyOf) -> Iterator[Problem]:
+    for k, sub in enumerate(cond.any):
+        yield from ck._condition((*loc, "any", k), sub)
+
+
+@_checks(m.Not)
+def _not(ck: _Checker, loc: Loc, cond: m.Not) -> Iterator[Problem]:
+    yield from ck._condition((*loc, "not"), cond.not_)
+
+
+@_checks(m.Verified)
+def _verified(ck: _Checker, loc: Loc, cond: m.Verified) -> Iterator[Problem]:
+    if cond.verified not in ck.steps and cond.verified not in ck.phases:
+        yield Problem((*loc, "verified"), f"{cond.verified!r} is not a step or a phase")
+
+
+@_checks(m.Reported)
+def _reported(ck: _Checker, loc: Loc, cond: m.Reported) -> Iterator[Problem]:
+    if cond.reported not in ck.steps and cond.reported not in ck.phases:
+        yield Problem((*loc, "reported"), f"{cond.reported!r} is not a step or a phase")
+
+
+@_checks(m.Overdue)
+def _overdue(ck: _Checker, loc: Loc, cond: m.Overdue) -> Iterator[Problem]:
+    step = ck.steps.get(cond.overdue.step)
+    where = (*loc, "overdue", "step")
+    if step is None:
+        yield Problem(where, f"{cond.overdue.step!r} is not a step")
+    elif step.kind == "right":
+        yield Problem(where, f"step {step.id!r} is a right: it is never overdue")
+    elif step.deadline is None:
+        yield Problem(where, f"step {step.id!r} has no deadline")
+
+
+@_checks(m.Violated)
+def _violated(ck: _Checker, loc: Loc, cond: m.Violated) -> Iterator[Problem]:
+    yield from ck._any_ref(loc, "violated", cond.violated, ck.steps, "a step")
+    step = ck.steps.get(cond.violated)
+    if step is not None and step.kind == "right":
+        yield Problem(
+            (*loc, "violated"),
+            f"step {step.id!r} is a right: not exercising it is never a violation",
+        )
+
+
+@_checks(m.IrreversibilityViolated)
+def _irreversibility(ck: _Checker, loc: Loc, cond: m.IrreversibilityViolated) -> Iterator[Problem]:
+    yield from ck._any_ref(
+        loc, "irreversibility_violated", cond.irreversibility_violated, ck.items, "an item"
+    )
+
+
+@_checks(m.PartyWithdrawn)
+def _withdrawn(ck: _Checker, loc: Loc, cond: m.PartyWithdrawn) -> Iterator[Problem]:
+    yield from ck._any_ref(loc, "party_withdrawn", cond.party_withdrawn, ck.parties, "a party")
+
+
+@_checks(m.LimitExceeded)
+def _exceeded(ck: _Checker, loc: Loc, cond: m.LimitExceeded) -> Iterator[Problem]:
+    limits = [x.id for x in ck.rm.limits]
+    yield from ck._any_ref(loc, "limit_exceeded", cond.limit_exceeded, limits, "a limit")
+
+
+@_checks(m.LimitViolated)
+def _limit_violated(ck: _Checker, loc: Loc, cond: m.LimitViolated) -> Iterator[Problem]:
+    limits = [x.id for x in ck.rm.limits]
+    yield from ck._any_ref(loc, "limit_violated", cond.limit_violated, limits, "a limit")
+
+
+@_checks(m.GuaranteeInForce)
+def _guarantee(ck: _Checker, loc: Loc, cond: m.GuaranteeInForce) -> Iterator[Problem]:
+    if cond.guarantee_in_force not in ck.guarantees:
+        yield Problem(
+            (*loc, "guarantee_in_force"), f"{cond.guarantee_in_force!r} is not a guarantee"
+        )
+
+
+@_checks(m.ObligationMissed)
+def _missed(ck: _Checker, loc: Loc, cond: m.ObligationMissed) -> Iterator[Problem]:
+    ref = cond.obligation_missed
+    if isinstance(ref, str):
+        ref_id, party, where = ref, None, (*loc, "obligation_missed")
+    else:
+        ref_id, party, where = ref.obligation, ref.party, (*loc, "obligation_missed", "obligation")
+    declared = {o.id for o in ck.rm.obligations}
+    duties = ob.expand(ck.rm)
+    if ref_id != "any" and ref_id not in declared and ref_id not in duties:
+        yield Problem(where, f"{ref_id!r} is not an obligation (or 'any')")
+    elif party is not None:
+        bound = {d.party for d in duties.values() if ref_id in ("any", d.declared, d.id)}
+        if party not in bound:
+            yield Problem(
+                (*loc, "obligation_missed", "party"), f"{party!r} is not bound by {ref_id!r}"
+            )
+
+
+@_checks(m.QuotaShort)
+def _quota_short(ck: _Checker, loc: Loc, cond: m.QuotaShort) -> Iterator[Problem]:
+    ref = cond.quota_short
+    quotas = {q.id: q for q in ck.rm.quotas}
+    if ref != "any" and ref not in quotas:
+        yield Problem((*loc, "quota_short"), f"{ref!r} is not a quota (or 'any')")
+    elif ref != "any" and quotas[ref].at_least is None:
+        yield Problem((*loc, "quota_short"), f"quota {ref!r} has no 'at_least'")
+
+
+@_checks(m.CellsRevealed)
+def _cells(ck: _Checker, loc: Loc, cond: m.CellsRevealed) -> Iterator[Problem]:
+    declaration = cond.cells_revealed.declaration
+    if declaration not in ck.declarations:
+        where = (*loc, "cells_revealed", "declaration")
+        yield Problem(where, f"{declaration!r} is not a declaration in 'escrow'")
+
+
+@_checks(m.Confidence)
+def _confidence(ck: _Checker, loc: Loc, cond: m.Confidence) -> Iterator[Problem]:
+    declaration = cond.confidence.declaration
+    if declaration not in ck.declarations:
+        where = (*loc, "confidence", "declaration")
+        yield Problem(where, f"{declaration!r} is not a declaration in 'escrow'")
+
+
+@_checks(
+    m.ResolutionAdopted,  # a draft's id or purpose: drafts are tabled on the log
+    m.DateAfter,
+    m.Adopted,
+    m.SnapbackCompleted,
+    m.DeclarationViolated,  # a declaration's subject found on inspection, or any
+    m.BeaconMissed,
+    m.CustodyFlagged,  # an item, or a custody allegation's subject
+    m.AllegationConfirmed,
+)
+def _model_only(_ck: _Checker, _loc: Loc, _cond: BaseModel) -> Iterator[Problem]:
+    """No check beyond the model's own: what these name is not checked against the
+    rest of the road map when it loads (as before this registry)."""
+    yield from ()
+
+
+@_checks(m.ContinuityLost, m.BalanceFlagged)
+def _monitoring(ck: _Checker, loc: Loc, cond: BaseModel) -> Iterator[Problem]:
+    """A covered item or facility, a balance area (:mod:`cvid.roadmap.devices_check`)."""
+    yield from (Problem(at, msg) for at, msg in check_condition(ck.rm, loc, cond))
+
+
+if unchecked(CHECKS):  # a condition kind that would load unchecked
+    raise ImportError("condition classes without a load check: " + ", ".join(unchecked(CHECKS)))

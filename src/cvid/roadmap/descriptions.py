@@ -17,6 +17,12 @@ _SOURCE = (
     "choice it is, so that a reader can check it."
 )
 
+_FOUND_BY = (
+    "Whose finding confirms the allegations its condition reads (allegation_confirmed, "
+    "custody_flagged): exactly one of verifiers, joint_body or council; absent: the road "
+    "map's 'findings'."
+)
+
 DESCRIPTIONS: dict[str, dict[str, str]] = {
     "RoadMap": {
         "cvid_roadmap": "The version of the road-map language this file is written in (1).",
@@ -161,6 +167,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "cica_measure": "The CICA confidence-building measure the step carries out.",
         "owed_to": "The party the step is owed to (its beneficiary).",
         "automatic": "Whether the step completes by itself at its deadline (a milestone).",
+        "kind": "'obligation' (the default: the actor must do it) or 'right' (the actor may "
+        "do it: never owed, never overdue, never a violation for not being done, and its "
+        "phase is complete without it; no deadline, verification, owed_to or automatic).",
         "source": _SOURCE,
     },
     "Transition": {
@@ -200,7 +209,18 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "suspended when it fires.",
         "bring_into_force": "Guarantees brought into force when it fires.",
         "aid": "Assistance given when it fires, in words.",
+        "found_by": _FOUND_BY,
         "source": _SOURCE,
+    },
+    "FoundBy": {
+        "verifiers": "A finding by k of n named verifiers, each signing finding.made.",
+        "joint_body": "A finding by an adopted decision of this joint body (with 'find').",
+        "council": "A finding by an adopted Council resolution that 'determines' it.",
+        "source": _SOURCE,
+    },
+    "FinderVerifiers": {
+        "by": "The verifiers whose findings count (none: the road map's 'findings').",
+        "threshold": "How many of them must find the same.",
     },
     "Consequence": {
         "id": _ID,
@@ -211,9 +231,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "re-imposed when it fires.",
         "suspend_guarantees": "Guarantees suspended when it fires.",
         "council_procedure": "The Council procedure it opens, in words.",
-        "found_by": "Whose finding confirms the allegations its condition looks at: k of n "
-        "verifiers, a joint body's decision or a Council determination (default: the road "
-        "map's 'findings').",
+        "found_by": _FOUND_BY,
         "source": _SOURCE,
     },
     "Snapback": {
@@ -438,17 +456,6 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
     "BalanceFlagged": {
         "muf_flagged": "A material balance area (or 'any') whose MUF was flagged beyond "
         "its threshold."
-    },
-    "FoundBy": {
-        "verifiers": "k of n named verifiers, each signing a finding.",
-        "joint_body": "A joint body whose adopted decision (with 'find') is the finding.",
-        "council": "true: an adopted Council resolution that 'determines' the allegation "
-        "is the finding.",
-        "source": _SOURCE,
-    },
-    "FinderVerifiers": {
-        "by": "The verifiers whose findings count (none listed: the road map's 'findings').",
-        "threshold": "How many of them must confirm (k of n).",
     },
     "Monitoring": {
         "kinds": "Device kinds beyond the built-in camera, seal, online_monitor and flowmeter.",

@@ -1,7 +1,8 @@
-"""Who turns an allegation into a finding, per consequence: one rule for admission
-and the engine.
+"""Who turns an allegation into a finding, per rule: one rule for admission and the
+engine.
 
-Every consequence fires on findings by the finder its ``found_by`` names, else on
+Every consequence (and every reward) fires on findings by the finder its
+``found_by`` names, else on
 the road map's ``findings`` (``threshold`` of the parties ``by``, by default any one
 verifier). A finder is one of: k of n named verifiers (each signs ``finding.made``),
 a joint body (an adopted decision with ``find``), or the Council (an adopted
@@ -50,11 +51,16 @@ def default_verifiers(rm: m.RoadMap) -> list[str]:
     return rm.findings.by or [p.id for p in rm.parties if "verifier" in p.roles]
 
 
+def rules(rm: m.RoadMap) -> list[m.Reward | m.Consequence]:
+    """The road map's rules, rewards then consequences: each may name a ``found_by``."""
+    return [*rm.rewards, *rm.consequences]
+
+
 def named(rm: m.RoadMap) -> dict[str, m.FoundBy | None]:
-    """Every finder the road map names (its ``findings``, and each consequence's
+    """Every finder the road map names (its ``findings``, and each rule's
     ``found_by``), by key."""
     out: dict[str, m.FoundBy | None] = {DEFAULT: None}
-    for rule in rm.consequences:
+    for rule in rules(rm):
         if rule.found_by is not None:
             out.setdefault(key(rule.found_by), rule.found_by)
     return out
@@ -81,17 +87,17 @@ def finding_parties(rm: m.RoadMap) -> list[str]:
 
 
 def finding_bodies(rm: m.RoadMap) -> set[str]:
-    """The joint bodies a consequence names as its finder."""
+    """The joint bodies a rule (reward or consequence) names as its finder."""
     return {
         r.found_by.joint_body
-        for r in rm.consequences
+        for r in rules(rm)
         if r.found_by is not None and r.found_by.joint_body is not None
     }
 
 
 def council_finds(rm: m.RoadMap) -> bool:
-    """Whether a consequence names the Council as its finder."""
-    return any(r.found_by is not None and r.found_by.council for r in rm.consequences)
+    """Whether a rule (reward or consequence) names the Council as its finder."""
+    return any(r.found_by is not None and r.found_by.council for r in rules(rm))
 
 
 def decide(

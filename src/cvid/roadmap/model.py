@@ -684,7 +684,7 @@ class Transition(Model):
 
 
 class Step(Model):
-    """One thing one party must do, by when, and who confirms it.
+    """One thing one party must do (or, as a right, may do), by when, and who confirms it.
 
     The actor may be a joint body: the step is then a joint act, done when the body's
     decision to perform it is adopted. ``owed_to`` names the party the step is owed
@@ -692,6 +692,11 @@ class Step(Model):
     An ``automatic`` step is a milestone defined by its date (JCPOA Adoption Day, 90
     days after the endorsement): it is done when its deadline arrives, with no report
     (or earlier, if its actor reports it earlier), once its dependencies are done.
+    A step of ``kind: right`` is an act its actor may perform (a complaint, a referral):
+    never owed, never overdue, never a violation for not being done, and its phase's
+    completion does not wait for it; steps that depend on it wait until it is
+    performed. A right has no deadline, verification, beneficiary or automatic
+    happening, and its actor is a party (checked when the road map loads).
     """
 
     id: Id
@@ -706,11 +711,15 @@ class Step(Model):
     cica_measure: Id | None = None
     owed_to: Id | None = None
     automatic: bool = False
+    kind: Literal["obligation", "right"] = "obligation"
     source: Text | None = None
 
 
 class Phase(Model):
-    """A group of steps; complete when all of them are done."""
+    """A group of steps. It is complete from the first moment at which every step it
+    requires is done and none of its steps stands violated; it requires its
+    obligations (steps of ``kind: obligation``), or, when all its steps are rights,
+    all of them (:func:`cvid.roadmap.steps.required`)."""
 
     id: Id
     title: Text
@@ -766,23 +775,6 @@ class Limit(Model):
 # --- rewards, consequences, snapback ----------------------------------------------------
 
 
-class Reward(Model):
-    """What the others give, once its condition holds.
-
-    ``suspend_measures_of`` names imposers (``council`` or parties): every measure they
-    impose is suspended, as well as the ``suspend_measures`` named one by one.
-    """
-
-    id: Id
-    title: Text
-    when: Condition
-    suspend_measures: list[Id] = Field(default_factory=list)
-    suspend_measures_of: list[Id] = Field(default_factory=list)
-    bring_into_force: list[Id] = Field(default_factory=list)
-    aid: list[Text] = Field(default_factory=list)
-    source: Text | None = None
-
-
 class FinderVerifiers(Model):
     """``threshold`` of the verifiers ``by`` (none listed: the road map's ``findings``)."""
 
@@ -791,7 +783,7 @@ class FinderVerifiers(Model):
 
 
 class FoundBy(Model):
-    """Whose finding confirms the allegations a consequence's condition looks at
+    """Whose finding confirms the allegations a rule's condition looks at
     (``allegation_confirmed``, and ``custody_flagged`` by a custody allegation):
     exactly one of ``verifiers`` (k of n named verifiers, signing ``finding.made``),
     ``joint_body`` (an adopted decision of that body with ``find``) or ``council:
@@ -808,6 +800,26 @@ class FoundBy(Model):
         if sum(x is not None for x in named) != 1:
             raise ValueError("found_by names exactly one of 'verifiers', 'joint_body', 'council'")
         return self
+
+
+class Reward(Model):
+    """What the others give, once its condition holds.
+
+    ``suspend_measures_of`` names imposers (``council`` or parties): every measure they
+    impose is suspended, as well as the ``suspend_measures`` named one by one.
+    ``found_by`` says whose finding confirms the allegations its condition looks at, as
+    for a consequence (absent: the road map's ``findings``).
+    """
+
+    id: Id
+    title: Text
+    when: Condition
+    found_by: FoundBy | None = None
+    suspend_measures: list[Id] = Field(default_factory=list)
+    suspend_measures_of: list[Id] = Field(default_factory=list)
+    bring_into_force: list[Id] = Field(default_factory=list)
+    aid: list[Text] = Field(default_factory=list)
+    source: Text | None = None
 
 
 class Consequence(Model):

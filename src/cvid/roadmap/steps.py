@@ -8,7 +8,8 @@ again and confirm). Admission (:mod:`cvid.events.authz_obligations`, to know whe
 step anchors a recurring obligation) and the engine (:mod:`cvid.engine.evaluate`)
 both fold a step's events through :class:`StepProgress`, so they agree on when it
 was done. Joint acts, Council waivers, revealed cells and automatic milestones make
-a step done by other routes, which only the engine follows. Pure: no clock, no I/O.
+a step done by other routes, which only the engine follows. Which steps a phase's
+completion waits for is :func:`required`. Pure: no clock, no I/O.
 """
 
 from __future__ import annotations
@@ -66,3 +67,15 @@ def done_event(step: m.Step, events: Sequence[tuple[str, str, object]]) -> int |
         if kind in ("confirmed", "failed") and progress.verdict(party, kind):
             return n
     return None
+
+
+def is_right(step: m.Step) -> bool:
+    """Whether ``step`` is a right (an act its actor may perform), not an obligation."""
+    return step.kind == "right"
+
+
+def required(phase: m.Phase) -> list[m.Step]:
+    """The steps a phase's completion waits for: its obligations; when every step of
+    it is a right (a phase that only groups rights), all of them."""
+    obligations = [st for st in phase.steps if not is_right(st)]
+    return obligations or list(phase.steps)

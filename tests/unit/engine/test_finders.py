@@ -117,7 +117,7 @@ def test_a_joint_body_that_rejects_fires_nothing() -> None:
 def test_only_the_named_body_finds_and_only_on_an_allegation_made() -> None:
     kit = alleged(finder_data({"joint_body": "jc"}))
     message = refused(kit, "usa", "decision.proposed", FIND | {"body": "jc2"}, "outside-mandate")
-    assert message == "jc2 makes no findings: no consequence of the road map is found_by it"
+    assert message == "jc2 makes no findings: no rule of the road map is found_by it"
     unknown = FIND | {"find": {"allegation": "a-9", "outcome": "confirmed"}}
     assert refused(kit, "usa", "decision.proposed", unknown, "unknown-reference") == (
         "no allegation 'a-9'"
@@ -169,7 +169,7 @@ def test_a_vetoed_determination_fires_nothing() -> None:
 def test_the_council_determines_only_where_the_road_map_makes_it_a_finder() -> None:
     kit = alleged(finder_data({"joint_body": "jc"}))
     message = refused(kit, "usa", "council.draft.tabled", DETERMINE, "unauthorised")
-    assert "no consequence of the road map is found_by the Council" in message
+    assert "no rule of the road map is found_by the Council" in message
     council = alleged(finder_data({"council": True}))
     unknown = DETERMINE | {"determines": ["a-9"]}
     refused(council, "usa", "council.draft.tabled", unknown, "unknown-reference")
@@ -259,3 +259,49 @@ def test_a_council_finder_needs_a_council() -> None:
 def test_found_by_names_exactly_one_finder() -> None:
     _, problems = _problems(finder_data({"joint_body": "jc", "council": True}))
     assert any("found_by names exactly one of" in p for p in problems), problems
+
+
+# --- rewards name their finder as consequences do ---------------------------------------
+
+
+def reward_data(found_by: dict[str, Any], when: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Only a reward names the joint body: no consequence does."""
+    data = mini_data()
+    data["findings"] = {"by": ["iaea"], "threshold": 1}
+    data["joint_bodies"] = [{"id": "jc", "title": "Joint commission", "members": ["usa", "chn"]}]
+    data["rewards"].append(
+        {
+            "id": "compensation",
+            "title": "Relief once the commission confirms the complaint",
+            "when": when or {"allegation_confirmed": "non-performance"},
+            "found_by": found_by,
+            "suspend_measures": ["m-banking"],
+        }
+    )
+    return data
+
+
+def test_a_reward_reads_the_findings_of_its_own_finder() -> None:
+    kit = alleged(reward_data({"joint_body": "jc"}))
+    state = kit.evaluate(T1 + days(1))
+    assert state.allegations[0].status == "confirmed"  # by the inspectorate
+    assert not state.rules["compensation"].fired  # which is not the reward's finder
+    assert state.rules["compensation"].condition.endswith(", found by a decision of jc")
+    # The body a reward names may find (admission knows it as a finder).
+    kit.act("usa", "decision.proposed", FIND, time=T1 + days(2))
+    assert not kit.evaluate(T1 + days(3)).rules["compensation"].fired  # one member alone
+    kit.act("chn", "decision.joined", {"decision": "d-find"}, time=T1 + days(4))
+    both = kit.evaluate(T1 + days(5))
+    assert both.rules["compensation"].fired_at == T1 + days(4)
+    assert both.measures["m-banking"].status == "suspended"
+
+
+def test_a_rewards_finder_is_checked_at_load() -> None:
+    text, problems = _problems(reward_data({"joint_body": "jc"}, {"verified": "freeze"}))
+    places = _lines(text, "found_by:")
+    message = "found_by names whose findings fire the rule, and its condition reads none"
+    assert any(p.startswith(w) and message in p for p in problems for w in places), problems
+    text, problems = _problems(reward_data({"joint_body": "nobody"}))
+    places = _lines(text, "joint_body: nobody")
+    message = "'nobody' is not a joint body"
+    assert any(p.startswith(w) and message in p for p in problems for w in places), problems

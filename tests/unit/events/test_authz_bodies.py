@@ -73,6 +73,13 @@ def _refused() -> Kit:
     return kit
 
 
+def _with_a_right() -> Kit:
+    data = joint_data()
+    (complaint,) = [st for st in data["phases"][0]["steps"] if st["id"] == "e3-complaint"]
+    complaint["kind"] = "right"
+    return in_force(data)
+
+
 def _blocked_by_at_least() -> Kit:
     kit = in_force()
     body = EXTEND | {"decision": "d-2", "body": "jc2"}
@@ -294,6 +301,16 @@ REFUSALS: list[tuple[str, Any, str, str, Body, str, str, dt.datetime]] = [
         T1,
     ),
     (
+        "refuse a right",
+        _with_a_right,
+        "e3",
+        "obligation.refused",
+        {"step": "e3-complaint", "reason": "x"},
+        "not-an-obligation",
+        "step 'e3-complaint' is a right of e3: not exercising it is no refusal",
+        T1,
+    ),
+    (
         "refuse an unknown step",
         _none,
         "irn",
@@ -351,7 +368,12 @@ def test_the_table_covers_every_reason_of_the_module() -> None:
 
 @pytest.mark.parametrize(
     ("reason", "status"),
-    [("decision-closed", 409), ("outside-mandate", 403), ("no-deadline", 422)],
+    [
+        ("decision-closed", 409),
+        ("outside-mandate", 403),
+        ("no-deadline", 422),
+        ("not-an-obligation", 422),
+    ],
 )
 def test_new_reasons_have_their_http_status(reason: str, status: int) -> None:
     assert status_for_reason(reason) == status
