@@ -192,6 +192,7 @@ class Service:
         self._queue: list[_Pending] = []
         self._in_flight: list[_Pending] = []
         self._queued_entries = 0
+        self._claimed_waiting: dict[str, int] = {}  # entries submitted and not yet answered
         self._snapshot = History()  # admission history at some logged size, for undoing
         self.groups = 0  # transactions committed, for measuring group commit
         self._wake = asyncio.Event()
@@ -369,7 +370,8 @@ class Service:
             )
         claimed = _claimed_party(entries[0])
         needed = min(len(entries), self.limits.burst)
-        if claimed is not None and self._rates.available(claimed, time.monotonic()) < needed:
+        budget = math.inf if claimed is None else self._rates.available(claimed, time.monotonic())
+        if budget < needed:
             # Refused on an unchecked claim: that costs only whoever sent the claim, and
             # spares the writer a request that its party's budget cannot cover anyway.
             raise RateLimitedError(
@@ -378,15 +380,35 @@ class Service:
         if self._queued_entries + len(entries) > self.limits.max_queued:
             raise OverloadedError(f"{self._queued_entries} entries are waiting; retry later")
         self._queued_entries += len(entries)
+        key = claimed or ""
+        waiting = self._claimed_waiting.get(key, 0)
+        self._claimed_waiting[key] = waiting + len(entries)
         try:
-            checked = await self._prechecker.check(entries) if self._prechecker else ()
+            # Worth checking in the pool only if the claimed party's budget covers this
+            # request beside its others still waiting: else the writer refuses it for its
+            # rate at its first entry, checking no more (as a flood of batches is refused).
+            # A hint only: an entry not checked in the pool is checked by the writer.
+            checked: Sequence[Prechecked | None] = ()
+            if self._prechecker is not None and waiting + len(entries) <= budget:
+                checked = await self._prechecker.check(entries)
+            future: asyncio.Future[list[AdmittedEvent]] = asyncio.get_running_loop().create_future()
+            self._queue.append(_Pending(entries, future, client, checked))
+            self._wake.set()
         except BaseException:
             self._queued_entries -= len(entries)
+            self._unclaim(key, len(entries))
             raise
-        future: asyncio.Future[list[AdmittedEvent]] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(entries, future, client, checked))
-        self._wake.set()
-        return await asyncio.wait_for(asyncio.shield(future), self.limits.submit_timeout)
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.limits.submit_timeout)
+        finally:
+            self._unclaim(key, len(entries))
+
+    def _unclaim(self, key: str, n: int) -> None:
+        left = self._claimed_waiting[key] - n
+        if left > 0:
+            self._claimed_waiting[key] = left
+        else:
+            del self._claimed_waiting[key]
 
     async def _write_loop(self) -> None:
         loop = asyncio.get_running_loop()
