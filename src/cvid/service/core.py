@@ -270,8 +270,8 @@ class Service:
 
     @property
     def queued(self) -> int:
-        """Entries waiting for the writer."""
-        return self._queued_entries
+        """Entries waiting for the writer (not those still being checked by workers)."""
+        return sum(len(pending.entries) for pending in self._queue)
 
     def now(self) -> dt.datetime:
         """The service's clock, to the second (so reads at "now" share cached states)."""

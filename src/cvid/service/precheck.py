@@ -82,10 +82,37 @@ def _pid(pause: float) -> int:
     return os.getpid()
 
 
+MIN_TASK = 8  # entries: fewer are sent to one worker together
+
+
 @dataclass
 class _Request:
     entries: list[bytes]
     future: asyncio.Future[list[Prechecked | None]]
+
+
+@dataclass
+class _Round:
+    """Requests sent to the pool together, their entries split over ``len(results)``
+    tasks; answered once the last task is done (``left`` are not)."""
+
+    requests: list[_Request]
+    results: list[list[Prechecked | None] | None]
+    left: int
+
+    def settle(self) -> None:
+        checked: list[Prechecked | None] = []
+        for chunk in self.results:
+            checked += chunk if chunk is not None else []
+        total = sum(len(r.entries) for r in self.requests)
+        if len(checked) != total:  # a task failed: the writer checks every entry
+            checked = [None] * total
+        position = 0
+        for request in self.requests:
+            n = len(request.entries)
+            if not request.future.done():
+                request.future.set_result(checked[position : position + n])
+            position += n
 
 
 @dataclass
@@ -133,38 +160,47 @@ class Prechecker:
         return await future
 
     def _dispatch(self) -> None:
-        """Send what waits to the pool, split over the free workers."""
+        """Send everything waiting to the pool, its entries split evenly over the
+        workers (at least :data:`MIN_TASK` entries a task), while a worker is free."""
+        if not self._waiting or self._in_flight >= self.workers or self._closed:
+            return
         loop = asyncio.get_running_loop()
-        while self._waiting and self._in_flight < self.workers and not self._closed:
-            free = self.workers - self._in_flight
-            share = max(1, -(-len(self._waiting) // free))  # requests per task, rounded up
-            batch, self._waiting = self._waiting[:share], self._waiting[share:]
-            entries = [e for request in batch for e in request.entries]
+        batch, self._waiting = self._waiting, []
+        entries = [e for request in batch for e in request.entries]
+        tasks = max(1, min(self.workers, len(entries) // MIN_TASK))
+        size = -(-len(entries) // tasks)
+        chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
+        round_ = _Round(batch, [None] * len(chunks), len(chunks))
+        for k, chunk in enumerate(chunks):
             try:
-                task = self._executor().submit(_work, entries)
+                task = self._executor().submit(_work, chunk)
             except Exception:  # a broken or closed pool: the writer checks them
-                _settle(batch, None)
+                round_.results[k] = [None] * len(chunk)
+                round_.left -= 1
                 continue
             self._in_flight += 1
-            task.add_done_callback(functools.partial(self._wake, loop, batch))
+            task.add_done_callback(functools.partial(self._wake, loop, round_, k))
+        if round_.left == 0:
+            round_.settle()
 
     def _wake(
         self,
         loop: asyncio.AbstractEventLoop,
-        batch: list[_Request],
+        round_: _Round,
+        k: int,
         task: Future[list[Prechecked | None]],
     ) -> None:
         """(In the pool's thread) hand a finished task over to the event loop."""
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
-            loop.call_soon_threadsafe(self._done, batch, task)
+            loop.call_soon_threadsafe(self._done, round_, k, task)
 
-    def _done(self, batch: list[_Request], task: Future[list[Prechecked | None]]) -> None:
+    def _done(self, round_: _Round, k: int, task: Future[list[Prechecked | None]]) -> None:
         self._in_flight -= 1
-        try:
-            results: list[Prechecked | None] | None = task.result()
-        except Exception:
-            results = None
-        _settle(batch, results)
+        if not task.cancelled() and task.exception() is None:  # else the writer checks them
+            round_.results[k] = task.result()
+        round_.left -= 1
+        if round_.left == 0:
+            round_.settle()
         self._dispatch()
 
     def start(self) -> None:
@@ -189,15 +225,3 @@ class Prechecker:
                 with contextlib.suppress(RuntimeError):  # its loop is closed
                     request.future.set_result([None] * len(request.entries))
         self._waiting = []
-
-
-def _settle(batch: list[_Request], results: list[Prechecked | None] | None) -> None:
-    position = 0
-    for request in batch:
-        n = len(request.entries)
-        if not request.future.done():
-            none: list[Prechecked | None] = [None] * n
-            request.future.set_result(
-                results[position : position + n] if results is not None else none
-            )
-        position += n
