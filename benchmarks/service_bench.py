@@ -5,6 +5,13 @@ concurrent clients in this process: one event per request, then batches. Each
 client is one Council member tabling drafts in sequence-number order, so every
 event is valid and must be admitted (signature, sequence, authorisation) and
 appended durably before it is answered. Events are signed before the clock starts.
+Each is measured twice, in the same run: with the writer parsing entries and
+checking signatures itself (``--workers 0``) and with worker processes doing it
+(the default). The machine is shared, so beside events/s the server's CPU time
+per event (its process and its children) is reported.
+
+Then reads under load: while clients submit single events paced at 1,000 events/s,
+one client reads ``GET /`` and ``GET /api/v1/state`` in turn; their p50/p95.
 
 Baseline, measured in the same run: the same admission and append in-process,
 one event per transaction (``Agreement.submit``), with no HTTP and no grouping.
@@ -17,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import statistics
 import subprocess
 import sys
@@ -107,16 +115,22 @@ class _Connection:
 
 
 async def _load(
-    port: int, entries: list[list[bytes]], batch: int
+    port: int, entries: list[list[bytes]], batch: int, *, pace: float | None = None
 ) -> tuple[float, list[float], int]:
+    """Submit each client's entries in ``batch``es; with ``pace``, at most that many
+    events/s in all (each client its share, on a fixed schedule)."""
     latencies: list[float] = []
+    start = time.perf_counter()
 
-    async def client(mine: list[bytes]) -> int:
+    async def client(number: int, mine: list[bytes]) -> int:
         done = 0
         connection = await _Connection.open(port)
         try:
             for i in range(0, len(mine), batch):
                 chunk = mine[i : i + batch]
+                if pace is not None:
+                    due = start + (i * len(entries) + number) / pace
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 t0 = time.perf_counter()
                 if batch == 1:
                     status, text = await connection.post(
@@ -134,9 +148,83 @@ async def _load(
             connection.close()
         return done
 
-    start = time.perf_counter()
-    counts = await asyncio.gather(*(client(mine) for mine in entries))
+    counts = await asyncio.gather(*(client(n, mine) for n, mine in enumerate(entries)))
     return sum(counts) / (time.perf_counter() - start), latencies, sum(counts)
+
+
+async def _reads_under_load(
+    port: int, entries: list[list[bytes]], pace: float
+) -> tuple[float, dict[str, list[float]]]:
+    """Submit ``entries`` one per request at ``pace`` events/s while one client reads
+    the dashboard and the state in turn; return the events/s reached and read latencies."""
+    reads: dict[str, list[float]] = {"/": [], "/api/v1/state": []}
+    submitting = asyncio.ensure_future(_load(port, entries, 1, pace=pace))
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        while not submitting.done():
+            for path, latencies in reads.items():
+                t0 = time.perf_counter()
+                response = await http.get(path)
+                latencies.append(time.perf_counter() - t0)
+                if response.status_code != 200:
+                    raise AssertionError(f"GET {path}: {response.status_code}")
+            await asyncio.sleep(0.05)
+    rate, _, _ = await submitting
+    return rate, reads
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of process ``pid`` and all its descendants (Linux)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(name)] = int(fields[1])
+        times[int(name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [p for p, pp in parents.items() if pp == parent and p not in tree]
+        tree.update(children)
+        frontier += children
+    return sum(times.get(p, 0.0) for p in tree)
+
+
+def _serve(directory: Path, port: int, workers: int | None) -> subprocess.Popen[bytes]:
+    command = [
+        str(CVID),
+        "serve",
+        str(directory),
+        "--port",
+        str(port),
+        "--no-examples",
+        "--party-rate",
+        "1e9",
+        "--checkpoint-interval",
+        "1",
+    ]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return server
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError("the server did not start")
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    server.wait(timeout=20)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -148,6 +236,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     per_client = 40 if args.quick else 200
+    pace, seconds = 1000.0, 4 if args.quick else 10
     with tempfile.TemporaryDirectory() as scratch:
         directory = Path(scratch) / "ag"
         adopted = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
@@ -157,44 +246,41 @@ def main() -> None:
         base = _baseline(directory, parties, len(parties) * per_client // 4)
         print(f"baseline: in-process Agreement.submit, 1 event per transaction: {base:,.0f} ev/s")
         port = 18000 + int(time.time()) % 1000
-        server = subprocess.Popen(
-            [
-                str(CVID),
-                "serve",
-                str(directory),
-                "--port",
-                str(port),
-                "--no-examples",
-                "--party-rate",
-                "1e9",
-                "--checkpoint-interval",
-                "1",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    httpx.get(f"{url}/healthz", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
-            with ag.Agreement.open(directory) as a:
-                for batch in (1, 50):
-                    entries = _events(a, parties, per_client, f"b{batch}")
-                    rate, latencies, count = asyncio.run(_load(port, entries, batch))
-                    a.catch_up()
-                    print(
-                        f"HTTP, {len(parties)} concurrent clients, {batch} event(s) per request: "
-                        f"{count} events, {rate:,.0f} accepted-and-durable ev/s "
-                        f"({rate / base:.2f}x baseline); request latency p50 "
-                        f"{_pct(latencies, 50):.1f} ms, p99 {_pct(latencies, 99):.1f} ms"
-                    )
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+        for workers, label in ((0, "writer checks signatures"), (None, "worker processes")):
+            server = _serve(directory, port, workers)
+            try:
+                with ag.Agreement.open(directory) as a:
+                    for batch in (1, 50):
+                        entries = _events(a, parties, per_client, f"b{batch}-{len(label)}")
+                        cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()
+                        rate, latencies, count = asyncio.run(_load(port, entries, batch))
+                        cpu = _cpu_seconds(server.pid) - cpu
+                        client_cpu = time.process_time() - client_cpu
+                        a.catch_up()
+                        print(
+                            f"HTTP ({label}), {len(parties)} concurrent clients, {batch} "
+                            f"event(s) per request: {count} events, {rate:,.0f} "
+                            f"accepted-and-durable ev/s ({rate / base:.2f}x baseline); "
+                            f"server CPU {cpu / count * 1e6:,.0f} us/event, client CPU "
+                            f"{client_cpu / count * 1e6:,.0f} us/event; request latency p50 "
+                            f"{_pct(latencies, 50):.1f} ms, p99 {_pct(latencies, 99):.1f} ms"
+                        )
+                    if workers is None:
+                        per = int(pace * seconds) // len(parties)
+                        entries = _events(a, parties, per, "reads")
+                        rate, reads = asyncio.run(_reads_under_load(port, entries, pace))
+                        a.catch_up()
+                        shown = ", ".join(
+                            f"GET {path} p50 {_pct(v, 50):.0f} ms, p95 {_pct(v, 95):.0f} ms "
+                            f"({len(v)} reads)"
+                            for path, v in reads.items()
+                        )
+                        print(
+                            f"reads while submitting single events paced at {pace:,.0f}/s "
+                            f"(reached {rate:,.0f}/s, log of {a.log.size():,}): {shown}"
+                        )
+            finally:
+                _stop(server)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,15 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes that parse submitted events and check their signatures before "
+            "the writer admits them (default: one per CPU; 0: the writer does it).",
+            min=0,
+            show_default=False,
+        ),
+    ] = None,
     header_timeout: Annotated[
         float,
         typer.Option(
@@ -116,7 +125,7 @@ def serve(
     service = open_service(
         str(directory),
         database=database,
-        limits=Limits(party_rate=party_rate, party_burst=party_burst),
+        limits=Limits(party_rate=party_rate, party_burst=party_burst, workers=workers),
         checkpoint_interval=checkpoint_interval,
         witness_urls=urls,
         reverify=reverify,

@@ -36,7 +36,7 @@ from cvid.events.authz_monitoring import (
 from cvid.events.authz_obligations import ObligationHistory, check_obligation_event
 from cvid.events.authz_parties import PartiesHistory
 from cvid.events.envelope import MAX_EVENT_BYTES, SignedEvent, format_time, verify_signature
-from cvid.log.note import Verifier
+from cvid.log.note import NoteVerifier, Verifier
 from cvid.roadmap import steps
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.loader import digest
@@ -163,6 +163,8 @@ class Gate:
         *,
         now: dt.datetime | None,
         root_at: Callable[[int], bytes] | None = None,
+        parsed: SignedEvent | None = None,
+        verified: NoteVerifier | None = None,
     ) -> AdmittedEvent:
         """Check a submitted entry; return it parsed if it may be appended next.
 
@@ -173,12 +175,16 @@ class Gate:
                 an entry already on the log, whose receipt was checked when it was logged.
             root_at: the log's root at a given size, to recompute inspection draws
                 (the beacon mixes in the root fixed after the round's last commit).
+            parsed: ``data`` already parsed by ``SignedEvent.from_bytes`` with this
+                gate's ``max_size`` (elsewhere, off the caller's thread); not parsed again.
+            verified: a key found to verify the signature of ``parsed``; the signature
+                is not checked again when it is the registered key it names.
 
         Raises:
             EventRejectedError: the event breaks a rule; ``reason`` says which.
             EventSignatureError: the signature is missing, unregistered or invalid.
         """
-        signed = SignedEvent.from_bytes(data, max_size=self.max_size)
+        signed = parsed or SignedEvent.from_bytes(data, max_size=self.max_size)
         event = signed.event
         agreement = self.roadmap.agreement
         if event.agreement != agreement.id:
@@ -194,7 +200,9 @@ class Gate:
                 f"event is for road map {event.roadmap}, not the {which} {in_force}",
             )
         gate = self if in_force == self.digest else self._version(in_force)
-        return gate._admit(signed, history, now=now, root_at=root_at, size=len(data))
+        return gate._admit(
+            signed, history, now=now, root_at=root_at, size=len(data), verified=verified
+        )
 
     def digest_at(self, when: dt.datetime, history: History) -> str:
         """The digest of the road-map version in force at ``when`` (amendments adopted
@@ -226,12 +234,13 @@ class Gate:
         now: dt.datetime | None,
         root_at: Callable[[int], bytes] | None,
         size: int,
+        verified: NoteVerifier | None = None,
     ) -> AdmittedEvent:
         event = signed.event
         agreement = self.roadmap.agreement
         if event.party not in self.parties:
             raise _reject("unknown-party", f"{event.party!r} is not a party to the agreement")
-        verify_signature(signed, self.keys[event.party])
+        verify_signature(signed, self.keys[event.party], verified=verified)
         if event.type not in b.BODIES:
             raise _reject("unknown-type", f"unknown event type {event.type!r}")
         self._check_role(event.type, event.party)

@@ -298,8 +298,14 @@ def sign_event(event: Event, signer: Signer) -> SignedEvent:
     return SignedEvent(event, signer.key_id, signer.sign_message(event.signing_bytes()))
 
 
-def verify_signature(signed: SignedEvent, keys: Sequence[NoteVerifier]) -> NoteVerifier:
+def verify_signature(
+    signed: SignedEvent, keys: Sequence[NoteVerifier], *, verified: NoteVerifier | None = None
+) -> NoteVerifier:
     """Check the signature against the submitting party's registered keys.
+
+    ``verified`` is a key already found to verify this very signature (by another
+    process, :mod:`cvid.service.precheck`): when it is the registered key the
+    signature names, the signature is not checked again.
 
     Returns:
         The key that verified it.
@@ -311,6 +317,8 @@ def verify_signature(signed: SignedEvent, keys: Sequence[NoteVerifier]) -> NoteV
     party = signed.event.party
     for key in keys:
         if key.name == party and key.key_id == signed.key_id:
+            if verified is not None and key == verified:
+                return key
             if not key.verify(signed.signing_bytes(), signed.signature):
                 raise EventSignatureError(
                     "bad-signature", f"signature by {party!r} does not verify"

@@ -15,7 +15,15 @@ from cvid.log.checkpoint import Checkpoint, sign_checkpoint
 from cvid.log.note import NoteSigner
 from cvid.log.proof import ConsistencyProof, InclusionProof
 from cvid.log.store.base import LogStore, append_entries
-from cvid.log.tiles import ENTRIES, TILE_HEIGHT, TILE_WIDTH, TileHashReader, TileId, decode_bundle
+from cvid.log.tiles import (
+    ENTRIES,
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    TileHashReader,
+    TileId,
+    TreeEdge,
+    decode_bundle,
+)
 
 
 class Log:
@@ -24,6 +32,9 @@ class Log:
     def __init__(self, store: LogStore) -> None:
         self.store = store
         self.origin = store.origin()
+        # The tree's edge after this object's last committed append: the next append
+        # at that size extends it instead of reading the edge's tiles again.
+        self._edge: TreeEdge | None = None
 
     def __enter__(self) -> Log:
         return self
@@ -65,11 +76,18 @@ class Log:
             StoreError: the store failed (nothing is appended).
         """
         with self.store.write() as txn:
-            if expected_size is not None and txn.tree_size() != expected_size:
+            size = txn.tree_size()
+            if expected_size is not None and size != expected_size:
                 raise AppendConflictError(
-                    f"the log grew to {txn.tree_size()} entries since size {expected_size} was read"
+                    f"the log grew to {size} entries since size {expected_size} was read"
                 )
-            return append_entries(txn, entries)
+            kept, self._edge = self._edge, None  # a failed append leaves it half-extended
+            edge = kept if kept is not None and kept.size == size else None
+            if edge is None:
+                edge = TreeEdge.load(size, txn, keep_nodes=True)
+            indices = append_entries(txn, entries, edge=edge)
+        self._edge = edge  # committed
+        return indices
 
     def _resolve(self, tree_size: int | None) -> int:
         current = self.size()

@@ -11,10 +11,12 @@ import base64
 import dataclasses
 import datetime as dt
 import json
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cvid._asgi import read_body
 from cvid._when import parse_when
@@ -34,6 +36,8 @@ from cvid.service.docs import docs_router
 from cvid.service.listing import Cursor, EventFilter, parse_types
 from cvid.service.problems import MEDIA_TYPE, error_problem, problem
 
+SUBMIT_PATH = "/api/v1/events"
+BATCH_PATH = "/api/v1/events/batch"
 NDJSON = "application/x-ndjson"
 TEXT = "text/plain; charset=utf-8"
 BINARY = "application/octet-stream"
@@ -95,24 +99,18 @@ def _entry_json(index: int, data: bytes) -> dict[str, Any]:
     return {"index": index, "leaf_hash": _b64(merkle.leaf_hash(data)), **entry}
 
 
-def api_router(service: Service) -> APIRouter:
-    """The API routes, bound to one service, and their documentation page."""
-    router = APIRouter()
-    router.include_router(docs_router(title=f"cvid: {service.roadmap.agreement.title}"))
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def submission_handlers(service: Service) -> dict[str, Handler]:
+    """The handlers of ``POST /api/v1/events`` and ``/api/v1/events/batch``, by path.
+
+    :class:`SubmissionPath` calls them straight from the ASGI scope; the API's routes
+    call the same ones (and document them).
+    """
     limits = service.limits
 
-    def _moment(at: str | None) -> dt.datetime:
-        return parse_when(at, "at") if at else service.now()
-
-    @router.post(
-        "/api/v1/events",
-        status_code=201,
-        openapi_extra=_ENTRY_BODY,
-        responses=_SUBMIT_RESPONSES,
-        tags=["submit"],
-    )
-    async def submit_event(request: Request) -> Response:
-        """Submit one signed event; answered once it is durably logged."""
+    async def submit_one(request: Request) -> Response:
         try:
             data = await read_body(request, min(limits.max_request_bytes, MAX_EVENT_BYTES))
             (admitted,) = await service.submit([data], client=_client(request))
@@ -126,15 +124,7 @@ def api_router(service: Service) -> APIRouter:
             headers={"Location": f"/api/v1/entries/{admitted.index}"},
         )
 
-    @router.post(
-        "/api/v1/events/batch",
-        status_code=201,
-        openapi_extra=_BATCH_BODY,
-        responses=_SUBMIT_RESPONSES,
-        tags=["submit"],
-    )
-    async def submit_batch(request: Request) -> Response:
-        """Submit signed events, one per line: all are logged, or none."""
+    async def submit_many(request: Request) -> Response:
         try:
             body = await read_body(request, limits.max_request_bytes)
             numbered = [(n, line) for n, line in enumerate(body.split(b"\n")) if line.strip()]
@@ -151,6 +141,63 @@ def api_router(service: Service) -> APIRouter:
             {"accepted": [_accepted(a, d) for a, d in zip(admitted, lines, strict=True)]},
             status_code=201,
         )
+
+    return {SUBMIT_PATH: submit_one, BATCH_PATH: submit_many}
+
+
+class SubmissionPath:
+    """Submissions (``POST`` to exactly :data:`SUBMIT_PATH` or :data:`BATCH_PATH`) go
+    straight to their handlers, past the router: the busiest requests cost the least.
+
+    Installed inside the security-header middleware; an unexpected error reaches the
+    application's error handler as from any route.
+    """
+
+    def __init__(self, app: ASGIApp, *, handlers: dict[str, Handler]) -> None:
+        self.app = app
+        self.handlers = handlers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            handler = self.handlers.get(scope["path"])
+            if handler is not None:
+                response = await handler(Request(scope, receive))
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def api_router(service: Service) -> APIRouter:
+    """The API routes, bound to one service, and their documentation page."""
+    router = APIRouter()
+    router.include_router(docs_router(title=f"cvid: {service.roadmap.agreement.title}"))
+    handlers = submission_handlers(service)
+    submit_one, submit_many = handlers[SUBMIT_PATH], handlers[BATCH_PATH]
+
+    def _moment(at: str | None) -> dt.datetime:
+        return parse_when(at, "at") if at else service.now()
+
+    @router.post(
+        SUBMIT_PATH,
+        status_code=201,
+        openapi_extra=_ENTRY_BODY,
+        responses=_SUBMIT_RESPONSES,
+        tags=["submit"],
+    )
+    async def submit_event(request: Request) -> Response:
+        """Submit one signed event; answered once it is durably logged."""
+        return await submit_one(request)
+
+    @router.post(
+        BATCH_PATH,
+        status_code=201,
+        openapi_extra=_BATCH_BODY,
+        responses=_SUBMIT_RESPONSES,
+        tags=["submit"],
+    )
+    async def submit_batch(request: Request) -> Response:
+        """Submit signed events, one per line: all are logged, or none."""
+        return await submit_many(request)
 
     @router.get("/api/v1/entries", tags=["read"], responses={400: _PROBLEM})
     def list_entries(

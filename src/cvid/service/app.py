@@ -31,7 +31,7 @@ from cvid.events.authz import AdmittedEvent
 from cvid.log.cosignature import WitnessPolicy
 from cvid.log.proof import InclusionProof
 from cvid.roadmap.model import RoadMap
-from cvid.service.api import api_router
+from cvid.service.api import SubmissionPath, api_router, submission_handlers
 from cvid.service.core import Service
 from cvid.service.dashboard import dashboard_router
 from cvid.service.problems import problem
@@ -143,6 +143,8 @@ def create_app(service: Service, *, examples: dict[str, FrozenSource] | None = N
         response.raw_headers.extend(security_headers(PAGE_POLICY))
         return response
 
+    # Inside the security headers (harden's middleware is added after, so outside it).
+    app.add_middleware(SubmissionPath, handlers=submission_handlers(service))
     harden(app, policy=PAGE_POLICY)
     app.include_router(api_router(service))
     for name, source in (examples or {}).items():

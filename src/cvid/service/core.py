@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import logging
 import math
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -52,6 +53,7 @@ from cvid.log.store import open_store
 from cvid.log.tiles import TileId
 from cvid.log.tlog import Log
 from cvid.roadmap.model import RoadMap
+from cvid.service.precheck import Prechecked, Prechecker
 from cvid.witness.client import CosigningResult, WitnessClient, cosign_checkpoint
 
 log = logging.getLogger("cvid.service")
@@ -86,6 +88,7 @@ class Limits:
     max_queued: int = 50_000  # entries waiting for the writer
     submit_timeout: float = 30.0
     group_entries: int = 4096  # entries admitted and appended in one transaction
+    workers: int | None = None  # processes parsing and verifying entries (None: one a CPU)
 
     def __post_init__(self) -> None:
         if not self.party_rate > 0:
@@ -94,6 +97,8 @@ class Limits:
             raise ConfigError(f"the party burst must be at least 1, not {self.party_burst}")
         if min(self.max_request_bytes, self.max_batch, self.max_queued, self.group_entries) < 1:
             raise ConfigError("request, batch, queue and group sizes must be positive")
+        if self.workers is not None and self.workers < 0:
+            raise ConfigError(f"the number of workers cannot be negative, not {self.workers}")
 
     @property
     def burst(self) -> int:
@@ -147,6 +152,7 @@ class _Pending:
     entries: list[bytes]
     future: asyncio.Future[list[AdmittedEvent]]
     client: str | None = None  # the client's address, charged when nothing authenticates
+    checked: Sequence[Prechecked | None] = ()  # each entry parsed and verified, if it was
 
 
 class Service:
@@ -172,10 +178,21 @@ class Service:
         self._read_lock = threading.Lock()
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cvid-writer")
         self._rates = _RateLimiter(self.limits.party_rate, self.limits.burst)
+        workers = self.limits.workers
+        self._prechecker = (
+            Prechecker(
+                _key_texts(agreement),
+                agreement.gate.max_size,
+                workers=workers if workers is not None else os.cpu_count() or 1,
+            )
+            if workers != 0
+            else None
+        )
         self._addresses = _RateLimiter(self.limits.party_rate, self.limits.burst)
         self._queue: list[_Pending] = []
         self._in_flight: list[_Pending] = []
         self._queued_entries = 0
+        self._claimed_waiting: dict[str, int] = {}  # entries submitted and not yet answered
         self._snapshot = History()  # admission history at some logged size, for undoing
         self.groups = 0  # transactions committed, for measuring group commit
         self._wake = asyncio.Event()
@@ -197,8 +214,10 @@ class Service:
     # --- lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Start the writer and the checkpointer (call inside the serving event loop)."""
+        """Start the workers, the writer and the checkpointer (inside the serving event loop)."""
         self._wake = asyncio.Event()
+        if self._prechecker is not None:
+            await asyncio.to_thread(self._prechecker.start)
         self._tasks = [
             asyncio.create_task(self._write_loop(), name="cvid-writer"),
             asyncio.create_task(self._checkpoint_loop(), name="cvid-checkpointer"),
@@ -212,6 +231,8 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await asyncio.to_thread(self._writer.shutdown, wait=True)
+        if self._prechecker is not None:
+            await asyncio.to_thread(self._prechecker.close)
         for pending in [*self._in_flight, *self._queue]:
             if not pending.future.done():
                 pending.future.set_exception(ServiceError("the service is stopping"))
@@ -243,9 +264,14 @@ class Service:
         return len(self.agreement.events)
 
     @property
+    def worker_pids(self) -> list[int]:
+        """The process ids of the workers that parse and verify entries (once started)."""
+        return list(self._prechecker.pids) if self._prechecker is not None else []
+
+    @property
     def queued(self) -> int:
-        """Entries waiting for the writer."""
-        return self._queued_entries
+        """Entries waiting for the writer (not those still being checked by workers)."""
+        return sum(len(pending.entries) for pending in self._queue)
 
     def now(self) -> dt.datetime:
         """The service's clock, to the second (so reads at "now" share cached states)."""
@@ -344,7 +370,8 @@ class Service:
             )
         claimed = _claimed_party(entries[0])
         needed = min(len(entries), self.limits.burst)
-        if claimed is not None and self._rates.available(claimed, time.monotonic()) < needed:
+        budget = math.inf if claimed is None else self._rates.available(claimed, time.monotonic())
+        if budget < needed:
             # Refused on an unchecked claim: that costs only whoever sent the claim, and
             # spares the writer a request that its party's budget cannot cover anyway.
             raise RateLimitedError(
@@ -352,11 +379,36 @@ class Service:
             )
         if self._queued_entries + len(entries) > self.limits.max_queued:
             raise OverloadedError(f"{self._queued_entries} entries are waiting; retry later")
-        future: asyncio.Future[list[AdmittedEvent]] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(entries, future, client))
         self._queued_entries += len(entries)
-        self._wake.set()
-        return await asyncio.wait_for(asyncio.shield(future), self.limits.submit_timeout)
+        key = claimed or ""
+        waiting = self._claimed_waiting.get(key, 0)
+        self._claimed_waiting[key] = waiting + len(entries)
+        try:
+            # Worth checking in the pool only if the claimed party's budget covers this
+            # request beside its others still waiting: else the writer refuses it for its
+            # rate at its first entry, checking no more (as a flood of batches is refused).
+            # A hint only: an entry not checked in the pool is checked by the writer.
+            checked: Sequence[Prechecked | None] = ()
+            if self._prechecker is not None and waiting + len(entries) <= budget:
+                checked = await self._prechecker.check(entries)
+            future: asyncio.Future[list[AdmittedEvent]] = asyncio.get_running_loop().create_future()
+            self._queue.append(_Pending(entries, future, client, checked))
+            self._wake.set()
+        except BaseException:
+            self._queued_entries -= len(entries)
+            self._unclaim(key, len(entries))
+            raise
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), self.limits.submit_timeout)
+        finally:
+            self._unclaim(key, len(entries))
+
+    def _unclaim(self, key: str, n: int) -> None:
+        left = self._claimed_waiting[key] - n
+        if left > 0:
+            self._claimed_waiting[key] = left
+        else:
+            del self._claimed_waiting[key]
 
     async def _write_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -400,7 +452,8 @@ class Service:
         """
         agreement = self.agreement
         for _ in range(MAX_RETRIES):
-            agreement.catch_up()
+            if agreement.log.size() != agreement.history.size:  # another process appended
+                agreement.catch_up()
             committed = agreement.history.size
             now = self._clock()
             tick = time.monotonic()
@@ -415,8 +468,14 @@ class Service:
                     wanted: dict[str, int] = {}
                     try:
                         for n, entry in enumerate(pending.entries):
+                            pre = pending.checked[n] if pending.checked else None
                             admitted = agreement.gate.admit(
-                                entry, agreement.history, now=now, root_at=agreement.log.root
+                                entry,
+                                agreement.history,
+                                now=now,
+                                root_at=agreement.log.root,
+                                parsed=pre.signed if pre else None,
+                                verified=pre.key if pre else None,
                             )
                             party = admitted.signed.event.party
                             left = len(pending.entries) - n
@@ -477,21 +536,24 @@ class Service:
         if isinstance(error, RateLimitedError):
             return
         failed: int = getattr(error, "line", 0)
-        party = self._signer_of(pending.entries[failed]) if failed < len(pending.entries) else None
+        party = None
+        if failed < len(pending.entries):
+            pre = pending.checked[failed] if pending.checked else None
+            party = self._signer_of(pending.entries[failed], pre)
         if party is not None:
             _add(charges, {party: 1})
         elif pending.client is not None:
             _add(blamed, {pending.client: 1})
 
-    def _signer_of(self, entry: bytes) -> str | None:
+    def _signer_of(self, entry: bytes, pre: Prechecked | None) -> str | None:
         """The party whose registered key signed ``entry``, if its signature verifies."""
         gate = self.agreement.gate
         try:
-            signed = SignedEvent.from_bytes(entry, max_size=gate.max_size)
+            signed = pre.signed if pre else SignedEvent.from_bytes(entry, max_size=gate.max_size)
             keys = gate.keys.get(signed.event.party)
             if keys is None:
                 return None
-            verify_signature(signed, keys)
+            verify_signature(signed, keys, verified=pre.key if pre else None)
         except Error:
             return None
         return signed.event.party
@@ -606,6 +668,16 @@ def _claimed_party(entry: bytes) -> str | None:
     event = value.get("event") if isinstance(value, dict) else None
     party = event.get("party") if isinstance(event, dict) else None
     return party if isinstance(party, str) else None
+
+
+def _key_texts(agreement: Agreement) -> dict[str, list[str]]:
+    """Every verifier key of every party, in the adopted road map and its versions."""
+    keys: dict[str, list[str]] = {}
+    for roadmap in (agreement.roadmap, *agreement.gate.versions.values()):
+        for party in roadmap.parties:
+            known = keys.setdefault(party.id, [])
+            known += [k for k in party.keys if k not in known]
+    return keys
 
 
 def _add(total: dict[str, int], more: Mapping[str, int]) -> None:

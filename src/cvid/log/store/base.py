@@ -125,14 +125,21 @@ class LogStore(Protocol):
         ...
 
 
-def append_entries(txn: WriteTransaction, entries: Iterable[bytes]) -> range:
+def append_entries(
+    txn: WriteTransaction, entries: Iterable[bytes], *, edge: TreeEdge | None = None
+) -> range:
     """Append ``entries`` inside ``txn``; return their indices.
 
     Hashes and writes in chunks, so memory stays bounded however many entries come.
     An invalid entry raises before commit, so the whole batch is discarded.
+
+    ``edge`` is the tree's edge at its current size, if the caller kept it from its
+    last append (:class:`TreeEdge`, with ``keep_nodes``); it is extended in place.
+    Else it is read from the store.
     """
     start = txn.tree_size()
-    edge = TreeEdge.load(start, txn, keep_nodes=True)
+    if edge is None or edge.size != start:
+        edge = TreeEdge.load(start, txn, keep_nodes=True)
     source = iter(entries)
     while chunk := list(islice(source, CHUNK)):
         txn.write_tiles(list(edge.extend(chunk)))
