@@ -246,7 +246,8 @@ def main() -> None:
         base = _baseline(directory, parties, len(parties) * per_client // 4)
         print(f"baseline: in-process Agreement.submit, 1 event per transaction: {base:,.0f} ev/s")
         port = 18000 + int(time.time()) % 1000
-        for workers, label in ((0, "writer checks signatures"), (None, "worker processes")):
+        pool = os.cpu_count() or 1
+        for workers, label in ((0, "writer checks signatures"), (pool, "worker processes")):
             server = _serve(directory, port, workers)
             try:
                 with ag.Agreement.open(directory) as a:

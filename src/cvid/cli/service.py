@@ -52,7 +52,8 @@ def serve(
         int | None,
         typer.Option(
             help="Processes that parse submitted events and check their signatures before "
-            "the writer admits them (default: one per CPU; 0: the writer does it).",
+            "the writer admits them (default 0: the writer does it). They relieve the "
+            "serving process for batches, but cost more CPU in all for single events.",
             min=0,
             show_default=False,
         ),

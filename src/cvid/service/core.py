@@ -88,7 +88,7 @@ class Limits:
     max_queued: int = 50_000  # entries waiting for the writer
     submit_timeout: float = 30.0
     group_entries: int = 4096  # entries admitted and appended in one transaction
-    workers: int | None = None  # processes parsing and verifying entries (None: one a CPU)
+    workers: int | None = 0  # processes parsing and verifying entries (None: one a CPU)
 
     def __post_init__(self) -> None:
         if not self.party_rate > 0:
