@@ -170,13 +170,17 @@ class Service:
         self._checkpoint_interval = checkpoint_interval
         self._reader = Log(open_store(database or str(agreement.directory / "log.db")))
         self._read_lock = threading.Lock()
+        # old events are read on demand through this reader, not the writer's connection
+        agreement.events.read = self.entries
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cvid-writer")
         self._rates = _RateLimiter(self.limits.party_rate, self.limits.burst)
         self._addresses = _RateLimiter(self.limits.party_rate, self.limits.burst)
         self._queue: list[_Pending] = []
         self._in_flight: list[_Pending] = []
         self._queued_entries = 0
-        self._snapshot = History()  # admission history at some logged size, for undoing
+        # admission history at some logged size, for undoing (the entries below it are
+        # not read again: at start, those a disk snapshot covered are not even in memory)
+        self._snapshot = copy.deepcopy(agreement.history)
         self.groups = 0  # transactions committed, for measuring group commit
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -252,7 +256,8 @@ class Service:
         return self._clock().replace(microsecond=0)
 
     def events(self) -> Sequence[AdmittedEvent]:
-        return self.agreement.events[: self.size]
+        """The committed events (a view that does not grow; old ones read on demand)."""
+        return self.agreement.events.view(self.size)
 
     def entry(self, index: int) -> bytes:
         with self._read_lock:
