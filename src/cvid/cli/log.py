@@ -189,8 +189,8 @@ def verify(
         report = audit_log(log, verifier=_verifier(vkey) if vkey else None, progress=advance)
     out(
         f"log {report.origin!r} verified: {report.tree_size} entries, "
-        f"{report.tiles_checked} tiles, {report.checkpoints_checked} checkpoints; "
-        f"root {report.root_hash.hex()}\n"
+        f"{report.tiles_checked} tiles, {report.node_rows_checked} node-cache rows, "
+        f"{report.checkpoints_checked} checkpoints; root {report.root_hash.hex()}\n"
     )
 
 
