@@ -288,7 +288,8 @@ class Evaluator:
                     raise ValueError(f"the order of {len(self._order)} events, of {len(events)}")
             self._events, self._source = events, source_of(events)
             self._seen = len(events)
-            self._last = events[-1] if events else None
+            # a list is told apart by its last event; a log read on demand by itself
+            self._last = events[-1] if events and isinstance(events, list) else None
             if not 0 < applied <= len(events):
                 raise ValueError(f"{applied} events applied, of {len(events)}")
             self._base, self._applied = self.thaw(frozen), applied
