@@ -7,17 +7,19 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
-import uvicorn
 
 from cvid.cli._app import fail, handle_errors, out, read_public_key
 from cvid.errors import AuditError, InputError
 from cvid.log.cosignature import CosignatureVerifier, WitnessPolicy
 from cvid.log.note import Verifier
-from cvid.mirror import ForkError, Mirror, mirror_app, status_line
+
+if TYPE_CHECKING:  # imported when a mirror runs: `cvid status` need not load them
+    import uvicorn
+
+    from cvid.mirror import Mirror
 
 FORK_EXIT = 6  # a fork or rollback: the alarm
 
@@ -80,6 +82,10 @@ def mirror(
     elif witness_threshold is not None:
         raise InputError("--witness-threshold needs --witness-vkey")
     limit = 1 if once else rounds
+    import httpx
+
+    from cvid.mirror import Mirror
+
     with httpx.Client(timeout=timeout) as client:
         mirrored = Mirror.open(url, directory, verifier, client=client, policy=policy)
         server = None
@@ -96,6 +102,8 @@ def mirror(
 
 
 def _follow(mirrored: Mirror, interval: float, limit: int | None) -> None:
+    from cvid.mirror import ForkError, status_line
+
     done = 0
     while limit is None or done < limit:
         if done:
@@ -123,6 +131,10 @@ def warn(message: str) -> None:
 
 
 def _serve(mirrored: Mirror, host: str, port: int) -> uvicorn.Server:
+    import uvicorn
+
+    from cvid.mirror import mirror_app
+
     config = uvicorn.Config(
         mirror_app(mirrored), host=host, port=port, log_level="warning", lifespan="off"
     )
