@@ -90,6 +90,7 @@ class Evaluator:
         self._order = array("q")
         self._base: _Engine | None = None  # the first ``_applied`` in (time, index) order applied
         self._applied = 0
+        self._frozen: bytes | None = None  # the base frozen as it is now, when known
         # (events applied, the engine's clock, the frozen engine), ascending
         self._checkpoints: list[tuple[int, dt.datetime, bytes]] = []
         self._view: _Engine | None = None  # the base advanced past its last event
@@ -143,9 +144,9 @@ class Evaluator:
         self._checkpoints = [c for c in self._checkpoints if c[0] <= pos and c[1] <= when]
         if self._checkpoints:
             applied, _, frozen = self._checkpoints[-1]
-            self._base, self._applied = self.thaw(frozen), applied
+            self._base, self._applied, self._frozen = self.thaw(frozen), applied, frozen
         else:
-            self._base, self._applied = None, 0
+            self._base, self._applied, self._frozen = None, 0, None
 
     # --- the fold ----------------------------------------------------------------------------
 
@@ -168,6 +169,7 @@ class Evaluator:
         while self._applied < upto:
             next_checkpoint = (self._applied // self.every + 1) * self.every
             stop = min(upto, next_checkpoint)
+            self._frozen = None
             self._apply(self._base, stop, self._applied)
             self._applied = stop
             if stop == next_checkpoint:
@@ -176,7 +178,8 @@ class Evaluator:
 
     def _checkpoint(self) -> None:
         assert self._base is not None
-        self._checkpoints.append((self._applied, self._base.t, self.freeze(self._base)))
+        self._frozen = self.freeze(self._base)
+        self._checkpoints.append((self._applied, self._base.t, self._frozen))
         if len(self._checkpoints) > MAX_CHECKPOINTS:
             self.every *= 2
             self._checkpoints = [c for c in self._checkpoints if c[0] % self.every == 0]
@@ -210,7 +213,7 @@ class Evaluator:
             base = self._fold_base(n)
             if horizon is not None and min(horizon, at) > base.t:
                 _advance(base, min(horizon, at))
-                self._view = None
+                self._view, self._frozen = None, None
             if base.timers and base.timers[0][0] <= at:
                 return self._advanced(n, at)
             return _peek(base, at, n)
@@ -220,7 +223,8 @@ class Evaluator:
         assert self._base is not None
         view = self._view
         if view is None or view.t > at or self._view_applied != self._applied:
-            view = self.thaw(self.freeze(self._base))
+            frozen = self._frozen if self._frozen is not None else self.freeze(self._base)
+            view = self.thaw(frozen)
         _advance(view, at)
         self._view, self._view_applied = view, self._applied
         if view.timers and view.timers[0][0] <= at:  # pragma: no cover - _advance ran them
@@ -262,7 +266,8 @@ class Evaluator:
             if self._base is None:
                 return None
             keys = self._times.tobytes() + self._order.tobytes()
-            return self._applied, self.freeze(self._base), keys
+            frozen = self._frozen if self._frozen is not None else self.freeze(self._base)
+            return self._applied, frozen, keys
 
     def restore(
         self,
@@ -292,7 +297,7 @@ class Evaluator:
             self._last = events[-1] if events and isinstance(events, list) else None
             if not 0 < applied <= len(events):
                 raise ValueError(f"{applied} events applied, of {len(events)}")
-            self._base, self._applied = self.thaw(frozen), applied
+            self._base, self._applied, self._frozen = self.thaw(frozen), applied, frozen
             self._checkpoints = [(applied, self._base.t, frozen)]
 
 
