@@ -133,10 +133,11 @@ def read(path: Path, keys_dir: Path) -> Snapshot:
         data = path.read_bytes()
     except OSError as e:
         raise SnapshotError(f"cannot read {path}: {e}") from e
-    tag, payload = data[:TAG], data[TAG:]
+    view = memoryview(data)  # no copy of a file of tens of MB
+    tag, payload = data[:TAG], view[TAG:]
     if not hmac.compare_digest(tag, hmac.new(key, payload, hashlib.sha256).digest()):
         raise SnapshotError(f"{path} is not authenticated by the agreement's snapshot key")
-    if not payload.startswith(MAGIC):
+    if payload[: len(MAGIC)] != MAGIC:
         raise SnapshotError(f"{path} is not a snapshot of this version")
     try:
         snapshot = pickle.loads(payload[len(MAGIC) :])
