@@ -187,3 +187,6 @@ class _Prefix(Sequence[AdmittedEvent]):
 
     def __iter__(self) -> Iterator[AdmittedEvent]:
         return self.events.range(0, self.size)
+
+    def range(self, start: int, stop: int) -> Iterator[AdmittedEvent]:
+        return self.events.range(start, min(stop, self.size))

@@ -157,14 +157,20 @@ class EventIndex:
     def update(self, events: Sequence[AdmittedEvent]) -> None:
         """Index the events appended since the last update (``events`` only grows)."""
         with self._lock:
-            for i in range(self.size, len(events)):
-                event = events[i]
+            n = len(events)
+            read = getattr(events, "range", None)  # a log read on demand: one pass, by tile
+            items = (
+                read(self.size, n)
+                if read is not None
+                else map(events.__getitem__, range(self.size, n))
+            )
+            for i, event in enumerate(items, self.size):
                 self.by_party.setdefault(event.party, []).append(i)
                 self.by_type.setdefault(event.type, []).append(i)
                 step = step_of(event)
                 if step is not None:
                     self.by_step.setdefault(step, []).append(i)
-            self.size = max(self.size, len(events))
+            self.size = max(self.size, n)
 
     def candidates(self, f: EventFilter, size: int) -> Sequence[int]:
         """Ascending positions below ``size`` that may match ``f`` (a superset).
