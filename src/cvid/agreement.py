@@ -144,12 +144,12 @@ class Agreement:
 
     # --- snapshots ------------------------------------------------------------------------
 
-    def _from_snapshot(self) -> None:
-        """Start from the latest snapshot that verifies, if any (else report and ignore it)."""
-        size = self.log.size()
+    def _verified_snapshot(self, size: int) -> snap.Snapshot | None:
+        """The latest snapshot of at most ``size`` entries, if it verifies (else it is
+        reported and None returned)."""
         path = snap.latest(self.directory, size)
         if path is None:
-            return
+            return None
         try:
             found = snap.read(path, self.directory / KEYS_DIR)
             if found.roadmap != self.gate.digest:
@@ -158,10 +158,23 @@ class Agreement:
                 raise snap.SnapshotError(
                     f"{path} does not match the log: its root at size {found.size} differs"
                 )
-            events = LoggedEvents(self._read, found.size, found.checked)
         except (snap.SnapshotError, Error) as e:
             log.warning("snapshot ignored, every entry is admitted again: %s", e)
+            return None
+        return found
+
+    def snapshot_history(self) -> History | None:
+        """The admission history of the latest verified snapshot, read again (a fresh
+        object), for undoing tentative records without replaying every event; or None."""
+        found = self._verified_snapshot(len(self.events))
+        return None if found is None else found.history
+
+    def _from_snapshot(self) -> None:
+        """Start from the latest snapshot that verifies, if any (else report and ignore it)."""
+        found = self._verified_snapshot(self.log.size())
+        if found is None:
             return
+        events = LoggedEvents(self._read, found.size, found.checked)
         self.history, self.events, self.snapshot_size = found.history, events, found.size
         if found.fold is not None:
             try:

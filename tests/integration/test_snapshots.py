@@ -11,6 +11,7 @@ agreement's, a root that is not the log's, another road map) is reported on the
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import datetime as dt
 import json
@@ -25,8 +26,10 @@ import pytest
 
 from cvid import snapshot as snap
 from cvid.agreement import Agreement, create_from_template
+from cvid.errors import EventRejectedError
 from cvid.report import state_to_dict
-from cvid.service.core import open_service
+from cvid.service.core import Limits, Service, open_service
+from tests.signed import adopted_yesterday, tablings
 
 CVID = Path(sys.executable).parent / "cvid"
 AT = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
@@ -213,3 +216,35 @@ def test_the_service_starts_from_the_snapshot_unless_told_to_reverify(
         finally:
             asyncio.run(service.stop())
     assert not caplog.records  # --reverify does not even read it
+
+
+def test_a_refused_batch_after_starting_from_a_snapshot_undoes_only_its_records(
+    tmp_path: Path,
+) -> None:
+    """The service undoes a refused batch's tentative records from the snapshot's
+    history (its events are not in memory), and the history is as it was."""
+    directory = tmp_path / "ag"
+    with adopted_yesterday(directory) as a:
+        assert a.save_snapshot(force=True) is not None
+        size = len(a.events)
+
+    async def scenario() -> None:
+        service = Service(Agreement.open(directory), limits=Limits(party_rate=10_000.0))
+        await service.start()
+        try:
+            agreement = service.agreement
+            assert agreement.snapshot_size == size
+            before = copy.deepcopy(agreement.history)
+            first, second = tablings(agreement, "usa", 2, tag="t")
+            with pytest.raises(EventRejectedError):
+                await service.submit([first, first])  # the second reuses a sequence number
+            assert agreement.history == before
+            accepted = await service.submit([first, second])
+            assert [e.index for e in accepted] == [size, size + 1]
+        finally:
+            await service.stop()
+
+    asyncio.run(scenario())
+    with opened(directory, None, reverify=True) as full, opened(directory, None) as fast:
+        assert fast.history == full.history
+        assert status(fast) == status(full)

@@ -178,9 +178,7 @@ class Service:
         self._queue: list[_Pending] = []
         self._in_flight: list[_Pending] = []
         self._queued_entries = 0
-        # admission history at some logged size, for undoing (the entries below it are
-        # not read again: at start, those a disk snapshot covered are not even in memory)
-        self._snapshot = copy.deepcopy(agreement.history)
+        self._snapshot = History()  # admission history at some logged size, for undoing
         self.groups = 0  # transactions committed, for measuring group commit
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -508,6 +506,10 @@ class Service:
 
     def _rebuilt(self, accepted: list[AdmittedEvent]) -> History:
         """The history of the logged events, then ``accepted`` (undoes tentative records)."""
+        if self._snapshot.size == 0 and self.agreement.snapshot_size:
+            # the events a disk snapshot covers are read from the log only when asked
+            # for: start from its history (read again) rather than from the first event
+            self._snapshot = self.agreement.snapshot_history() or self._snapshot
         history = copy.deepcopy(self._snapshot)
         for admitted in self.agreement.events[history.size :]:
             history.record(admitted)
