@@ -16,7 +16,9 @@ Layout of an agreement directory::
 
 Opening an agreement replays its whole log through admission: every entry's
 signature, sequence number and authorisation is checked again, so the state is
-computed from verified entries only. Submitting admits the event against the log
+computed from verified entries only (the entries a verified snapshot covers excepted,
+:mod:`cvid.snapshot`: they are neither admitted again nor read at open, but read from
+the log when asked for, :mod:`cvid.logged`). Submitting admits the event against the log
 as it is, then appends it only if the log has not grown meanwhile (else it
 catches up and admits again), so two writers cannot both use one sequence number.
 """
@@ -48,13 +50,14 @@ from cvid.errors import (
     SnapshotError,
 )
 from cvid.events.authz import AdmittedEvent, Gate, History
-from cvid.events.bodies import BODIES, AmendmentProposed
+from cvid.events.bodies import AmendmentProposed
 from cvid.events.envelope import Event, SignedEvent, sign_event
 from cvid.events.monitoring_bodies import SIGNED_BY_DEVICE, device_message
 from cvid.log.cosignature import CosignatureSigner, CosignatureVerifier, WitnessPolicy
 from cvid.log.note import Signer
 from cvid.log.store import open_store
 from cvid.log.tlog import Log
+from cvid.logged import LoggedEvents
 from cvid.roadmap import loader as roadmap_load
 from cvid.roadmap.model import RoadMap
 
@@ -96,7 +99,7 @@ class Agreement:
     log: Log
     gate: Gate
     history: History = field(default_factory=History)
-    events: list[AdmittedEvent] = field(default_factory=list)
+    events: LoggedEvents = field(default_factory=LoggedEvents)
     reverify: bool = False  # every entry admitted again; snapshots neither read nor written
     snapshot_size: int = 0  # the entries covered by the snapshot read or last written
     _snapshot_folded: bool = field(default=False, repr=False)  # it held the engine's fold
@@ -146,12 +149,12 @@ class Agreement:
 
     # --- snapshots ------------------------------------------------------------------------
 
-    def _from_snapshot(self) -> None:
-        """Start from the latest snapshot that verifies, if any (else report and ignore it)."""
-        size = self.log.size()
+    def _verified_snapshot(self, size: int) -> snap.Snapshot | None:
+        """The latest snapshot of at most ``size`` entries, if it verifies (else it is
+        reported and None returned)."""
         path = snap.latest(self.directory, size)
         if path is None:
-            return
+            return None
         try:
             found = snap.read(path, self.directory / KEYS_DIR)
             if found.roadmap != self.gate.digest:
@@ -160,10 +163,23 @@ class Agreement:
                 raise SnapshotError(
                     f"{path} does not match the log: its root at size {found.size} differs"
                 )
-            events = self._logged(found.size, found.checked)
         except Error as e:
             log.warning("snapshot ignored, every entry is admitted again: %s", e)
+            return None
+        return found
+
+    def snapshot_history(self) -> History | None:
+        """The admission history of the latest verified snapshot, read again (a fresh
+        object), for undoing tentative records without replaying every event; or None."""
+        found = self._verified_snapshot(len(self.events))
+        return None if found is None else found.history
+
+    def _from_snapshot(self) -> None:
+        """Start from the latest snapshot that verifies, if any (else report and ignore it)."""
+        found = self._verified_snapshot(self.log.size())
+        if found is None:
             return
+        events = LoggedEvents(self._read, found.size, found.checked)
         self.history, self.events, self.snapshot_size = found.history, events, found.size
         if found.fold is not None:
             try:
@@ -173,14 +189,9 @@ class Agreement:
                 log.warning("the snapshot's engine is ignored: %s", e)
                 self._evaluators.clear()
 
-    def _logged(self, size: int, checked: dict[int, Any]) -> list[AdmittedEvent]:
-        """The first ``size`` entries as admitted events, parsed without admission."""
-        out = []
-        for index, data in enumerate(self.log.entries(0, size)):
-            signed = SignedEvent.from_logged(data)
-            body = BODIES[signed.event.type].model_validate(signed.event.body)
-            out.append(AdmittedEvent(index, signed, body, checked.get(index), len(data)))
-        return out
+    def _read(self, start: int, end: int) -> list[bytes]:
+        """Entries ``[start, end)`` of the log (those below a snapshot, read on demand)."""
+        return list(self.log.entries(start, end))
 
     def save_snapshot(self, *, force: bool = False) -> Path | None:
         """Write a snapshot of what is admitted (and of the adopted road map's fold, when
@@ -199,7 +210,7 @@ class Agreement:
         if not (force or stale or better):
             return None
         fold = evaluator.export() if folded and evaluator is not None else None
-        checked = {e.index: e.checked for e in self.events if e.checked is not None}
+        checked = self.events.checked()
         try:
             root = self.log.root(size)
             state = snap.Snapshot(size, root, self.gate.digest, self.history, checked, fold)

@@ -17,7 +17,12 @@ C2SP tlog-tiles (nothing else but the road map), and each round:
 
 Steps 3 and 4 happen in one write transaction of the mirror's store: a failure
 leaves the store as it was. The last verified checkpoint is kept in the store, so
-a restart resumes where the mirror stopped (its entries are re-admitted on open).
+a restart resumes where the mirror stopped. On open, the entries held are admitted
+again, except those a verified snapshot of the mirror covers (:mod:`cvid.snapshot`:
+bound to the root of its own store at that size, authenticated with a key of the
+mirror's own; one is written every :data:`cvid.snapshot.MIN_NEW` entries and on
+close): those are read from the store when asked for (:mod:`cvid.logged`). The
+state is kept incrementally (:mod:`cvid.engine.incremental`).
 
 The road map is fetched once from the service's API; its digest must match the
 digest every logged event carries, and it is kept in the mirror's directory.
@@ -27,12 +32,16 @@ Layout of a mirror directory::
     mirror.json     what is followed: the URL, the log's key, the road map's digest
     roadmap.json    the road map, canonical JSON
     log.db          the mirror's own store of the log (SQLite), with its checkpoints
+    keys/snapshot.key   the key that authenticates its snapshots (mode 0600)
+    snapshots/      the latest snapshot (a cache: deleting it changes nothing but speed)
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -42,14 +51,17 @@ from typing import Any
 
 import httpx
 
+from cvid import snapshot as snap
 from cvid.amendment import roadmap_at
-from cvid.engine import AgreementState, evaluate
+from cvid.engine import AgreementState
+from cvid.engine.incremental import Evaluator
 from cvid.errors import (
     AuditError,
     ConfigError,
     Error,
     EventRejectedError,
     EventSignatureError,
+    SnapshotError,
     VerificationError,
 )
 from cvid.events.authz import AdmittedEvent, Gate, History
@@ -65,12 +77,15 @@ from cvid.log.store import open_store
 from cvid.log.store.base import append_entries
 from cvid.log.tiles import ENTRIES, TILE_WIDTH, TileHashReader, TileId, decode_bundle
 from cvid.log.tlog import Log
+from cvid.logged import LoggedEvents
 from cvid.roadmap import loader as roadmap_load
 from cvid.roadmap.model import RoadMap
 
 CONFIG_FILE = "mirror.json"
 ROADMAP_FILE = "roadmap.json"
 LOG_FILE = "log.db"
+KEYS_DIR = "keys"
+snapshot_log = logging.getLogger("cvid.snapshot")
 MAX_ROADMAP_BYTES = 1 << 22
 BUNDLES_PER_READ = 16
 CHUNK = 64 * TILE_WIDTH  # entries appended, checked and admitted in one transaction
@@ -148,7 +163,11 @@ class Mirror:
         self.policy = policy
         self.gate = Gate(roadmap)
         self.history = History()
-        self._events: list[AdmittedEvent] = []
+        self._base_history = History()  # the history of the snapshot read, if any
+        self._events = LoggedEvents(self.entries)
+        self._evaluators: dict[int, Evaluator] = {}
+        self.snapshot_size = 0  # the entries covered by the snapshot read or last written
+        self.readmitted = 0  # entries admitted again on open (those after the snapshot)
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.Lock()  # the store's connection: one user at a time
         self._states: OrderedDict[tuple[int, dt.datetime], AgreementState] = OrderedDict()
@@ -228,8 +247,67 @@ class Mirror:
         return mirror
 
     def close(self) -> None:
+        """Write a snapshot of what is held (when it grew since the last), close the store."""
+        try:
+            self.save_snapshot(force=True)
+        finally:
+            with self._lock:
+                self.log.close()
+
+    # --- snapshots ---------------------------------------------------------------------
+
+    def _from_snapshot(self, size: int) -> int:
+        """Start from the latest snapshot that verifies against the store's first ``size``
+        entries; return the entries it covers (0 when none is used: it is reported)."""
+        path = snap.latest(self.directory, size)
+        if path is None:
+            return 0
+        try:
+            found = snap.read(path, self.directory / KEYS_DIR)
+            if found.roadmap != self.gate.digest:
+                raise SnapshotError(f"{path} is for another road map ({found.roadmap})")
+            if found.history.size != found.size or self.log.root(found.size) != found.root:
+                raise SnapshotError(
+                    f"{path} does not match the store: its root at size {found.size} differs"
+                )
+        except Error as e:
+            snapshot_log.warning("snapshot ignored, every entry is admitted again: %s", e)
+            return 0
+        self.history, self._base_history = found.history, copy.deepcopy(found.history)
+        self._events = LoggedEvents(self.entries, found.size, found.checked)
+        self.snapshot_size = found.size
+        if found.fold is not None:
+            try:
+                self.evaluator(self.roadmap).restore(self._events, *found.fold)
+            except Exception as e:  # an engine of another build: fold again when asked
+                snapshot_log.warning("the snapshot's engine is ignored: %s", e)
+                self._evaluators.clear()
+        return found.size
+
+    def save_snapshot(self, *, force: bool = False) -> Path | None:
+        """Write a snapshot of what is admitted when :data:`cvid.snapshot.MIN_NEW` entries
+        were admitted since the last one (with ``force``: any). A failure is reported
+        (a snapshot is a cache) and None returned, as when nothing needed writing."""
         with self._lock:
-            self.log.close()
+            size = self.history.size
+            grown = size - self.snapshot_size
+            if size == 0 or grown <= 0 or (grown < snap.MIN_NEW and not force):
+                return None
+            evaluator = self._evaluators.get(id(self.roadmap))
+            fold = evaluator.export() if evaluator is not None and evaluator.seen == size else None
+            try:
+                root = self.log.root(size)
+                state = snap.Snapshot(
+                    size, root, self.gate.digest, self.history, self._events.checked(), fold
+                )
+                keys = self.directory / KEYS_DIR
+                keys.mkdir(mode=0o700, exist_ok=True)
+                path = snap.write(self.directory, keys, state)
+            except (Error, OSError, TypeError) as e:
+                snapshot_log.warning("no snapshot written: %s", e)
+                return None
+            self.snapshot_size = size
+            return path
 
     def _readmit(self) -> None:
         """Admit the entries held (a restart), as the service admitted them; the store
@@ -248,9 +326,11 @@ class Mirror:
                     f"the mirror's store in {self.directory} no longer holds the tree of the "
                     f"checkpoint it verified ({_describe(verified.tree_size, verified.root_hash)})"
                 )
-            entries = list(self.log.entries(0, size))
+            start = self._from_snapshot(size)
+            entries = list(self.log.entries(start, size))
             for admitted in self._admit_all(entries, self.log.root):
                 self._events.append(admitted)
+            self.readmitted = size - start
 
     def _admit_all(
         self, entries: Sequence[bytes], root_at: Callable[[int], bytes]
@@ -389,6 +469,7 @@ class Mirror:
             self.log.store.save_checkpoint(size, note)
             self._note = note
             self._verified = checkpoint
+        self.save_snapshot()
         return admitted
 
     def _append_chunk(
@@ -417,10 +498,17 @@ class Mirror:
 
                     admitted = list(self._admit_all(entries, root_at))
             except BaseException:
-                self.history = _rebuilt(self._events, history_before)
+                self.history = self._rebuilt(history_before)
                 raise
             self._events.extend(admitted)
         return len(admitted)
+
+    def _rebuilt(self, size: int) -> History:
+        """The history of the first ``size`` events (undoes a chunk's tentative records)."""
+        history = copy.deepcopy(self._base_history)
+        for event in self._events.range(history.size, size):
+            history.record(event)
+        return history
 
     def _check_leads_to(
         self, root: bytes, end: int, checkpoint: Checkpoint, remote: TileHashReader
@@ -462,7 +550,7 @@ class Mirror:
         return len(self._events)
 
     def events(self) -> Sequence[AdmittedEvent]:
-        return self._events  # only ever appended to
+        return self._events.view(len(self._events))  # the old ones read on demand
 
     def entry(self, index: int) -> bytes:
         with self._lock:
@@ -474,19 +562,27 @@ class Mirror:
 
     def state(self, at: dt.datetime) -> AgreementState:
         size = len(self._events)
-        events = self._events[:size]  # as it stands now, while rounds may append
+        events = self._events.view(size)  # as it stands now, while rounds may append
         key = (size, at)
         with self._states_lock:
             cached = self._states.get(key)
         if cached is not None:
             return cached
         roadmap = roadmap_at(self.gate, self.history, at)
-        state = evaluate(roadmap, events, at=at)
+        state = self.evaluator(roadmap).state(events, at=at)
         with self._states_lock:
             self._states[key] = state
             while len(self._states) > STATES_KEPT:
                 self._states.popitem(last=False)
         return state
+
+    def evaluator(self, roadmap: RoadMap) -> Evaluator:
+        """The incremental evaluator of ``roadmap`` (the adopted one or an amended version)."""
+        with self._states_lock:
+            evaluator = self._evaluators.get(id(roadmap))
+            if evaluator is None or evaluator.roadmap is not roadmap:
+                evaluator = self._evaluators[id(roadmap)] = Evaluator(roadmap)
+            return evaluator
 
     def now(self) -> dt.datetime:
         return self._clock().replace(microsecond=0)
@@ -523,13 +619,6 @@ def mirror_app(mirror: Mirror) -> Any:
     harden(app, policy=PAGE_POLICY)
     app.include_router(dashboard_router(mirror))
     return app
-
-
-def _rebuilt(events: Sequence[AdmittedEvent], size: int) -> History:
-    history = History()
-    for event in events[:size]:
-        history.record(event)
-    return history
 
 
 def status_line(mirror: Mirror, done: Round) -> str:

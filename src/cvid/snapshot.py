@@ -2,7 +2,8 @@
 
 A snapshot is a cache under the agreement directory (``snapshots/``) of what opening
 the log computed up to some size N: the admission history, what admission verified
-beyond each body (a reveal's leaves), and the incremental evaluator's fold. It is
+beyond each body (a reveal's leaves), and the incremental evaluator's fold (with
+each event's time and index, so that the events need not be read to restore it). It is
 bound to the log's Merkle root at N: the root fixes every byte of the first N
 entries, so when the log's root at N is still the one the snapshot names, those
 entries are the ones that were admitted, and only the entries after N are admitted
@@ -38,7 +39,7 @@ log = logging.getLogger("cvid.snapshot")
 
 SNAPSHOTS_DIR = "snapshots"
 KEY_FILE = "snapshot.key"  # under keys/
-MAGIC = b"cvid-snapshot 1\n"
+MAGIC = b"cvid-snapshot 2\n"
 TAG = hashlib.sha256().digest_size
 MIN_NEW = 1000  # entries admitted beyond the last snapshot before a new one is written
 
@@ -52,7 +53,9 @@ class Snapshot:
     roadmap: str  # the adopted road map's digest
     history: Any  # cvid.events.authz.History
     checked: dict[int, Any]  # entry index -> what admission verified beyond the body
-    fold: tuple[int, bytes] | None  # (events applied, frozen engine) of the adopted road map
+    # (events applied, frozen engine, the events' (time, index) order) of the adopted
+    # road map: see cvid.engine.incremental.Evaluator.export
+    fold: tuple[int, bytes, bytes] | None
 
 
 def _key(keys_dir: Path, *, create: bool) -> bytes | None:
@@ -128,10 +131,11 @@ def read(path: Path, keys_dir: Path) -> Snapshot:
         data = path.read_bytes()
     except OSError as e:
         raise SnapshotError(f"cannot read {path}: {e}") from e
-    tag, payload = data[:TAG], data[TAG:]
+    view = memoryview(data)  # no copy of a file of tens of MB
+    tag, payload = data[:TAG], view[TAG:]
     if not hmac.compare_digest(tag, hmac.new(key, payload, hashlib.sha256).digest()):
         raise SnapshotError(f"{path} is not authenticated by the agreement's snapshot key")
-    if not payload.startswith(MAGIC):
+    if payload[: len(MAGIC)] != MAGIC:
         raise SnapshotError(f"{path} is not a snapshot of this version")
     try:
         snapshot = pickle.loads(payload[len(MAGIC) :])

@@ -7,7 +7,9 @@ same dimension (``g`` → ``kg``, ``%`` → ``fraction``). Besides pint's units 
 the counts arms control speaks of, each its own dimension so that a number of
 warheads never converts to a number of launchers: ``centrifuge``, ``warhead``,
 ``launcher``, ``missile``, ``test`` (plurals are read too), and separative work in
-``SWU``. pint is imported on first use, so a road map without limits loads without it.
+``SWU``. pint is imported on first use, so a road map without limits loads without it;
+nor is it for the common units of :data:`KNOWN` (that pint reads: a test checks each)
+while nothing is converted from one unit to another.
 Pure: no I/O beyond pint's own definitions, no clock.
 """
 
@@ -30,6 +32,17 @@ DOMAIN_UNITS = (
     "fraction = 1",
 )
 """Units pint lacks, defined here once: counts of things, separative work, a fraction."""
+
+
+KNOWN = frozenset(
+    {"kg", "g", "t", "%", "fraction", "count", "SWU", "tSWU"}
+    | {
+        f"{thing}{s}"
+        for thing in ("centrifuge", "warhead", "launcher", "missile", "test")
+        for s in ("", "s")
+    }
+)
+"""Units known to be read by pint (the common ones of road maps): naming one needs no pint."""
 
 
 class UnitError(InputError):
@@ -68,7 +81,8 @@ def check_unit(text: str) -> None:
     Raises:
         UnitError: unknown or malformed unit.
     """
-    _parse(text)
+    if text not in KNOWN:
+        _parse(text)
 
 
 def convertible(source: str, target: str) -> bool:
@@ -77,6 +91,8 @@ def convertible(source: str, target: str) -> bool:
     Raises:
         UnitError: either unit is unknown.
     """
+    if source == target and source in KNOWN:
+        return True
     return bool(_parse(source).dimensionality == _parse(target).dimensionality)
 
 

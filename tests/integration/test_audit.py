@@ -489,3 +489,52 @@ def test_export_refuses_a_checkpoint_beyond_the_log(tmp_path: Path) -> None:
     with pytest.raises(InputError):
         export_tiles(log, tmp_path / "tiles", note)
     assert not (tmp_path / "tiles").exists()
+
+
+# --- the node cache -----------------------------------------------------------------------
+
+
+def _rows(path: Path) -> dict[tuple[int, int], bytes]:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        return {(lv, i): bytes(d) for lv, i, d in conn.execute("SELECT * FROM cvid_tile_nodes")}
+    finally:
+        conn.close()
+
+
+def _set_row(path: Path, level: int, index: int, data: bytes | None) -> None:
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        if data is None:
+            conn.execute("DELETE FROM cvid_tile_nodes WHERE level = ? AND idx = ?", (level, index))
+        else:
+            conn.execute(
+                "UPDATE cvid_tile_nodes SET data = ? WHERE level = ? AND idx = ?",
+                (data, level, index),
+            )
+    finally:
+        conn.close()
+
+
+def test_every_node_cache_row_is_checked(sqlite_log: Path) -> None:
+    rows = _rows(sqlite_log)
+    assert (0, 0) in rows  # a full hash tile
+    assert (0, 1) in rows  # a partial one
+    with Log(open_store(sqlite_log)) as log:
+        assert audit_log(log).node_rows_checked == len(rows)
+
+
+@pytest.mark.parametrize("tile", [(0, 0), (0, 1)], ids=["full-tile", "partial-tile"])
+def test_a_corrupted_node_cache_row_is_reported(sqlite_log: Path, tile: tuple[int, int]) -> None:
+    row = bytearray(_rows(sqlite_log)[tile])
+    row[len(row) // 2] ^= 0x01
+    _set_row(sqlite_log, *tile, bytes(row))
+    with Log(open_store(sqlite_log)) as log, pytest.raises(AuditError, match="node-cache row"):
+        audit_log(log)
+
+
+def test_a_missing_node_cache_row_is_not_an_error(sqlite_log: Path) -> None:
+    rows = _rows(sqlite_log)
+    _set_row(sqlite_log, 0, 0, None)
+    with Log(open_store(sqlite_log)) as log:
+        assert audit_log(log, verifier=VERIFIER).node_rows_checked == len(rows) - 1

@@ -224,7 +224,7 @@ def end_to_end(work: Path, db: str) -> None:
     # verify: the full audit, kept checkpoints' signatures included.
     report = ok(work, "log", "verify", "--db", db, "--vkey", "log.vkey")
     assert re.fullmatch(
-        rf"log '{ORIGIN}' verified: 309 entries, \d+ tiles, 2 checkpoints; "
+        rf"log '{ORIGIN}' verified: 309 entries, \d+ tiles, \d+ node-cache rows, 2 checkpoints; "
         rf"root {cp2.root_hash.hex()}\n",
         report,
     ), report

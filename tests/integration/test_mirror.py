@@ -115,10 +115,12 @@ def test_follow_from_scratch_keep_up_and_resume(
         _same_as_service(mirror, client)
         mirror.close()
 
-        # a restart resumes from the last verified checkpoint, entries re-admitted
+        # a restart resumes from the last verified checkpoint; the snapshot written on
+        # close covers every entry held, so none is admitted again
         size = _submit(client, made, 7, "after")
         again = Mirror.open(url, where, key, client=http)
         assert again.size == mirror.size
+        assert (again.snapshot_size, again.readmitted) == (mirror.size, 0)
         done = again.follow()
         assert (done.old_size, done.new_size, done.admitted) == (size - 7, size, 7)
         _same_as_service(again, client)
@@ -136,6 +138,21 @@ def test_follow_from_scratch_keep_up_and_resume(
                 405,
             )
         again.close()
+
+        # the snapshot (written on close) is a cache: a tampered one is reported and
+        # ignored, every entry is admitted again, and the mirror is the same
+        (snapshot,) = (where / "snapshots").glob("*.snapshot")
+        data = bytearray(snapshot.read_bytes())
+        data[-1] ^= 0x01
+        snapshot.write_bytes(bytes(data))
+        third = Mirror.open(url, where, key, client=http)
+        assert (third.snapshot_size, third.readmitted) == (0, size)
+        _same_as_service(third, client)
+        third.close()
+        fourth = Mirror.open(url, where, key, client=http)  # third wrote a good one
+        assert (fourth.snapshot_size, fourth.readmitted) == (size, 0)
+        _same_as_service(fourth, client)
+        fourth.close()
 
 
 def _fork(made: ag.Agreement, tmp_path: Path) -> Path:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given
@@ -65,3 +68,21 @@ def test_conversion_round_trips(pair: tuple[str, str], value: float) -> None:
     source, target = pair
     back = units.convert(units.convert(value, source, target), target, source)
     assert math.isclose(back, value, rel_tol=1e-12, abs_tol=1e-12)
+
+
+@pytest.mark.parametrize("text", sorted(units.KNOWN))
+def test_a_known_unit_is_one_pint_reads(text: str) -> None:
+    """Naming a unit of KNOWN skips pint: each must be one pint reads, as itself."""
+    unit = units._parse(text)  # pint's reading; raises if it does not know the unit
+    assert units.convert(2.5, text, text) == 2.5
+    assert units.convertible(text, text)
+    assert unit is not None
+
+
+def test_a_unit_of_known_needs_no_pint_until_a_conversion() -> None:
+    code = (
+        "import sys; from cvid import units; units.check_unit('kg'); "
+        "assert units.convert(3.0, 'kg', 'kg') == 3.0; assert 'pint' not in sys.modules; "
+        "assert units.convert(1500, 'g', 'kg') == 1.5; assert 'pint' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, env=os.environ.copy())

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 
 from cvid.cli._app import (
@@ -26,7 +25,6 @@ from cvid.errors import InputError
 from cvid.log.audit import audit_log, verify_published, verify_tiles
 from cvid.log.note import Signer, Verifier, open_note
 from cvid.log.publish import export_tiles
-from cvid.log.remote import http_fetch
 from cvid.log.store import open_store
 from cvid.log.tlog import Log
 
@@ -189,8 +187,8 @@ def verify(
         report = audit_log(log, verifier=_verifier(vkey) if vkey else None, progress=advance)
     out(
         f"log {report.origin!r} verified: {report.tree_size} entries, "
-        f"{report.tiles_checked} tiles, {report.checkpoints_checked} checkpoints; "
-        f"root {report.root_hash.hex()}\n"
+        f"{report.tiles_checked} tiles, {report.node_rows_checked} node-cache rows, "
+        f"{report.checkpoints_checked} checkpoints; root {report.root_hash.hex()}\n"
     )
 
 
@@ -233,6 +231,10 @@ def verify_tiles_command(
     verifier = _verifier(vkey)
     with progress_bar("verifying", None) as advance:
         if source.startswith(("http://", "https://")):
+            import httpx  # only for a URL (heavy to import)
+
+            from cvid.log.remote import http_fetch
+
             with httpx.Client(timeout=30.0, follow_redirects=False) as client:
                 report = verify_published(http_fetch(source, client), verifier, progress=advance)
         else:

@@ -9,17 +9,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
 
 from cvid.cli._app import fail, handle_errors, out, read_public_key
 from cvid.errors import AuditError, InputError, require_extra
 from cvid.log.cosignature import CosignatureVerifier, WitnessPolicy
 from cvid.log.note import Verifier
-from cvid.mirror import ForkError, Mirror, mirror_app, status_line
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when a mirror runs: `cvid status` need not load them
     import uvicorn  # the dashboard (--serve) needs the service extra; imported on use
+
+    from cvid.mirror import Mirror
 
 FORK_EXIT = 6  # a fork or rollback: the alarm
 
@@ -84,6 +84,10 @@ def mirror(
     elif witness_threshold is not None:
         raise InputError("--witness-threshold needs --witness-vkey")
     limit = 1 if once else rounds
+    import httpx
+
+    from cvid.mirror import Mirror
+
     with httpx.Client(timeout=timeout) as client:
         mirrored = Mirror.open(url, directory, verifier, client=client, policy=policy)
         server = None
@@ -100,6 +104,8 @@ def mirror(
 
 
 def _follow(mirrored: Mirror, interval: float, limit: int | None) -> None:
+    from cvid.mirror import ForkError, status_line
+
     done = 0
     while limit is None or done < limit:
         if done:
@@ -128,6 +134,8 @@ def warn(message: str) -> None:
 
 def _serve(mirrored: Mirror, host: str, port: int) -> uvicorn.Server:
     import uvicorn
+
+    from cvid.mirror import mirror_app
 
     config = uvicorn.Config(
         mirror_app(mirrored), host=host, port=port, log_level="warning", lifespan="off"

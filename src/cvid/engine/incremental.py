@@ -18,6 +18,11 @@ its own reducer, not the whole history again. To answer at ``at``:
   earlier checkpoint: a copy of the base kept every ``checkpoint_every`` events
   (thinned out as the log grows, so that at most :data:`MAX_CHECKPOINTS` are kept).
 
+The evaluator keeps no event: it keeps each event's log index and time (two arrays,
+sorted by (time, index)) and reads an event from the caller's sequence when the fold
+needs it, so that the caller may read old events from the log on demand
+(:class:`cvid.logged.LoggedEvents`).
+
 Every path gives the state :func:`~cvid.engine.evaluate` gives for the same events and
 ``at`` (``tests/unit/engine/test_incremental.py`` checks it on random histories). Pure:
 no I/O and no clock; the caller says which events and which ``at``.
@@ -31,7 +36,8 @@ import datetime as dt
 import io
 import pickle
 import threading
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from cvid.engine import state as s
@@ -42,7 +48,18 @@ from cvid.roadmap import model as m
 CHECKPOINT_EVERY = 4096  # applied events between checkpoints, at first
 MAX_CHECKPOINTS = 8  # beyond this, every other one is dropped and the spacing doubles
 
-_Key = tuple[dt.datetime, int]
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_US = dt.timedelta(microseconds=1)
+
+
+def source_of(events: Sequence[AdmittedEvent]) -> object:
+    """The growing sequence ``events`` is, or is a view of (its ``growing`` attribute)."""
+    return getattr(events, "growing", events)
+
+
+def _micros(when: dt.datetime) -> int:
+    """``when`` as whole microseconds since 1970 (exact, unlike ``timestamp()``)."""
+    return (when - _EPOCH) // _US
 
 
 class Evaluator:
@@ -66,10 +83,14 @@ class Evaluator:
     def _reset(self) -> None:
         self._seen = 0  # events taken in, by log index
         self._last: AdmittedEvent | None = None  # the last one taken in
-        self._keys: list[_Key] = []  # every event's (time, index), sorted
-        self._sorted: list[AdmittedEvent] = []  # the events in that order
-        self._base: _Engine | None = None  # applied _sorted[: self._applied]
+        self._source: object = None  # the sequence they were taken from
+        self._events: Sequence[AdmittedEvent] = ()  # the latest sequence given
+        # every event's (time in microseconds, log index), sorted by (time, index)
+        self._times = array("q")
+        self._order = array("q")
+        self._base: _Engine | None = None  # the first ``_applied`` in (time, index) order applied
         self._applied = 0
+        self._frozen: bytes | None = None  # the base frozen as it is now, when known
         # (events applied, the engine's clock, the frozen engine), ascending
         self._checkpoints: list[tuple[int, dt.datetime, bytes]] = []
         self._view: _Engine | None = None  # the base advanced past its last event
@@ -83,19 +104,39 @@ class Evaluator:
     # --- taking events in ------------------------------------------------------------------
 
     def _take(self, events: Sequence[AdmittedEvent]) -> None:
-        if len(events) < self._seen or (self._seen and events[self._seen - 1] is not self._last):
+        if len(events) < self._seen or (self._seen and not self._grown(events)):
             self._reset()  # not the list seen so far, grown: start again
-        for ev in events[self._seen :]:
-            key = (ev.time, ev.index)
-            pos = bisect.bisect_right(self._keys, key)
-            self._keys.insert(pos, key)
-            self._sorted.insert(pos, ev)
+        self._events = events
+        for k in range(self._seen, len(events)):
+            ev = events[k]
+            t = _micros(ev.time)
+            lo = bisect.bisect_left(self._times, t)
+            hi = bisect.bisect_right(self._times, t, lo)
+            pos = bisect.bisect_right(self._order, ev.index, lo, hi)
+            self._times.insert(pos, t)
+            self._order.insert(pos, ev.index)
             if pos < self._applied or (self._base is not None and ev.time < self._base.t):
                 self._rewind(pos, ev.time)  # before what the base has folded in
             self._view = None
         if len(events) > self._seen:
             self._seen = len(events)
             self._last = events[-1]
+        self._source = source_of(events)
+
+    def _grown(self, events: Sequence[AdmittedEvent]) -> bool:
+        """Whether ``events`` is the sequence taken in so far, possibly grown."""
+        if source_of(events) is self._source and not isinstance(events, list):
+            return True  # a log read on demand (or a view of it): it only grows
+        last = events[self._seen - 1]
+        return last is self._last or last == self._last
+
+    def _event(self, k: int) -> AdmittedEvent:
+        """The ``k``-th event in (time, index) order."""
+        return self._events[self._order[k]]
+
+    def _events_sorted(self, start: int, stop: int) -> Iterator[AdmittedEvent]:
+        for k in range(start, stop):
+            yield self._events[self._order[k]]
 
     def _rewind(self, pos: int, when: dt.datetime) -> None:
         """Forget the fold beyond the first ``pos`` sorted events and beyond ``when``."""
@@ -103,9 +144,9 @@ class Evaluator:
         self._checkpoints = [c for c in self._checkpoints if c[0] <= pos and c[1] <= when]
         if self._checkpoints:
             applied, _, frozen = self._checkpoints[-1]
-            self._base, self._applied = self.thaw(frozen), applied
+            self._base, self._applied, self._frozen = self.thaw(frozen), applied, frozen
         else:
-            self._base, self._applied = None, 0
+            self._base, self._applied, self._frozen = None, 0, None
 
     # --- the fold ----------------------------------------------------------------------------
 
@@ -115,18 +156,20 @@ class Evaluator:
         return engine
 
     def _apply(self, engine: _Engine, upto: int, start: int) -> None:
-        for ev in self._sorted[start:upto]:
+        for ev in self._events_sorted(start, upto):
             _advance(engine, ev.time)
             engine.apply(ev)
 
     def _fold_base(self, upto: int) -> _Engine:
         """The base with the first ``upto`` sorted events applied (``upto`` ≥ applied)."""
         if self._base is None:
-            self._base = self._fresh(self._sorted[0].time, self._sorted[0].time)
+            first = self._event(0).time
+            self._base = self._fresh(first, first)
             self._applied = 0
         while self._applied < upto:
             next_checkpoint = (self._applied // self.every + 1) * self.every
             stop = min(upto, next_checkpoint)
+            self._frozen = None
             self._apply(self._base, stop, self._applied)
             self._applied = stop
             if stop == next_checkpoint:
@@ -135,7 +178,8 @@ class Evaluator:
 
     def _checkpoint(self) -> None:
         assert self._base is not None
-        self._checkpoints.append((self._applied, self._base.t, self.freeze(self._base)))
+        self._frozen = self.freeze(self._base)
+        self._checkpoints.append((self._applied, self._base.t, self._frozen))
         if len(self._checkpoints) > MAX_CHECKPOINTS:
             self.every *= 2
             self._checkpoints = [c for c in self._checkpoints if c[0] % self.every == 0]
@@ -161,15 +205,15 @@ class Evaluator:
             raise ValueError("at must be timezone-aware")
         with self._lock:
             self._take(events)
-            n = bisect.bisect_right(self._keys, at, key=lambda k: k[0])
+            n = bisect.bisect_right(self._times, _micros(at))
             if n == 0 or at < self.start:  # before the road map's start: nothing to keep
-                return evaluate(self.roadmap, self._sorted[:n], at=at)
+                return evaluate(self.roadmap, list(self._events_sorted(0, n)), at=at)
             if n < self._applied or (self._base is not None and at < self._base.t):
                 return self._from_checkpoint(n, at)
             base = self._fold_base(n)
             if horizon is not None and min(horizon, at) > base.t:
                 _advance(base, min(horizon, at))
-                self._view = None
+                self._view, self._frozen = None, None
             if base.timers and base.timers[0][0] <= at:
                 return self._advanced(n, at)
             return _peek(base, at, n)
@@ -179,7 +223,8 @@ class Evaluator:
         assert self._base is not None
         view = self._view
         if view is None or view.t > at or self._view_applied != self._applied:
-            view = self.thaw(self.freeze(self._base))
+            frozen = self._frozen if self._frozen is not None else self.freeze(self._base)
+            view = self.thaw(frozen)
         _advance(view, at)
         self._view, self._view_applied = view, self._applied
         if view.timers and view.timers[0][0] <= at:  # pragma: no cover - _advance ran them
@@ -193,7 +238,7 @@ class Evaluator:
             applied, _, frozen = usable[-1]
             engine = self.thaw(frozen)
         else:
-            applied, engine = 0, self._fresh(self._sorted[0].time, at)
+            applied, engine = 0, self._fresh(self._event(0).time, at)
         self._apply(engine, n, applied)
         _advance(engine, at)
         engine.settle()
@@ -214,25 +259,45 @@ class Evaluator:
             raise TypeError("not a frozen engine")
         return engine
 
-    def export(self) -> tuple[int, bytes] | None:
-        """The fold so far, for a snapshot: (events applied, the frozen base), or None."""
+    def export(self) -> tuple[int, bytes, bytes] | None:
+        """The fold so far, for a snapshot: (events applied, the frozen base, the events'
+        order), or None."""
         with self._lock:
             if self._base is None:
                 return None
-            return self._applied, self.freeze(self._base)
+            keys = self._times.tobytes() + self._order.tobytes()
+            frozen = self._frozen if self._frozen is not None else self.freeze(self._base)
+            return self._applied, frozen, keys
 
-    def restore(self, events: Sequence[AdmittedEvent], applied: int, frozen: bytes) -> None:
+    def restore(
+        self,
+        events: Sequence[AdmittedEvent],
+        applied: int,
+        frozen: bytes,
+        keys: bytes | None = None,
+    ) -> None:
         """Start from a snapshot's fold: the first ``applied`` of ``events`` in (time,
-        index) order are applied in the frozen base (see :meth:`export`)."""
+        index) order are applied in the frozen base; ``keys``, the events' order as
+        :meth:`export` gave it, spares reading every event (else they are sorted)."""
         with self._lock:
             self._reset()
-            self._sorted = sorted(events, key=lambda e: (e.time, e.index))
-            self._keys = [(e.time, e.index) for e in self._sorted]
+            if keys is None:
+                ordered = sorted(events, key=lambda e: (e.time, e.index))
+                self._times = array("q", (_micros(e.time) for e in ordered))
+                self._order = array("q", (e.index for e in ordered))
+            else:
+                half = len(keys) // 2
+                self._times.frombytes(keys[:half])
+                self._order.frombytes(keys[half:])
+                if len(self._order) != len(events):
+                    raise ValueError(f"the order of {len(self._order)} events, of {len(events)}")
+            self._events, self._source = events, source_of(events)
             self._seen = len(events)
-            self._last = events[-1] if events else None
+            # a list is told apart by its last event; a log read on demand by itself
+            self._last = events[-1] if events and isinstance(events, list) else None
             if not 0 < applied <= len(events):
                 raise ValueError(f"{applied} events applied, of {len(events)}")
-            self._base, self._applied = self.thaw(frozen), applied
+            self._base, self._applied, self._frozen = self.thaw(frozen), applied, frozen
             self._checkpoints = [(applied, self._base.t, frozen)]
 
 

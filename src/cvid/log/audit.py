@@ -4,6 +4,8 @@ Two sources are audited the same way: a store (``cvid log verify``) and a publis
 C2SP tlog-tiles log, a directory or a URL (``cvid log verify-tiles``), which needs
 nothing but the tiles and the log's verifier key. Every hash tile is recomputed from the entry
 bundles and compared byte for byte; the root is compared with the signed checkpoint.
+A store's node-cache rows (the interior nodes of each hash tile, kept to answer proofs
+quickly) are recomputed from the tiles they are derived from and compared too.
 
 Reads files and stores, but never writes.
 """
@@ -28,6 +30,7 @@ from cvid.log.tiles import (
     TileReader,
     TreeEdge,
     decode_bundle,
+    node_row,
     tile_path,
 )
 from cvid.log.tlog import Log
@@ -47,6 +50,7 @@ class AuditReport:
     root_hash: bytes
     tiles_checked: int
     checkpoints_checked: int
+    node_rows_checked: int = 0  # a store's node-cache rows (``b""``: none kept, not counted)
 
 
 def width_at(tile: TileId, tree_size: int) -> int:
@@ -157,6 +161,7 @@ def audit_log(
         size = log.size()
         bundles = (data for _, data in log.store.iter_tiles(ENTRIES))
         root, checked = replay(size, bundles, log.store, strict=True, progress=progress)
+        rows = check_node_rows(log, size)
         kept = log.store.checkpoints()
         for kept_size, note in kept:
             if kept_size > size:
@@ -164,7 +169,60 @@ def audit_log(
             checkpoint = _check_checkpoint(note, log.origin, log.root, verifier)
             if checkpoint.tree_size != kept_size:
                 raise AuditError(f"checkpoint kept at size {kept_size} says {checkpoint.tree_size}")
-    return AuditReport(log.origin, size, root, checked, len(kept))
+    return AuditReport(log.origin, size, root, checked, len(kept), rows)
+
+
+NODE_BATCH = 64  # hash tiles whose node-cache rows are read at once
+
+
+def check_node_rows(log: Log, tree_size: int) -> int:
+    """Compare every node-cache row the store keeps with the row recomputed from its hash
+    tile (already checked against the entries); return how many were compared.
+
+    A tile without a row is fine (the row is a cache: the tile is hashed instead). The
+    row of a partial tile may be that of a narrower copy of it (kept by an append that
+    wrote the tile's row before the tile grew): such a row is compared with that width.
+
+    Raises:
+        AuditError: a row differs from the one its tile gives.
+    """
+    store = log.store
+    checked = 0
+    level, count = 0, tree_size
+    while count > 0:
+        batch: list[tuple[TileId, list[bytes]]] = []
+        for index, data in store.iter_tiles(level):
+            width = min(TILE_WIDTH, count - index * TILE_WIDTH)
+            if width <= 0:
+                break
+            hashes = [data[i : i + HASH_SIZE] for i in range(0, width * HASH_SIZE, HASH_SIZE)]
+            batch.append((TileId(level, index), hashes))
+            if len(batch) >= NODE_BATCH:
+                checked += _compare_rows(store.read_tile_nodes([t for t, _ in batch]), batch)
+                batch = []
+        if batch:
+            checked += _compare_rows(store.read_tile_nodes([t for t, _ in batch]), batch)
+        level, count = level + 1, count >> TILE_HEIGHT
+    return checked
+
+
+def _compare_rows(rows: Sequence[bytes], tiles: Sequence[tuple[TileId, list[bytes]]]) -> int:
+    checked = 0
+    for row, (tile, hashes) in zip(rows, tiles, strict=True):
+        if not row:
+            continue
+        checked += 1
+        if row == node_row(hashes):
+            continue
+        narrower = len(hashes) < TILE_WIDTH and any(
+            row == node_row(hashes[:width]) for width in range(len(hashes) - 1, 0, -1)
+        )
+        if not narrower:
+            raise AuditError(
+                f"the node-cache row of hash tile {tile.level}/{tile.index} differs from "
+                "the tile it is derived from"
+            )
+    return checked
 
 
 class PublishedTiles:

@@ -176,6 +176,8 @@ class Service:
         self._checkpoint_interval = checkpoint_interval
         self._reader = Log(open_store(database or str(agreement.directory / "log.db")))
         self._read_lock = threading.Lock()
+        # old events are read on demand through this reader, not the writer's connection
+        agreement.events.read = self.entries
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cvid-writer")
         self._rates = _RateLimiter(self.limits.party_rate, self.limits.burst)
         workers = self.limits.workers
@@ -278,7 +280,8 @@ class Service:
         return self._clock().replace(microsecond=0)
 
     def events(self) -> Sequence[AdmittedEvent]:
-        return self.agreement.events[: self.size]
+        """The committed events (a view that does not grow; old ones read on demand)."""
+        return self.agreement.events.view(self.size)
 
     def entry(self, index: int) -> bytes:
         with self._read_lock:
@@ -565,6 +568,10 @@ class Service:
 
     def _rebuilt(self, accepted: list[AdmittedEvent]) -> History:
         """The history of the logged events, then ``accepted`` (undoes tentative records)."""
+        if self._snapshot.size == 0 and self.agreement.snapshot_size:
+            # the events a disk snapshot covers are read from the log only when asked
+            # for: start from its history (read again) rather than from the first event
+            self._snapshot = self.agreement.snapshot_history() or self._snapshot
         history = copy.deepcopy(self._snapshot)
         for admitted in self.agreement.events[history.size :]:
             history.record(admitted)

@@ -177,8 +177,14 @@ class EventIndex:
     def update(self, events: Sequence[AdmittedEvent]) -> None:
         """Index the events appended since the last update (``events`` only grows)."""
         with self._lock:
-            for i in range(self.size, len(events)):
-                event = events[i]
+            n = len(events)
+            read = getattr(events, "range", None)  # a log read on demand: one pass, by tile
+            items = (
+                read(self.size, n)
+                if read is not None
+                else map(events.__getitem__, range(self.size, n))
+            )
+            for i, event in enumerate(items, self.size):
                 self.by_party.setdefault(event.party, []).append(i)
                 self.by_type.setdefault(event.type, []).append(i)
                 step = step_of(event)
@@ -186,7 +192,7 @@ class EventIndex:
                     self.by_step.setdefault(step, []).append(i)
                 for cited in cited_steps(event, self.step_ids) - {step}:
                     self.cites.setdefault(cited, []).append(i)
-            self.size = max(self.size, len(events))
+            self.size = max(self.size, n)
 
     def candidates(self, f: EventFilter, size: int) -> Sequence[int]:
         """Ascending positions below ``size`` that may match ``f`` (a superset).
