@@ -67,7 +67,7 @@ def test_the_demo_serves_a_final_checkpoint_and_stops_cleanly(tmp_path: Path) ->
         for page in ("/", "/ledger", "/escrow", "/examples/kazakhstan-1991/"):
             assert httpx.get(url + page, timeout=30).status_code == 200, page
         said = log.read_text(errors="replace")
-        assert "13. Serving" in said
+        assert "14. Serving" in said
         _cosigned_on_the_scenarios_clock(url, log, port)
         assert _listening(port + 1)
         assert _listening(port + 2)
