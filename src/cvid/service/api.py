@@ -32,6 +32,7 @@ from cvid.service import listing
 from cvid.service.core import Service
 from cvid.service.docs import docs_router
 from cvid.service.listing import Cursor, EventFilter, parse_types
+from cvid.service.monitoring_api import monitoring_router
 from cvid.service.problems import MEDIA_TYPE, error_problem, problem
 
 NDJSON = "application/x-ndjson"
@@ -99,6 +100,7 @@ def api_router(service: Service) -> APIRouter:
     """The API routes, bound to one service, and their documentation page."""
     router = APIRouter()
     router.include_router(docs_router(title=f"cvid: {service.roadmap.agreement.title}"))
+    router.include_router(monitoring_router(service))
     limits = service.limits
 
     def _moment(at: str | None) -> dt.datetime:
