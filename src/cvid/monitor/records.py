@@ -291,6 +291,7 @@ _FIRST_LINE = re.compile(rb"\{" + _PAIR + rb"(?:," + _PAIR + rb")*\}")
 # With no ',' '{' '}' inside strings, '{"' and ',"' start a key and nothing else.
 _KEYS = re.compile(rb'[{,]"(' + _CHAR + rb'*)":')
 _SHAPES: dict[tuple[bytes, ...], re.Pattern[bytes]] = {}
+_CHUNK = 4096  # lines matched at a time
 _TIMES = re.compile(rb'[{,]"time":"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)"')
 
 
@@ -330,10 +331,12 @@ def _canonical_lines(lines: Sequence[bytes]) -> tuple[list[bytes], list[bytes]] 
         shape = re.compile(rb"(?:\{" + pairs + rb"\}\n)*")
         if len(_SHAPES) < 64:
             _SHAPES[tuple(keys)] = shape
-    blob = b"\n".join(lines) + b"\n"
-    if shape.fullmatch(blob) is None:
-        return None
-    times = _TIMES.findall(blob)
+    times: list[bytes] = []
+    for lo in range(0, len(lines), _CHUNK):  # bounded: the pattern's state grows with it
+        blob = b"\n".join(lines[lo : lo + _CHUNK]) + b"\n"
+        if shape.fullmatch(blob) is None:
+            return None
+        times += _TIMES.findall(blob)
     if len(times) != len(lines):
         return None
     return list(lines), times

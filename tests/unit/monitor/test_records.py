@@ -215,12 +215,13 @@ def test_canonical_lines_are_taken_as_they_are() -> None:
     from cvid._jcs import canonical
     from cvid.monitor.records import _canonical_lines
 
-    from cvid.monitor.records import commit_lines
+    from cvid.monitor.records import _CHUNK, commit_lines
 
-    lines = [canonical(r) for r in records(50)]
+    n = _CHUNK + 5  # across a chunk's end
+    lines = [canonical(r) for r in records(n)]
     assert _canonical_lines(lines) is not None
     fast = commit_lines("d", START, START + HOUR, lines, random_bytes=randomness("c"))
-    slow = commit_period("d", START, START + HOUR, records(50), random_bytes=randomness("c"))
+    slow = commit_period("d", START, START + HOUR, records(n), random_bytes=randomness("c"))
     assert fast.root == slow.root
     assert fast.commitment() == slow.commitment()
     assert _canonical_lines([b'{"time":"2027-01-10T00:00:00Z","a":1}']) is None  # key order
