@@ -213,9 +213,7 @@ def test_lines_commit_to_the_root_of_their_parsed_records(lines: list[bytes]) ->
 
 def test_canonical_lines_are_taken_as_they_are() -> None:
     from cvid._jcs import canonical
-    from cvid.monitor.records import _canonical_lines
-
-    from cvid.monitor.records import _CHUNK, commit_lines
+    from cvid.monitor.records import _CHUNK, _canonical_lines, commit_lines
 
     n = _CHUNK + 5  # across a chunk's end
     lines = [canonical(r) for r in records(n)]
