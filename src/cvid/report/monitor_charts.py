@@ -24,7 +24,8 @@ LABEL_W, RIGHT, TOP, ROW, BAR = 150, 16, 10, 26, 14
 MIN_LABEL_GAP = 96  # px between tick labels: a label ("26 Feb 09:00") is under 84 px wide
 REPORTING, GAP, LOST, MARK = THEME[2], THEME[4], THEME[1], "#111827"
 _STEPS = [
-    dt.timedelta(hours=h) for h in (1, 2, 3, 6, 12, 24, 48, 96, 168, 336, 672, 1344, 2688, 8760)
+    dt.timedelta(hours=h)
+    for h in (1, 2, 3, 6, 12, 24, 48, 96, 168, 336, 672, 1344, 2688, 8760, 17520, 43800, 87600)
 ]
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
