@@ -53,7 +53,7 @@ cp -r tests/fixtures/audit "$work/audit"
   cvid=$work/core/bin/cvid
   "$cvid" --version
   "$cvid" log verify-tiles tiles --vkey "$(cat vkey)" | tee tiles.txt
-  grep -q "verified: 50 entries" tiles.txt
+  grep -q "verified: 271 entries" tiles.txt
   "$cvid" status agreement --at 2027-09-15 --json >state.json
   "$work/core/bin/python" -c "import json; s = json.load(open('state.json')); assert s['agreement'] == 'dprk-phased', s"
   "$cvid" status agreement --at 2027-09-15 >status.txt

@@ -4,7 +4,10 @@ Creates the ``dprk-phased`` agreement in ``demo-out/agreement`` (keys for every
 party, the SQLite log, the road map, the adoption events), then plays a short
 history: the Council endorses the road map, the freeze is reported and verified,
 the first relief tranche and the P5 negative security assurance follow, an event
-that breaks the rules is refused, the disablement deadline is missed and its
+that breaks the rules is refused, three monitoring devices at Yongbyon commit their
+records hourly (a camera's gap puts continuity at risk, a seal's tamper alarm loses
+it, the IAEA's re-verification re-establishes it; a period is revealed and
+verified; a material balance is flagged), the disablement deadline is missed and its
 consequence fires. It shows the state at several dates (time travel), writes the
 HTML report, then proves it all from the log: a checkpoint cosigned by two of three
 witnesses, an inclusion proof for one event, a full audit, and the log published as
@@ -23,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -30,6 +34,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -41,10 +46,13 @@ from cvid.engine.state import AgreementState, moment_text
 from cvid.errors import EventRejectedError
 from cvid.escrow import Escrow, Item, Partition, commit, reveal_cells, save_escrow
 from cvid.events.authz_escrow import population, round_output
+from cvid.events.monitoring_bodies import device_message
 from cvid.log.audit import audit_log, verify_tiles
 from cvid.log.checkpoint import open_checkpoint
 from cvid.log.cosignature import add_cosignatures, cosign
 from cvid.log.publish import export_tiles
+from cvid.monitor.records import Period, commit_period, time_text
+from cvid.monitor.store import save_period
 from cvid.report import render_html
 from cvid.verification.beacon import draw, secret_commitment
 
@@ -181,6 +189,115 @@ def _declaration(a: ag.Agreement, console: Console, out: Path, escrow: Escrow) -
     )
 
 
+# Continuous monitoring at Yongbyon (step 5): three devices of the road map, hourly
+# commitments over three days from MONITORED, with a camera gap, a tamper alarm on the
+# seal and a re-verification. Hours after MONITORED:
+MONITORED = ADOPTED + dt.timedelta(days=52)
+MONITOR_HOURS = 72
+CAMERA_GAP = range(20, 25)  # the camera's periods not reported: at risk, not lost
+TAMPER_HOUR = 30  # the seal's tamper alarm (15 minutes past): continuity lost
+REVERIFIED_HOUR = 48  # the IAEA re-verifies the laboratory: a new baseline
+DEVICES = ("cam-5mwe", "seal-radiochemical", "olem-enrichment")
+
+
+def monitored(hours: float) -> dt.datetime:
+    """``hours`` after monitoring began at Yongbyon."""
+    return MONITORED + dt.timedelta(hours=hours)
+
+
+def _device_records(device: str, start: dt.datetime, rng: random.Random) -> list[dict[str, Any]]:
+    """A period's records, one every 5 minutes: what each kind of device reports."""
+    rows: list[dict[str, Any]] = []
+    for k in range(12):
+        row: dict[str, Any] = {"time": time_text(start + dt.timedelta(minutes=5 * k))}
+        if device.startswith("cam"):
+            row["frame"] = rng.randbytes(16).hex()
+        elif device.startswith("seal"):
+            row["state"] = "closed"
+        else:
+            row["u235_percent"] = round(rng.gauss(0.72, 0.005), 4)
+        rows.append(row)
+    return rows
+
+
+def _monitor(a: ag.Agreement, console: Console) -> None:
+    """Step 5: devices installed, hourly commitments, a gap, a tamper, continuity lost and
+    re-established; a period's records revealed and verified; material balances."""
+    rng = random.Random(14)
+    for device in DEVICES:
+        a.act(a.signer("iaea"), "device.installed", {"device": device}, time=monitored(0))
+        a.act(a.signer("dprk"), "device.acknowledged", {"device": device, "act": "installed"},
+              time=monitored(0.25))  # fmt: skip
+    agreement_id = a.roadmap.agreement.id
+    kept: dict[tuple[str, int], Period] = {}
+
+    def device_signed(device: str, kind: str, body: dict[str, Any], when: dt.datetime) -> None:
+        message = device_message(agreement_id, kind, body)
+        body["signature"] = a.device_signer(device).sign_message(message).hex()
+        a.act(a.signer("dprk"), kind, body, time=when)
+
+    for hour in range(MONITOR_HOURS):
+        if hour == TAMPER_HOUR:
+            at = monitored(hour + 0.25)
+            device_signed("seal-radiochemical", "seal.tampered",
+                          {"device": "seal-radiochemical", "at": time_text(at)}, at)  # fmt: skip
+        if hour == REVERIFIED_HOUR:
+            a.act(a.signer("iaea"), "continuity.reverified", {
+                "items": ["yongbyon-radiochemical-lab"],
+                "note": "seal replaced; the laboratory's inventory re-verified",
+            }, time=monitored(hour))  # fmt: skip
+        for device in DEVICES:
+            if device == "cam-5mwe" and hour in CAMERA_GAP:
+                continue
+            if device == "seal-radiochemical" and hour == TAMPER_HOUR:
+                continue  # the seal reported its alarm instead
+            start = monitored(hour)
+            period = commit_period(device, start, monitored(hour + 1),
+                                   _device_records(device, start, rng),
+                                   random_bytes=os.urandom)  # fmt: skip
+            kept[device, hour] = period
+            device_signed(device, "records.committed", period.commitment(), period.end)
+    held = kept["cam-5mwe", 2]  # kept where `cvid monitor reveal` looks for it
+    records = a.directory / "records" / "cam-5mwe"
+    records.mkdir(parents=True)
+    save_period(records / f"{held.start.strftime('%Y%m%dT%H%M%SZ')}.records", held,
+                PASSPHRASE, random_bytes=os.urandom)  # fmt: skip
+    a.act(a.signer("dprk"), "records.revealed", held.reveal(0, 6), time=monitored(MONITOR_HOURS))
+    for ending, (pb, x, y, pe) in {
+        "2027-02-28": (38.0, 0.0, 0.0, 37.9),
+        "2027-03-31": (37.9, 0.0, 0.0, 36.2),
+    }.items():
+        a.act(a.signer("dprk"), "balance.reported", {
+            "area": "mba-radiochemical", "period": ending, "pb": pb, "x": x, "y": y, "pe": pe,
+            "sigma": 0.3,
+        }, time=monitored(MONITOR_HOURS + 1))  # fmt: skip
+    gap = a.state(at=monitored(CAMERA_GAP.stop - 0.5))
+    lost = a.state(at=monitored(REVERIFIED_HOUR - 1))
+    back = a.state(at=monitored(MONITOR_HOURS + 1))
+    assert gap.continuity["yongbyon-5mwe"].status == "at-risk"
+    assert lost.continuity["yongbyon-radiochemical-lab"].status == "lost"
+    assert back.continuity["yongbyon-radiochemical-lab"].status == "maintained"
+    assert back.continuity["yongbyon-5mwe"].status == "maintained"
+    assert back.devices["cam-5mwe"].records_revealed == 6
+    assert back.balances["mba-radiochemical"].flagged
+    say = console.print
+    say(f"[bold]5. Monitoring[/] at Yongbyon from {moment_text(MONITORED)}: "
+        f"{', '.join(DEVICES)} installed by the IAEA and acknowledged by the DPRK; "
+        f"{back.devices['cam-5mwe'].periods + back.devices['seal-radiochemical'].periods + back.devices['olem-enrichment'].periods} "  # noqa: E501
+        "hourly commitments signed by the devices (records held off the log)")  # fmt: skip
+    cam = gap.continuity["yongbyon-5mwe"]
+    say(Text.assemble(f"   camera gap: yongbyon-5mwe {cam.status} on "
+                      f"{moment_text(gap.at)} (", inert(cam.cause), ")"))  # fmt: skip
+    lab = lost.continuity["yongbyon-radiochemical-lab"]
+    say(Text.assemble(f"   tamper alarm: yongbyon-radiochemical-lab {lab.status} since "
+                      f"{moment_text(lab.since)} (", inert(lab.cause), ")"))  # fmt: skip
+    now = back.continuity["yongbyon-radiochemical-lab"]
+    say(f"   re-verified by {now.baseline_by} on {moment_text(now.baseline_at)}: continuity "
+        f"{now.status}; 6 records of {held.count} revealed with a range proof and verified "
+        f"(the period kept encrypted in {records}); balance mba-radiochemical flagged: "
+        f"MUF {back.balances['mba-radiochemical'].periods[-1].muf:.1f} kg > 3 sigma")  # fmt: skip
+
+
 def main(out: Path = Path("demo-out"), *, serve: bool = True, port: int = 8000) -> None:
     """Run the walkthrough in ``out`` (recreated), then serve it unless ``serve`` is False."""
     console = Console(highlight=False, soft_wrap=True, width=150)
@@ -202,7 +319,7 @@ def main(out: Path = Path("demo-out"), *, serve: bool = True, port: int = 8000) 
 
 
 def _procedure_under_way(a: ag.Agreement, console: Console) -> dt.datetime:
-    """Step 12: snapback notified after the missed deadline; an assurance partly signed."""
+    """Step 13: snapback notified after the missed deadline; an assurance partly signed."""
     due = a.state(at=a.events[-1].time).steps["disable-5mwe"].due
     assert due is not None
     notified = due + dt.timedelta(days=35)
@@ -214,7 +331,7 @@ def _procedure_under_way(a: ag.Agreement, console: Console) -> dt.datetime:
     state = a.state(at=now)
     window = state.snapbacks[-1]
     assert not state.guarantees["g-non-aggression"].in_force
-    console.print(f"[bold]12. Under way[/] snapback notified {notified.date()} (window closes "
+    console.print(f"[bold]13. Under way[/] snapback notified {notified.date()} (window closes "
                   f"{moment_text(window.closes_at)}); g-non-aggression signed by "
                   f"{', '.join(state.guarantees['g-non-aggression'].signed_by)}")  # fmt: skip
     return now
@@ -271,7 +388,7 @@ def _serve(
             clock=clock,
             witness_urls={wid: url for wid, (_, url) in processes.items()},
         )
-        console.print(f"[bold]13. Serving[/] http://127.0.0.1:{port}/ (dashboard; API under "
+        console.print(f"[bold]14. Serving[/] http://127.0.0.1:{port}/ (dashboard; API under "
                       f"/api/v1, docs /api/docs; tiles /checkpoint, /tile/...) with witnesses "
                       f"{', '.join(processes)}; the clock reads {scenario_now.date()}. "
                       "Ctrl-C stops.")  # fmt: skip
@@ -288,7 +405,7 @@ def _serve(
 
 
 def _walk(a: ag.Agreement, console: Console, out: Path) -> AgreementState:
-    """Steps 1-6: the agreement, its history, a refusal, a missed deadline, the report."""
+    """Steps 1-8: the agreement, its history, a refusal, a missed deadline, the report."""
     say = console.print
     rm = a.roadmap
     say(f"[bold]1. Agreement[/] {rm.agreement.title!r} created in {a.directory}")
@@ -317,28 +434,29 @@ def _walk(a: ag.Agreement, console: Console, out: Path) -> AgreementState:
         say(f"[bold]4. Refused[/] the DPRK verifying its own step: {e.reason}: {e}")
     else:  # pragma: no cover - admission must refuse it
         raise AssertionError("a party verified its own step")
+    _monitor(a, console)
 
     due = state.steps["disable-5mwe"].due
     assert due is not None
     late = a.state(at=due + dt.timedelta(days=31))
     assert late.rules["disablement-missed"].fired
-    say(f"[bold]5. Deadline[/] disable-5mwe was due {due.date()}; 31 days later:")
+    say(f"[bold]6. Deadline[/] disable-5mwe was due {due.date()}; 31 days later:")
     say(_steps_table(late, f"State on {(due + dt.timedelta(days=31)).date()}"))
     for alert in late.alerts:
         say(Text.assemble("   alert: ", inert(alert)))
     past = a.state(at=day(10))
     assert not past.rules["tranche-1"].fired
-    say(f"[bold]6. Time travel[/] on {day(10).date()} the relief had not fired; "
+    say(f"[bold]7. Time travel[/] on {day(10).date()} the relief had not fired; "
         f"{past.events_seen} events had been signed by then")  # fmt: skip
 
     report = out / "report.html"
     report.write_text(render_html(rm, late, digest=a.gate.digest), encoding="utf-8")
-    say(f"[bold]7. Report[/] {report}")
+    say(f"[bold]8. Report[/] {report}")
     return late
 
 
 def _prove(a: ag.Agreement, console: Console, out: Path) -> None:
-    """Steps 7-10: checkpoint and witnesses, an inclusion proof, the audit, the tiles."""
+    """Steps 9-12: checkpoint and witnesses, an inclusion proof, the audit, the tiles."""
     say = console.print
     size = a.log.size()
     late = a.state(at=a.events[-1].time)
@@ -352,7 +470,7 @@ def _prove(a: ag.Agreement, console: Console, out: Path) -> None:
     at = int(a.events[-1].time.timestamp())
     note = add_cosignatures(note, [cosign(checkpoint.to_text(), w, at=at) for w in witnesses[:2]])
     result = policy.verify(note)
-    say(f"[bold]8. Checkpoint[/] size {checkpoint.tree_size} (nothing refused was logged: "
+    say(f"[bold]9. Checkpoint[/] size {checkpoint.tree_size} (nothing refused was logged: "
         f"{size} entries), cosigned by {', '.join(result.signed)}; missing: "
         f"{', '.join(result.missing)}")  # fmt: skip
     say(note.decode().rstrip(), markup=False)
@@ -360,14 +478,14 @@ def _prove(a: ag.Agreement, console: Console, out: Path) -> None:
     index = late.steps["yongbyon-freeze"].events[-1]
     proof = a.log.inclusion_proof(index, checkpoint.tree_size)
     proof.verify()
-    say(f"[bold]9. Inclusion[/] the IAEA's verification of the Yongbyon freeze (entry {index}) "
+    say(f"[bold]10. Inclusion[/] the IAEA's verification of the Yongbyon freeze (entry {index}) "
         f"is in the signed tree: {len(proof.proof)} hashes, verified")  # fmt: skip
     audit = audit_log(a.log, verifier=signer.verifier)
-    say(f"[bold]10. Audit[/] rebuilt {audit.tree_size} entries: {audit.tiles_checked} tiles "
+    say(f"[bold]11. Audit[/] rebuilt {audit.tree_size} entries: {audit.tiles_checked} tiles "
         "agree; every entry was re-admitted when the agreement was opened")  # fmt: skip
     exported = export_tiles(a.log, out / "tiles", note)
     tiles = verify_tiles(out / "tiles", signer.verifier)
-    say(f"[bold]11. Published[/] {exported.written} files as C2SP tlog-tiles in {out / 'tiles'}; "
+    say(f"[bold]12. Published[/] {exported.written} files as C2SP tlog-tiles in {out / 'tiles'}; "
         "verified from the files and the public key alone "
         f"(root {tiles.root_hash.hex()[:16]}…)")  # fmt: skip
     vkey = signer.verifier.to_text()

@@ -190,7 +190,7 @@ def test_the_shipped_published_agreement(tmp_path: Path) -> None:
     shutil.copytree(FIXTURE, tmp_path / "audit")
     roadmap = yaml.safe_load((FIXTURE / "agreement" / "roadmap.yaml").read_text("utf-8"))
     audit = v.audit(FIXTURE / "tiles", roadmap, (FIXTURE / "vkey").read_text("utf-8"))
-    assert audit.size == 50
+    assert audit.size == 271
     assert set(audit.cosigned_by) == {"witness.kz.example", "witness.ch.example"}
     _agrees_with_cvid(audit, _cvid_state(tmp_path / "audit" / "agreement", "2027-09-15"))
 

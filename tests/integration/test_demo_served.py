@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cvid import demo as demo_module
 from cvid.log.cosignature import Cosignature
 from cvid.log.note import Note
 from tests.live import free_port
@@ -64,10 +65,23 @@ def test_the_demo_serves_a_final_checkpoint_and_stops_cleanly(tmp_path: Path) ->
         state = httpx.get(f"{url}/api/v1/state").json()
         assert state["snapbacks"][-1]["outcome"] == "open"  # the procedure under way
         assert state["rules"]["disablement-missed"]["fired_at"] is not None
-        for page in ("/", "/ledger", "/escrow", "/examples/kazakhstan-1991/"):
+        lost_at = demo_module.monitored(demo_module.TAMPER_HOUR + 1).strftime("%Y-%m-%dT%H:%M:%SZ")
+        back_at = demo_module.monitored(demo_module.REVERIFIED_HOUR + 1).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        lost = httpx.get(f"{url}/api/v1/monitoring", params={"at": lost_at}).json()
+        back = httpx.get(f"{url}/api/v1/monitoring", params={"at": back_at}).json()
+        lab = "yongbyon-radiochemical-lab"
+        assert lost["continuity"][lab]["status"] == "lost"
+        assert "tamper alarm on seal-radiochemical" in lost["continuity"][lab]["cause"]
+        assert back["continuity"][lab]["status"] == "maintained"
+        assert back["continuity"][lab]["baseline_by"] == "iaea"
+        reveals = httpx.get(f"{url}/api/v1/monitoring/reveals").json()["reveals"]
+        assert [(r["device"], r["matched"]) for r in reveals] == [("cam-5mwe", True)]
+        for page in ("/", "/ledger", "/escrow", "/examples/kazakhstan-1991/", f"/monitoring/{lab}"):
             assert httpx.get(url + page, timeout=30).status_code == 200, page
         said = log.read_text(errors="replace")
-        assert "13. Serving" in said
+        assert "14. Serving" in said
         _cosigned_on_the_scenarios_clock(url, log, port)
         assert _listening(port + 1)
         assert _listening(port + 2)

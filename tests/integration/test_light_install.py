@@ -80,7 +80,7 @@ def test_the_offline_commands_audit_without_any_extra(published: Path) -> None:
     vkey = (published / "vkey").read_text(encoding="utf-8").strip()
     tiles = _core("log", "verify-tiles", "tiles", "--vkey", vkey, cwd=published)
     assert tiles.returncode == 0, tiles.stderr
-    assert "tiles of 'cvid.example/dprk-phased' verified: 50 entries" in tiles.stdout
+    assert "tiles of 'cvid.example/dprk-phased' verified: 271 entries" in tiles.stdout
     assert tiles.stderr.splitlines()[-1] == "loaded: "
 
     status = _core("status", "agreement", "--at", "2027-09-15", "--json", cwd=published)

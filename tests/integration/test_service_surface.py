@@ -43,6 +43,7 @@ SAMPLES = {
     "step_id": "yongbyon-freeze",
     "party_id": "usa",
     "name": "dashboard.css",
+    "item": "yongbyon-5mwe",
 }
 
 

@@ -296,6 +296,17 @@ def _seal(event_type: str, body: mb.SealEvent, device: _Device, when: dt.datetim
         )
 
 
+def check_reveal(body: mb.RecordsRevealed, device: _Device) -> RevealCheck:
+    """Admission's check of a reveal against ``device``'s logged commitment (also used to
+    check records handed over off the log, logging nothing).
+
+    Raises:
+        EventRejectedError: no such period (``unknown-reference``) or a count that is not
+            the commitment's (``count-mismatch``).
+    """
+    return _reveal(body, device)
+
+
 def _reveal(body: mb.RecordsRevealed, device: _Device) -> RevealCheck:
     start = parse_time(body.start)
     c = device.periods.get(start)

@@ -13,9 +13,11 @@ contiguous run of records with a range proof. Pure: randomness comes in as
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import itertools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -134,7 +136,7 @@ class Period:
     device: str
     start: dt.datetime
     end: dt.datetime
-    records: tuple[Record, ...]
+    records: Sequence[Record]
     salts: tuple[bytes, ...]
 
     @cached_property
@@ -267,3 +269,145 @@ def verify_reveal(
     except ProofError as e:
         raise MonitoringError(f"the records do not match the commitment: {e}") from None
     return Revealed(index, tuple(records), tuple(times))
+
+
+# NDJSON lines that are already RFC 8785 canonical JSON are committed as they are: the
+# line's bytes are the leaf's JCS(record), so a reveal of the parsed record checks as
+# any other. The fast path recognises, without parsing, a flat object of ASCII keys in
+# strictly increasing order and values that RFC 8785 writes exactly as given: strings
+# with no escape, true, false, null, and numbers with at most 15 significant digits, no
+# exponent, no trailing zero in the fraction, no "-0" (each such decimal is the shortest
+# that round-trips, so ECMAScript writes it the same), and a "time" of the records'
+# format. A line it does not recognise is parsed and re-encoded (record_json).
+_CHAR = rb"[\x20\x21\x23-\x2b\x2d-\x5b\x5d-\x7a\x7c\x7e]"  # no '"' '\\' ',' '{' '}'
+_STR = rb'"' + _CHAR + rb'*"'
+_NUM = (  # at most 15 digits in all, no -0, nothing below 1e-6 in magnitude
+    rb"(?=-?[0-9.]{1,16}[,}])"
+    rb"(?:-?[1-9][0-9]{0,14}(?:\.[0-9]*[1-9])?|-?0\.(?!0{6})[0-9]*[1-9]|0)"
+)
+_VALUE = rb"(?:" + _STR + rb"|" + _NUM + rb"|true|false|null)"
+_PAIR = _STR + rb":" + _VALUE
+_FIRST_LINE = re.compile(rb"\{" + _PAIR + rb"(?:," + _PAIR + rb")*\}")
+# With no ',' '{' '}' inside strings, '{"' and ',"' start a key and nothing else.
+_KEYS = re.compile(rb'[{,]"(' + _CHAR + rb'*)":')
+_SHAPES: dict[tuple[bytes, ...], re.Pattern[bytes]] = {}
+_CHUNK = 4096  # lines matched at a time
+_TIMES = re.compile(rb'[{,]"time":"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z)"')
+
+
+class _Lines(Sequence[Record]):
+    """A period's records held as their canonical lines, parsed only when read."""
+
+    def __init__(self, lines: Sequence[bytes]) -> None:
+        self.lines = lines
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def __getitem__(self, n: int) -> Record:  # type: ignore[override]
+        value: Record = json.loads(self.lines[n])
+        return value
+
+    def __iter__(self) -> Iterator[Record]:
+        return (json.loads(line) for line in self.lines)
+
+
+def _canonical_lines(lines: Sequence[bytes]) -> tuple[list[bytes], list[bytes]] | None:
+    """The lines and their times when every line passes the fast path, else None.
+
+    A device writes one shape of record: the first line's keys (strictly increasing,
+    so unique) make one pattern with the keys written out, which the whole batch must
+    match in one pass.
+    """
+    first = _FIRST_LINE.fullmatch(lines[0])
+    if first is None:
+        return None
+    keys = _KEYS.findall(lines[0])
+    if keys != sorted(set(keys)) or b"time" not in keys:
+        return None
+    shape = _SHAPES.get(tuple(keys))
+    if shape is None:
+        pairs = b",".join(b'"' + re.escape(k) + b'":' + _VALUE for k in keys)
+        shape = re.compile(rb"(?:\{" + pairs + rb"\}\n)*")
+        if len(_SHAPES) < 64:
+            _SHAPES[tuple(keys)] = shape
+    times: list[bytes] = []
+    for lo in range(0, len(lines), _CHUNK):  # bounded: the pattern's state grows with it
+        blob = b"\n".join(lines[lo : lo + _CHUNK]) + b"\n"
+        if shape.fullmatch(blob) is None:
+            return None
+        times += _TIMES.findall(blob)
+    if len(times) != len(lines):
+        return None
+    return list(lines), times
+
+
+def commit_lines(
+    device: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    lines: Sequence[bytes],
+    *,
+    random_bytes: RandomBytes,
+) -> Period:
+    """Commit to a period's records given as NDJSON lines (without their newlines).
+
+    Lines already in canonical JSON (the fast path above) are hashed as they are: one
+    salted leaf hash per line and the tree, with no parsing; any other batch is parsed
+    and committed by :func:`commit_period`. Either way the root is the same as
+    :func:`commit_period` gives for the parsed records with the same salts, so reveals
+    check the same way.
+
+    Raises:
+        MonitoringError: as :func:`commit_period`, or a line that is not a JSON object.
+    """
+    if end <= start:
+        raise MonitoringError(f"the period ends ({time_text(end)}) before it starts")
+    if not lines:
+        raise MonitoringError("a period to commit needs at least one record")
+    fast = _canonical_lines(lines)
+    if fast is None:
+        records: list[Record] = []
+        for n, line in enumerate(lines):
+            try:
+                value = json.loads(line)
+            except ValueError:
+                raise MonitoringError(f"record {n} is not JSON") from None
+            records.append(value)
+        return commit_period(device, start, end, records, random_bytes=random_bytes)
+    kept, stamps = fast
+    _real_times(stamps)  # then their order as bytes is their order in time
+    if any(b < a for a, b in itertools.pairwise(stamps)):
+        check_order([parse_time(t.decode(), f"record {n}'s time") for n, t in enumerate(stamps)])
+    first, last = stamps[0].decode(), stamps[-1].decode()
+    if parse_time(first) < start or parse_time(last) >= end:
+        raise MonitoringError(
+            f"records run from {first} to {last}, outside "
+            f"the period [{time_text(start)}, {time_text(end)})"
+        )
+    count = len(kept)
+    salt = random_bytes(SALT_SIZE * count)
+    if len(salt) != SALT_SIZE * count:
+        raise MonitoringError("random_bytes returned a wrong size")
+    view = memoryview(salt)
+    base = hashlib.sha256(b"\x00" + RECORD_DOMAIN)
+    leaves = bytearray()
+    for k, line in enumerate(kept):
+        h = base.copy()
+        h.update(view[k * SALT_SIZE : (k + 1) * SALT_SIZE])
+        h.update(line)
+        leaves += h.digest()
+    salts = tuple(salt[k * SALT_SIZE : (k + 1) * SALT_SIZE] for k in range(count))
+    period = Period(device, start, end, _Lines(kept), salts)
+    period.__dict__["tree"] = TreeLevels.from_blob(bytes(leaves))  # the cached tree
+    return period
+
+
+def _real_times(stamps: Sequence[bytes]) -> None:
+    """Every distinct date and clock time is a real one (fields in range)."""
+    for day in set(map(bytes.__getitem__, stamps, itertools.repeat(slice(0, 10)))):
+        parse_time(day.decode() + "T00:00:00Z", "a record's date")
+    for clock in set(map(bytes.__getitem__, stamps, itertools.repeat(slice(11, 19)))):
+        h, m, sec = clock.split(b":")
+        if int(h) > 23 or int(m) > 59 or int(sec) > 59:
+            raise MonitoringError(f"a record's time {clock.decode()!r} is not a real time")

@@ -34,6 +34,7 @@ from cvid.service import listing
 from cvid.service.core import Service
 from cvid.service.docs import docs_router
 from cvid.service.listing import Cursor, EventFilter, parse_types
+from cvid.service.monitoring_api import monitoring_router
 from cvid.service.problems import MEDIA_TYPE, error_problem, problem
 
 SUBMIT_PATH = "/api/v1/events"
@@ -171,6 +172,7 @@ def api_router(service: Service) -> APIRouter:
     """The API routes, bound to one service, and their documentation page."""
     router = APIRouter()
     router.include_router(docs_router(title=f"cvid: {service.roadmap.agreement.title}"))
+    router.include_router(monitoring_router(service))
     handlers = submission_handlers(service)
     submit_one, submit_many = handlers[SUBMIT_PATH], handlers[BATCH_PATH]
 

@@ -57,7 +57,7 @@ from cvid.roadmap.model import Phase, Step
 from cvid.service import listing
 from cvid.service.headline import headline
 from cvid.service.listing import Cursor, EventFilter
-from cvid.service.monitoring_page import monitoring_page
+from cvid.service.monitoring_page import facility_page, monitoring_page
 from cvid.service.source import Source
 from cvid.sim import figures
 from cvid.sim import scenario as sc
@@ -1054,6 +1054,7 @@ def dashboard_router(source: Source) -> APIRouter:
         A router with ``/``, ``/feed.atom``, ``/steps/{id}``, ``/parties/{id}``,
         ``/parties/{id}/feed.atom``, ``/ledger``,
         ``/ledger/{index}``, ``/ledger/{index}/proof.json``, ``/escrow``, ``/monitoring``,
+        ``/monitoring/{item}``,
         ``/reference``, ``/simulation`` and ``/static/{name}``.
     """
     dash = _Dashboard(source)
@@ -1106,6 +1107,10 @@ def dashboard_router(source: Source) -> APIRouter:
     @router.get("/monitoring", **html)
     def monitoring(request: Request, at: str | None = None) -> HTMLResponse:
         return _guard(dash, 0, lambda: monitoring_page(dash, at), request)
+
+    @router.get("/monitoring/{item}", **html)
+    def facility(request: Request, item: str, at: str | None = None) -> HTMLResponse:
+        return _guard(dash, 1, lambda: facility_page(dash, item, at), request)
 
     @router.get("/reference", **html)
     def reference(request: Request) -> HTMLResponse:

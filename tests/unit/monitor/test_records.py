@@ -160,3 +160,87 @@ def test_records_beyond_plain_json_are_refused() -> None:
 
     with pytest.raises(MonitoringError, match="not plain JSON"):
         record_json({"time": "2027-01-10T00:00:00Z", "big": 2**60})
+
+
+# Lines as devices might write them: canonical or not (spacing, key order, number
+# literals RFC 8785 writes otherwise: exponents, trailing zeros, -0, long digit runs).
+_literals = st.one_of(
+    st.from_regex(r"\A-?(0|[1-9][0-9]{0,20})(\.[0-9]{1,20})?([eE][-+]?[0-9]{1,2})?\Z"),
+    st.sampled_from(["true", "false", "null", '"a,b"', '"x:y"', '"{}"', '"\\u00e9"', '"\\n"']),
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=6).map(
+        lambda t: '"' + t.replace("\\", "").replace('"', "") + '"'
+    ),
+)
+
+
+@st.composite
+def _line_batches(draw: st.DrawFn) -> list[bytes]:
+    n = draw(st.integers(1, 6))
+    lines = []
+    for k in range(n):
+        keys = draw(st.lists(st.text("abtz_", min_size=1, max_size=3), max_size=4, unique=True))
+        pairs = [f'"time":"{time_text(START + k * dt.timedelta(minutes=5))}"'] + [
+            f'"{key}":{draw(_literals)}' for key in keys if key != "time"
+        ]
+        if draw(st.booleans()):
+            pairs.sort()
+        sep = draw(st.sampled_from([",", ", "]))
+        lines.append(("{" + sep.join(pairs) + "}").encode())
+    return lines
+
+
+@settings(max_examples=400, deadline=None)
+@given(_line_batches())
+def test_lines_commit_to_the_root_of_their_parsed_records(lines: list[bytes]) -> None:
+    """Fast path or not, committing lines gives the root of the parsed records with the
+    same salts, and a reveal of them checks against it."""
+    import json
+
+    from cvid.monitor.records import commit_lines
+
+    rows = [json.loads(line) for line in lines]
+    try:  # the leaves are hashed when the root is first asked for
+        root = commit_period("d", START, START + HOUR, rows, random_bytes=randomness("l")).root
+    except MonitoringError:
+        with pytest.raises(MonitoringError):
+            commit_lines("d", START, START + HOUR, lines, random_bytes=randomness("l")).root  # noqa: B018
+        return
+    period = commit_lines("d", START, START + HOUR, lines, random_bytes=randomness("l"))
+    assert period.root == root
+    assert list(period.records) == rows
+    assert check(period, period.reveal()).records == tuple(rows)
+
+
+def test_canonical_lines_are_taken_as_they_are() -> None:
+    from cvid._jcs import canonical
+    from cvid.monitor.records import _CHUNK, _canonical_lines, commit_lines
+
+    n = _CHUNK + 5  # across a chunk's end
+    lines = [canonical(r) for r in records(n)]
+    assert _canonical_lines(lines) is not None
+    fast = commit_lines("d", START, START + HOUR, lines, random_bytes=randomness("c"))
+    slow = commit_period("d", START, START + HOUR, records(n), random_bytes=randomness("c"))
+    assert fast.root == slow.root
+    assert fast.commitment() == slow.commitment()
+    assert _canonical_lines([b'{"time":"2027-01-10T00:00:00Z","a":1}']) is None  # key order
+    assert _canonical_lines([b'{"a":1.50,"time":"2027-01-10T00:00:00Z"}']) is None
+    assert _canonical_lines([b'{"a":-0,"time":"2027-01-10T00:00:00Z"}']) is None
+    assert _canonical_lines([b'{"a":0.0000001,"time":"2027-01-10T00:00:00Z"}']) is None
+    assert _canonical_lines([b'{"a":1234567890123456,"time":"2027-01-10T00:00:00Z"}']) is None
+
+
+@pytest.mark.parametrize(
+    ("times", "message"),
+    [
+        (["2027-01-10T00:10:00Z", "2027-01-10T00:05:00Z"], "earlier than record 0"),
+        (["2027-01-10T00:10:00Z", "2027-01-10T00:61:00Z"], "not a real time"),
+        (["2027-01-10T01:00:00Z"], "outside the period"),
+        (["2027-01-09T23:59:59Z"], "outside the period"),
+    ],
+)
+def test_lines_that_cannot_be_committed(times: list[str], message: str) -> None:
+    from cvid.monitor.records import commit_lines
+
+    lines = [f'{{"time":"{t}","v":1}}'.encode() for t in times]
+    with pytest.raises(MonitoringError, match=message):
+        commit_lines("d", START, START + HOUR, lines, random_bytes=os.urandom)
