@@ -296,7 +296,7 @@ def test_parse_at_defaults_to_the_clock() -> None:
 
 def test_ledger_shows_checkpoint_and_cosignatures(client: Client) -> None:
     html = client.get("/ledger").text
-    assert "Tree size</dt><dd>50 entries (1 newer entries await the next checkpoint)" in html
+    assert "Tree size</dt><dd>50 entries (1 newer entry awaits the next checkpoint)" in html
     assert "2 of 2 required witnesses cosigned" in html
     assert "<strong>final</strong>" in html
     witnesses = re.findall(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,13 +25,22 @@ REPORT = Path(render_html.__code__.co_filename).parent
 
 
 def _template_messages() -> set[str | tuple[str, str]]:
-    """Every text the dashboard's and the report's templates mark for translation."""
-    method_map = [("**.j2", "jinja2")]
+    """Every text the dashboard's and the report's templates and code mark for translation."""
+    method_map = [("**.j2", "jinja2"), ("**.py", "python")]
     options = {"**.j2": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True"}}
+    # the Python code marks its text with cvid.i18n's functions
+    keywords = {
+        "_": None,
+        "gettext": None,
+        "ngettext": (1, 2),
+        "gettext_": None,
+        "ngettext_": (1, 2),
+    }
+    keywords["N_"] = None
     found: set[str | tuple[str, str]] = set()
-    for where in (HERE / "templates", REPORT):
+    for where in (HERE, REPORT):
         for _file, _line, message, _comments, _context in extract_from_dir(
-            where, method_map, options_map=options
+            where, method_map, options_map=options, keywords=keywords
         ):
             found.add(message if isinstance(message, str) else (message[0], message[1]))
     return found
@@ -51,7 +61,7 @@ def test_the_french_catalogue_translates_every_marked_text() -> None:
         values = [value] if isinstance(value, str) else list(value or ())
         assert all(values), key
         source = key if isinstance(key, str) else key[1]
-        for placeholder in ("%(moment)s", "%(n)s", "%(num)s", "%(total)s", "%(done)s"):
+        for placeholder in set(re.findall(r"%\([a-z]+\)s", source)) | {"%(moment)s", "%(n)s"}:
             assert (placeholder in source) == all(placeholder in v for v in values), key
 
 

@@ -109,7 +109,7 @@ def test_a_small_run_shows_the_tables_and_the_charts(client: Client) -> None:
         assert len(re.findall(r"\d+\.\d %", text)) == 2
     assert 'id="sim-undetected"' in html
     assert "Expected undetected items" in html
-    assert "keeps 3 item(s) back from its declaration" in html
+    assert "keeps 3 items back from its declaration" in html
     # the charts: SVG drawn on the server, one figure each, shares in percent, names
     assert "<script" not in html
     for div_id in CHARTS:
