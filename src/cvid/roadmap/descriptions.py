@@ -17,6 +17,8 @@ _SOURCE = (
     "choice it is, so that a reader can check it."
 )
 
+_TRANSLATED = "In this language; not given: as written."
+
 DESCRIPTIONS: dict[str, dict[str, str]] = {
     "RoadMap": {
         "cvid_roadmap": "The version of the road-map language this file is written in (1).",
@@ -53,6 +55,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "include_phases": "Shipped phases included in this road map, with their parameters.",
         "monitoring": "Unattended monitoring: device kinds, devices, release arrangements "
         "for held records, and material balance areas.",
+        "translations": "The road map's text in other languages, by ISO 639 language code "
+        "(fr, ru, zh...): what the dashboard and the report show in that language. Text not "
+        "translated is shown as written; ids, dates and rules are the same in every language.",
     },
     "Agreement": {
         "id": "The agreement's identifier; every event names it.",
@@ -490,6 +495,29 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "threshold": "MUF is flagged beyond this quantity (in 'unit') when no sigma is known.",
         "items": "The inventory items or facilities in the area.",
         "source": _SOURCE,
+    },
+    "Translation": {
+        "agreement": "The agreement's title.",
+        "parties": "Parties' names and short names, by party id.",
+        "phases": "Phases' titles, by phase id.",
+        "steps": "Steps' titles and actions, by step id.",
+        "measures": "Sanctions measures' titles, by measure id.",
+        "guarantees": "Security guarantees' titles and texts, by guarantee id.",
+    },
+    "AgreementText": {"title": "The agreement's full title. " + _TRANSLATED},
+    "PartyText": {
+        "name": "The party's full name. " + _TRANSLATED,
+        "short_name": "The party's short name (at most 40 characters). " + _TRANSLATED,
+    },
+    "PhaseText": {"title": "The phase's title. " + _TRANSLATED},
+    "StepText": {
+        "title": "The step's title. " + _TRANSLATED,
+        "action": "What the actor must do. " + _TRANSLATED,
+    },
+    "MeasureText": {"title": "The measure's title. " + _TRANSLATED},
+    "GuaranteeText": {
+        "title": "The guarantee's title. " + _TRANSLATED,
+        "text": "The guarantee's text. " + _TRANSLATED,
     },
 }
 

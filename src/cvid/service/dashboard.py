@@ -54,7 +54,8 @@ from cvid.report import STATUS_COLOURS, charts, feeds
 from cvid.report import timeline as tl
 from cvid.report.names import Names
 from cvid.report.palette import measure_status, status_label, status_symbol
-from cvid.roadmap.model import Phase, Step
+from cvid.roadmap.model import Phase, RoadMap, Step
+from cvid.roadmap.translations import localized
 from cvid.service import listing
 from cvid.service.headline import headline
 from cvid.service.listing import Cursor, EventFilter
@@ -250,9 +251,28 @@ class _Dashboard:
         self._simulating = threading.Lock()
         self._simulations_lock = threading.Lock()
         self._names: dict[str, str] | None = None  # party names, for the text search
-        self.names = Names.of(source.roadmap)
+        # the road map's text, and its names, in each language read so far
+        self._localized: dict[str, tuple[RoadMap, Names]] = {}
 
     # --- shared -----------------------------------------------------------------------
+
+    def _in_language(self) -> tuple[RoadMap, Names]:
+        lang = i18n.current.get()
+        if lang not in self._localized:
+            rm = localized(self.source.roadmap, lang)
+            self._localized[lang] = (rm, Names.of(rm))
+        return self._localized[lang]
+
+    @property
+    def rm(self) -> RoadMap:
+        """The road map to show: its text in the reader's language where it gives one
+        (the state and the digest are the original's; only text differs)."""
+        return self._in_language()[0]
+
+    @property
+    def names(self) -> Names:
+        """Names for ids, in the reader's language where the road map gives them."""
+        return self._in_language()[1]
 
     def render(
         self,
@@ -266,7 +286,7 @@ class _Dashboard:
     ) -> HTMLResponse:
         base = "../" * depth or "./"
         query = "?" + _urlencode({"at": at}) if at else ""
-        rm = self.source.roadmap
+        rm = self.rm
 
         def link(path: str, *, keep_at: bool = True) -> str:
             return base + path + (query if keep_at else "")
@@ -321,7 +341,7 @@ class _Dashboard:
         return dict(self.names.short)
 
     def steps(self) -> dict[str, tuple[Phase, Step]]:
-        return {s.id: (ph, s) for ph in self.source.roadmap.phases for s in ph.steps}
+        return {s.id: (ph, s) for ph in self.rm.phases for s in ph.steps}
 
     def index(self) -> listing.EventIndex:
         return listing.index_of(self.source, self.source.events(), frozenset(self.steps()))
@@ -329,7 +349,7 @@ class _Dashboard:
     def describe(self, event: AdmittedEvent) -> str:
         """What a row shows of an event, for the text search."""
         if self._names is None:
-            self._names = self.parties()
+            self._names = dict(Names.of(self.source.roadmap).short)  # any language's
         name = self._names.get(event.party, event.party)
         return f"#{event.index} {event.type} {event.party} {name} {_summary(event)}"
 
@@ -425,7 +445,7 @@ class _Dashboard:
     def overview(self, at: str | None) -> HTMLResponse:
         moment, at = self.moment(at)
         state = self.source.state(moment)
-        rm = self.source.roadmap
+        rm = self.rm
         at_query = "?" + _urlencode({"at": at}) if at else ""
         conditions = self.names.conditions(rm)
         return self.render(
@@ -467,7 +487,7 @@ class _Dashboard:
         phase, spec = self._step_spec(step_id)
         moment, at = self.moment(at)
         state = self.source.state(moment)
-        rm = self.source.roadmap
+        rm = self.rm
         st = state.steps[step_id]
         index = self.index()
         named = index.by_step.get(step_id, []) + index.cites.get(step_id, [])
@@ -529,7 +549,7 @@ class _Dashboard:
         return found
 
     def party(self, party_id: str, at: str | None, query: Query) -> HTMLResponse:
-        rm = self.source.roadmap
+        rm = self.rm
         spec = next((p for p in rm.parties if p.id == party_id), None)
         if spec is None:
             raise PageError(404, "No such party", f"This road map has no party {party_id!r}.")
@@ -716,11 +736,7 @@ class _Dashboard:
             body = events[i].body.model_dump()
             if body["inspection"] in inspections:
                 inspections[body["inspection"]]["report"] = (events[i], body["findings"])
-        titles = (
-            {d.id: d.title for d in self.source.roadmap.escrow.declarations}
-            if (self.source.roadmap.escrow)
-            else {}
-        )
+        titles = {d.id: d.title for d in self.rm.escrow.declarations} if (self.rm.escrow) else {}
         moving = sorted(
             i for t in _MOVES_CONFIDENCE for i in index.by_type.get(t, []) if i < len(events)
         )
@@ -852,7 +868,7 @@ class _Dashboard:
             chosen=chosen,
             scenario=fitting.get(chosen.scenario),
             view=view,
-            phase_titles={p.id: p.title for p in self.source.roadmap.phases},
+            phase_titles={p.id: p.title for p in self.rm.phases},
             limits={"min_runs": MIN_RUNS, "max_runs": MAX_RUNS, "max_seed": MAX_SEED},
         )
 

@@ -121,6 +121,11 @@ def test_pages_in_french(source: FrozenSource) -> None:
     assert "Chronologie des phases" in french.text
     assert "Phase timeline" not in french.text
     assert "rétablie" in french.text  # the re-imposed measure's status
+    # the road map's own French: its titles, as translated in the template, else as written
+    assert "Geler les installations de Yongbyon sous la surveillance de l&#39;AIEA" in french.text
+    assert "Freeze the Yongbyon facilities under IAEA monitoring" not in french.text
+    assert "Freeze the Yongbyon facilities under IAEA monitoring" in english.text
+    assert "RPDC" in french.text
     by_cookie = _get(app, "/steps/disable-5mwe", cookie="cvid_lang=fr")
     assert "Les événements qui l'attestent" in by_cookie.text
     by_header = _get(app, "/parties/dprk", **{"accept-language": "fr-FR,fr;q=0.9"})
@@ -139,5 +144,7 @@ def test_the_report_in_french(source: FrozenSource) -> None:
     assert "Phase timeline" not in french
     assert "état au 2027-10-31" in french  # the timeline's label, too
     assert "événements signés" in french
+    assert "Neutraliser le réacteur de 5 MWe" in french
+    assert "Neutraliser le réacteur de 5 MWe" not in english
     with pytest.raises(InputError, match="no report in 'xx'"):
         render_html(source.roadmap, state, digest=source.digest, lang="xx")
