@@ -7,17 +7,19 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import httpx
 import typer
-import uvicorn
 
 from cvid.cli._app import fail, handle_errors, out, read_public_key
 from cvid.errors import AuditError, InputError
 from cvid.log.cosignature import CosignatureVerifier, WitnessPolicy
 from cvid.log.note import Verifier
 from cvid.mirror import ForkError, Mirror, mirror_app, status_line
+
+if TYPE_CHECKING:  # the server is the service extra's: imported only to serve
+    import uvicorn
 
 FORK_EXIT = 6  # a fork or rollback: the alarm
 
@@ -123,6 +125,8 @@ def warn(message: str) -> None:
 
 
 def _serve(mirrored: Mirror, host: str, port: int) -> uvicorn.Server:
+    import uvicorn  # the service extra, needed only to serve
+
     config = uvicorn.Config(
         mirror_app(mirrored), host=host, port=port, log_level="warning", lifespan="off"
     )
