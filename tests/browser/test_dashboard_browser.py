@@ -50,6 +50,7 @@ ARGS = [
 PREFIX = "/examples/second"
 KZ = "/examples/kazakhstan-1991"
 FREEZE = "Freeze the Yongbyon facilities under IAEA monitoring"
+FREEZE_FR = "Geler les installations de Yongbyon sous la surveillance de l'AIEA"
 WAIT_MS = 15_000
 DOCS_TITLE = "API docs under test"
 # axe-core, installed by scripts/provision.sh into a cache outside the package; the
@@ -645,12 +646,15 @@ def test_the_language_switch_changes_the_page(
         assert "Prochaines échéances" in page.locator("#headline").inner_text()
         page.screenshot(path=str(artefacts / "laptop-overview-fr.png"))
         # the choice is remembered (a cookie) as the reader moves on
-        page.locator("tr[data-step='yongbyon-freeze']").get_by_role("link", name=FREEZE).click()
+        # the road map's own French titles, as its translations give them
+        page.locator("tr[data-step='yongbyon-freeze']").get_by_role("link", name=FREEZE_FR).click()
         page.wait_for_url("**/steps/yongbyon-freeze")
         assert page.locator("#h-events").inner_text() == "Les événements qui l'attestent"
+        assert page.locator("h1").inner_text().startswith(FREEZE_FR)
         page.get_by_role("link", name="English").click()
         page.wait_for_url("**/steps/yongbyon-freeze?lang=en")
         assert page.locator("#h-events").inner_text() == "The events that prove it"
+        assert page.locator("h1").inner_text().startswith(FREEZE)
     finally:
         context.close()
     # a browser that asks for French gets French
