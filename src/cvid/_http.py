@@ -17,23 +17,14 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# The dashboard and the API docs: everything from this origin, nothing inline, with
-# two exceptions for the bundled plotly.js, each allowing one exact text by its hash
-# (never 'unsafe-inline', which would allow any injected style):
-#  - the SHA-256 of the empty string: Plotly creates an empty <style> element and
-#    fills it through the CSSOM (insertRule), which a policy does not govern;
-#  - maplibre's stylesheet, which plotly.js inserts as one fixed <style> text when it
-#    loads (for map traces, which no page draws). It changes with plotly.js only: a
-#    unit test recomputes it from the installed bundle.
-PLOTLY_STYLE_HASHES = (
-    "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
-    "sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o=",
-)
+# The dashboard and the API docs: everything from this origin and nothing inline; no
+# style by hash and never 'unsafe-inline' (the charts are SVG drawn on the server, with
+# presentation attributes only).
 PAGE_POLICY = "; ".join(
     [
         "default-src 'none'",
         "script-src 'self'",
-        "style-src 'self' " + " ".join(f"'{h}'" for h in PLOTLY_STYLE_HASHES),
+        "style-src 'self'",
         "img-src 'self' data:",
         "font-src 'self'",
         "connect-src 'self'",
@@ -166,7 +157,6 @@ def policy_of(app: object) -> str:
 __all__ = [
     "NO_CONTENT_POLICY",
     "PAGE_POLICY",
-    "PLOTLY_STYLE_HASHES",
     "Methods",
     "SecurityHeaders",
     "allowed_methods",

@@ -52,6 +52,12 @@ def ngettext_(singular: str, plural: str, n: int) -> str:
     return translations(current.get()).ngettext(singular, plural, n)
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue where it is defined; it is translated (with
+    :func:`gettext_`) where it is shown."""
+    return message
+
+
 def negotiate(query: str | None, cookie: str | None, accept: str | None) -> str:
     """The language of a request (see the module's docstring)."""
     for choice in (query, cookie):
@@ -76,6 +82,7 @@ __all__ = [
     "COOKIE",
     "DEFAULT",
     "LANGUAGES",
+    "N_",
     "current",
     "gettext_",
     "negotiate",

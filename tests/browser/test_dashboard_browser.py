@@ -33,6 +33,7 @@ from cvid.report import render_html
 from cvid.service.app import FrozenSource, build_example
 from cvid.service.dashboard import dashboard_router
 from cvid.service.docs import docs_router
+from tests.browser.conftest import ARTEFACTS
 from tests.live import serving
 from tests.service_support import build_agreement
 
@@ -49,6 +50,7 @@ ARGS = [
 PREFIX = "/examples/second"
 KZ = "/examples/kazakhstan-1991"
 FREEZE = "Freeze the Yongbyon facilities under IAEA monitoring"
+FREEZE_FR = "Geler les installations de Yongbyon sous la surveillance de l'AIEA"
 WAIT_MS = 15_000
 DOCS_TITLE = "API docs under test"
 # axe-core, installed by scripts/provision.sh into a cache outside the package; the
@@ -86,12 +88,16 @@ PAGES = {
     "entry": "/ledger/7",
     "entry-uncovered": "/ledger/50",
     "escrow": "/escrow",
+    "monitoring": "/monitoring",
     "reference": "/reference",
     "not-found": "/steps/no-such-step",
     "bad-moment": "/?at=yesterday",
     "simulation": "/simulation",
     "kazakhstan": KZ + "/",
     "kazakhstan-step": KZ + "/steps/lisbon-protocol",
+    "kazakhstan-ledger": KZ + "/ledger",
+    "overview-fr": "/?lang=fr",
+    "ledger-fr": "/ledger?lang=fr",
 }
 
 
@@ -147,11 +153,11 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def artefacts(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     given = os.environ.get("CVID_ARTEFACTS")
     where = Path(given) if given else tmp_path_factory.mktemp("screenshots")
     where.mkdir(parents=True, exist_ok=True)
-    print(f"\ndashboard screenshots: {where}")
+    request.config.stash[ARTEFACTS] = where  # listed, file by file, in the test summary
     return where
 
 
@@ -192,7 +198,7 @@ def test_every_page_loads(page: Page, base_url: str, artefacts: Path, name: str)
     assert "script-src 'self'" in policy, policy
     assert "frame-ancestors 'none'" in policy, policy
     assert response.headers.get("x-content-type-options") == "nosniff"
-    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("html").get_attribute("lang") == ("fr" if name.endswith("-fr") else "en")
     assert page.locator("main#main").count() == 1
     assert page.locator("h1").count() == 1
     assert page.title()
@@ -579,6 +585,19 @@ def test_simulation_charts_are_drawn_on_the_server(
     detection = page.locator("figure#figure-detection").inner_text()
     assert "before the phase starts" in detection
     assert page.locator("#sim-undetected tbody tr").count() == 11
+    # the scenario keeps 3 items back from the outset: the series starts there, not at 0
+    first = page.locator("#sim-undetected tbody tr").first.locator("td")
+    assert (first.nth(0).inner_text(), first.nth(1).inner_text()) == ("0", "3.00")
+    for field in ("scenario", "runs", "seed"):  # each label on the line of its input
+        label = page.locator(f"label[for='{field}']").bounding_box()
+        control = page.locator(f"#{field}").bounding_box()
+        assert label is not None
+        assert control is not None
+        middle = label["y"] + label["height"] / 2
+        assert control["y"] <= middle <= control["y"] + control["height"], field
+    footer = page.locator("footer.site").inner_text()
+    assert "reads no log" in footer
+    assert "signed, append-only log alone" not in footer  # this page does not read it
     page.screenshot(path=str(artefacts / "laptop-simulation-run.png"), full_page=True)
 
 
@@ -627,12 +646,15 @@ def test_the_language_switch_changes_the_page(
         assert "Prochaines échéances" in page.locator("#headline").inner_text()
         page.screenshot(path=str(artefacts / "laptop-overview-fr.png"))
         # the choice is remembered (a cookie) as the reader moves on
-        page.locator("tr[data-step='yongbyon-freeze']").get_by_role("link", name=FREEZE).click()
+        # the road map's own French titles, as its translations give them
+        page.locator("tr[data-step='yongbyon-freeze']").get_by_role("link", name=FREEZE_FR).click()
         page.wait_for_url("**/steps/yongbyon-freeze")
         assert page.locator("#h-events").inner_text() == "Les événements qui l'attestent"
+        assert page.locator("h1").inner_text().startswith(FREEZE_FR)
         page.get_by_role("link", name="English").click()
         page.wait_for_url("**/steps/yongbyon-freeze?lang=en")
         assert page.locator("#h-events").inner_text() == "The events that prove it"
+        assert page.locator("h1").inner_text().startswith(FREEZE)
     finally:
         context.close()
     # a browser that asks for French gets French

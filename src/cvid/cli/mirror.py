@@ -21,6 +21,9 @@ if TYPE_CHECKING:  # imported when a mirror runs: `cvid status` need not load th
 
     from cvid.mirror import Mirror
 
+if TYPE_CHECKING:  # the server is the service extra's: imported only to serve
+    import uvicorn
+
 FORK_EXIT = 6  # a fork or rollback: the alarm
 
 

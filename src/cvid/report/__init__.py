@@ -19,6 +19,7 @@ from cvid.report import timeline
 from cvid.report.names import Names
 from cvid.report.palette import STATUS_COLOURS, measure_status, status_label, status_symbol
 from cvid.roadmap.model import RoadMap
+from cvid.roadmap.translations import localized
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -93,6 +94,7 @@ def render_html(
         known = ", ".join(i18n.LANGUAGES)
         raise InputError(f"no report in {lang!r}; the languages are: {known}")
     template = _env().get_template("report.html.j2")
+    roadmap = localized(roadmap, lang)  # the text in ``lang`` where it is given; same ids
     names = Names.of(roadmap)
     token = i18n.current.set(lang)
     try:

@@ -23,7 +23,7 @@ from cvid.event_types import EVENT_TYPES
 from cvid.log.cosignature import CosignatureVerifier
 from cvid.log.note import Verifier
 from cvid.reference import cbm_ids
-from cvid.roadmap import finders
+from cvid.roadmap import finders, translations
 from cvid.roadmap import model as m
 from cvid.roadmap import obligations as ob
 from cvid.roadmap.devices_check import check_condition, check_monitoring
@@ -100,6 +100,7 @@ class _Checker:
         yield from self._quotas()
         yield from self._life()
         yield from (Problem(loc, msg) for loc, msg in check_monitoring(self.rm))
+        yield from (Problem(loc, msg) for loc, msg in translations.check(self.rm))
 
     def _has_role(self, party_id: str, *roles: str) -> bool:
         party = self.parties.get(party_id)

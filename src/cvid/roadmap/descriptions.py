@@ -22,6 +22,7 @@ _FOUND_BY = (
     "custody_flagged): exactly one of verifiers, joint_body or council; absent: the road "
     "map's 'findings'."
 )
+_TRANSLATED = "In this language; not given: as written."
 
 DESCRIPTIONS: dict[str, dict[str, str]] = {
     "RoadMap": {
@@ -59,6 +60,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "include_phases": "Shipped phases included in this road map, with their parameters.",
         "monitoring": "Unattended monitoring: device kinds, devices, release arrangements "
         "for held records, and material balance areas.",
+        "translations": "The road map's text in other languages, by ISO 639 language code "
+        "(fr, ru, zh...): what the dashboard and the report show in that language. Text not "
+        "translated is shown as written; ids, dates and rules are the same in every language.",
     },
     "Agreement": {
         "id": "The agreement's identifier; every event names it.",
@@ -497,6 +501,29 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "threshold": "MUF is flagged beyond this quantity (in 'unit') when no sigma is known.",
         "items": "The inventory items or facilities in the area.",
         "source": _SOURCE,
+    },
+    "Translation": {
+        "agreement": "The agreement's title.",
+        "parties": "Parties' names and short names, by party id.",
+        "phases": "Phases' titles, by phase id.",
+        "steps": "Steps' titles and actions, by step id.",
+        "measures": "Sanctions measures' titles, by measure id.",
+        "guarantees": "Security guarantees' titles and texts, by guarantee id.",
+    },
+    "AgreementText": {"title": "The agreement's full title. " + _TRANSLATED},
+    "PartyText": {
+        "name": "The party's full name. " + _TRANSLATED,
+        "short_name": "The party's short name (at most 40 characters). " + _TRANSLATED,
+    },
+    "PhaseText": {"title": "The phase's title. " + _TRANSLATED},
+    "StepText": {
+        "title": "The step's title. " + _TRANSLATED,
+        "action": "What the actor must do. " + _TRANSLATED,
+    },
+    "MeasureText": {"title": "The measure's title. " + _TRANSLATED},
+    "GuaranteeText": {
+        "title": "The guarantee's title. " + _TRANSLATED,
+        "text": "The guarantee's text. " + _TRANSLATED,
     },
 }
 

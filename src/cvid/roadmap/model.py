@@ -18,6 +18,7 @@ from pydantic import BaseModel, Discriminator, Field, StringConstraints, Tag, mo
 from cvid import calendar
 from cvid._ids import STRICT, Id, Text
 from cvid.roadmap.devices import Monitoring
+from cvid.roadmap.translations import Translations
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
@@ -1134,6 +1135,7 @@ class RoadMap(Model):
     quotas: list[Quota] = Field(default_factory=list)
     amendments: Amendments | None = None
     monitoring: Monitoring | None = None
+    translations: Translations = Field(default_factory=dict)
 
 
 Extensions.model_rebuild()  # they name Duration, defined further down

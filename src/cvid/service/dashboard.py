@@ -44,6 +44,7 @@ from cvid.engine.state import AgreementState, moment_text
 from cvid.errors import Error, InputError, ScenarioError
 from cvid.events.authz import AdmittedEvent
 from cvid.events.bodies import BODIES
+from cvid.i18n import N_
 from cvid.log import merkle
 from cvid.log.checkpoint import Checkpoint, open_checkpoint
 from cvid.log.note import Note, Verifier
@@ -53,7 +54,8 @@ from cvid.report import STATUS_COLOURS, charts, feeds
 from cvid.report import timeline as tl
 from cvid.report.names import Names
 from cvid.report.palette import measure_status, status_label, status_symbol
-from cvid.roadmap.model import Phase, Step
+from cvid.roadmap.model import Phase, RoadMap, Step
+from cvid.roadmap.translations import localized
 from cvid.service import listing
 from cvid.service.headline import headline
 from cvid.service.listing import Cursor, EventFilter
@@ -129,8 +131,13 @@ _env.filters["fact_value"] = _fact_text
 _env.filters["status_label"] = lambda status: i18n.gettext_(status_label(status))
 _env.filters["status_symbol"] = status_symbol
 _env.globals["measure_status"] = measure_status
+_env.globals["span"] = None  # the signed log's days (Dashboard.span), given per page
 _env.filters["percent"] = lambda share: f"{share * 100:.1f} %"
-_env.filters["days"] = lambda days: "—" if days is None else f"{days:,.0f} days"
+_env.filters["days"] = lambda days: (
+    "—"
+    if days is None
+    else i18n.ngettext_("%(num)s day", "%(num)s days", round(days)) % {"num": f"{days:,.0f}"}
+)
 
 
 class Footnotes:
@@ -237,13 +244,35 @@ class _Dashboard:
     def __init__(self, source: Source) -> None:
         self.source = source
         self._scenarios: tuple[dict[str, sc.Scenario], dict[str, str]] | None = None
-        self._simulations: OrderedDict[_SimulationQuery, _SimulationView] = OrderedDict()
+        # per query and language: the view's words are in the reader's language
+        self._simulations: OrderedDict[tuple[_SimulationQuery, str], _SimulationView] = (
+            OrderedDict()
+        )
         self._simulating = threading.Lock()
         self._simulations_lock = threading.Lock()
         self._names: dict[str, str] | None = None  # party names, for the text search
-        self.names = Names.of(source.roadmap)
+        # the road map's text, and its names, in each language read so far
+        self._localized: dict[str, tuple[RoadMap, Names]] = {}
 
     # --- shared -----------------------------------------------------------------------
+
+    def _in_language(self) -> tuple[RoadMap, Names]:
+        lang = i18n.current.get()
+        if lang not in self._localized:
+            rm = localized(self.source.roadmap, lang)
+            self._localized[lang] = (rm, Names.of(rm))
+        return self._localized[lang]
+
+    @property
+    def rm(self) -> RoadMap:
+        """The road map to show: its text in the reader's language where it gives one
+        (the state and the digest are the original's; only text differs)."""
+        return self._in_language()[0]
+
+    @property
+    def names(self) -> Names:
+        """Names for ids, in the reader's language where the road map gives them."""
+        return self._in_language()[1]
 
     def render(
         self,
@@ -257,7 +286,7 @@ class _Dashboard:
     ) -> HTMLResponse:
         base = "../" * depth or "./"
         query = "?" + _urlencode({"at": at}) if at else ""
-        rm = self.source.roadmap
+        rm = self.rm
 
         def link(path: str, *, keep_at: bool = True) -> str:
             return base + path + (query if keep_at else "")
@@ -271,11 +300,26 @@ class _Dashboard:
             agreement_id=rm.agreement.id,
             colours=STATUS_COLOURS,
             names=self.names,
+            span=self.span(),
             lang=i18n.current.get(),
             languages=i18n.LANGUAGES,
             **context,
         )
         return HTMLResponse(page, status_code=status)
+
+    def span(self) -> dict[str, str] | None:
+        """The days the signed log covers, first to last, and a moment inside them for the
+        time-travel control's example (so a page about 1991 to 2014 proposes no later year)."""
+        events = self.source.events()
+        if not events:
+            return None
+        first, last = events[0].time.astimezone(dt.UTC), events[-1].time.astimezone(dt.UTC)
+        middle = first + (last - first) / 2
+        return {
+            "first": first.date().isoformat(),
+            "last": last.date().isoformat(),
+            "example": f"{middle.date().isoformat()}T12:00:00Z",
+        }
 
     def error(self, e: PageError, depth: int) -> HTMLResponse:
         return self.render(
@@ -297,7 +341,7 @@ class _Dashboard:
         return dict(self.names.short)
 
     def steps(self) -> dict[str, tuple[Phase, Step]]:
-        return {s.id: (ph, s) for ph in self.source.roadmap.phases for s in ph.steps}
+        return {s.id: (ph, s) for ph in self.rm.phases for s in ph.steps}
 
     def index(self) -> listing.EventIndex:
         return listing.index_of(self.source, self.source.events(), frozenset(self.steps()))
@@ -305,7 +349,7 @@ class _Dashboard:
     def describe(self, event: AdmittedEvent) -> str:
         """What a row shows of an event, for the text search."""
         if self._names is None:
-            self._names = self.parties()
+            self._names = dict(Names.of(self.source.roadmap).short)  # any language's
         name = self._names.get(event.party, event.party)
         return f"#{event.index} {event.type} {event.party} {name} {_summary(event)}"
 
@@ -401,7 +445,7 @@ class _Dashboard:
     def overview(self, at: str | None) -> HTMLResponse:
         moment, at = self.moment(at)
         state = self.source.state(moment)
-        rm = self.source.roadmap
+        rm = self.rm
         at_query = "?" + _urlencode({"at": at}) if at else ""
         conditions = self.names.conditions(rm)
         return self.render(
@@ -418,7 +462,7 @@ class _Dashboard:
                 rm,
                 state,
                 href=lambda sid: f"steps/{sid}{at_query}",
-                now_label=i18n.gettext_("shown" if at else "now"),
+                now_label=i18n.gettext_("shown") if at else i18n.gettext_("now"),
                 undated_text=lambda n: (
                     i18n.ngettext_(
                         "%(n)s step without a date yet", "%(n)s steps without a date yet", n
@@ -443,7 +487,7 @@ class _Dashboard:
         phase, spec = self._step_spec(step_id)
         moment, at = self.moment(at)
         state = self.source.state(moment)
-        rm = self.source.roadmap
+        rm = self.rm
         st = state.steps[step_id]
         index = self.index()
         named = index.by_step.get(step_id, []) + index.cites.get(step_id, [])
@@ -505,7 +549,7 @@ class _Dashboard:
         return found
 
     def party(self, party_id: str, at: str | None, query: Query) -> HTMLResponse:
-        rm = self.source.roadmap
+        rm = self.rm
         spec = next((p for p in rm.parties if p.id == party_id), None)
         if spec is None:
             raise PageError(404, "No such party", f"This road map has no party {party_id!r}.")
@@ -692,11 +736,7 @@ class _Dashboard:
             body = events[i].body.model_dump()
             if body["inspection"] in inspections:
                 inspections[body["inspection"]]["report"] = (events[i], body["findings"])
-        titles = (
-            {d.id: d.title for d in self.source.roadmap.escrow.declarations}
-            if (self.source.roadmap.escrow)
-            else {}
-        )
+        titles = {d.id: d.title for d in self.rm.escrow.declarations} if (self.rm.escrow) else {}
         moving = sorted(
             i for t in _MOVES_CONFIDENCE for i in index.by_type.get(t, []) if i < len(events)
         )
@@ -712,6 +752,7 @@ class _Dashboard:
             inspections=inspections,
             inspections_hidden=len(planned) - len(shown),
             series=series,
+            priors={d.id: self._prior_text(d.cells) for d in state.declarations.values()},
             charts={
                 d: charts.line_chart(
                     [
@@ -737,6 +778,22 @@ class _Dashboard:
             **self.list_context(),
             clock_note=self.clock_note(moment),
         )
+
+    def _prior_text(self, cells: int) -> str:
+        """The road map's prior on the hidden cells, in words: the confidence depends on it."""
+        escrow = self.source.roadmap.escrow
+        if escrow is None:
+            return ""
+        prior = escrow.prior
+        if prior.kind == "binomial":
+            return i18n.gettext_(
+                "assuming the road map's prior: each cell hides something with "
+                "probability %(q)s, independently of the others"
+            ) % {"q": f"{prior.q * 100:g} %"}
+        return i18n.gettext_(
+            "assuming the road map's prior: any number of falsified cells from 0 to "
+            "%(max)s, each equally likely before the inspections"
+        ) % {"max": min(prior.max_hidden, cells)}
 
     def _confidence_series(
         self, declaration: str, events: Sequence[AdmittedEvent], state: AgreementState
@@ -811,7 +868,7 @@ class _Dashboard:
             chosen=chosen,
             scenario=fitting.get(chosen.scenario),
             view=view,
-            phase_titles={p.id: p.title for p in self.source.roadmap.phases},
+            phase_titles={p.id: p.title for p in self.rm.phases},
             limits={"min_runs": MIN_RUNS, "max_runs": MAX_RUNS, "max_seed": MAX_SEED},
         )
 
@@ -822,10 +879,11 @@ class _Dashboard:
             PageError: 503 while another simulation runs (requests do not queue up
                 behind it, holding the server's threads), 400 if it cannot run.
         """
+        key = (query, i18n.current.get())
         with self._simulations_lock:
-            view = self._simulations.get(query)
+            view = self._simulations.get(key)
             if view is not None:
-                self._simulations.move_to_end(query)
+                self._simulations.move_to_end(key)
                 return view
         if not self._simulating.acquire(blocking=False):
             raise PageError(
@@ -845,7 +903,7 @@ class _Dashboard:
         finally:
             self._simulating.release()
         with self._simulations_lock:
-            self._simulations[query] = view
+            self._simulations[key] = view
             if len(self._simulations) > SIMULATIONS_KEPT:
                 self._simulations.popitem(last=False)
         return view
@@ -876,45 +934,67 @@ class _SimulationView:
     charts: tuple[tuple[str, str, str, Markup], ...]
 
 
-_CHARTS = {
+_CHARTS = {  # marked for translation; translated when a page is drawn
     "completion": (
-        "Completion time",
-        "The share of runs in which every phase is complete, by day.",
+        N_("Completion time"),
+        N_("The share of runs in which every phase is complete, by day."),
     ),
     "detection": (
-        "Detection of hidden items, by phase",
-        "The probability that hidden items are detected before each phase starts "
-        "and by the time it ends.",
+        N_("Detection of hidden items, by phase"),
+        N_(
+            "The probability that hidden items are detected before each phase starts "
+            "and by the time it ends."
+        ),
     ),
     "undetected": (
-        "Expected undetected items",
-        "The expected number of hidden items not yet detected, over time.",
+        N_("Expected undetected items"),
+        N_(
+            "The expected number of hidden items not yet detected, over time, from the "
+            "items kept back at the outset."
+        ),
     ),
     "trajectories": (
-        "Sanctions and guarantees in force",
-        "The share of the runs replayed through the compliance engine in which each "
-        "measure and guarantee is in force, over time.",
+        N_("Sanctions and guarantees in force"),
+        N_(
+            "The share of the runs replayed through the compliance engine in which each "
+            "measure and guarantee is in force, over time."
+        ),
     ),
 }
 
 
-def _behaviour_text(behaviour: sc.Behaviour) -> str:
+def _behaviour_text(behaviour: sc.Behaviour, names: Names) -> str:
     match behaviour.kind:
         case "hide":
-            return f"keeps {behaviour.items} item(s) back from its declaration from the outset"
+            return i18n.ngettext_(
+                "keeps %(num)s item back from its declaration from the outset",
+                "keeps %(num)s items back from its declaration from the outset",
+                behaviour.items,
+            ) % {"num": behaviour.items}
         case "divert":
-            return f"diverts {behaviour.items} item(s) when phase {behaviour.phase} starts"
+            return i18n.ngettext_(
+                "diverts %(num)s item when the phase %(phase)s starts",
+                "diverts %(num)s items when the phase %(phase)s starts",
+                behaviour.items,
+            ) % {"num": behaviour.items, "phase": names.subject(behaviour.phase or "")}
         case "refuse_reveal":
-            return f"never carries out the reveal step {behaviour.step}"
+            return i18n.gettext_("never carries out the reveal step %(step)s") % {
+                "step": names.subject(behaviour.step or "")
+            }
         case _:
-            return "complies: declares everything and carries out every step"
+            return i18n.gettext_("complies: declares everything and carries out every step")
 
 
 def _simulation_view(result: SimulationResult, names: Names) -> _SimulationView:
     s = result.summary
     rows = np.linspace(0, s.grid_days.size - 1, UNDETECTED_ROWS + 1).round().astype(int)
     drawn = tuple(
-        (f"figure-{name}", *_CHARTS[name], _svg_chart(name, fig, names))
+        (
+            f"figure-{name}",
+            i18n.gettext_(_CHARTS[name][0]),
+            i18n.gettext_(_CHARTS[name][1]),
+            _svg_chart(name, fig, names),
+        )
         for name, fig in figures.simulation_figures(result).items()
     )
     return _SimulationView(
@@ -928,7 +1008,7 @@ def _simulation_view(result: SimulationResult, names: Names) -> _SimulationView:
             (p, s.detection_before_phase[p], s.detection_by_phase_end[p]) for p in result.phases
         ),
         undetected=tuple((float(s.grid_days[i]), float(s.expected_undetected[i])) for i in rows),
-        hidden=_behaviour_text(result.scenario.behaviour),
+        hidden=_behaviour_text(result.scenario.behaviour, names),
         replayed=len(result.trajectories),
         charts=drawn,
     )
@@ -938,24 +1018,26 @@ def _svg_chart(name: str, fig: Any, names: Names) -> Markup:
     """One of the simulation's figures drawn as SVG on the server, in the site's theme
     (shares as percentages, names for ids); the figure supplies the numbers."""
     traces = list(fig.data)
-    days = "days after the agreement's start"
+    days = i18n.gettext_("days after the agreement's start")
+    label = i18n.gettext_(_CHARTS[name][0])
     if name == "detection":
         return charts.bar_chart(
             [names.subject(str(p)) for p in traces[0].x] if traces else [],
             [(str(t.name), [float(v) for v in t.y]) for t in traces],
-            label=_CHARTS[name][0],
-            y_title="probability",
+            label=label,
+            y_title=i18n.gettext_("probability"),
             percent=True,
         )
     series = []
     for t in traces:
-        label = str(t.name or "")
-        kind, _, ident = label.partition(" ")
+        named = str(t.name or "")
+        kind, _, ident = named.partition(" ")
         if kind in ("measure", "guarantee") and ident:
-            label = f"{names.subject(ident)} ({kind})"
+            what = i18n.gettext_("measure") if kind == "measure" else i18n.gettext_("guarantee")
+            named = f"{names.subject(ident)} ({what})"
         series.append(
             charts.Series(
-                label,
+                named,
                 [float(x) for x in t.x],
                 [float(y) for y in t.y],
                 dashed=kind == "guarantee",
@@ -963,12 +1045,14 @@ def _svg_chart(name: str, fig: Any, names: Names) -> Markup:
         )
     if name == "undetected":
         return charts.line_chart(
-            series, label=_CHARTS[name][0], x_title=days, y_title="items", percent=False
+            series, label=label, x_title=days, y_title=i18n.gettext_("items"), percent=False
         )
-    y_title = "runs complete" if name == "completion" else "runs in force"
+    y_title = (
+        i18n.gettext_("runs complete") if name == "completion" else i18n.gettext_("runs in force")
+    )
     return charts.line_chart(
         series,
-        label=_CHARTS[name][0],
+        label=label,
         x_title=days,
         y_title=y_title,
         percent=True,

@@ -24,6 +24,9 @@ WIDTH, LEFT, RIGHT, ROW = 760.0, 150.0, 10.0, 22
 class _Dash(Protocol):
     source: Any
 
+    @property
+    def rm(self) -> Any: ...  # the road map in the reader's language
+
     def moment(self, at: str | None) -> tuple[dt.datetime, str | None]: ...
     def clock_note(self, moment: dt.datetime) -> str: ...
     def render(self, template: str, *, depth: int, **context: Any) -> HTMLResponse: ...
@@ -39,7 +42,7 @@ def monitoring_page(dash: _Dash, at: str | None) -> HTMLResponse:
     for item in state.continuity:
         devices = [ref for ref, items in covers.items() if item in items]
         timelines[item] = _timeline(state, devices)
-    titles = {i.id: i.title for i in dash.source.roadmap.inventory.items}
+    titles = {i.id: i.title for i in dash.rm.inventory.items}
     return dash.render(
         "monitoring.html.j2",
         depth=0,

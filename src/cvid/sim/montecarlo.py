@@ -44,7 +44,7 @@ class Runs:
     detection_phase: Ints  # index of the phase whose round detected; -1: none
     false_alarm_day: Floats  # first false alarm; inf: none
     hidden_items: Ints  # items kept back or diverted in this run
-    hidden_from_day: Floats  # when they were hidden; inf: never
+    hidden_from_day: Floats  # when they were hidden (hide: day 0); inf: never
     phase_start: dict[str, Floats]
     phase_end: dict[str, Floats]
     step_done: dict[str, Floats]
@@ -157,8 +157,8 @@ def simulate(
     never = frozenset({behaviour.step}) if behaviour.step is not None else frozenset()
     ready, done = schedule(structure, adoption, durations, never=never)
     starts, _ = phase_times(structure, ready, done)
-    if behaviour.kind == "hide":
-        hidden_from = adoption.copy()
+    if behaviour.kind == "hide":  # kept back from the outset: day 0, before adoption
+        hidden_from = np.zeros(runs)
     elif behaviour.kind == "divert":
         assert behaviour.phase is not None
         hidden_from = starts[behaviour.phase].copy()

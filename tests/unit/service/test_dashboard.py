@@ -296,7 +296,7 @@ def test_parse_at_defaults_to_the_clock() -> None:
 
 def test_ledger_shows_checkpoint_and_cosignatures(client: Client) -> None:
     html = client.get("/ledger").text
-    assert "Tree size</dt><dd>50 entries (1 newer entries await the next checkpoint)" in html
+    assert "Tree size</dt><dd>50 entries (1 newer entry awaits the next checkpoint)" in html
     assert "2 of 2 required witnesses cosigned" in html
     assert "<strong>final</strong>" in html
     witnesses = re.findall(
@@ -362,6 +362,11 @@ def test_escrow_page_reads_without_script(client: Client) -> None:
     assert "yongbyon, sohae" in html  # revealed
     assert "region-1, region-2, region-3" in html  # still escrowed
     assert "50.0 %" in html  # confidence now
+    # beside the figure, in words, the prior it depends on (the road map's: uniform, 0 to 5)
+    assert (
+        '50.0 %</strong>, <span class="prior" data-prior="dprk-declaration">assuming the '
+        "road map&#39;s prior: any number of falsified cells from 0 to 5, each equally likely"
+    ) in html
     series = re.search(r'<table data-series="dprk-declaration">(.*?)</table>', html, re.S)
     assert series is not None
     assert series[1].count("<tr>") >= 3  # committed, revealed, inspected (and now)

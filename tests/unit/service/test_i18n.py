@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,13 +25,22 @@ REPORT = Path(render_html.__code__.co_filename).parent
 
 
 def _template_messages() -> set[str | tuple[str, str]]:
-    """Every text the dashboard's and the report's templates mark for translation."""
-    method_map = [("**.j2", "jinja2")]
+    """Every text the dashboard's and the report's templates and code mark for translation."""
+    method_map = [("**.j2", "jinja2"), ("**.py", "python")]
     options = {"**.j2": {"extensions": "jinja2.ext.i18n", "trim_blocks": "True"}}
+    # the Python code marks its text with cvid.i18n's functions
+    keywords = {
+        "_": None,
+        "gettext": None,
+        "ngettext": (1, 2),
+        "gettext_": None,
+        "ngettext_": (1, 2),
+    }
+    keywords["N_"] = None
     found: set[str | tuple[str, str]] = set()
-    for where in (HERE / "templates", REPORT):
+    for where in (HERE, REPORT):
         for _file, _line, message, _comments, _context in extract_from_dir(
-            where, method_map, options_map=options
+            where, method_map, options_map=options, keywords=keywords
         ):
             found.add(message if isinstance(message, str) else (message[0], message[1]))
     return found
@@ -51,7 +61,7 @@ def test_the_french_catalogue_translates_every_marked_text() -> None:
         values = [value] if isinstance(value, str) else list(value or ())
         assert all(values), key
         source = key if isinstance(key, str) else key[1]
-        for placeholder in ("%(moment)s", "%(n)s", "%(num)s", "%(total)s", "%(done)s"):
+        for placeholder in set(re.findall(r"%\([a-z]+\)s", source)) | {"%(moment)s", "%(n)s"}:
             assert (placeholder in source) == all(placeholder in v for v in values), key
 
 
@@ -111,6 +121,11 @@ def test_pages_in_french(source: FrozenSource) -> None:
     assert "Chronologie des phases" in french.text
     assert "Phase timeline" not in french.text
     assert "rétablie" in french.text  # the re-imposed measure's status
+    # the road map's own French: its titles, as translated in the template, else as written
+    assert "Geler les installations de Yongbyon sous la surveillance de l&#39;AIEA" in french.text
+    assert "Freeze the Yongbyon facilities under IAEA monitoring" not in french.text
+    assert "Freeze the Yongbyon facilities under IAEA monitoring" in english.text
+    assert "RPDC" in french.text
     by_cookie = _get(app, "/steps/disable-5mwe", cookie="cvid_lang=fr")
     assert "Les événements qui l'attestent" in by_cookie.text
     by_header = _get(app, "/parties/dprk", **{"accept-language": "fr-FR,fr;q=0.9"})
@@ -129,5 +144,7 @@ def test_the_report_in_french(source: FrozenSource) -> None:
     assert "Phase timeline" not in french
     assert "état au 2027-10-31" in french  # the timeline's label, too
     assert "événements signés" in french
+    assert "Neutraliser le réacteur de 5 MWe" in french
+    assert "Neutraliser le réacteur de 5 MWe" not in english
     with pytest.raises(InputError, match="no report in 'xx'"):
         render_html(source.roadmap, state, digest=source.digest, lang="xx")

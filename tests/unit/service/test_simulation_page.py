@@ -109,7 +109,18 @@ def test_a_small_run_shows_the_tables_and_the_charts(client: Client) -> None:
         assert len(re.findall(r"\d+\.\d %", text)) == 2
     assert 'id="sim-undetected"' in html
     assert "Expected undetected items" in html
-    assert "keeps 3 item(s) back from its declaration" in html
+    assert "keeps 3 items back from its declaration" in html
+    # kept back from the outset: day 0 already has the 3 items undetected
+    undetected = re.search(
+        r'<table id="sim-undetected">.*?<tbody><tr><td>0</td><td>([\d.]+)</td>', html, re.S
+    )
+    assert undetected is not None
+    assert undetected[1] == "3.00"
+    # the footer speaks of the scenario, not of a log this page never reads
+    footer = re.search(r'<footer class="site">(.*?)</footer>', html, re.S)
+    assert footer is not None
+    assert "reads no log" in footer[1]
+    assert "log alone" not in footer[1]
     # the charts: SVG drawn on the server, one figure each, shares in percent, names
     assert "<script" not in html
     for div_id in CHARTS:

@@ -135,10 +135,12 @@ def test_hidden_items_stay_undetected_without_inspections() -> None:
         behaviour={"kind": "hide", "items": 3},
         inspections={"cells": 10, "plan": []},
     )
-    s = run(MINI, spec, runs=20).summary
+    result = run(MINI, spec, runs=20)
+    s = result.summary
     assert s.detected == 0.0
-    expected = np.where(s.grid_days >= 100, 3.0, 0.0)
-    assert s.expected_undetected.tolist() == expected.tolist()
+    # kept back from the outset: the series starts at the items kept back, not at 0
+    assert (result.runs.hidden_from_day == 0.0).all()
+    assert s.expected_undetected.tolist() == [3.0] * len(s.grid_days)
 
 
 def test_divert_hides_from_the_phase_start() -> None:
