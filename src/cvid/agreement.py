@@ -47,7 +47,6 @@ from cvid.errors import (
     Error,
     EventRejectedError,
     RoadmapError,
-    SnapshotError,
 )
 from cvid.events.authz import AdmittedEvent, Gate, History
 from cvid.events.bodies import AmendmentProposed
@@ -152,21 +151,13 @@ class Agreement:
     def _verified_snapshot(self, size: int) -> snap.Snapshot | None:
         """The latest snapshot of at most ``size`` entries, if it verifies (else it is
         reported and None returned)."""
-        path = snap.latest(self.directory, size)
-        if path is None:
-            return None
-        try:
-            found = snap.read(path, self.directory / KEYS_DIR)
-            if found.roadmap != self.gate.digest:
-                raise SnapshotError(f"{path} is for another road map ({found.roadmap})")
-            if found.history.size != found.size or self.log.root(found.size) != found.root:
-                raise SnapshotError(
-                    f"{path} does not match the log: its root at size {found.size} differs"
-                )
-        except Error as e:
-            log.warning("snapshot ignored, every entry is admitted again: %s", e)
-            return None
-        return found
+        return snap.verified(
+            self.directory,
+            self.directory / KEYS_DIR,
+            size,
+            digest=self.gate.digest,
+            root=self.log.root,
+        )
 
     def snapshot_history(self) -> History | None:
         """The admission history of the latest verified snapshot, read again (a fresh

@@ -61,7 +61,6 @@ from cvid.errors import (
     Error,
     EventRejectedError,
     EventSignatureError,
-    SnapshotError,
     VerificationError,
 )
 from cvid.events.authz import AdmittedEvent, Gate, History
@@ -259,19 +258,14 @@ class Mirror:
     def _from_snapshot(self, size: int) -> int:
         """Start from the latest snapshot that verifies against the store's first ``size``
         entries; return the entries it covers (0 when none is used: it is reported)."""
-        path = snap.latest(self.directory, size)
-        if path is None:
-            return 0
-        try:
-            found = snap.read(path, self.directory / KEYS_DIR)
-            if found.roadmap != self.gate.digest:
-                raise SnapshotError(f"{path} is for another road map ({found.roadmap})")
-            if found.history.size != found.size or self.log.root(found.size) != found.root:
-                raise SnapshotError(
-                    f"{path} does not match the store: its root at size {found.size} differs"
-                )
-        except Error as e:
-            snapshot_log.warning("snapshot ignored, every entry is admitted again: %s", e)
+        found = snap.verified(
+            self.directory,
+            self.directory / KEYS_DIR,
+            size,
+            digest=self.gate.digest,
+            root=self.log.root,
+        )
+        if found is None:
             return 0
         self.history, self._base_history = found.history, copy.deepcopy(found.history)
         self._events = LoggedEvents(self.entries, found.size, found.checked)

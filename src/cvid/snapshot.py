@@ -29,11 +29,12 @@ import logging
 import os
 import pickle
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cvid.errors import SnapshotError
+from cvid.errors import Error, SnapshotError
 
 log = logging.getLogger("cvid.snapshot")
 
@@ -144,3 +145,28 @@ def read(path: Path, keys_dir: Path) -> Snapshot:
     if not isinstance(snapshot, Snapshot) or int(path.stem) != snapshot.size:
         raise SnapshotError(f"{path} does not hold a snapshot of its size")
     return snapshot
+
+
+def verified(
+    directory: Path, keys_dir: Path, size: int, *, digest: str, root: Callable[[int], bytes]
+) -> Snapshot | None:
+    """The latest snapshot of at most ``size`` entries that is authenticated, made under
+    the road map ``digest`` and bound to the log: ``root(n)`` (the log's root at size
+    ``n``) is the root it was taken at. A snapshot that fails is reported on the
+    ``cvid.snapshot`` logger and None returned: snapshots are a cache.
+    """
+    path = latest(directory, size)
+    if path is None:
+        return None
+    try:
+        found = read(path, keys_dir)
+        if found.roadmap != digest:
+            raise SnapshotError(f"{path} is for another road map ({found.roadmap})")
+        if found.history.size != found.size or root(found.size) != found.root:
+            raise SnapshotError(
+                f"{path} does not match the log: its root at size {found.size} differs"
+            )
+    except Error as e:
+        log.warning("snapshot ignored, every entry is admitted again: %s", e)
+        return None
+    return found

@@ -120,6 +120,23 @@ def read_secret_key(value: Path, what: str) -> str:
         raise ConfigError(f"cannot read {what} from {value}: {e}") from e
 
 
+def read_passphrase(path: Path | None, env: str) -> str:
+    """The passphrase of an encrypted store: the first line of ``path``, else ``$env``.
+
+    Raises:
+        InputError: the file cannot be read, or neither is given.
+    """
+    if path is not None:
+        try:
+            return path.read_text(encoding="utf-8").rstrip("\n")
+        except OSError as e:
+            raise InputError(f"cannot read {path}: {e.strerror}") from e
+    value = os.environ.get(env)
+    if not value:
+        raise InputError(f"give --passphrase-file or set {env}")
+    return value
+
+
 def read_public_key(value: str, what: str) -> str:
     """``value`` itself if it is (public) key text, else the first line of the file it names.
 

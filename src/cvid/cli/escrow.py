@@ -23,7 +23,7 @@ from cvid import _yaml
 from cvid import agreement as ag
 from cvid._jcs import parse_json
 from cvid._when import parse_when
-from cvid.cli._app import handle_errors, out
+from cvid.cli._app import handle_errors, out, read_passphrase
 from cvid.cli.agreement import Database, Dir, _now
 from cvid.errors import InputError, JSONFormatError
 from cvid.escrow.commit import Item, Partition, commit
@@ -52,15 +52,7 @@ Now = Annotated[str | None, typer.Option("--now", help="Time of receipt (default
 
 
 def _passphrase(path: Path | None) -> str:
-    if path is not None:
-        try:
-            return path.read_text(encoding="utf-8").rstrip("\n")
-        except OSError as e:
-            raise InputError(f"cannot read {path}: {e.strerror}") from e
-    value = os.environ.get(PASSPHRASE_ENV)
-    if not value:
-        raise InputError(f"give --passphrase-file or set {PASSPHRASE_ENV}")
-    return value
+    return read_passphrase(path, PASSPHRASE_ENV)
 
 
 def _read_items(path: Path) -> list[Item]:

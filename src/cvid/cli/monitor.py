@@ -30,7 +30,7 @@ from rich.table import Table
 from cvid import agreement as ag
 from cvid._jcs import parse_json
 from cvid._when import parse_when
-from cvid.cli._app import handle_errors, out
+from cvid.cli._app import handle_errors, out, read_passphrase
 from cvid.cli.agreement import Dir, _now
 from cvid.engine.state import moment_text
 from cvid.errors import InputError, JSONFormatError
@@ -56,15 +56,7 @@ Time = Annotated[str | None, typer.Option("--time", help="The event time (defaul
 
 
 def _passphrase(path: Path | None) -> str:
-    if path is not None:
-        try:
-            return path.read_text(encoding="utf-8").rstrip("\n")
-        except OSError as e:
-            raise InputError(f"cannot read {path}: {e.strerror}") from e
-    value = os.environ.get(PASSPHRASE_ENV)
-    if not value:
-        raise InputError(f"give --passphrase-file or set {PASSPHRASE_ENV}")
-    return value
+    return read_passphrase(path, PASSPHRASE_ENV)
 
 
 def _device(agreement: ag.Agreement, ident: str) -> Device:
