@@ -33,7 +33,7 @@ from pydantic.fields import FieldInfo
 
 from cvid import _yaml
 from cvid._jcs import canonical, parse_json
-from cvid.errors import JSONFormatError, RoadmapError
+from cvid.errors import InputError, JSONFormatError, RoadmapError
 from cvid.roadmap import phases as included_phases
 from cvid.roadmap.check import MILESTONES, Loc, Problem, check
 from cvid.roadmap.descriptions import describe
@@ -132,7 +132,7 @@ class _Loader(_yaml.SafeLoader):
         return super().compose_node(parent, index)
 
 
-class _NotFast(Exception):
+class _NotFast(InputError):
     """The text is read again by the Python loader, which says what is wrong with it."""
 
 
