@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -29,6 +29,12 @@ EXIT_CODES: list[tuple[type[Error], int]] = [
 ]
 
 err_console = Console(stderr=True, highlight=False)
+
+
+Now = Annotated[str | None, typer.Option("--now", help="Time of receipt (default: the clock).")]
+"""The ``--now`` option of every command that submits: replays give the history's time."""
+Body = Annotated[str | None, typer.Option("--body", help="The body as JSON.")]
+BodyFile = Annotated[Path | None, typer.Option("--body-file", help="A file with the body.")]
 
 
 def exit_code(error: Error) -> int:

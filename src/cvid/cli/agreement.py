@@ -27,6 +27,9 @@ from cvid._when import parse_when
 from cvid.cli import _replay as replaying
 from cvid.cli._app import (
     SECRET_KEY_HELP,
+    Body,
+    BodyFile,
+    Now,
     exit_code,
     fail,
     handle_errors,
@@ -211,9 +214,7 @@ def agreement_amend(
     time: Annotated[
         str | None, typer.Option("--time", help="The proposal's time (default: --now).")
     ] = None,
-    now: Annotated[
-        str | None, typer.Option("--now", help="Time of receipt (default: the clock).")
-    ] = None,
+    now: Now = None,
     database: Database = None,
 ) -> None:
     """Propose a new road-map version: kept as DIR/versions/<hex>.yaml, it governs from
@@ -248,9 +249,7 @@ def agreement_consent(
     time: Annotated[
         str | None, typer.Option("--time", help="The consent's time (default: --now).")
     ] = None,
-    now: Annotated[
-        str | None, typer.Option("--now", help="Time of receipt (default: the clock).")
-    ] = None,
+    now: Now = None,
     database: Database = None,
 ) -> None:
     """Sign a party's consent to a proposed amendment."""
@@ -287,10 +286,8 @@ def event_sign(
     key: Annotated[Path, typer.Option("--key", help=f"The party's key: {SECRET_KEY_HELP}.")],
     event_type: Annotated[str, typer.Option("--type", help="The event type, e.g. step.reported.")],
     seq: Annotated[int, typer.Option("--seq", help="The party's next sequence number.")],
-    body: Annotated[str | None, typer.Option("--body", help="The body as JSON.")] = None,
-    body_file: Annotated[
-        Path | None, typer.Option("--body-file", help="A file with the body.")
-    ] = None,
+    body: Body = None,
+    body_file: BodyFile = None,
     time: Annotated[
         str | None, typer.Option("--time", help="The event time (default: now).")
     ] = None,
@@ -330,16 +327,12 @@ def event_submit(
         str | None, typer.Option("--party", help="Sign as this party (key in DIR/keys).")
     ] = None,
     event_type: Annotated[str | None, typer.Option("--type", help="The event type.")] = None,
-    body: Annotated[str | None, typer.Option("--body", help="The body as JSON.")] = None,
-    body_file: Annotated[
-        Path | None, typer.Option("--body-file", help="A file with the body.")
-    ] = None,
+    body: Body = None,
+    body_file: BodyFile = None,
     time: Annotated[
         str | None, typer.Option("--time", help="The event time (default: --now).")
     ] = None,
-    now: Annotated[
-        str | None, typer.Option("--now", help="Time of receipt (default: the clock).")
-    ] = None,
+    now: Now = None,
     database: Database = None,
 ) -> None:
     """Submit an event: a signed --entry, or one signed here with --party's key.

@@ -23,7 +23,7 @@ from cvid import _yaml
 from cvid import agreement as ag
 from cvid._jcs import parse_json
 from cvid._when import parse_when
-from cvid.cli._app import handle_errors, out, read_passphrase
+from cvid.cli._app import Now, handle_errors, out, read_passphrase
 from cvid.cli.agreement import Database, Dir, _now
 from cvid.errors import InputError, JSONFormatError
 from cvid.escrow.commit import Item, Partition, commit
@@ -48,7 +48,6 @@ Passphrase = Annotated[
 Party = Annotated[str, typer.Option("--party", help="Act as this party (its key in DIR/keys).")]
 Round = Annotated[str, typer.Option("--round", help="The beacon round id.")]
 Time = Annotated[str | None, typer.Option("--time", help="The event time (default: --now).")]
-Now = Annotated[str | None, typer.Option("--now", help="Time of receipt (default: the clock).")]
 
 
 def _passphrase(path: Path | None) -> str:
