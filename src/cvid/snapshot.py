@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cvid import _gc
 from cvid.errors import Error, SnapshotError
 
 log = logging.getLogger("cvid.snapshot")
@@ -54,9 +55,9 @@ class Snapshot:
     roadmap: str  # the adopted road map's digest
     history: Any  # cvid.events.authz.History
     checked: dict[int, Any]  # entry index -> what admission verified beyond the body
-    # (events applied, frozen engine, the events' (time, index) order) of the adopted
-    # road map: see cvid.engine.incremental.Evaluator.export
-    fold: tuple[int, bytes, bytes] | None
+    # (events applied, frozen engine, the events' (time, index) order, the engine's
+    # clock) of the adopted road map: see cvid.engine.incremental.Evaluator.export
+    fold: tuple[int, bytes, bytes, int] | None
 
 
 def _key(keys_dir: Path, *, create: bool) -> bytes | None:
@@ -139,7 +140,8 @@ def read(path: Path, keys_dir: Path) -> Snapshot:
     if payload[: len(MAGIC)] != MAGIC:
         raise SnapshotError(f"{path} is not a snapshot of this version")
     try:
-        snapshot = pickle.loads(payload[len(MAGIC) :])
+        with _gc.paused():  # millions of objects: see cvid._gc
+            snapshot = pickle.loads(payload[len(MAGIC) :])
     except Exception as e:  # an authenticated file of another build: ignore it
         raise SnapshotError(f"{path} cannot be read: {e}") from e
     if not isinstance(snapshot, Snapshot) or int(path.stem) != snapshot.size:

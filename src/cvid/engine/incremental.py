@@ -40,8 +40,10 @@ from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from cvid import _gc
 from cvid.engine import state as s
 from cvid.engine.evaluate import _advance, _Engine, evaluate
+from cvid.errors import SnapshotError
 from cvid.events.authz import AdmittedEvent
 from cvid.roadmap import model as m
 
@@ -60,6 +62,10 @@ def source_of(events: Sequence[AdmittedEvent]) -> object:
 def _micros(when: dt.datetime) -> int:
     """``when`` as whole microseconds since 1970 (exact, unlike ``timestamp()``)."""
     return (when - _EPOCH) // _US
+
+
+def _from_micros(micros: int) -> dt.datetime:
+    return _EPOCH + micros * _US
 
 
 class Evaluator:
@@ -89,6 +95,9 @@ class Evaluator:
         self._times = array("q")
         self._order = array("q")
         self._base: _Engine | None = None  # the first ``_applied`` in (time, index) order applied
+        # the base's clock; while ``_base`` is None and ``_applied`` > 0, the base is
+        # ``_frozen``, thawed only when an event must be applied to it (see _thawed)
+        self._base_t: dt.datetime | None = None
         self._applied = 0
         self._frozen: bytes | None = None  # the base frozen as it is now, when known
         # (events applied, the engine's clock, the frozen engine), ascending
@@ -115,7 +124,8 @@ class Evaluator:
             pos = bisect.bisect_right(self._order, ev.index, lo, hi)
             self._times.insert(pos, t)
             self._order.insert(pos, ev.index)
-            if pos < self._applied or (self._base is not None and ev.time < self._base.t):
+            base_t = self._base_time()
+            if pos < self._applied or (base_t is not None and ev.time < base_t):
                 self._rewind(pos, ev.time)  # before what the base has folded in
             self._view = None
         if len(events) > self._seen:
@@ -143,10 +153,11 @@ class Evaluator:
         self.restarts += 1
         self._checkpoints = [c for c in self._checkpoints if c[0] <= pos and c[1] <= when]
         if self._checkpoints:
-            applied, _, frozen = self._checkpoints[-1]
-            self._base, self._applied, self._frozen = self.thaw(frozen), applied, frozen
+            applied, when_frozen, frozen = self._checkpoints[-1]
+            self._base, self._applied, self._frozen = None, applied, frozen  # thawed on use
+            self._base_t = when_frozen
         else:
-            self._base, self._applied, self._frozen = None, 0, None
+            self._base, self._applied, self._frozen, self._base_t = None, 0, None, None
 
     # --- the fold ----------------------------------------------------------------------------
 
@@ -160,8 +171,23 @@ class Evaluator:
             _advance(engine, ev.time)
             engine.apply(ev)
 
+    def _forget(self) -> None:
+        """Drop the fold (base, checkpoints, copies): the next answer folds from the start."""
+        self.restarts += 1
+        self._base, self._base_t, self._applied, self._frozen = None, None, 0, None
+        self._checkpoints, self._view = [], None
+
+    def _base_time(self) -> dt.datetime | None:
+        """The base's clock (None before any event is applied)."""
+        return self._base.t if self._base is not None else self._base_t
+
     def _fold_base(self, upto: int) -> _Engine:
         """The base with the first ``upto`` sorted events applied (``upto`` ≥ applied)."""
+        if self._base is None and self._frozen is not None and self._applied:
+            try:
+                self._base = self.thaw(self._frozen)  # a checkpoint or a snapshot's fold
+            except Exception:  # a snapshot's engine of another build: fold from the start
+                self._forget()
         if self._base is None:
             first = self._event(0).time
             self._base = self._fresh(first, first)
@@ -208,8 +234,17 @@ class Evaluator:
             n = bisect.bisect_right(self._times, _micros(at))
             if n == 0 or at < self.start:  # before the road map's start: nothing to keep
                 return evaluate(self.roadmap, list(self._events_sorted(0, n)), at=at)
-            if n < self._applied or (self._base is not None and at < self._base.t):
+            base_t = self._base_time()
+            if n < self._applied or (base_t is not None and at < base_t):
                 return self._from_checkpoint(n, at)
+            still_frozen = self._base is None and n == self._applied and self._frozen is not None
+            if still_frozen and (horizon is None or base_t is None or min(horizon, at) <= base_t):
+                # the base is still frozen and has nothing to apply: answer from a thawed
+                # copy (the view) rather than thawing the base and then a copy of it
+                try:
+                    return self._advanced(n, at)
+                except _Unreadable:  # a snapshot's engine of another build
+                    self._forget()
             base = self._fold_base(n)
             if horizon is not None and min(horizon, at) > base.t:
                 _advance(base, min(horizon, at))
@@ -220,11 +255,16 @@ class Evaluator:
 
     def _advanced(self, n: int, at: dt.datetime) -> s.AgreementState:
         """At ``at``, timers due: a copy of the base advanced there (kept for later)."""
-        assert self._base is not None
         view = self._view
         if view is None or view.t > at or self._view_applied != self._applied:
-            frozen = self._frozen if self._frozen is not None else self.freeze(self._base)
-            view = self.thaw(frozen)
+            if self._frozen is not None:
+                try:
+                    view = self.thaw(self._frozen)
+                except Exception as e:
+                    raise _Unreadable from e
+            else:
+                assert self._base is not None
+                view = self.thaw(self.freeze(self._base))
         _advance(view, at)
         self._view, self._view_applied = view, self._applied
         if view.timers and view.timers[0][0] <= at:  # pragma: no cover - _advance ran them
@@ -234,10 +274,14 @@ class Evaluator:
     def _from_checkpoint(self, n: int, at: dt.datetime) -> s.AgreementState:
         """At ``at``, before events already applied: fold again from a checkpoint."""
         usable = [c for c in self._checkpoints if c[0] <= n and c[1] <= at]
+        engine = None
         if usable:
             applied, _, frozen = usable[-1]
-            engine = self.thaw(frozen)
-        else:
+            try:
+                engine = self.thaw(frozen)
+            except Exception:  # a snapshot's engine of another build
+                self._forget()
+        if engine is None:
             applied, engine = 0, self._fresh(self._event(0).time, at)
         self._apply(engine, n, applied)
         _advance(engine, at)
@@ -254,20 +298,27 @@ class Evaluator:
         return out.getvalue()
 
     def thaw(self, frozen: bytes) -> _Engine:
-        engine = _Unpickler(io.BytesIO(frozen), self.roadmap).load()
+        with _gc.paused():  # an engine of a long history is millions of objects
+            engine = _Unpickler(io.BytesIO(frozen), self.roadmap).load()
         if not isinstance(engine, _Engine):
             raise TypeError("not a frozen engine")
         return engine
 
-    def export(self) -> tuple[int, bytes, bytes] | None:
+    def export(self) -> tuple[int, bytes, bytes, int] | None:
         """The fold so far, for a snapshot: (events applied, the frozen base, the events'
-        order), or None."""
+        order, the base's clock in microseconds since 1970), or None."""
         with self._lock:
-            if self._base is None:
+            if self._base is None and not (self._frozen is not None and self._applied):
                 return None
             keys = self._times.tobytes() + self._order.tobytes()
-            frozen = self._frozen if self._frozen is not None else self.freeze(self._base)
-            return self._applied, frozen, keys
+            if self._frozen is not None:
+                frozen = self._frozen
+            else:
+                assert self._base is not None
+                frozen = self.freeze(self._base)
+            base_t = self._base_time()
+            assert base_t is not None
+            return self._applied, frozen, keys, _micros(base_t)
 
     def restore(
         self,
@@ -275,10 +326,13 @@ class Evaluator:
         applied: int,
         frozen: bytes,
         keys: bytes | None = None,
+        when: int | None = None,
     ) -> None:
         """Start from a snapshot's fold: the first ``applied`` of ``events`` in (time,
         index) order are applied in the frozen base; ``keys``, the events' order as
-        :meth:`export` gave it, spares reading every event (else they are sorted)."""
+        :meth:`export` gave it, spares reading every event (else they are sorted);
+        ``when``, the base's clock as :meth:`export` gave it, spares thawing the base
+        until an event must be applied to it (else it is thawed now)."""
         with self._lock:
             self._reset()
             if keys is None:
@@ -297,8 +351,18 @@ class Evaluator:
             self._last = events[-1] if events and isinstance(events, list) else None
             if not 0 < applied <= len(events):
                 raise ValueError(f"{applied} events applied, of {len(events)}")
-            self._base, self._applied, self._frozen = self.thaw(frozen), applied, frozen
-            self._checkpoints = [(applied, self._base.t, frozen)]
+            if when is None:
+                base: _Engine | None = self.thaw(frozen)
+                assert base is not None
+                base_t = base.t
+            else:
+                base, base_t = None, _from_micros(when)  # thawed when first needed
+            self._base, self._base_t, self._applied, self._frozen = base, base_t, applied, frozen
+            self._checkpoints = [(applied, base_t, frozen)]
+
+
+class _Unreadable(SnapshotError):
+    """A frozen engine that cannot be thawed (a snapshot written by another build)."""
 
 
 class _Pickler(pickle.Pickler):

@@ -132,3 +132,67 @@ def test_an_event_timed_before_those_applied_restarts_from_a_checkpoint() -> Non
     got = evaluator.state(kit.events, at=late)
     assert evaluator.restarts == restarts + 1
     assert got == evaluate(kit.roadmap, kit.events, at=late)
+
+
+@PROPERTY
+@given(
+    plan=PLANS,
+    cut=st.floats(0, 1),
+    queries=QUERIES,
+    lazy=st.booleans(),
+    every=st.integers(1, 6),
+)
+def test_a_restored_fold_goes_on_as_a_full_evaluation(
+    plan: Plan,
+    cut: float,
+    queries: list[tuple[float, dt.datetime, dt.datetime | None]],
+    lazy: bool,
+    every: int,
+) -> None:
+    """A fold exported at a cut point and restored in another evaluator (its base thawed
+    at once, or only when an event must be applied to it) answers every later question
+    as a full evaluation does, events added afterwards included."""
+    kit = build(plan)
+    seen = max(1, round(cut * len(kit.events)))
+    first = Evaluator(kit.roadmap, checkpoint_every=every)
+    last = max(e.time for e in kit.events[:seen])
+    first.state(kit.events[:seen], at=last, horizon=last)
+    exported = first.export()
+    assert exported is not None
+    applied, frozen, keys, when = exported
+    restored = Evaluator(kit.roadmap, checkpoint_every=every)
+    restored.restore(kit.events[:seen], applied, frozen, keys, when if lazy else None)
+    later = [(max(f, seen / len(kit.events)), m, h) for f, m, h in queries]
+    _check(kit.events, kit, restored, later)
+
+
+def test_a_fold_that_cannot_be_thawed_is_folded_again() -> None:
+    """A snapshot's engine written by another build (here: bytes that are no pickle) is
+    dropped when first needed, and the state is folded from the first event."""
+    kit = build([(("usa", "snapback.notified", {"reason": "non-performance"}), 24, 0)] * 3)
+    late = T0 + dt.timedelta(days=60)
+    evaluator = Evaluator(kit.roadmap)
+    evaluator.state(kit.events, at=late, horizon=late)
+    exported = evaluator.export()
+    assert exported is not None
+    applied, _, keys, when = exported
+    for at in (late, late + dt.timedelta(days=40)):
+        restored = Evaluator(kit.roadmap)
+        restored.restore(kit.events, applied, b"not a frozen engine", keys, when)
+        assert restored.state(kit.events, at=at) == evaluate(kit.roadmap, kit.events, at=at)
+        assert restored.restarts == 1
+
+
+def test_time_travel_before_an_unreadable_fold_folds_from_the_start() -> None:
+    kit = build([(("usa", "snapback.notified", {"reason": "non-performance"}), 24, 0)] * 3)
+    late = T0 + dt.timedelta(days=60)
+    evaluator = Evaluator(kit.roadmap)
+    evaluator.state(kit.events, at=late, horizon=late)
+    exported = evaluator.export()
+    assert exported is not None
+    applied, _, keys, when = exported
+    restored = Evaluator(kit.roadmap)
+    restored.restore(kit.events, applied, b"not a frozen engine", keys, when)
+    earlier = T0 + dt.timedelta(days=1, hours=12)
+    assert restored.state(kit.events, at=earlier) == evaluate(kit.roadmap, kit.events, at=earlier)
+    assert restored.state(kit.events, at=late) == evaluate(kit.roadmap, kit.events, at=late)
