@@ -23,7 +23,7 @@ import datetime as dt
 import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from cvid import calendar
 from cvid.engine import anchors as anc
@@ -969,6 +969,36 @@ class _Engine:
         assert rec.spec.deadline is not None
         return "blocked", f"happens by itself at {anc.describe(rec.spec.deadline)}"
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a copy or a snapshot keeps: not the cache of drafts' states."""
+        kept = self.__dict__.copy()
+        kept.pop("_shown_drafts", None)
+        return kept
+
+    def _draft_state(self, d: _Draft) -> s.DraftState:
+        """A draft's state, made again only when the draft changed (a draft changes with
+        each event about it, and when its vote closes): thousands of closed drafts cost
+        one lookup each in every result."""
+        shown: dict[str, tuple[tuple[int, bool], s.DraftState]]
+        shown = self.__dict__.setdefault("_shown_drafts", {})
+        version = (len(d.events), d.closed_at is not None)
+        cached = shown.get(d.body.draft)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        state = s.DraftState(
+            d.body.draft,
+            d.body.title,
+            d.body.purpose,
+            d.tabled_by,
+            d.tabled_at,
+            dict(d.votes),
+            d.closed_at,
+            d.tally,
+            tuple(d.events),
+        )
+        shown[d.body.draft] = (version, state)
+        return state
+
     def result(self, events_seen: int) -> s.AgreementState:
         steps = {sid: self.step_state(rec) for sid, rec in self.steps.items()}
         phases = {}
@@ -1011,20 +1041,7 @@ class _Engine:
             )
             for mid, rec in self.measures.items()
         }
-        drafts = {
-            d.body.draft: s.DraftState(
-                d.body.draft,
-                d.body.title,
-                d.body.purpose,
-                d.tabled_by,
-                d.tabled_at,
-                dict(d.votes),
-                d.closed_at,
-                d.tally,
-                tuple(d.events),
-            )
-            for d in self.drafts.values()
-        }
+        drafts = {d.body.draft: self._draft_state(d) for d in self.drafts.values()}
         rules = {
             rule.id: s.RuleState(
                 rule.id,

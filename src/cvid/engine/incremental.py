@@ -83,6 +83,7 @@ class Evaluator:
         self.every = checkpoint_every
         self.start = _Engine(roadmap).t  # the engine's clock before any event
         self.restarts = 0  # folds restarted from a checkpoint (for tests and benchmarks)
+        self.copies = 0  # copies of the base made to answer beyond it (the same)
         self._lock = threading.Lock()
         self._reset()
 
@@ -102,8 +103,14 @@ class Evaluator:
         self._frozen: bytes | None = None  # the base frozen as it is now, when known
         # (events applied, the engine's clock, the frozen engine), ascending
         self._checkpoints: list[tuple[int, dt.datetime, bytes]] = []
-        self._view: _Engine | None = None  # the base advanced past its last event
-        self._view_applied = 0  # how many events the base had applied then
+        # A copy of the base advanced to a later moment (timers run), holding the first
+        # ``_view_applied`` sorted events; ``_view_ran``: the latest due time of a timer
+        # it ran beyond the base it was copied from (or that base's clock). It answers
+        # for any moment from ``_view_ran`` on while no event is added before it: the
+        # base may meanwhile advance to the horizon, the view is not made again.
+        self._view: _Engine | None = None
+        self._view_applied = 0
+        self._view_ran = _EPOCH
 
     @property
     def seen(self) -> int:
@@ -127,7 +134,8 @@ class Evaluator:
             base_t = self._base_time()
             if pos < self._applied or (base_t is not None and ev.time < base_t):
                 self._rewind(pos, ev.time)  # before what the base has folded in
-            self._view = None
+            if pos < self._view_applied:
+                self._view = None  # sorted among the events the view holds
         if len(events) > self._seen:
             self._seen = len(events)
             self._last = events[-1]
@@ -151,6 +159,7 @@ class Evaluator:
     def _rewind(self, pos: int, when: dt.datetime) -> None:
         """Forget the fold beyond the first ``pos`` sorted events and beyond ``when``."""
         self.restarts += 1
+        self._view = None
         self._checkpoints = [c for c in self._checkpoints if c[0] <= pos and c[1] <= when]
         if self._checkpoints:
             applied, when_frozen, frozen = self._checkpoints[-1]
@@ -248,15 +257,20 @@ class Evaluator:
             base = self._fold_base(n)
             if horizon is not None and min(horizon, at) > base.t:
                 _advance(base, min(horizon, at))
-                self._view, self._frozen = None, None
+                self._frozen = None
             if base.timers and base.timers[0][0] <= at:
                 return self._advanced(n, at)
             return _peek(base, at, n)
 
     def _advanced(self, n: int, at: dt.datetime) -> s.AgreementState:
-        """At ``at``, timers due: a copy of the base advanced there (kept for later)."""
+        """At ``at``, timers due: a copy of the base advanced there (the view), kept for
+        later moments while no event arrives; else copied again."""
         view = self._view
-        if view is None or view.t > at or self._view_applied != self._applied:
+        if view is not None and self._view_applied == n and at >= self._view_ran:
+            # no timer it ran is later than ``at``: as if it had stopped there
+            view.t = min(view.t, at)
+        else:
+            self.copies += 1
             if self._frozen is not None:
                 try:
                     view = self.thaw(self._frozen)
@@ -265,11 +279,21 @@ class Evaluator:
             else:
                 assert self._base is not None
                 view = self.thaw(self.freeze(self._base))
-        _advance(view, at)
-        self._view, self._view_applied = view, self._applied
+            self._view_ran = view.t
+        self._advance_view(view, at)
+        self._view, self._view_applied = view, n
         if view.timers and view.timers[0][0] <= at:  # pragma: no cover - _advance ran them
             raise AssertionError("timers left behind")
         return _peek(view, at, n)
+
+    def _advance_view(self, view: _Engine, until: dt.datetime) -> None:
+        """``_advance`` the view, noting the latest due time of a timer it runs (timers
+        that timers push included)."""
+        while view.timers and view.timers[0][0] <= until:
+            when = view.timers[0][0]
+            self._view_ran = max(self._view_ran, when)
+            _advance(view, when)
+        _advance(view, until)
 
     def _from_checkpoint(self, n: int, at: dt.datetime) -> s.AgreementState:
         """At ``at``, before events already applied: fold again from a checkpoint."""

@@ -196,3 +196,26 @@ def test_time_travel_before_an_unreadable_fold_folds_from_the_start() -> None:
     earlier = T0 + dt.timedelta(days=1, hours=12)
     assert restored.state(kit.events, at=earlier) == evaluate(kit.roadmap, kit.events, at=earlier)
     assert restored.state(kit.events, at=late) == evaluate(kit.roadmap, kit.events, at=late)
+
+
+def test_a_service_clock_that_ticks_copies_the_base_once() -> None:
+    """As the service asks when no event arrives: the state at each second of its
+    clock, the horizon five minutes behind. Timers fall due between the horizon and
+    the clock, so the answers come from a copy of the base advanced to the clock: the
+    copy is made once and then moved on with the clock (while the base advances to the
+    horizon), every answer equal to a full evaluation. An event timed after those
+    timers has the base run them itself, and the base answers again."""
+    kit = _recurring_kit([])
+    evaluator = Evaluator(kit.roadmap)
+    clock = dt.datetime(2027, 1, 31, 0, 0, 30, tzinfo=dt.UTC)  # timers due at midnight
+    skew = dt.timedelta(minutes=5)
+    for _ in range(4):
+        got = evaluator.state(kit.events, at=clock, horizon=clock - skew)
+        assert got == evaluate(kit.roadmap, kit.events, at=clock)
+        clock += dt.timedelta(seconds=1)
+    assert evaluator.copies == 1
+    body = {"obligation": "exchange.north", "occurrence": "2027-07-31"}
+    kit.act("north", "obligation.performed", body, time=clock - dt.timedelta(seconds=2))
+    got = evaluator.state(kit.events, at=clock, horizon=clock - skew)
+    assert got == evaluate(kit.roadmap, kit.events, at=clock)
+    assert evaluator.copies == 1
