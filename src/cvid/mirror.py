@@ -79,6 +79,7 @@ from cvid.log.tlog import Log
 from cvid.logged import LoggedEvents
 from cvid.roadmap import loader as roadmap_load
 from cvid.roadmap.model import RoadMap
+from cvid.service import listing
 
 CONFIG_FILE = "mirror.json"
 ROADMAP_FILE = "roadmap.json"
@@ -167,6 +168,7 @@ class Mirror:
         self._evaluators: dict[int, Evaluator] = {}
         self.snapshot_size = 0  # the entries covered by the snapshot read or last written
         self.readmitted = 0  # entries admitted again on open (those after the snapshot)
+        self._index_saved = 0  # entries of the listing index's section read or written
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.Lock()  # the store's connection: one user at a time
         self._states: OrderedDict[tuple[int, dt.datetime], AgreementState] = OrderedDict()
@@ -249,6 +251,7 @@ class Mirror:
         """Write a snapshot of what is held (when it grew since the last), close the store."""
         try:
             self.save_snapshot(force=True)
+            self.save_index()
         finally:
             with self._lock:
                 self.log.close()
@@ -302,6 +305,44 @@ class Mirror:
                 return None
             self.snapshot_size = size
             return path
+
+    def restore_index(self, steps: frozenset[str]) -> listing.EventIndex | None:
+        """The dashboard's listing index kept in a snapshot section, if one verifies
+        (:func:`cvid.service.listing.index_of` asks once); None: it is built again."""
+        index = listing.restore(
+            self.directory,
+            self.directory / KEYS_DIR,
+            len(self._events),
+            digest=self.gate.digest,
+            root=self._root,
+            step_ids=steps,
+        )
+        if index is not None:
+            self._index_saved = index.size
+        return index
+
+    def save_index(self) -> int | None:
+        """Keep the dashboard's listing index (if a list built it) in a snapshot section
+        when it covers :data:`cvid.snapshot.MIN_NEW` entries more than the last one."""
+        index = listing.kept_index(self)
+        if index is None:
+            return None
+        saved = listing.save(
+            index,
+            self.events(),
+            self.directory,
+            self.directory / KEYS_DIR,
+            digest=self.gate.digest,
+            root=self._root,
+            since=self._index_saved,
+        )
+        if saved is not None:
+            self._index_saved = saved
+        return saved
+
+    def _root(self, size: int) -> bytes:
+        with self._lock:
+            return self.log.root(size)
 
     def _readmit(self) -> None:
         """Admit the entries held (a restart), as the service admitted them; the store
@@ -464,6 +505,7 @@ class Mirror:
             self._note = note
             self._verified = checkpoint
         self.save_snapshot()
+        self.save_index()
         return admitted
 
     def _append_chunk(

@@ -19,12 +19,20 @@ does not verify (wrong tag, another format, a root that is not the log's, a road
 that is not the agreement's) is reported on the ``cvid.snapshot`` logger (stderr by
 default) and ignored. Deleting ``snapshots/`` changes nothing but speed. See
 ``docs/adr/0014-snapshots-and-incremental-state.md``.
+
+A *section* (``snapshots/<size>.<name>``) is a cache of the same kind kept beside the
+snapshot for one reader that needs more than opening does (the service's listing
+index): bytes in a format its owner defines (no pickle), bound to the log's root at
+its own size and to the road map, authenticated with the same key, written and
+ignored on its own. A section that does not verify costs its owner a rebuild; the
+snapshot is still used.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import os
 import pickle
@@ -42,6 +50,7 @@ log = logging.getLogger("cvid.snapshot")
 SNAPSHOTS_DIR = "snapshots"
 KEY_FILE = "snapshot.key"  # under keys/
 MAGIC = b"cvid-snapshot 2\n"
+SECTION_MAGIC = b"cvid-snapshot-section 1\n"
 TAG = hashlib.sha256().digest_size
 MIN_NEW = 1000  # entries admitted beyond the last snapshot before a new one is written
 
@@ -172,3 +181,114 @@ def verified(
         log.warning("snapshot ignored, every entry is admitted again: %s", e)
         return None
     return found
+
+
+# --- sections: caches of other readers, beside the snapshot ------------------------------
+
+
+def _section_path(directory: Path, name: str, size: int) -> Path:
+    return directory / SNAPSHOTS_DIR / f"{size:012d}.{name}"
+
+
+def write_section(
+    directory: Path, keys_dir: Path, name: str, *, size: int, root: bytes, digest: str, data: bytes
+) -> Path:
+    """Write section ``name`` of ``data``, for the first ``size`` entries of the log whose
+    root at that size is ``root``, under the road map ``digest`` (atomically); remove
+    the older sections of that name.
+
+    Raises:
+        SnapshotError: no key can be made, or the directory is not writable.
+    """
+    if not name.isalpha() or name == "snapshot":
+        raise ValueError(f"not a section name: {name!r}")
+    header = {"name": name, "size": size, "root": root.hex(), "roadmap": digest}
+    try:
+        key = _key(keys_dir, create=True)
+        assert key is not None
+        head = SECTION_MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n"
+        mac = hmac.new(key, head, hashlib.sha256)
+        mac.update(data)
+        target = _section_path(directory, name, size)
+        target.parent.mkdir(exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.partial")
+        with partial.open("wb") as f:
+            f.write(mac.digest())
+            f.write(head)
+            f.write(data)
+        partial.replace(target)
+        for old in target.parent.glob(f"*.{name}"):
+            if old != target:
+                old.unlink(missing_ok=True)
+    except OSError as e:
+        raise SnapshotError(f"cannot write a snapshot in {directory / SNAPSHOTS_DIR}: {e}") from e
+    return target
+
+
+def read_section(path: Path, keys_dir: Path) -> tuple[dict[str, Any], bytes]:
+    """Read and authenticate a section: its header (name, size, root, road map) and data.
+
+    Raises:
+        SnapshotError: no key, a wrong tag, another format, a header that does not
+            name the file.
+    """
+    key = _key(keys_dir, create=False)
+    if key is None:
+        raise SnapshotError(f"no snapshot key ({keys_dir / KEY_FILE})")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise SnapshotError(f"cannot read {path}: {e}") from e
+    view = memoryview(data)
+    tag, payload = data[:TAG], view[TAG:]
+    if not hmac.compare_digest(tag, hmac.new(key, payload, hashlib.sha256).digest()):
+        raise SnapshotError(f"{path} is not authenticated by the agreement's snapshot key")
+    if payload[: len(SECTION_MAGIC)] != SECTION_MAGIC:
+        raise SnapshotError(f"{path} is not a snapshot section of this version")
+    end = data.find(b"\n", TAG + len(SECTION_MAGIC))
+    try:
+        header: Any = json.loads(data[TAG + len(SECTION_MAGIC) : end]) if end > 0 else None
+        size, name, root = header["size"], header["name"], bytes.fromhex(header["root"])
+        if type(size) is not int or not isinstance(name, str) or len(root) != TAG:
+            raise TypeError("a field of another type")
+    except (ValueError, KeyError, TypeError) as e:
+        raise SnapshotError(f"{path} has no readable header: {e}") from e
+    if path.name != f"{size:012d}.{name}":
+        raise SnapshotError(f"{path} does not hold the section its name says")
+    return header, data[end + 1 :]
+
+
+def verified_section(
+    directory: Path,
+    keys_dir: Path,
+    name: str,
+    size: int,
+    *,
+    digest: str,
+    root: Callable[[int], bytes],
+) -> tuple[int, bytes] | None:
+    """The latest section ``name`` of at most ``size`` entries that is authenticated, made
+    under the road map ``digest`` and bound to the log (``root(n)`` is the root it names):
+    its size and data. One that fails is reported on the ``cvid.snapshot`` logger and
+    None returned."""
+    found = []
+    for path in (directory / SNAPSHOTS_DIR).glob(f"*.{name}"):
+        try:
+            n = int(path.name.split(".")[0])
+        except ValueError:
+            continue
+        if n <= size:
+            found.append((n, path))
+    if not found:
+        return None
+    n, path = max(found)
+    try:
+        header, data = read_section(path, keys_dir)
+        if header["name"] != name or header["roadmap"] != digest:
+            raise SnapshotError(f"{path} is for another road map ({header['roadmap']})")
+        if root(n) != bytes.fromhex(header["root"]):
+            raise SnapshotError(f"{path} does not match the log: its root at size {n} differs")
+    except Error as e:
+        log.warning("snapshot section ignored, it is built again: %s", e)
+        return None
+    return n, data

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -24,6 +25,7 @@ from typer.testing import CliRunner
 
 from cvid import agreement as ag
 from cvid import mirror as mirror_module
+from cvid import snapshot as snap
 from cvid.cli import app as cli
 from cvid.log.checkpoint import Checkpoint
 from cvid.log.cosignature import CosignatureSigner, WitnessPolicy, add_cosignatures, cosign
@@ -31,6 +33,7 @@ from cvid.log.note import Note
 from cvid.log.tiles import ENTRIES, decode_bundle, encode_bundle, parse_tile_path
 from cvid.mirror import Mirror, MirrorError
 from cvid.report import state_to_dict
+from cvid.service import listing
 from cvid.service.app import create_app
 from cvid.service.core import Limits, Service
 from tests.live import PROCESS_STARTUP_S, free_port, serving
@@ -375,3 +378,45 @@ def test_cvid_mirror_follows_and_serves_its_own_dashboard(
             out, err = process.communicate(timeout=30)
         assert b"mirrored" in out, err
         assert b"serving the mirror's dashboard" in out
+
+
+def test_the_mirror_keeps_its_dashboards_listing_index_across_a_restart(
+    made: ag.Agreement, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kept in a section of the mirror's snapshot: after a restart the dashboard's first
+    filtered list indexes only the entries mirrored since, and lists the same rows."""
+    from cvid.mirror import mirror_app
+
+    monkeypatch.setattr(snap, "MIN_NEW", 1)  # a short log still writes sections
+    key = made.log_signer().verifier
+    where = tmp_path / "mirror"
+
+    def rows(mirror: Mirror) -> list[str]:
+        with serving(mirror_app(mirror)) as url:
+            page = httpx.get(url + "/ledger?party=usa&limit=200", timeout=30.0)
+        assert page.status_code == 200
+        return re.findall(r'aria-label="Ledger entry (\d+)"', page.text)
+
+    with _served(made.directory) as (url, client), httpx.Client(timeout=30.0) as http:
+        size = _submit(client, made, 30, "first")
+        mirror = Mirror.open(url, where, key, client=http)
+        _follow_until(mirror, size)
+        before = rows(mirror)
+        first = listing.kept_index(mirror)
+        assert first is not None
+        assert first.restored == 0
+        mirror.close()
+        assert (where / "snapshots" / f"{size:012d}.{listing.SECTION}").is_file()
+
+        grown = _submit(client, made, 5, "more")
+        again = Mirror.open(url, where, key, client=http)
+        _follow_until(again, grown)
+        after = rows(again)
+        index = listing.kept_index(again)
+        assert index is not None
+        assert index.restored == size
+        fresh = listing.EventIndex(step_ids=index.step_ids)
+        fresh.update(again.events())
+        assert index.same(fresh)
+        assert after == before + [str(i) for i in range(size, grown)]
+        again.close()

@@ -247,7 +247,7 @@ def api_router(service: Service) -> APIRouter:
                 until=parse_when(until, "until") if until else None,
             )
             events = service.events()
-            index = listing.index_of(service, events)
+            index = listing.index_of(service, events, listing.step_ids(service.roadmap))
             found = listing.page(
                 events, f, position, limit, candidates=index.candidates(f, len(events))
             )

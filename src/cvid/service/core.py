@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from cvid.agreement import Agreement
+from cvid.agreement import KEYS_DIR, Agreement
 from cvid.amendment import roadmap_at
 from cvid.engine import AgreementState
 from cvid.errors import (
@@ -53,6 +53,7 @@ from cvid.log.store import open_store
 from cvid.log.tiles import TileId
 from cvid.log.tlog import Log
 from cvid.roadmap.model import RoadMap
+from cvid.service import listing
 from cvid.service.precheck import Prechecked, Prechecker
 from cvid.witness.client import CosigningResult, WitnessClient, cosign_checkpoint
 
@@ -209,6 +210,7 @@ class Service:
         self._leaves_lock = threading.Lock()
         self._states: OrderedDict[tuple[int, dt.datetime], AgreementState] = OrderedDict()
         self._states_lock = threading.Lock()
+        self._index_saved = 0  # entries of the listing index's snapshot section read or written
         latest = agreement.log.latest_checkpoint()
         if latest is not None:
             self._checkpoint_size, self._checkpoint = latest
@@ -239,8 +241,11 @@ class Service:
             if not pending.future.done():
                 pending.future.set_exception(ServiceError("the service is stopping"))
         self._queue.clear()
-        self.agreement.close()
-        self._reader.close()
+        try:
+            self.save_index()
+        finally:
+            self.agreement.close()
+            self._reader.close()
 
     # --- the Source interface (read-only) ----------------------------------------------
 
@@ -315,6 +320,52 @@ class Service:
                     self._leaves.setdefault(merkle.leaf_hash(data), i)
                 self._leaves_size = size
             return self._leaves.get(leaf)
+
+    # --- the listing index, kept in a snapshot section --------------------------------------
+
+    def restore_index(self, steps: frozenset[str]) -> listing.EventIndex | None:
+        """The listing index kept in the agreement's snapshot section, if one verifies
+        (:func:`cvid.service.listing.index_of` asks once, on the first list that needs
+        it); None: it is built from the first entry."""
+        agreement = self.agreement
+        if agreement.reverify:
+            return None
+        index = listing.restore(
+            agreement.directory,
+            agreement.directory / KEYS_DIR,
+            self.size,
+            digest=self.digest,
+            root=self._root,
+            step_ids=steps,
+        )
+        if index is not None:
+            self._index_saved = index.size
+        return index
+
+    def save_index(self) -> int | None:
+        """Keep the listing index (if a list built it) in a snapshot section, when it
+        covers :data:`cvid.snapshot.MIN_NEW` entries more than the section read or last
+        written; return the entries it covers, or None when nothing was written."""
+        index = listing.kept_index(self)
+        agreement = self.agreement
+        if index is None or agreement.reverify:
+            return None
+        saved = listing.save(
+            index,
+            self.events(),
+            agreement.directory,
+            agreement.directory / KEYS_DIR,
+            digest=self.digest,
+            root=self._root,
+            since=self._index_saved,
+        )
+        if saved is not None:
+            self._index_saved = saved
+        return saved
+
+    def _root(self, size: int) -> bytes:
+        with self._read_lock:
+            return self._reader.root(size)
 
     def state(self, at: dt.datetime) -> AgreementState:
         events = self.events()
@@ -517,6 +568,7 @@ class Service:
                 self._snapshot = copy.deepcopy(agreement.history)
             if agreement.history.size - agreement.snapshot_size >= DISK_SNAPSHOT_EVERY:
                 agreement.save_snapshot()  # on this thread: the history is this size
+                self.save_index()
             return outcomes
         raise AppendConflictError(f"the log kept growing; gave up after {MAX_RETRIES} attempts")
 

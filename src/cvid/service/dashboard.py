@@ -344,7 +344,8 @@ class _Dashboard:
         return {s.id: (ph, s) for ph in self.rm.phases for s in ph.steps}
 
     def index(self) -> listing.EventIndex:
-        return listing.index_of(self.source, self.source.events(), frozenset(self.steps()))
+        source = self.source
+        return listing.index_of(source, source.events(), listing.step_ids(source.roadmap))
 
     def describe(self, event: AdmittedEvent) -> str:
         """What a row shows of an event, for the text search."""
@@ -490,7 +491,7 @@ class _Dashboard:
         rm = self.rm
         st = state.steps[step_id]
         index = self.index()
-        named = index.by_step.get(step_id, []) + index.cites.get(step_id, [])
+        named = [*index.by_step.get(step_id, ()), *index.cites.get(step_id, ())]
         related = sorted(set(st.events).union(named))
         rewards = [
             (r, state.rules[r.id])

@@ -10,7 +10,11 @@ crash.
 
 :class:`EventIndex` keeps, per party, type and step, the positions of the events
 that carry it, and grows with the log, so a filtered page reads the candidate
-positions rather than the whole log. Each page also examines at most
+positions rather than the whole log. Its positions are arrays of 64-bit integers
+(8 bytes a position, where a list of ints takes 36), and it is kept in a section of the
+agreement's snapshot (:mod:`cvid.snapshot`, ADR 0014): a service or a mirror that
+starts again restores it and indexes only the entries after it, rather than reading
+every event on its first filtered list. Each page also examines at most
 ``SCAN_BUDGET`` candidates: when a filter the index cannot narrow matches little,
 a page may come back short (even empty) with a cursor to go on from, so no request
 reads the whole history.
@@ -24,15 +28,21 @@ import bisect
 import datetime as dt
 import heapq
 import json
+import logging
 import re
+import sys
 import threading
 import weakref
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import overload
+from pathlib import Path
+from typing import Any, TypeAlias, overload
 
-from cvid.errors import InputError
+from cvid import snapshot as snap
+from cvid.errors import Error, InputError, SnapshotError
 from cvid.events.authz import AdmittedEvent
+from cvid.roadmap.model import RoadMap
 
 MAX_LIMIT = 1000  # events on one page, at most
 SCAN_BUDGET = 50_000  # candidates examined for one page, at most
@@ -41,6 +51,9 @@ MAX_TEXT_CHARS = 200
 MAX_TYPES = 64
 
 Describe = Callable[[AdmittedEvent], str]
+SECTION = "index"  # the snapshot section that keeps it (snapshots/<size>.index)
+FORMAT = 1
+log = logging.getLogger("cvid.snapshot")
 
 
 class CursorError(InputError):
@@ -162,17 +175,98 @@ class Page:
     examined: int = 0  # candidates read for it
 
 
+def step_ids(roadmap: RoadMap) -> frozenset[str]:
+    """The road map's steps: those whose citations an index keeps."""
+    return frozenset(s.id for phase in roadmap.phases for s in phase.steps)
+
+
+Positions: TypeAlias = "array[int]"  # of "q" (64-bit): ascending log positions
+
+
+def _positions() -> Positions:
+    return array("q")
+
+
+_KINDS = ("party", "type", "step", "cites")
+
+
 @dataclass
 class EventIndex:
     """Positions of events by party, type and step, grown as the log grows."""
 
     size: int = 0
-    by_party: dict[str, list[int]] = field(default_factory=dict)
-    by_type: dict[str, list[int]] = field(default_factory=dict)
-    by_step: dict[str, list[int]] = field(default_factory=dict)
+    by_party: dict[str, Positions] = field(default_factory=dict)
+    by_type: dict[str, Positions] = field(default_factory=dict)
+    by_step: dict[str, Positions] = field(default_factory=dict)
     step_ids: frozenset[str] = frozenset()  # the road map's steps, for ``cites``
-    cites: dict[str, list[int]] = field(default_factory=dict)  # steps named in its text
+    cites: dict[str, Positions] = field(default_factory=dict)  # steps named in its text
+    restored: int = 0  # the entries it was restored with from a snapshot section
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def _maps(self) -> tuple[dict[str, Positions], ...]:
+        return (self.by_party, self.by_type, self.by_step, self.cites)
+
+    def same(self, other: EventIndex) -> bool:
+        """Whether ``other`` holds the same positions for the same entries and steps."""
+        return (self.size, self.step_ids, self._maps()) == (
+            other.size,
+            other.step_ids,
+            other._maps(),
+        )
+
+    def encode(self) -> bytes:
+        """The index as bytes (a JSON header naming each list, then the lists as
+        little-endian 64-bit integers), for a snapshot section; no pickle."""
+        return self._encoded()[1]
+
+    def _encoded(self) -> tuple[int, bytes]:
+        """The size encoded, and the bytes (the index may grow meanwhile)."""
+        with self._lock:
+            lists = [
+                (kind, key, m[key])
+                for kind, m in zip(_KINDS, self._maps(), strict=True)
+                for key in sorted(m)
+            ]
+            header = {
+                "format": FORMAT,
+                "size": self.size,
+                "step_ids": sorted(self.step_ids),
+                "lists": [[kind, key, len(items)] for kind, key, items in lists],
+            }
+            chunks = [json.dumps(header, separators=(",", ":")).encode() + b"\n"]
+            for _, _, items in lists:
+                chunks.append(_little(items).tobytes())
+            return self.size, b"".join(chunks)
+
+    @classmethod
+    def decode(cls, data: bytes) -> EventIndex:
+        """Read :meth:`encode`'s bytes.
+
+        Raises:
+            SnapshotError: bytes of another format, or that do not add up.
+        """
+        end = data.find(b"\n")
+        try:
+            header: Any = json.loads(data[:end]) if end > 0 else None
+            lists, size = header["lists"], header["size"]
+            if header["format"] != FORMAT or type(size) is not int:
+                raise ValueError(f"format {header['format']!r}")
+            index = cls(size=size, step_ids=frozenset(header["step_ids"]), restored=size)
+            maps = dict(zip(_KINDS, index._maps(), strict=True))
+            at = end + 1
+            for kind, key, count in lists:
+                items = _positions()
+                items.frombytes(data[at : at + 8 * count])
+                items = _little(items)
+                at += 8 * count
+                if len(items) != count or (count and not 0 <= items[-1] < size):
+                    raise ValueError(f"the {kind} list of {key!r} does not fit")
+                maps[kind][key] = items
+            if at != len(data):
+                raise ValueError("bytes after the last list")
+        except (ValueError, KeyError, TypeError) as e:
+            raise SnapshotError(f"not a listing index of this version: {e}") from e
+        return index
 
     def update(self, events: Sequence[AdmittedEvent]) -> None:
         """Index the events appended since the last update (``events`` only grows)."""
@@ -185,13 +279,13 @@ class EventIndex:
                 else map(events.__getitem__, range(self.size, n))
             )
             for i, event in enumerate(items, self.size):
-                self.by_party.setdefault(event.party, []).append(i)
-                self.by_type.setdefault(event.type, []).append(i)
+                _add(self.by_party, event.party, i)
+                _add(self.by_type, event.type, i)
                 step = step_of(event)
                 if step is not None:
-                    self.by_step.setdefault(step, []).append(i)
+                    _add(self.by_step, step, i)
                 for cited in cited_steps(event, self.step_ids) - {step}:
-                    self.cites.setdefault(cited, []).append(i)
+                    _add(self.cites, cited, i)
             self.size = max(self.size, n)
 
     def candidates(self, f: EventFilter, size: int) -> Sequence[int]:
@@ -201,27 +295,44 @@ class EventIndex:
         (the index's lists only grow), so no request copies a long list.
         """
         with self._lock:
+            none = _positions()
             lists: list[Sequence[int]] = []
             if f.party is not None:
-                lists.append(_Prefix(self.by_party.get(f.party, []), size))
+                lists.append(_Prefix(self.by_party.get(f.party, none), size))
             if f.step is not None:
-                lists.append(_Prefix(self.by_step.get(f.step, []), size))
+                lists.append(_Prefix(self.by_step.get(f.step, none), size))
             if len(f.types) == 1:
                 (kind,) = f.types
-                lists.append(_Prefix(self.by_type.get(kind, []), size))
+                lists.append(_Prefix(self.by_type.get(kind, none), size))
             if not lists and not f.types:
                 return range(size)
-            several = [self.by_type.get(t, []) for t in f.types] if len(f.types) > 1 else []
+            several = [self.by_type.get(t, none) for t in f.types] if len(f.types) > 1 else []
         if several and (not lists or sum(map(len, several)) < min(map(len, lists))):
             merged = list(heapq.merge(*(_Prefix(x, size) for x in several)))
             lists.append(merged)
         return min(lists, key=len)
 
 
+def _little(items: Positions) -> Positions:
+    """``items`` in little-endian order (a copy on a big-endian machine)."""
+    if sys.byteorder == "little":
+        return items
+    swapped = array("q", items)  # pragma: no cover - not the machines we run on
+    swapped.byteswap()  # pragma: no cover
+    return swapped  # pragma: no cover
+
+
+def _add(lists: dict[str, Positions], key: str, position: int) -> None:
+    items = lists.get(key)
+    if items is None:
+        items = lists[key] = _positions()
+    items.append(position)
+
+
 class _Prefix(Sequence[int]):
     """The items of an ascending list that are below ``bound``, without copying it."""
 
-    def __init__(self, items: list[int], bound: int) -> None:
+    def __init__(self, items: Sequence[int], bound: int) -> None:
         self._items = items
         self._n = bisect.bisect_left(items, bound)
 
@@ -252,13 +363,86 @@ def index_of(
     source: object, events: Sequence[AdmittedEvent], step_ids: frozenset[str] = frozenset()
 ) -> EventIndex:
     """The index kept for ``source`` (one per open agreement), brought up to ``events``;
-    ``step_ids``: the road map's steps, whose citations it keeps."""
+    ``step_ids``: the road map's steps, whose citations it keeps.
+
+    The first time, a source that has a ``restore_index(step_ids)`` method (the
+    service, the mirror) is asked for the index kept in its snapshot, so that only the
+    entries after it are read; None from it (no section, or one that does not verify)
+    means building it from the first entry.
+    """
     with _INDEXES_LOCK:
         index = _INDEXES.get(source)
         if index is None:
-            index = _INDEXES[source] = EventIndex(step_ids=step_ids)
+            restore = getattr(source, "restore_index", None)
+            found = restore(step_ids) if restore is not None else None
+            index = found if isinstance(found, EventIndex) else EventIndex(step_ids=step_ids)
+            _INDEXES[source] = index
     index.update(events)
     return index
+
+
+def kept_index(source: object) -> EventIndex | None:
+    """The index kept for ``source``, if a list has needed one since it was opened."""
+    with _INDEXES_LOCK:
+        return _INDEXES.get(source)
+
+
+def restore(
+    directory: Path,
+    keys_dir: Path,
+    size: int,
+    *,
+    digest: str,
+    root: Callable[[int], bytes],
+    step_ids: frozenset[str],
+) -> EventIndex | None:
+    """The index kept in the latest snapshot section of ``directory`` that covers at most
+    ``size`` entries and verifies (:func:`cvid.snapshot.verified_section`), if it was
+    built for ``step_ids``; otherwise None, the reason reported on the ``cvid.snapshot``
+    logger."""
+    found = snap.verified_section(directory, keys_dir, SECTION, size, digest=digest, root=root)
+    if found is None:
+        return None
+    at, data = found
+    try:
+        index = EventIndex.decode(data)
+        if index.size != at:
+            raise SnapshotError(f"the section of size {at} holds an index of {index.size}")
+    except SnapshotError as e:
+        log.warning("snapshot section ignored, it is built again: %s", e)
+        return None
+    if index.step_ids != step_ids:
+        log.warning("snapshot section ignored, it is built again: made for other steps")
+        return None
+    return index
+
+
+def save(
+    index: EventIndex,
+    events: Sequence[AdmittedEvent],
+    directory: Path,
+    keys_dir: Path,
+    *,
+    digest: str,
+    root: Callable[[int], bytes],
+    since: int,
+) -> int | None:
+    """Bring ``index`` up to ``events`` and keep it in a snapshot section when it covers at
+    least :data:`cvid.snapshot.MIN_NEW` entries more than ``since`` (the size of the
+    section read or last written); return the size written, or None when nothing was
+    (a failure is reported: a section is a cache)."""
+    try:
+        index.update(events)
+        if index.size - since < snap.MIN_NEW:
+            return None
+        size, data = index._encoded()
+        snap.write_section(
+            directory, keys_dir, SECTION, size=size, root=root(size), digest=digest, data=data
+        )
+    except Error as e:
+        log.warning("no snapshot section written: %s", e)
+        return None
+    return size
 
 
 def page(
@@ -384,8 +568,12 @@ __all__ = [
     "EventIndex",
     "Page",
     "index_of",
+    "kept_index",
     "page",
     "parse_text",
     "parse_types",
+    "restore",
+    "save",
+    "step_ids",
     "window",
 ]

@@ -5,6 +5,7 @@ cursor that is not one the service issued is refused, never a crash."""
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -12,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cvid.errors import InputError
+from cvid.errors import InputError, SnapshotError
 from cvid.events.authz import AdmittedEvent
 from cvid.service.listing import (
     MAX_LIMIT,
@@ -231,3 +232,96 @@ def test_a_window_pages_through_every_item_once_both_ways(keys: list[int], limit
             break
         cursor = before
     assert backward == keys
+
+
+# --- the index kept in a snapshot section ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Noted:
+    """A body naming a step and citing others in its note."""
+
+    step: str | None
+    note: str
+
+
+_noted = st.tuples(_draw, st.lists(st.sampled_from((*STEPS[1:], "other", "freeze.")), max_size=2))
+
+
+def _noted_events(draws: list[tuple[tuple[int, int, int, int], list[str]]]) -> list[AdmittedEvent]:
+    return [
+        cast(
+            AdmittedEvent,
+            _Event(
+                i,
+                PARTIES[p],
+                TYPES[t],
+                T0 + dt.timedelta(hours=h),
+                cast(_Body, _Noted(STEPS[s], "see " + " and ".join(cited))),
+            ),
+        )
+        for i, ((p, t, s, h), cited) in enumerate(draws)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(draws=st.lists(_noted, max_size=60), data=st.data())
+def test_an_index_restored_at_any_cuts_and_grown_is_the_index_built_at_once(
+    draws: list[tuple[tuple[int, int, int, int], list[str]]], data: st.DataObject
+) -> None:
+    """Kept (encoded) and restored at each cut point, as a service stopped and started
+    again there would, then grown to the log: the index built in one pass, and the same
+    candidates for any filter."""
+    events = _noted_events(draws)
+    steps = frozenset(STEPS[1:])
+    whole = EventIndex(step_ids=steps)
+    whole.update(events)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(events)), max_size=4), label="cuts"))
+    index = EventIndex(step_ids=steps)
+    for cut in cuts:
+        index.update(events[:cut])
+        kept = index.encode()
+        index = EventIndex.decode(kept)
+        assert (index.size, index.restored) == (cut, cut)
+        assert index.encode() == kept
+    index.update(events)
+    assert index.same(whole)
+    assert sum(map(len, whole.cites.values())) == sum(
+        len({c.rstrip(".") for c in d[1]} & steps - {STEPS[d[0][2]]}) for d in draws
+    )
+    f = data.draw(_filters, label="filter")
+    assert list(index.candidates(f, len(events))) == list(whole.candidates(f, len(events)))
+
+
+def test_the_index_tells_other_entries_or_steps_apart() -> None:
+    events = _noted_events([((0, 0, 1, 0), ["moratorium"]), ((1, 1, 2, 1), [])])
+    steps = frozenset(STEPS[1:])
+    one, two, other = EventIndex(step_ids=steps), EventIndex(step_ids=steps), EventIndex()
+    one.update(events[:1])
+    two.update(events)
+    other.update(events)
+    assert not one.same(two)
+    assert not two.same(other)  # no citation kept without the road map's steps
+    assert two.cites == {"moratorium": array("q", [0])}
+    assert EventIndex.decode(two.encode()).same(two)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    draws=st.lists(_noted, max_size=12),
+    cut=st.integers(0, 4000),
+    junk=st.binary(max_size=40),
+)
+def test_any_bytes_are_an_index_or_a_clear_refusal(
+    draws: list[tuple[tuple[int, int, int, int], list[str]]], cut: int, junk: bytes
+) -> None:
+    """A section's bytes are authenticated before they are read; still, bytes that are not
+    an index this version wrote (cut short, extended, or none) are refused clearly."""
+    index = EventIndex(step_ids=frozenset(STEPS[1:]))
+    index.update(_noted_events(draws))
+    kept = index.encode()
+    for data in (kept[:cut], kept + junk, junk, kept.replace(b'"format":1', b'"format":2')):
+        if data == kept:
+            continue
+        with pytest.raises(SnapshotError):
+            EventIndex.decode(data)
