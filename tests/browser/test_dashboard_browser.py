@@ -513,7 +513,7 @@ def test_a_tampered_proof_fails(
         tamper(doc)
         route.fulfill(response=response, body=json.dumps(doc))
 
-    page.route("**/ledger/*/proof.json", serve_tampered)
+    page.route("**/ledger/*/proof.json*", serve_tampered)  # the query names the language
     page.goto(base_url + "/ledger/7")
     result, text = _verdict(page)
     assert result == "failed", text
@@ -522,6 +522,64 @@ def test_a_tampered_proof_fails(
     assert page.locator("#proof-steps li.bad").count() == 1
     name = tamper.__name__.strip("_").replace("_", "-")
     page.screenshot(path=str(artefacts / f"proof-tampered-{name}.png"), full_page=True)
+
+
+def test_the_proof_check_in_french(
+    page: Page, base_url: str, artefacts: Path, source: FrozenSource
+) -> None:
+    """On a French page the browser's check writes its verdict and every step in French."""
+    verified_by = source.state(source.now()).steps["yongbyon-freeze"].events[-1]
+    page.goto(f"{base_url}/ledger/{verified_by}?lang=fr")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    result, text = _verdict(page)
+    assert result == "verified", text
+    assert text.startswith("Preuve vérifiée par votre navigateur : ")
+    assert f"l'entrée {verified_by} figure dans l'arbre signé du journal, de 50 entrées" in text
+    assert "témoins ayant cosigné : 2 (2 requis)" in text
+    steps = page.locator("#proof-steps li").all_inner_texts()
+    assert steps[0].startswith("hachage de la feuille = SHA-256(0x00 ‖ entrée de ")
+    assert any("est le nœud frère de" in s for s in steps)
+    assert any(s.startswith("racine calculée = racine du point de contrôle") for s in steps)
+    assert any(
+        "la signature Ed25519 du journal sur le point de contrôle est valide" in s for s in steps
+    )
+    assert sum("cosignature valide" in s for s in steps) == 2
+    assert "témoin witness.se.example : aucune cosignature" in steps
+    english = (" the ", " is ", "verified", "valid (", "sibling", "no cosignature")
+    assert [s for s in [text, *steps] if any(w in s for w in english)] == []
+    page.screenshot(path=str(artefacts / "proof-verified-fr.png"), full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("tamper", "reason"),
+    [
+        (_tamper_root, "n'est pas celle du point de contrôle"),
+        (_drop_a_cosignature, "témoins requis ayant cosigné le point de contrôle : 1 sur 2"),
+    ],
+    ids=["root", "cosignature"],
+)
+def test_a_tampered_proof_fails_in_french(
+    page: Page,
+    base_url: str,
+    artefacts: Path,
+    tamper: Callable[[dict[str, object]], None],
+    reason: str,
+) -> None:
+    def serve_tampered(route: Route) -> None:
+        response = route.fetch()
+        doc = response.json()
+        tamper(doc)
+        route.fulfill(response=response, body=json.dumps(doc))
+
+    page.route("**/ledger/*/proof.json*", serve_tampered)
+    page.goto(base_url + "/ledger/7?lang=fr")
+    result, text = _verdict(page)
+    assert result == "failed", text
+    assert text.startswith("ÉCHEC de la vérification de la preuve : ")
+    assert reason in text
+    assert page.locator("#proof-steps li.bad").inner_text() in text
+    name = tamper.__name__.strip("_").replace("_", "-")
+    page.screenshot(path=str(artefacts / f"proof-tampered-{name}-fr.png"), full_page=True)
 
 
 def test_mounted_under_a_prefix(page: Page, base_url: str) -> None:

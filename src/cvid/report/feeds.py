@@ -1,9 +1,11 @@
 """Notices a ministry's systems can follow without watching a page: the alerts and the
 deadlines of an agreement's state, as an Atom feed (RFC 4287) or as webhook payloads.
 
-Every notice has a stable id (the same alert or deadline always gets the same id), so
-a feed reader or a webhook receiver sees each one once. Pure: the moment is the
-state's own ``at``; nothing here reads a clock or the network.
+Every notice has a stable id (the same alert or deadline always gets the same id, in
+every language), so a feed reader or a webhook receiver sees each one once. The words
+are in the language of :data:`cvid.i18n.current` (English unless a caller chooses
+another: the dashboard's feeds take ``?lang=``); the alerts are the engine's. Pure: the
+moment is the state's own ``at``; nothing here reads a clock or the network.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from cvid import i18n
 from cvid.engine.state import AgreementState, moment_text
 from cvid.report.names import Names
 from cvid.roadmap.model import RoadMap
 
 ATOM = "http://www.w3.org/2005/Atom"
+XML = "http://www.w3.org/XML/1998/namespace"  # xml:lang
 NoticeKind = Literal["alert", "deadline", "overdue"]
 KINDS: tuple[NoticeKind, ...] = ("alert", "deadline", "overdue")
 _ALERT_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?: (\d{2}:\d{2}) UTC)?: ")
@@ -67,10 +71,18 @@ def _alert_time(text: str, fallback: dt.datetime) -> dt.datetime:
     return dt.datetime.fromisoformat(f"{day}T{clock}:00+00:00")
 
 
-def notices(roadmap: RoadMap, state: AgreementState, *, within_days: int = 30) -> list[Notice]:
+def notices(
+    roadmap: RoadMap,
+    state: AgreementState,
+    *,
+    within_days: int = 30,
+    names: Names | None = None,
+) -> list[Notice]:
     """The alerts of ``state``, what is overdue, and the deadlines due within
-    ``within_days`` of ``state.at``; newest first."""
-    names = Names.of(roadmap)
+    ``within_days`` of ``state.at``; newest first. ``names``: the names to write (those
+    of a translation of ``roadmap``; default: its own); who an alert concerns is read
+    from ``roadmap`` as written, so it is the same in every language."""
+    names = names or Names.of(roadmap)
     agreement = roadmap.agreement.id
     out: list[Notice] = []
     for alert in state.alerts:
@@ -104,13 +116,20 @@ def notices(roadmap: RoadMap, state: AgreementState, *, within_days: int = 30) -
         kind: NoticeKind = "overdue" if o.due < state.at else "deadline"
         seen.setdefault((kind, o.kind, o.due, o.subject), []).append(o.party)
     for (notice_kind, what, due, subject), parties in seen.items():
-        who = ", ".join(names.party(p) for p in parties)
-        name = names.subject(subject)
-        verb = "verify" if what == "verify" else "carry out"
-        if notice_kind == "overdue":
-            title = f"Overdue since {moment_text(due)}: {who} to {verb} {name}"
+        values = {
+            "moment": moment_text(due),
+            "who": ", ".join(names.party(p) for p in parties),
+            "what": names.subject(subject),
+        }
+        if notice_kind == "overdue" and what == "verify":
+            title = i18n.gettext_("Overdue since %(moment)s: %(who)s to verify %(what)s")
+        elif notice_kind == "overdue":
+            title = i18n.gettext_("Overdue since %(moment)s: %(who)s to carry out %(what)s")
+        elif what == "verify":
+            title = i18n.gettext_("Deadline %(moment)s: %(who)s to verify %(what)s")
         else:
-            title = f"Deadline {moment_text(due)}: {who} to {verb} {name}"
+            title = i18n.gettext_("Deadline %(moment)s: %(who)s to carry out %(what)s")
+        title %= values
         out.append(
             Notice(
                 id=_id(agreement, notice_kind, what, subject, due.isoformat(), *sorted(parties)),
@@ -148,25 +167,31 @@ def atom(
     self_url: str,
     site_url: str,
     title: str,
+    query: str = "",
 ) -> bytes:
     """An Atom feed of ``items`` (UTF-8 XML): ``scope`` names it (``agreement``, or
-    ``party/<id>``) in its stable id; ``site_url`` is the dashboard's root, ending in /."""
+    ``party/<id>``) in its stable id; ``site_url`` is the dashboard's root, ending in /,
+    and ``query`` what every link to a page carries (``?lang=fr``). Its words, and its
+    ``xml:lang``, are those of :data:`cvid.i18n.current`."""
     ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed")
+    feed = ET.Element(f"{{{ATOM}}}feed", {f"{{{XML}}}lang": i18n.current.get()})
     _text(feed, "id", _urn(f"{roadmap.agreement.origin}/feed/{scope}"))
     _text(feed, "title", title)
     _text(feed, "updated", _stamp(max([state.at, *(n.updated for n in items)])))
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
-    _text(author, "name", f"cvid engine: {roadmap.agreement.title}")
+    author_name = i18n.gettext_("cvid engine: %(agreement)s")
+    _text(author, "name", author_name % {"agreement": roadmap.agreement.title})
     ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "self", "href": self_url})
-    ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "alternate", "href": site_url})
-    _text(feed, "subtitle", f"Alerts and deadlines on {moment_text(state.at)}")
+    ET.SubElement(feed, f"{{{ATOM}}}link", {"rel": "alternate", "href": site_url + query})
+    subtitle = i18n.gettext_("Alerts and deadlines on %(moment)s")
+    _text(feed, "subtitle", subtitle % {"moment": moment_text(state.at)})
     for n in items:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
         _text(entry, "id", _urn(f"{roadmap.agreement.origin}/{n.id}"))
         _text(entry, "title", n.title)
         _text(entry, "updated", _stamp(n.updated))
-        ET.SubElement(entry, f"{{{ATOM}}}link", {"rel": "alternate", "href": site_url + n.link})
+        href = site_url + n.link + query
+        ET.SubElement(entry, f"{{{ATOM}}}link", {"rel": "alternate", "href": href})
         ET.SubElement(entry, f"{{{ATOM}}}category", {"term": n.kind})
         _text(entry, "summary", n.summary)
     body: bytes = ET.tostring(feed, encoding="utf-8", xml_declaration=True)

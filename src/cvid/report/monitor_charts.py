@@ -18,7 +18,10 @@ from html import escape
 
 from markupsafe import Markup
 
+from cvid import i18n
 from cvid.report.charts import FONT, THEME, WIDTH
+from cvid.report.palette import status_label
+from cvid.report.timeline import month_name
 
 LABEL_W, RIGHT, TOP, ROW, BAR = 150, 16, 10, 26, 14
 MIN_LABEL_GAP = 96  # px between tick labels: a label ("26 Feb 09:00") is under 84 px wide
@@ -27,7 +30,6 @@ _STEPS = [
     dt.timedelta(hours=h)
     for h in (1, 2, 3, 6, 12, 24, 48, 96, 168, 336, 672, 1344, 2688, 8760, 17520, 43800, 87600)
 ]
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,12 @@ class CoverageBar:
     start: dt.datetime
     end: dt.datetime
     gaps: Sequence[tuple[dt.datetime, dt.datetime, str]]  # start, end, how far beyond
-    marks: Sequence[tuple[dt.datetime, str]]  # a moment and what happened (removal, tamper)
+    marks: Sequence[tuple[dt.datetime, str]]  # a moment and what happened (removal, tamper),
+    # in the reader's language
 
 
 def _label(moment: dt.datetime, step: dt.timedelta) -> str:
-    day = f"{moment.day} {_MONTHS[moment.month - 1]}"
+    day = f"{moment.day} {month_name(moment.month)}"
     if step >= dt.timedelta(days=365):
         return str(moment.year)
     if step >= dt.timedelta(days=1):
@@ -101,6 +104,9 @@ def coverage_chart(
 
     body: list[str] = []
     axis = TOP + len(bars) * ROW + 4
+    covering = i18n.gettext_("%(device)s: covering from %(moment)s")
+    silent = i18n.gettext_("%(device)s silent from %(start)s to %(end)s")
+    marked = i18n.gettext_("%(what)s at %(moment)s")
     moments, step = time_ticks(lo, hi, plot)
     for t in moments:
         px = x(t)
@@ -113,36 +119,38 @@ def coverage_chart(
     for n, bar in enumerate(bars):
         y = TOP + n * ROW
         name = bar.device if len(bar.device) <= limit else bar.device[: limit - 1] + "…"
+        covers = covering % {"device": bar.device, "moment": _when(bar.start)}
         body.append(
             f'<text x="4" y="{y + BAR - 2}">{escape(name)}'
             f"<title>{escape(bar.device)}</title></text>"
             f'<rect x="{x(bar.start):.1f}" y="{y}" '
             f'width="{max(1.0, x(bar.end) - x(bar.start)):.1f}" height="{BAR}" '
-            f'fill="{REPORTING}"><title>{escape(bar.device)}: covering from '
-            f"{_when(bar.start)}</title></rect>"
+            f'fill="{REPORTING}"><title>{escape(covers)}</title></rect>'
         )
         for start, end, beyond in bar.gaps:
             colour = GAP if beyond in ("interval", "at-risk") else LOST
+            how = i18n.gettext_(status_label(f"gap-{beyond}"))
+            gap = silent % {"device": bar.device, "start": _when(start), "end": _when(end)}
             body.append(
                 f'<rect x="{x(start):.1f}" y="{y}" width="{max(2.0, x(end) - x(start)):.1f}" '
                 f'height="{BAR}" fill="{colour}" data-gap="{escape(beyond)}"><title>'
-                f"{escape(bar.device)} silent from {_when(start)} to {_when(end)} "
-                f"({escape(beyond)})</title></rect>"
+                f"{escape(gap)} ({escape(how)})</title></rect>"
             )
         for moment, what in bar.marks:
             px = x(moment)
+            mark = marked % {"what": what, "moment": _when(moment)}
             body.append(
                 f'<path d="M{px - 5:.1f},{y - 3} L{px + 5:.1f},{y - 3} L{px:.1f},{y + 5} Z" '
-                f'fill="{MARK}" data-mark=""><title>{escape(what)} at {_when(moment)}</title>'
+                f'fill="{MARK}" data-mark=""><title>{escape(mark)}</title>'
                 "</path>"
                 f'<line x1="{px:.1f}" y1="{y}" x2="{px:.1f}" y2="{y + BAR}" stroke="{MARK}" '
                 f'stroke-width="2"/>'
             )
     legend = [
-        ("reporting", REPORTING),
-        ("gap within tolerance", GAP),
-        ("gap beyond tolerance", LOST),
-        ("removal or tamper alarm", MARK),
+        (i18n.gettext_("reporting"), REPORTING),
+        (i18n.gettext_("gap within tolerance"), GAP),
+        (i18n.gettext_("gap beyond tolerance"), LOST),
+        (i18n.gettext_("removal or tamper alarm"), MARK),
     ]
     return Markup(_svg(body, label, axis + 24) + _legend(legend))
 
@@ -168,6 +176,9 @@ def balance_chart(points: Sequence[BalancePoint], *, unit: str, label: str) -> M
         return TOP + plot_h / 2 - v / reach * (plot_h / 2)
 
     body: list[str] = []
+    band = i18n.gettext_("%(period)s: band ±%(band)s %(unit)s")
+    plain = i18n.gettext_("%(period)s: MUF %(muf)s %(unit)s")
+    flagged = i18n.gettext_("%(period)s: MUF %(muf)s %(unit)s, flagged")
     v = -reach
     while v <= reach + 1e-9:
         body.append(
@@ -188,7 +199,8 @@ def balance_chart(points: Sequence[BalancePoint], *, unit: str, label: str) -> M
             body.append(
                 f'<rect x="{cx - band_w * 0.3:.1f}" y="{y(p.band):.1f}" width="{band_w * 0.6:.1f}"'
                 f' height="{y(-p.band) - y(p.band):.1f}" fill="{THEME[5]}" fill-opacity="0.3">'
-                f"<title>{escape(p.period)}: band ±{_num(p.band)} {escape(unit)}</title></rect>"
+                f"<title>{escape(band % {'period': p.period, 'band': _num(p.band), 'unit': unit})}"
+                "</title></rect>"
             )
         colour = LOST if p.flagged else THEME[0]
         shape = (
@@ -196,9 +208,13 @@ def balance_chart(points: Sequence[BalancePoint], *, unit: str, label: str) -> M
             if p.flagged
             else f'<circle cx="{cx:.1f}" cy="{y(p.muf):.1f}" r="5" '
         )
+        muf = (flagged if p.flagged else plain) % {
+            "period": p.period,
+            "muf": _num(p.muf),
+            "unit": unit,
+        }
         body.append(
-            f'{shape}fill="{colour}" data-muf=""><title>{escape(p.period)}: MUF '
-            f"{_num(p.muf)} {escape(unit)}{', flagged' if p.flagged else ''}</title>"
+            f'{shape}fill="{colour}" data-muf=""><title>{escape(muf)}</title>'
             f"{'</rect>' if p.flagged else '</circle>'}"
         )
         if n % shown == 0:
@@ -208,9 +224,13 @@ def balance_chart(points: Sequence[BalancePoint], *, unit: str, label: str) -> M
             )
     body.append(
         f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle">'
-        "period ending</text>"
+        f"{escape(i18n.gettext_('period ending'))}</text>"
     )
-    legend = [("MUF", THEME[0]), ("MUF flagged", LOST), ("band: ±k sigma(MUF)", THEME[5])]
+    legend = [
+        ("MUF", THEME[0]),
+        (i18n.gettext_("MUF flagged"), LOST),
+        (i18n.gettext_("band: ±k sigma(MUF)"), THEME[5]),
+    ]
     return Markup(_svg(body, label, height) + _legend(legend))
 
 

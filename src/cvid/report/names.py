@@ -10,6 +10,7 @@ from html import escape
 
 from markupsafe import Markup
 
+from cvid import i18n
 from cvid.engine.conditions import describe
 from cvid.roadmap import model as m
 
@@ -90,26 +91,39 @@ class Names:
             parts = cond.all if isinstance(cond, m.All) else cond.any
             if len(parts) == 1:
                 return self._condition(parts[0])
-            head = "all of these:" if isinstance(cond, m.All) else "any one of these:"
+            head = (
+                i18n.gettext_("all of these:")
+                if isinstance(cond, m.All)
+                else i18n.gettext_("any one of these:")
+            )
             items = "".join(f"<li>{self._condition(c)}</li>" for c in parts)
-            return f'<span class="cond-op">{head}</span><ul class="cond">{items}</ul>'
+            return f'<span class="cond-op">{escape(head)}</span><ul class="cond">{items}</ul>'
         if isinstance(cond, m.Not):
-            return f'<span class="cond-op">not:</span> {self._condition(cond.not_)}'
+            head = escape(i18n.gettext_("not:"))
+            return f'<span class="cond-op">{head}</span> {self._condition(cond.not_)}'
         return escape(self._leaf(cond))
 
     def _leaf(self, cond: m.Condition) -> str:
         if isinstance(cond, m.Verified):
-            return f"{self.subject(cond.verified)} — verified"
+            return i18n.gettext_("%(what)s — verified") % {"what": self.subject(cond.verified)}
         if isinstance(cond, m.Reported):
-            return f"{self.subject(cond.reported)} — reported"
+            return i18n.gettext_("%(what)s — reported") % {"what": self.subject(cond.reported)}
         if isinstance(cond, m.Overdue):
             grace = cond.overdue.grace_days
-            more = f" by more than {grace} days" if grace else ""
-            return f"{self.subject(cond.overdue.step)} — overdue{more}"
+            what = self.subject(cond.overdue.step)
+            if grace:
+                return i18n.ngettext_(
+                    "%(what)s — overdue by more than %(num)s day",
+                    "%(what)s — overdue by more than %(num)s days",
+                    grace,
+                ) % {"what": what, "num": grace}
+            return i18n.gettext_("%(what)s — overdue") % {"what": what}
         if isinstance(cond, m.Violated) and cond.violated != "any":
-            return f"{self.subject(cond.violated)} — violated"
+            return i18n.gettext_("%(what)s — violated") % {"what": self.subject(cond.violated)}
         if isinstance(cond, m.GuaranteeInForce):
-            return f"{self.subject(cond.guarantee_in_force)} — in force"
+            return i18n.gettext_("%(what)s — in force") % {
+                "what": self.subject(cond.guarantee_in_force)
+            }
         return self.text(describe(cond))
 
 

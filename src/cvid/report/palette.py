@@ -54,6 +54,17 @@ _TONES: dict[str, tuple[str, str]] = {
     "lost": (BAD, "✕"),
     "not-established": (NEUTRAL, DASH),
     "suspended": (HELD, "‖"),
+    # monitoring devices: their reporting, their seals, and their gaps
+    "reporting": (GOOD, "✓"),
+    "silent": (LATE, "!"),
+    "removed": (NEUTRAL, DASH),
+    "not-installed": (NEUTRAL, DASH),
+    "seal-closed": (GOOD, "✓"),
+    "seal-open": (LATE, "!"),
+    "seal-tampered": (BAD, "✕"),
+    "gap-interval": (NEUTRAL, DASH),
+    "gap-at-risk": (LATE, "!"),
+    "gap-lost": (BAD, "✕"),
     # sanctions measures: in force is pressure, not good news; suspended is relief
     "sanction-in-force": (LATE, "⚑"),
     "sanction-reimposed": (BAD, "↺"),
@@ -72,6 +83,13 @@ _WORDS = {
     "reimposed": "re-imposed",
     "at-risk": "at risk",
     "not-established": "not established",
+    "not-installed": "not installed",
+    "seal-closed": "sealed",
+    "seal-open": "seal open",
+    "seal-tampered": "seal tampered",
+    "gap-interval": "within tolerance",
+    "gap-at-risk": "continuity at risk",
+    "gap-lost": "continuity lost",
 }
 
 

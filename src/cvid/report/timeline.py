@@ -22,7 +22,9 @@ from html import escape
 
 from markupsafe import Markup
 
+from cvid import i18n
 from cvid.engine.state import AgreementState, moment_text
+from cvid.i18n import N_
 from cvid.report.palette import STATUS_COLOURS, status_label
 from cvid.roadmap.model import RoadMap
 
@@ -37,7 +39,20 @@ CHAR = 6.6  # a generous width of one character at FONT px, for layout
 LABEL_CHARS = 44
 MIN_TICK_GAP = 72  # pixels between ticks: room for "Sep 2027" and a margin
 _MONTHS = (1, 2, 3, 6, 12, 24, 36, 60, 120, 240, 600)
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NAMES = (  # marked for translation; translated when a label is written
+    N_("Jan"),
+    N_("Feb"),
+    N_("Mar"),
+    N_("Apr"),
+    N_("May"),
+    N_("Jun"),
+    N_("Jul"),
+    N_("Aug"),
+    N_("Sep"),
+    N_("Oct"),
+    N_("Nov"),
+    N_("Dec"),
+)
 
 
 @dataclass(frozen=True)
@@ -109,10 +124,15 @@ def ticks(
     return out, step
 
 
+def month_name(month: int) -> str:
+    """The short name of ``month`` (1 to 12) in the reader's language."""
+    return i18n.gettext_(_MONTH_NAMES[month - 1])
+
+
 def tick_label(moment: dt.datetime, step_months: int) -> str:
     if step_months >= 12:
         return str(moment.year)
-    return f"{_MONTH_NAMES[moment.month - 1]} {moment.year}"
+    return f"{month_name(moment.month)} {moment.year}"
 
 
 def build(
@@ -152,7 +172,7 @@ def build(
                     step.id,
                     title,
                     status,
-                    status_label(status),
+                    i18n.gettext_(status_label(status)),
                     st.due,
                     st.done_at,
                     st.late,
@@ -160,7 +180,12 @@ def build(
             )
         phases.append(
             TimelinePhase(
-                phase.id, phase.title, ps.status, status_label(ps.status), tuple(dated), undated
+                phase.id,
+                phase.title,
+                ps.status,
+                i18n.gettext_(status_label(ps.status)),
+                tuple(dated),
+                undated,
             )
         )
     lo, hi = min(moments), max(moments)
@@ -193,6 +218,12 @@ def _svg(
 
     def x(t: dt.datetime) -> float:
         return round(LEFT + (t - lo).total_seconds() / span * PLOT, 1)
+
+    def deadline(t: dt.datetime) -> str:
+        return i18n.gettext_("deadline %(moment)s") % {"moment": moment_text(t)}
+
+    def done(t: dt.datetime) -> str:
+        return i18n.gettext_("done %(moment)s") % {"moment": moment_text(t)}
 
     rows: list[str] = []
     y = TOP
@@ -232,13 +263,13 @@ def _svg(
                     )
                 parts.append(
                     f'<rect x="{x(step.due) - 2}" y="{cy - 7}" width="4" height="14" '
-                    f'fill="{colour}"><title>{what}; deadline {moment_text(step.due)}</title>'
+                    f'fill="{colour}"><title>{what}; {escape(deadline(step.due))}</title>'
                     "</rect>"
                 )
             if step.done_at is not None:
                 parts.append(
                     f'<circle cx="{x(step.done_at)}" cy="{cy}" r="5" fill="{colour}" '
-                    f'stroke="#fff"><title>{what}; done {moment_text(step.done_at)}</title>'
+                    f'stroke="#fff"><title>{what}; {escape(done(step.done_at))}</title>'
                     "</circle>"
                 )
             parts.append("</g>")
@@ -271,13 +302,24 @@ def _svg(
         f"{escape(now_text)}</text>"
     )
     body = "".join(head + rows)
+    about = i18n.gettext_("Timeline of the steps by phase, %(start)s to %(end)s") % {
+        "start": moment_text(lo),
+        "end": moment_text(hi),
+    }
     return Markup(
         f'<svg class="tl" xmlns="http://www.w3.org/2000/svg" role="group" '
         f'aria-labelledby="tl-title" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
         f'height="{height}" font-family="system-ui, sans-serif" font-size="{FONT}" '
-        f'fill="#111827"><title id="tl-title">Timeline of the steps by phase, '
-        f"{moment_text(lo)} to {moment_text(hi)}</title>{body}</svg>"
+        f'fill="#111827"><title id="tl-title">{escape(about)}</title>{body}</svg>'
     )
 
 
-__all__ = ["Timeline", "TimelinePhase", "TimelineStep", "build", "tick_label", "ticks"]
+__all__ = [
+    "Timeline",
+    "TimelinePhase",
+    "TimelineStep",
+    "build",
+    "month_name",
+    "tick_label",
+    "ticks",
+]

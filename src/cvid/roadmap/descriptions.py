@@ -505,26 +505,72 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
     "Translation": {
         "agreement": "The agreement's title.",
         "parties": "Parties' names and short names, by party id.",
-        "phases": "Phases' titles, by phase id.",
-        "steps": "Steps' titles and actions, by step id.",
-        "measures": "Sanctions measures' titles, by measure id.",
-        "guarantees": "Security guarantees' titles and texts, by guarantee id.",
+        "phases": "Phases' titles and sources, by phase id.",
+        "steps": "Steps' titles, actions, verification methods and sources, by step id.",
+        "measures": "Sanctions measures' titles and sources, by measure id.",
+        "guarantees": "Security guarantees' titles, texts and sources, by guarantee id.",
+        "rewards": "Rewards' titles and sources, by reward id.",
+        "consequences": "Consequences' titles, Council procedures and sources, by consequence id.",
+        "limits": "Limits' titles and sources, by limit id.",
+        "obligations": "Recurring obligations' titles, actions and sources, by obligation id "
+        "(as written, before 'for_each' makes one per party).",
+        "declarations": "Declarations' titles and sources, by declaration id (escrow).",
+        "items": "Inventory items' titles and sources, by item id.",
+        "balance_areas": "Material balance areas' titles, by area id (monitoring).",
+        "states": "The words for lifecycle states (at most 40 characters), by state: what "
+        "a step moves items to.",
     },
     "AgreementText": {"title": "The agreement's full title. " + _TRANSLATED},
     "PartyText": {
         "name": "The party's full name. " + _TRANSLATED,
         "short_name": "The party's short name (at most 40 characters). " + _TRANSLATED,
     },
-    "PhaseText": {"title": "The phase's title. " + _TRANSLATED},
+    "PhaseText": {
+        "title": "The phase's title. " + _TRANSLATED,
+        "source": "The phase's source. " + _TRANSLATED,
+    },
     "StepText": {
         "title": "The step's title. " + _TRANSLATED,
         "action": "What the actor must do. " + _TRANSLATED,
+        "method": "How the verifiers confirm it (the step's verification method). " + _TRANSLATED,
+        "source": "The step's source. " + _TRANSLATED,
     },
-    "MeasureText": {"title": "The measure's title. " + _TRANSLATED},
+    "MeasureText": {
+        "title": "The measure's title. " + _TRANSLATED,
+        "source": "The measure's source. " + _TRANSLATED,
+    },
     "GuaranteeText": {
         "title": "The guarantee's title. " + _TRANSLATED,
         "text": "The guarantee's text. " + _TRANSLATED,
+        "source": "The guarantee's source. " + _TRANSLATED,
     },
+    "RewardText": {
+        "title": "The reward's title. " + _TRANSLATED,
+        "source": "The reward's source. " + _TRANSLATED,
+    },
+    "ConsequenceText": {
+        "title": "The consequence's title. " + _TRANSLATED,
+        "council_procedure": "What the Council does when it fires. " + _TRANSLATED,
+        "source": "The consequence's source. " + _TRANSLATED,
+    },
+    "LimitText": {
+        "title": "The limit's title. " + _TRANSLATED,
+        "source": "The limit's source. " + _TRANSLATED,
+    },
+    "ObligationText": {
+        "title": "The obligation's title. " + _TRANSLATED,
+        "action": "What the party must do each time. " + _TRANSLATED,
+        "source": "The obligation's source. " + _TRANSLATED,
+    },
+    "DeclarationText": {
+        "title": "The declaration's title. " + _TRANSLATED,
+        "source": "The declaration's source. " + _TRANSLATED,
+    },
+    "ItemText": {
+        "title": "The item's title. " + _TRANSLATED,
+        "source": "The item's source. " + _TRANSLATED,
+    },
+    "BalanceAreaText": {"title": "The area's title. " + _TRANSLATED},
 }
 
 

@@ -2,9 +2,14 @@
 language, beside the text as written.
 
 A road map may carry, in one ``translations`` section, for each language (an ISO 639
-code such as ``fr``), the translated title of the agreement and the translated text of
-its parties (name, short name), phases (title), steps (title, action), measures
-(title) and guarantees (title, text), each found by its id::
+code such as ``fr``), the translated text of what a reader sees: the agreement's title;
+its parties (name, short name), phases (title, source), steps (title, action,
+verification method, source), measures (title, source), guarantees (title, text,
+source), rewards (title, source), consequences (title, Council procedure, source),
+limits (title, source), recurring obligations (title, action, source), declarations in
+escrow and inventory items (title, source), material balance areas (title), each found
+by its id;
+and the words for the lifecycle states items reach (``states``)::
 
     translations:
       fr:
@@ -13,6 +18,7 @@ its parties (name, short name), phases (title), steps (title, action), measures
           freeze: {title: Gel}
         steps:
           yongbyon-freeze: {title: Geler les installations de Yongbyon}
+        states: {frozen: gelé}
 
 Every field is optional: what is not translated is shown as written. A translation is
 stated content, so it is part of the road map's digest (ADR 0016); it changes no
@@ -63,29 +69,84 @@ class PartyText(_Text):
 
 
 class PhaseText(_Text):
-    """A phase's title in another language."""
+    """A phase's title and source in another language."""
 
     title: Text | None = None
+    source: Text | None = None
 
 
 class StepText(_Text):
-    """A step's title and action in another language."""
+    """A step's title, action, verification method and source in another language."""
 
     title: Text | None = None
     action: Text | None = None
+    method: Text | None = None
+    source: Text | None = None
 
 
 class MeasureText(_Text):
-    """A sanctions measure's title in another language."""
+    """A sanctions measure's title and source in another language."""
 
     title: Text | None = None
+    source: Text | None = None
 
 
 class GuaranteeText(_Text):
-    """A security guarantee's title and text in another language."""
+    """A security guarantee's title, text and source in another language."""
 
     title: Text | None = None
     text: Text | None = None
+    source: Text | None = None
+
+
+class RewardText(_Text):
+    """A reward's title and source in another language."""
+
+    title: Text | None = None
+    source: Text | None = None
+
+
+class ConsequenceText(_Text):
+    """A consequence's title, Council procedure and source in another language."""
+
+    title: Text | None = None
+    council_procedure: Text | None = None
+    source: Text | None = None
+
+
+class LimitText(_Text):
+    """A limit's title and source in another language."""
+
+    title: Text | None = None
+    source: Text | None = None
+
+
+class ObligationText(_Text):
+    """A recurring obligation's title, action and source in another language."""
+
+    title: Text | None = None
+    action: Text | None = None
+    source: Text | None = None
+
+
+class DeclarationText(_Text):
+    """A declaration's title and source in another language."""
+
+    title: Text | None = None
+    source: Text | None = None
+
+
+class ItemText(_Text):
+    """An inventory item's title and source in another language."""
+
+    title: Text | None = None
+    source: Text | None = None
+
+
+class BalanceAreaText(_Text):
+    """A material balance area's title in another language."""
+
+    title: Text | None = None
 
 
 class Translation(BaseModel):
@@ -99,6 +160,14 @@ class Translation(BaseModel):
     steps: dict[Id, StepText] = Field(default_factory=dict)
     measures: dict[Id, MeasureText] = Field(default_factory=dict)
     guarantees: dict[Id, GuaranteeText] = Field(default_factory=dict)
+    rewards: dict[Id, RewardText] = Field(default_factory=dict)
+    consequences: dict[Id, ConsequenceText] = Field(default_factory=dict)
+    limits: dict[Id, LimitText] = Field(default_factory=dict)
+    obligations: dict[Id, ObligationText] = Field(default_factory=dict)
+    declarations: dict[Id, DeclarationText] = Field(default_factory=dict)
+    items: dict[Id, ItemText] = Field(default_factory=dict)
+    balance_areas: dict[Id, BalanceAreaText] = Field(default_factory=dict)
+    states: dict[Id, ShortText] = Field(default_factory=dict)
 
 
 Translations = dict[Language, Translation]
@@ -106,12 +175,25 @@ Translations = dict[Language, Translation]
 
 def check(roadmap: RoadMap) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """Each translation of a thing the road map does not have: (path, message)."""
+    escrow = roadmap.escrow.declarations if roadmap.escrow else []
+    areas = roadmap.monitoring.balance_areas if roadmap.monitoring else []
+    states = set(roadmap.lifecycle)
+    for category in roadmap.inventory.categories:
+        states.update(category.lifecycle or ())
     known = {
-        "parties": ({p.id for p in roadmap.parties}, "party"),
-        "phases": ({ph.id for ph in roadmap.phases}, "phase"),
-        "steps": ({s.id for ph in roadmap.phases for s in ph.steps}, "step"),
-        "measures": ({x.id for x in roadmap.measures}, "measure"),
-        "guarantees": ({g.id for g in roadmap.guarantees}, "guarantee"),
+        "parties": ({p.id for p in roadmap.parties}, "a party"),
+        "phases": ({ph.id for ph in roadmap.phases}, "a phase"),
+        "steps": ({s.id for ph in roadmap.phases for s in ph.steps}, "a step"),
+        "measures": ({x.id for x in roadmap.measures}, "a measure"),
+        "guarantees": ({g.id for g in roadmap.guarantees}, "a guarantee"),
+        "rewards": ({r.id for r in roadmap.rewards}, "a reward"),
+        "consequences": ({c.id for c in roadmap.consequences}, "a consequence"),
+        "limits": ({x.id for x in roadmap.limits}, "a limit"),
+        "obligations": ({o.id for o in roadmap.obligations}, "a recurring obligation"),
+        "declarations": ({d.id for d in escrow}, "a declaration in escrow"),
+        "items": ({i.id for i in roadmap.inventory.items}, "an inventory item"),
+        "balance_areas": ({a.id for a in areas}, "a material balance area"),
+        "states": (states, "a lifecycle state"),
     }
     for lang, tr in roadmap.translations.items():
         for section, (ids, kind) in known.items():
@@ -119,16 +201,32 @@ def check(roadmap: RoadMap) -> Iterator[tuple[tuple[str | int, ...], str]]:
                 if ident not in ids:
                     yield (
                         ("translations", lang, section, ident),
-                        f"the {lang!r} translation names {ident!r}, which is not a {kind} "
+                        f"the {lang!r} translation names {ident!r}, which is not {kind} "
                         "of this road map",
                     )
+        for sid, text in tr.steps.items():
+            step = next((s for ph in roadmap.phases for s in ph.steps if s.id == sid), None)
+            if text.method is not None and step is not None and step.verification is None:
+                yield (
+                    ("translations", lang, "steps", sid, "method"),
+                    f"the {lang!r} translation gives a verification method for {sid!r}, "
+                    "which has no verification",
+                )
 
 
-def _apply(obj: Any, text: BaseModel | None) -> Any:
+def _apply(obj: Any, text: BaseModel | None, *, skip: tuple[str, ...] = ()) -> Any:
     if text is None:
         return obj
-    given = {k: v for k, v in text.__dict__.items() if v is not None}
+    given = {k: v for k, v in text.__dict__.items() if v is not None and k not in skip}
     return obj.model_copy(update=given) if given else obj
+
+
+def _step(step: Any, text: StepText | None) -> Any:
+    out = _apply(step, text, skip=("method",))
+    if text is not None and text.method is not None and step.verification is not None:
+        method = step.verification.model_copy(update={"method": text.method})
+        out = out.model_copy(update={"verification": method})
+    return out
 
 
 def localized(roadmap: RoadMap, lang: str) -> RoadMap:
@@ -140,31 +238,57 @@ def localized(roadmap: RoadMap, lang: str) -> RoadMap:
         return roadmap
     phases = [
         _apply(ph, tr.phases.get(ph.id)).model_copy(
-            update={"steps": [_apply(s, tr.steps.get(s.id)) for s in ph.steps]}
+            update={"steps": [_step(s, tr.steps.get(s.id)) for s in ph.steps]}
         )
         for ph in roadmap.phases
     ]
-    return roadmap.model_copy(
-        update={
-            "agreement": _apply(roadmap.agreement, tr.agreement),
-            "parties": [_apply(p, tr.parties.get(p.id)) for p in roadmap.parties],
-            "phases": phases,
-            "measures": [_apply(x, tr.measures.get(x.id)) for x in roadmap.measures],
-            "guarantees": [_apply(g, tr.guarantees.get(g.id)) for g in roadmap.guarantees],
-        }
-    )
+    update: dict[str, Any] = {
+        "agreement": _apply(roadmap.agreement, tr.agreement),
+        "parties": [_apply(p, tr.parties.get(p.id)) for p in roadmap.parties],
+        "phases": phases,
+        "measures": [_apply(x, tr.measures.get(x.id)) for x in roadmap.measures],
+        "guarantees": [_apply(g, tr.guarantees.get(g.id)) for g in roadmap.guarantees],
+        "rewards": [_apply(r, tr.rewards.get(r.id)) for r in roadmap.rewards],
+        "consequences": [_apply(c, tr.consequences.get(c.id)) for c in roadmap.consequences],
+        "limits": [_apply(x, tr.limits.get(x.id)) for x in roadmap.limits],
+        "obligations": [_apply(o, tr.obligations.get(o.id)) for o in roadmap.obligations],
+        "inventory": roadmap.inventory.model_copy(
+            update={"items": [_apply(i, tr.items.get(i.id)) for i in roadmap.inventory.items]}
+        ),
+    }
+    if roadmap.escrow is not None:
+        declarations = [_apply(d, tr.declarations.get(d.id)) for d in roadmap.escrow.declarations]
+        update["escrow"] = roadmap.escrow.model_copy(update={"declarations": declarations})
+    if roadmap.monitoring is not None:
+        areas = [_apply(a, tr.balance_areas.get(a.id)) for a in roadmap.monitoring.balance_areas]
+        update["monitoring"] = roadmap.monitoring.model_copy(update={"balance_areas": areas})
+    return roadmap.model_copy(update=update)
+
+
+def state_word(roadmap: RoadMap, lang: str, state: str) -> str:
+    """The word for the lifecycle state ``state`` in ``lang`` (the id where none is given)."""
+    tr = roadmap.translations.get(lang)
+    return tr.states.get(state, state) if tr is not None else state
 
 
 __all__ = [
     "AgreementText",
+    "BalanceAreaText",
+    "ConsequenceText",
+    "DeclarationText",
     "GuaranteeText",
+    "ItemText",
     "Language",
+    "LimitText",
     "MeasureText",
+    "ObligationText",
     "PartyText",
     "PhaseText",
+    "RewardText",
     "StepText",
     "Translation",
     "Translations",
     "check",
     "localized",
+    "state_word",
 ]

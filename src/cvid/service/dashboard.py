@@ -35,7 +35,7 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from cvid import i18n
 from cvid._when import parse_when
@@ -54,12 +54,21 @@ from cvid.report import STATUS_COLOURS, charts, feeds
 from cvid.report import timeline as tl
 from cvid.report.names import Names
 from cvid.report.palette import measure_status, status_label, status_symbol
-from cvid.roadmap.model import Phase, RoadMap, Step
-from cvid.roadmap.translations import localized
+from cvid.roadmap.model import (
+    Consequence,
+    Deadline,
+    FirstEventAnchor,
+    Phase,
+    ResolutionAnchor,
+    Reward,
+    RoadMap,
+    Step,
+)
+from cvid.roadmap.translations import localized, state_word
 from cvid.service import listing
 from cvid.service.headline import headline
 from cvid.service.listing import Cursor, EventFilter
-from cvid.service.monitoring_page import facility_page, monitoring_page
+from cvid.service.monitoring_page import basis_word, facility_page, kind_word, monitoring_page
 from cvid.service.source import Source
 from cvid.sim import figures
 from cvid.sim import scenario as sc
@@ -129,6 +138,83 @@ def _fact_text(fact: Fact) -> str:
 
 _env.filters["fact_value"] = _fact_text
 _env.filters["status_label"] = lambda status: i18n.gettext_(status_label(status))
+_ROLES = {  # cvid.roadmap.model.Role, in words
+    "disarming_state": N_("disarming state"),
+    "guarantor": N_("guarantor"),
+    "party": N_("party"),
+    "verifier": N_("verifier"),
+    "council_permanent": N_("permanent Council member"),
+    "council_elected": N_("elected Council member"),
+    "operator": N_("operator"),
+    "witness": N_("witness"),
+    "secretariat": N_("secretariat"),
+}
+_OWED = {  # cvid.engine.state.Obligation.kind: what a party must do now
+    "carry out": N_("carry out"),
+    "verify": N_("verify"),
+    "sign": N_("sign"),
+    "perform": N_("perform"),
+    "confirm": N_("confirm"),
+}
+_RULE_KINDS = {"reward": N_("reward"), "consequence": N_("consequence")}
+_PURPOSES = {  # a Council draft's purpose
+    "endorse": N_("endorse the road map"),
+    "continue_relief": N_("continue the relief"),
+    "other": N_("other"),
+}
+
+
+def _word(table: Mapping[str, str]) -> Callable[[str], str]:
+    """A filter writing a value of ``table`` in the reader's language (else as given)."""
+
+    def word(value: str) -> str:
+        return i18n.gettext_(table[value]) if value in table else value.replace("_", " ")
+
+    return word
+
+
+# The labels of the reference data's facts (cvid/reference/data), and the kinds of zones
+# and protocol steps it lists; a label the data adds is shown as its key.
+_FACT_KEYS = {
+    "opened": N_("opened for signature"),
+    "signed": N_("signature"),
+    "in_force": N_("entry into force"),
+    "declared": N_("declaration"),
+    "parties": N_("parties"),
+    "scope": N_("scope"),
+    "statement": N_("statement"),
+    "proposal": N_("proposal"),
+    "precedent": N_("precedent"),
+    "treaty": N_("treaty"),
+    "regional_states": N_("regional states"),
+    "p5_protocol": N_("P5 protocol"),
+    "cica_platform": N_("CICA platform"),
+    "security_guarantees_called_for": N_("security guarantees called for"),
+    "unga_resolution": N_("UNGA resolution"),
+    "domestic_law": N_("domestic law"),
+    "p5_joint_statement": N_("P5 joint statement"),
+    "parallel_declarations": N_("parallel declarations"),
+    "protocol_obstacles": N_("protocol obstacles"),
+    "date": N_("date"),
+    "place": N_("place"),
+    "signatories": N_("signatories"),
+}
+_ZONE_KINDS = {
+    "regional treaty": N_("regional treaty"),
+    "regional treaty (proposed)": N_("regional treaty (proposed)"),
+    "single-state status": N_("single-state status"),
+    "global treaty": N_("global treaty"),
+}
+_AWAITING = {"signature": N_("signature"), "ratification": N_("ratification")}
+_env.filters["fact_key"] = _word(_FACT_KEYS)
+_env.filters["zone_kind"] = _word(_ZONE_KINDS)
+_env.filters["awaiting"] = _word(_AWAITING)
+_env.filters["role"] = _word(_ROLES)
+_env.filters["owed_kind"] = _word(_OWED)
+_env.filters["rule_kind"] = _word(_RULE_KINDS)
+_env.filters["draft_purpose"] = _word(_PURPOSES)
+_env.filters["device_kind"] = kind_word
+_env.filters["balance_basis"] = basis_word
 _env.filters["status_symbol"] = status_symbol
 _env.globals["measure_status"] = measure_status
 _env.globals["span"] = None  # the signed log's days (Dashboard.span), given per page
@@ -180,14 +266,40 @@ def parse_at(text: str | None, now: dt.datetime) -> tuple[dt.datetime, str | Non
         ) from e
 
 
+_FIELD_LABELS = {  # the fields of _SUMMARY_FIELDS, as a row names them
+    "step": N_("step"),
+    "outcome": N_("outcome"),
+    "guarantee": N_("guarantee"),
+    "draft": N_("draft"),
+    "title": N_("title"),
+    "vote": N_("vote"),
+    "declaration": N_("declaration"),
+    "inspection": N_("inspection"),
+    "round": N_("round"),
+    "item": N_("item"),
+    "to": N_("to"),
+    "reason": N_("reason"),
+    "note": N_("note"),
+}
+
+
 def _summary(event: AdmittedEvent) -> str:
-    """A line saying what an event is about, from the fields readers look for."""
+    """A line saying what an event is about, from the fields readers look for (the
+    field names in the reader's language; the values as signed)."""
     body = event.body.model_dump(by_alias=True)
-    parts = [f"{k}: {body[k]}" for k in _SUMMARY_FIELDS if isinstance(body.get(k), str)]
+    parts = [
+        i18n.gettext_("%(field)s: %(value)s")
+        % {"field": i18n.gettext_(_FIELD_LABELS[k]), "value": body[k]}
+        for k in _SUMMARY_FIELDS
+        if isinstance(body.get(k), str)
+    ]
     if event.type == "declaration.revealed":
-        parts.append("cells revealed with proof")
+        parts.append(i18n.gettext_("cells revealed with proof"))
     if event.type == "inspection.planned":
-        parts.append("cells: " + ", ".join(body.get("cells", [])))
+        parts.append(
+            i18n.gettext_("%(field)s: %(value)s")
+            % {"field": i18n.gettext_("cells"), "value": ", ".join(body.get("cells", []))}
+        )
     return "; ".join(parts)
 
 
@@ -231,6 +343,74 @@ def empty_listing(*, fixed: set[str] | None = None) -> _Listing:
     """A first page with no events and no filter (for rendering a template alone)."""
     form = dict.fromkeys(("party", "type", "step", "q", "since", "until"), "")
     return _Listing([], form, frozenset(fixed or ()), PAGE_SIZE, None, None, None, None, False)
+
+
+def _words(text: str, **values: Any) -> Markup:
+    """``text`` translated, its placeholders filled with ``values`` (escaped unless markup)."""
+    return Markup(escape(i18n.gettext_(text))) % values
+
+
+def _duration(d: Deadline) -> str:
+    parts = []
+    if d.years:
+        parts.append(i18n.ngettext_("%(num)s year", "%(num)s years", d.years) % {"num": d.years})
+    if d.months:
+        parts.append(
+            i18n.ngettext_("%(num)s month", "%(num)s months", d.months) % {"num": d.months}
+        )
+    if d.days:
+        parts.append(i18n.ngettext_("%(num)s day", "%(num)s days", d.days) % {"num": d.days})
+    return ", ".join(parts)
+
+
+def deadline_words(
+    d: Deadline, names: Names, phase_ids: set[str], link: Callable[[str], str]
+) -> Markup:
+    """A step's deadline as the road map states it, in the reader's language, with a link
+    to the step or phase it counts from."""
+    if d.date is not None:
+        return Markup(escape(d.date.isoformat()))
+    if d.earliest_of or d.latest_of:
+        listed = Markup("; ").join(
+            deadline_words(x, names, phase_ids, link) for x in d.earliest_of or d.latest_of or []
+        )
+        if d.earliest_of:
+            return _words(N_("whichever comes first: %(list)s"), list=listed)
+        return _words(N_("whichever comes last: %(list)s"), list=listed)
+    after = d.after
+    anchor: Markup
+    if isinstance(after, ResolutionAnchor):
+        anchor = _words(N_("the Council adopts %(resolution)s"), resolution=after.resolution)
+    elif isinstance(after, FirstEventAnchor):
+        anchor = _words(
+            N_("the first %(type)s event"), type=Markup("<code>%s</code>") % after.first
+        )
+    elif after == "start":
+        anchor = _words(N_("the road map's start"))
+    elif after == "adoption":
+        anchor = _words(N_("adoption"))
+    elif after in phase_ids:
+        there = Markup('<a href="%s#phase-%s">%s</a>') % (link(""), after, names.subject(after))
+        anchor = _words(N_("the phase %(phase)s is complete"), phase=there)
+    else:
+        step = str(after)
+        there = Markup('<a href="%s">%s</a>') % (link("steps/" + step), names.subject(step))
+        anchor = _words(N_("%(step)s is done"), step=there)
+    duration = _duration(d)
+    if duration:
+        return _words(N_("%(duration)s after %(anchor)s"), duration=duration, anchor=anchor)
+    return _words(N_("when %(anchor)s"), anchor=anchor)
+
+
+_env.globals["deadline_words"] = deadline_words
+
+
+def _no_party(party_id: str) -> PageError:
+    return PageError(
+        404,
+        i18n.gettext_("No such party"),
+        i18n.gettext_("This road map has no party %(id)s.") % {"id": repr(party_id)},
+    )
 
 
 def _escrow_event(event: AdmittedEvent, declaration: str) -> bool:
@@ -291,6 +471,9 @@ class _Dashboard:
         def link(path: str, *, keep_at: bool = True) -> str:
             return base + path + (query if keep_at else "")
 
+        lang = i18n.current.get()
+        original = self.source.roadmap
+
         page = _env.get_template(template).render(
             base=base,
             link=link,
@@ -301,11 +484,22 @@ class _Dashboard:
             colours=STATUS_COLOURS,
             names=self.names,
             span=self.span(),
-            lang=i18n.current.get(),
+            lang=lang,
             languages=i18n.LANGUAGES,
+            state_word=lambda state: state_word(original, lang, state),
+            rule_titles=self.rule_titles(),
+            obligation_titles={o.id: o.title for o in rm.obligations},
             **context,
         )
         return HTMLResponse(page, status_code=status)
+
+    def rule_titles(self) -> dict[str, str]:
+        """Each reward's and consequence's title as written, to its title in the reader's
+        language (the engine names rules by their titles: what a party owes in return for)."""
+        rm = self.source.roadmap
+        written: list[Reward | Consequence] = [*rm.rewards, *rm.consequences]
+        shown = self.names.rules
+        return {r.title: shown.get(r.id, r.title) for r in written}
 
     def span(self) -> dict[str, str] | None:
         """The days the signed log covers, first to last, and a moment inside them for the
@@ -334,7 +528,11 @@ class _Dashboard:
         try:
             return parse_at(at, self.source.now())
         except InputError as e:
-            raise PageError(400, "Not a date", str(e)) from e
+            message = i18n.gettext_(
+                "?at=%(value)s is neither a date nor an RFC 3339 time with its offset; give a "
+                "date (YYYY-MM-DD) or an RFC 3339 time such as 2027-03-01T12:00:00Z"
+            ) % {"value": repr((at or "").strip()[:64])}
+            raise PageError(400, i18n.gettext_("Not a date"), message) from e
 
     def parties(self) -> dict[str, str]:
         """Each party's short name (its name when the road map gives none)."""
@@ -406,7 +604,7 @@ class _Dashboard:
                 pool = [i for i in candidates if i in allowed]
             found = listing.page(events, f, cursor, limit, candidates=pool, describe=self.describe)
         except Error as e:
-            raise PageError(400, "Not a valid list", str(e)) from e
+            raise PageError(400, i18n.gettext_("Not a valid list"), str(e)) from e
         keep = {k: v for k, v in form.items() if v and k not in fixed}
         if at:
             keep["at"] = at
@@ -438,7 +636,9 @@ class _Dashboard:
     def clock_note(self, moment: dt.datetime) -> str:
         now = self.source.now()
         if moment > now:
-            return f"after the service's clock ({moment_text(now)}): as if nothing more is logged"
+            return i18n.gettext_(
+                "after the service's clock (%(moment)s): as if nothing more is logged"
+            ) % {"moment": moment_text(now)}
         return ""
 
     # --- overview ---------------------------------------------------------------------
@@ -505,9 +705,10 @@ class _Dashboard:
         ]
         sources: list[tuple[str, str]] = []
         if spec.source:
-            sources.append(("This step", spec.source))
+            sources.append((i18n.gettext_("This step"), spec.source))
         if phase.source:
-            sources.append((f"The phase {phase.title}", phase.source))
+            about = i18n.gettext_("The phase %(phase)s") % {"phase": phase.title}
+            sources.append((about, phase.source))
         for rule in [r for r, _ in rewards] + [c for c, _, _ in consequences]:
             if rule.source:
                 sources.append((rule.title, rule.source))
@@ -546,14 +747,18 @@ class _Dashboard:
     def _step_spec(self, step_id: str) -> tuple[Phase, Step]:
         found = self.steps().get(step_id)
         if found is None:
-            raise PageError(404, "No such step", f"This road map has no step {step_id!r}.")
+            raise PageError(
+                404,
+                i18n.gettext_("No such step"),
+                i18n.gettext_("This road map has no step %(id)s.") % {"id": repr(step_id)},
+            )
         return found
 
     def party(self, party_id: str, at: str | None, query: Query) -> HTMLResponse:
         rm = self.rm
         spec = next((p for p in rm.parties if p.id == party_id), None)
         if spec is None:
-            raise PageError(404, "No such party", f"This road map has no party {party_id!r}.")
+            raise _no_party(party_id)
         moment, at = self.moment(at)
         state = self.source.state(moment)
         steps = self.steps()
@@ -583,22 +788,44 @@ class _Dashboard:
     # --- feeds ------------------------------------------------------------------------
 
     def feed(self, party_id: str | None) -> Response:
-        """The Atom feed of alerts and deadlines, for the agreement or one party."""
-        rm = self.source.roadmap
+        """The Atom feed of alerts and deadlines, for the agreement or one party, in the
+        reader's language (its links keep it: ``?lang=``)."""
+        rm = self.rm
         if party_id is not None and party_id not in self.names.parties:
-            raise PageError(404, "No such party", f"This road map has no party {party_id!r}.")
+            raise _no_party(party_id)
         state = self.source.state(self.source.now())
-        items = feeds.notices(rm, state)
+        items = feeds.notices(self.source.roadmap, state, names=self.names)
+        agreement = rm.agreement.title
         if party_id is None:
-            scope, root, title = "agreement", "./", f"{rm.agreement.title}: alerts and deadlines"
+            scope, root = "agreement", "./"
+            title = i18n.gettext_("%(agreement)s: alerts and deadlines") % {"agreement": agreement}
         else:
             items = [n for n in items if party_id in n.parties]
             scope, root = f"party/{party_id}", "../../"
-            title = f"{self.names.parties[party_id]}: alerts and deadlines ({rm.agreement.title})"
+            title = i18n.gettext_("%(party)s: alerts and deadlines (%(agreement)s)") % {
+                "party": self.names.parties[party_id],
+                "agreement": agreement,
+            }
+        query = "?" + _urlencode({"lang": i18n.current.get()})
         body = feeds.atom(
-            rm, state, items, scope=scope, self_url="feed.atom", site_url=root, title=title
+            rm,
+            state,
+            items,
+            scope=scope,
+            self_url="feed.atom" + query,
+            site_url=root,
+            title=title,
+            query=query,
         )
-        return Response(body, media_type=ATOM_MEDIA, headers={"Cache-Control": "no-cache"})
+        return Response(
+            body,
+            media_type=ATOM_MEDIA,
+            headers={
+                "Cache-Control": "no-cache",
+                "Content-Language": i18n.current.get(),
+                "Vary": "Accept-Language, Cookie",
+            },
+        )
 
     # --- ledger -----------------------------------------------------------------------
 
@@ -615,7 +842,7 @@ class _Dashboard:
             view["log_signature"] = "valid"
         except Error as e:
             view["checkpoint"] = None
-            view["log_signature"] = f"does not verify: {e}"
+            view["log_signature"] = i18n.gettext_("does not verify: %(error)s") % {"error": e}
         policy = self.source.witness_policy
         if policy is not None:
             try:
@@ -650,7 +877,14 @@ class _Dashboard:
         n = len(self.source.events())
         if not _INDEX.fullmatch(index) or int(index) >= n:
             raise PageError(
-                404, "No such entry", f"The log has no entry {index[:32]!r} ({n} entries)."
+                404,
+                i18n.gettext_("No such entry"),
+                i18n.ngettext_(
+                    "The log has no entry %(index)s (%(num)s entry).",
+                    "The log has no entry %(index)s (%(num)s entries).",
+                    n,
+                )
+                % {"index": repr(index[:32]), "num": n},
             )
         return int(index)
 
@@ -677,26 +911,30 @@ class _Dashboard:
             parties=self.parties(),
             has_witnesses=self.source.witness_policy is not None,
             total=len(self.source.events()),
+            proof_text={key: i18n.gettext_(text) for key, text in PROOF_TEXT.items()},
         )
 
     def proof_json(self, index: str) -> JSONResponse:
-        """What the browser needs to check entry ``index`` against the signed checkpoint."""
+        """What the browser needs to check entry ``index`` against the signed checkpoint
+        (a refusal's ``detail`` in the reader's language: the page shows it)."""
         try:
             i = self._index(index)
         except PageError as e:
             return JSONResponse({"detail": e.message}, status_code=404)
         note = self.source.checkpoint()
         if note is None:
-            return JSONResponse({"detail": "no checkpoint has been published yet"}, 404)
+            detail = i18n.gettext_("no checkpoint has been published yet")
+            return JSONResponse({"detail": detail}, 404)
         try:
             checkpoint = Checkpoint.from_text(Note.from_bytes(note).text)
         except Error as e:
-            return JSONResponse({"detail": f"the latest checkpoint is malformed: {e}"}, 502)
+            detail = i18n.gettext_("the latest checkpoint is malformed: %(error)s") % {"error": e}
+            return JSONResponse({"detail": detail}, 502)
         if i >= checkpoint.tree_size:
-            detail = (
-                f"entry {i} is newer than the latest checkpoint "
-                f"(tree size {checkpoint.tree_size}); a later checkpoint will cover it"
-            )
+            detail = i18n.gettext_(
+                "entry %(index)s is newer than the latest checkpoint (tree size %(size)s); "
+                "a later checkpoint will cover it"
+            ) % {"index": i, "size": checkpoint.tree_size}
             return JSONResponse({"detail": detail}, 404)
         policy = self.source.witness_policy
         doc = {
@@ -888,7 +1126,9 @@ class _Dashboard:
                 return view
         if not self._simulating.acquire(blocking=False):
             raise PageError(
-                503, "Busy", "Another simulation is running; try again in a few seconds."
+                503,
+                i18n.gettext_("Busy"),
+                i18n.gettext_("Another simulation is running; try again in a few seconds."),
             )
         try:
             try:
@@ -899,7 +1139,7 @@ class _Dashboard:
                     rng=np.random.default_rng(query.seed),
                 )
             except Error as e:  # cvid's own refusal: a page saying why, not a 500
-                raise PageError(400, "The simulation cannot run", str(e)) from e
+                raise PageError(400, i18n.gettext_("The simulation cannot run"), str(e)) from e
             view = _simulation_view(result, self.names)
         finally:
             self._simulating.release()
@@ -964,6 +1204,77 @@ _CHARTS = {  # marked for translation; translated when a page is drawn
 }
 
 
+# What the in-browser proof check (static/proof.js) writes, by key: the entry page hands
+# them to the script translated, in a data attribute (no inline script: the page policy
+# forbids it). Placeholders are filled in by the script.
+PROOF_TEXT = {
+    "unavailable": N_(
+        "Not checked: this page is not in a secure context (https or localhost), so the "
+        "browser offers no WebCrypto."
+    ),
+    "no-proof": N_("the server sent no proof: %(detail)s"),
+    "root-only": N_(
+        "Root verified by your browser; the checkpoint's signatures were not checked: %(reason)s."
+    ),
+    "no-ed25519": N_("this browser cannot verify Ed25519 (%(error)s)"),
+    "verified": N_(
+        "Proof verified by your browser: entry %(index)s is in the log's signed tree of "
+        "%(size)s entries; the log's signature is valid."
+    ),
+    "verified-witnessed": N_(
+        "Proof verified by your browser: entry %(index)s is in the log's signed tree of "
+        "%(size)s entries; the log's signature is valid; %(cosigned)s witnesses cosigned it "
+        "(%(threshold)s needed)."
+    ),
+    "failed": N_("Proof check FAILED: %(reason)s"),
+    "what-entry": N_("the entry"),
+    "what-signature": N_("a signature"),
+    "what-key": N_("a key"),
+    "what-root": N_("the checkpoint's root hash"),
+    "bad-base64": N_("%(what)s is not valid base64"),
+    "wrong-entry": N_("the proof is for entry %(index)s, not entry %(page)s"),
+    "leaf": N_("leaf hash = SHA-256(0x00 ‖ entry of %(bytes)s bytes) = %(hash)s (RFC 9162 §2.1.1)"),
+    "path-size": N_("path[%(k)s] is not a 32-byte hash"),
+    "leaf-index": N_("step 1: leaf index %(index)s is not below tree size %(size)s"),
+    "walk": N_("fn = %(fn)s, sn = %(sn)s, r = leaf hash (RFC 9162 §2.1.3.2 steps 2-3)"),
+    "too-long": N_("step 4.a: the path has more hashes than a tree of %(size)s needs"),
+    "left": N_(
+        "path[%(k)s] is the left sibling: r = SHA-256(0x01 ‖ path[%(k)s] ‖ r) = %(hash)s "
+        "(step 4.b.i)"
+    ),
+    "right": N_(
+        "path[%(k)s] is the right sibling: r = SHA-256(0x01 ‖ r ‖ path[%(k)s]) = %(hash)s "
+        "(step 4.b, otherwise)"
+    ),
+    "too-short": N_("step 5: the path ends before the root (sn = %(sn)s, not 0)"),
+    "no-blank-line": N_("the checkpoint note has no blank line before its signatures"),
+    "few-lines": N_("the checkpoint needs origin, size and root lines"),
+    "bad-size": N_("the checkpoint's tree size is not a number"),
+    "bad-signature-line": N_("a signature line does not start with '%(dash)s'"),
+    "root-length": N_("the checkpoint's root hash is not 32 bytes"),
+    "key-format": N_("a key is not in the signed-note key format"),
+    "key-type": N_("key %(name)s is not an Ed25519 key of type %(type)s"),
+    "key-id": N_("key %(name)s: its id %(id)s does not match the key"),
+    "checkpoint": N_("checkpoint: origin %(origin)s, tree size %(size)s, root %(root)s"),
+    "size-mismatch": N_(
+        "the proof is for a tree of %(size)s entries, the checkpoint for %(checkpoint)s"
+    ),
+    "root-mismatch": N_("the computed root %(computed)s is not the checkpoint's root %(root)s"),
+    "in-tree": N_("computed root = checkpoint root: entry %(index)s is in the signed tree"),
+    "origin": N_("the log key's name %(name)s is not the checkpoint's origin"),
+    "no-log-signature": N_("the checkpoint has no signature by the log key %(name)s"),
+    "bad-log-signature": N_("the log's Ed25519 signature on the checkpoint is invalid"),
+    "log-signature": N_("the log's Ed25519 signature on the checkpoint is valid (key %(key)s)"),
+    "no-cosignature": N_("witness %(name)s: no cosignature"),
+    "cosignature-length": N_("witness %(name)s: the cosignature is not 8 + 64 bytes"),
+    "bad-cosignature": N_("witness %(name)s: the cosignature is invalid"),
+    "cosignature": N_("witness %(name)s: cosignature valid (cosignature/v1, time %(time)s)"),
+    "too-few-witnesses": N_(
+        "%(cosigned)s of %(threshold)s required witnesses cosigned the checkpoint"
+    ),
+}
+
+
 def _behaviour_text(behaviour: sc.Behaviour, names: Names) -> str:
     match behaviour.kind:
         case "hide":
@@ -1015,6 +1326,17 @@ def _simulation_view(result: SimulationResult, names: Names) -> _SimulationView:
     )
 
 
+_SERIES = {  # the simulation figures' series (cvid.sim.figures), as the charts name them
+    "complete": N_("runs complete"),
+    "before the phase starts": N_("before the phase starts"),
+    "by its end": N_("by its end"),
+}
+
+
+def _series_name(name: str) -> str:
+    return i18n.gettext_(_SERIES[name]) if name in _SERIES else name
+
+
 def _svg_chart(name: str, fig: Any, names: Names) -> Markup:
     """One of the simulation's figures drawn as SVG on the server, in the site's theme
     (shares as percentages, names for ids); the figure supplies the numbers."""
@@ -1024,14 +1346,14 @@ def _svg_chart(name: str, fig: Any, names: Names) -> Markup:
     if name == "detection":
         return charts.bar_chart(
             [names.subject(str(p)) for p in traces[0].x] if traces else [],
-            [(str(t.name), [float(v) for v in t.y]) for t in traces],
+            [(_series_name(str(t.name)), [float(v) for v in t.y]) for t in traces],
             label=label,
             y_title=i18n.gettext_("probability"),
             percent=True,
         )
     series = []
     for t in traces:
-        named = str(t.name or "")
+        named = _series_name(str(t.name or ""))
         kind, _, ident = named.partition(" ")
         if kind in ("measure", "guarantee") and ident:
             what = i18n.gettext_("measure") if kind == "measure" else i18n.gettext_("guarantee")
@@ -1070,8 +1392,9 @@ def _whole(text: str | None, name: str, default: int, low: int, high: int) -> in
     if not re.fullmatch(r"[0-9]{1,12}", text) or not low <= int(text) <= high:
         raise PageError(
             400,
-            f"Not a valid {name}",
-            f"?{name}={text[:32]!r} is not a whole number from {low} to {high}.",
+            i18n.gettext_("Not a valid %(name)s") % {"name": name},
+            i18n.gettext_("?%(name)s=%(value)s is not a whole number from %(low)s to %(high)s.")
+            % {"name": name, "value": repr(text[:32]), "low": low, "high": high},
         )
     return int(text)
 
@@ -1084,18 +1407,26 @@ def _scenario_name(
         return next(iter(fitting))
     if text is None:
         raise PageError(
-            400, "No scenario to run", "No shipped scenario fits this road map, so none can run."
+            400,
+            i18n.gettext_("No scenario to run"),
+            i18n.gettext_("No shipped scenario fits this road map, so none can run."),
         )
     if text in fitting:
         return text
     if text in misfits:
         raise PageError(
             400,
-            "The scenario does not fit",
-            f"Scenario {text!r} does not fit this road map: {misfits[text]}",
+            i18n.gettext_("The scenario does not fit"),
+            i18n.gettext_("Scenario %(name)s does not fit this road map: %(why)s")
+            % {"name": repr(text), "why": misfits[text]},
         )
-    known = ", ".join(fitting) or "none fits this road map"
-    raise PageError(400, "No such scenario", f"There is no scenario {text[:64]!r} ({known}).")
+    known = ", ".join(fitting) or i18n.gettext_("none fits this road map")
+    raise PageError(
+        400,
+        i18n.gettext_("No such scenario"),
+        i18n.gettext_("There is no scenario %(name)s (%(known)s).")
+        % {"name": repr(text[:64]), "known": known},
+    )
 
 
 def _urlencode(params: dict[str, str | None]) -> str:
@@ -1106,14 +1437,37 @@ def _static_files() -> dict[str, Path]:
     return {p.name: p for p in STATIC.iterdir() if p.suffix in _MEDIA}
 
 
+def _language(request: Request) -> str:
+    return i18n.negotiate(
+        request.query_params.get("lang"),
+        request.cookies.get(i18n.COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
+def _in_language(request: Request, answer: Callable[[], Response]) -> Response:
+    """``answer()`` in the request's language (a feed, the proof's JSON): ``?lang=``, the
+    cookie or ``Accept-Language``, as for a page, but no cookie is set."""
+    token = i18n.current.set(_language(request))
+    try:
+        return answer()
+    finally:
+        i18n.current.reset(token)
+
+
+def _feed_or_error(dash: _Dashboard, party_id: str | None, depth: int) -> Response:
+    try:
+        return dash.feed(party_id)
+    except PageError as e:
+        return dash.error(e, depth)
+
+
 def _guard(
     dash: _Dashboard, depth: int, page: Callable[[], HTMLResponse], request: Request
 ) -> HTMLResponse:
     """Render ``page`` in the request's language; an error page for a PageError."""
     asked = request.query_params.get("lang")
-    lang = i18n.negotiate(
-        asked, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
-    )
+    lang = _language(request)
     token = i18n.current.set(lang)
     try:
         try:
@@ -1160,18 +1514,12 @@ def dashboard_router(source: Source) -> APIRouter:
         return _guard(dash, 1, lambda: dash.party(party_id, at, request.query_params), request)
 
     @router.get("/feed.atom", include_in_schema=False)
-    def feed() -> Response:
-        try:
-            return dash.feed(None)
-        except PageError as e:
-            return dash.error(e, 0)
+    def feed(request: Request) -> Response:
+        return _in_language(request, lambda: _feed_or_error(dash, None, 0))
 
     @router.get("/parties/{party_id}/feed.atom", include_in_schema=False)
-    def party_feed(party_id: str) -> Response:
-        try:
-            return dash.feed(party_id)
-        except PageError as e:
-            return dash.error(e, 2)
+    def party_feed(request: Request, party_id: str) -> Response:
+        return _in_language(request, lambda: _feed_or_error(dash, party_id, 2))
 
     @router.get("/ledger", **html)
     def ledger(request: Request) -> HTMLResponse:
@@ -1182,8 +1530,8 @@ def dashboard_router(source: Source) -> APIRouter:
         return _guard(dash, 1, lambda: dash.entry(index), request)
 
     @router.get("/ledger/{index}/proof.json", include_in_schema=False)
-    def proof(index: str) -> JSONResponse:
-        return dash.proof_json(index)
+    def proof(request: Request, index: str) -> Response:
+        return _in_language(request, lambda: dash.proof_json(index))
 
     @router.get("/escrow", **html)
     def escrow(request: Request, at: str | None = None) -> HTMLResponse:

@@ -15,10 +15,32 @@ from typing import Any, Protocol
 
 from fastapi.responses import HTMLResponse
 
+from cvid import i18n
 from cvid.engine.state import AgreementState
+from cvid.i18n import N_
 from cvid.report.monitor_charts import BalancePoint, CoverageBar, balance_chart, coverage_chart
 
 WIDTH, LEFT, RIGHT, ROW = 760.0, 150.0, 10.0, 22
+# The device kinds every road map knows (cvid.roadmap.devices.BUILT_IN_KINDS), in words;
+# a kind a road map adds is shown as its id.
+KINDS = {
+    "camera": N_("camera"),
+    "seal": N_("seal"),
+    "online_monitor": N_("online monitor"),
+    "flowmeter": N_("flowmeter"),
+}
+# How a balance was judged: on the host's declaration or on its verifiers' figures.
+BASES = {"declared": N_("declared by the host"), "verified": N_("verified")}
+
+
+def kind_word(kind: str) -> str:
+    """A device kind in the reader's language (a kind the road map adds: its id)."""
+    return i18n.gettext_(KINDS[kind]) if kind in KINDS else kind
+
+
+def basis_word(basis: str) -> str:
+    """What a material balance was judged on, in the reader's language."""
+    return i18n.gettext_(BASES[basis]) if basis in BASES else basis
 
 
 class _Dash(Protocol):
@@ -45,6 +67,7 @@ def monitoring_page(dash: _Dash, at: str | None) -> HTMLResponse:
     titles = {i.id: i.title for i in dash.rm.inventory.items}
     return dash.render(
         "monitoring.html.j2",
+        area_titles=_area_titles(dash),
         depth=0,
         at=at,
         section="monitoring",
@@ -87,7 +110,13 @@ def _timeline(state: AgreementState, refs: list[str]) -> dict[str, Any]:
     return {"rows": rows, "height": 30 + len(rows) * ROW, "width": WIDTH, "lo": lo, "hi": hi}
 
 
-MARKED = {"seal.tampered": "tamper alarm", "seal.opened": "seal opened"}
+MARKED = {"seal.tampered": N_("tamper alarm"), "seal.opened": N_("seal opened")}
+
+
+def _area_titles(dash: _Dash) -> dict[str, str]:
+    """Each material balance area's title in the reader's language."""
+    mon = dash.rm.monitoring
+    return {a.id: a.title for a in mon.balance_areas} if mon else {}
 
 
 def facility_page(dash: _Dash, item: str, at: str | None) -> HTMLResponse:
@@ -99,7 +128,11 @@ def facility_page(dash: _Dash, item: str, at: str | None) -> HTMLResponse:
     moment, at = dash.moment(at)
     state = dash.source.state(moment)
     if item not in state.continuity:
-        raise PageError(404, "Not monitored", f"no monitoring device covers {item!r}")
+        raise PageError(
+            404,
+            i18n.gettext_("Not monitored"),
+            i18n.gettext_("No monitoring device covers %(item)s.") % {"item": repr(item)},
+        )
     rec = state.continuity[item]
     mon = dash.source.roadmap.monitoring
     refs = [d.id for d in mon.devices if item in d.covers] if mon else []
@@ -114,10 +147,12 @@ def facility_page(dash: _Dash, item: str, at: str | None) -> HTMLResponse:
         if ev.type == "seal.tampered" or (
             ev.type == "seal.opened" and getattr(ev.body, "inspector", None) is None
         ):
-            marks[device].append((ev.time, MARKED[ev.type]))
+            marks[device].append((ev.time, i18n.gettext_(MARKED[ev.type])))
+    removals: dict[str, tuple[dt.datetime, str]] = {}
     for d in devices:
         if d.removed_at is not None:
-            marks[d.id].append((d.removed_at, f"removed by {d.removed_by}"))
+            removed = i18n.gettext_("removed by %(party)s") % {"party": d.removed_by}
+            removals[d.id] = (d.removed_at, removed)
     starts = [d.installed_at for d in devices if d.installed_at is not None]
     lo = min(starts, default=state.at)
     bars = [
@@ -126,7 +161,7 @@ def facility_page(dash: _Dash, item: str, at: str | None) -> HTMLResponse:
             d.installed_at,
             d.removed_at or state.at,
             [(g.start, g.end or state.at, g.beyond) for g in d.gaps],
-            sorted(marks[d.id]),
+            sorted([*marks[d.id], *([removals[d.id]] if d.id in removals else [])]),
         )
         for d in devices
         if d.installed_at is not None
@@ -135,8 +170,11 @@ def facility_page(dash: _Dash, item: str, at: str | None) -> HTMLResponse:
         bars,
         lo,
         state.at,
-        label=f"Coverage of {item}: a bar per device over time, gaps in orange or "
-        "vermilion, removals and tamper alarms marked; the table below gives the same facts",
+        label=i18n.gettext_(
+            "Coverage of %(item)s: a bar per device over time, gaps in orange or "
+            "vermilion, removals and tamper alarms marked; the table below gives the same facts"
+        )
+        % {"item": item},
     )
     areas = []
     for spec in mon.balance_areas if mon else []:
@@ -156,14 +194,18 @@ def facility_page(dash: _Dash, item: str, at: str | None) -> HTMLResponse:
             balance_chart(
                 points,
                 unit=area.unit,
-                label=f"MUF of {area.id} per period against plus or minus "
-                f"{spec.threshold_sigma:g} sigma(MUF); the table below gives the same numbers",
+                label=i18n.gettext_(
+                    "MUF of %(area)s per period against plus or minus %(k)s sigma(MUF); "
+                    "the table below gives the same numbers"
+                )
+                % {"area": area.id, "k": f"{spec.threshold_sigma:g}"},
             )
             if points
             else None
         )
-        areas.append({"area": area, "spec": spec, "chart": chart, "points": points})
-    titles = {i.id: i.title for i in dash.source.roadmap.inventory.items}
+        title = next((a.title for a in dash.rm.monitoring.balance_areas if a.id == spec.id), "")
+        areas.append({"area": area, "spec": spec, "title": title, "chart": chart, "points": points})
+    titles = {i.id: i.title for i in dash.rm.inventory.items}
     return dash.render(
         "facility.html.j2",
         depth=1,

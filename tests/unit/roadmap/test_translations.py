@@ -9,7 +9,7 @@ import pytest
 
 from cvid.errors import RoadmapError
 from cvid.roadmap import digest, from_json, load, loads, to_json
-from cvid.roadmap.translations import localized
+from cvid.roadmap.translations import localized, state_word
 from tests.kit import MINI
 
 TEXT = MINI.read_text(encoding="utf-8")
@@ -80,6 +80,74 @@ def test_translations_are_stated_content_and_part_of_the_identity() -> None:
     again = from_json(to_json(translated))
     assert again == translated
     assert digest(again) == digest(translated)
+
+
+MORE_FRENCH = """
+    phases:
+      freeze: {title: Gel, source: Résolution X}
+    steps:
+      freeze-reactor:
+        title: Geler le réacteur A
+        action: Arrêter le réacteur A sous scellés
+        method: Scellés posés par l'inspectorat
+        source: Accord, art. 2
+    items:
+      reactor-a: {title: Réacteur A}
+    rewards:
+      relief-1: {title: Première tranche d'allègement, source: "Accord, art. 3"}
+    consequences:
+      late-freeze:
+        title: Gel en retard
+        council_procedure: Le Conseil examine le manquement au gel.
+    states: {frozen: gelé, stored: entreposé}
+"""
+
+
+def test_every_text_a_reader_sees_can_be_translated() -> None:
+    fr = localized(loads(TEXT + "translations:\n  fr:" + MORE_FRENCH), "fr")
+    assert fr.phases[0].source == "Résolution X"
+    step = fr.phases[0].steps[0]
+    assert (step.title, step.action, step.source) == (
+        "Geler le réacteur A",
+        "Arrêter le réacteur A sous scellés",
+        "Accord, art. 2",
+    )
+    assert step.verification is not None
+    assert step.verification.method == "Scellés posés par l'inspectorat"
+    assert step.verification.by == ["iaea"]  # who verifies is the same in every language
+    assert fr.inventory.items[0].title == "Réacteur A"
+    assert fr.inventory.items[0].category == "reactor"
+    assert (fr.rewards[0].title, fr.rewards[0].source) == (
+        "Première tranche d'allègement",
+        "Accord, art. 3",
+    )
+    assert fr.rewards[0].when == load(MINI).rewards[0].when
+    assert fr.consequences[0].council_procedure == "Le Conseil examine le manquement au gel."
+    assert fr.consequences[1].title == "Irreversibility breached"  # as written
+    translated = loads(TEXT + "translations:\n  fr:" + MORE_FRENCH)
+    assert state_word(translated, "fr", "frozen") == "gelé"
+    assert state_word(translated, "fr", "stored") == "entreposé"  # a category's own state
+    assert state_word(translated, "fr", "removed") == "removed"  # not translated
+    assert state_word(translated, "en", "frozen") == "frozen"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "fragment"),
+    [
+        ("relief-1: {", "relief-2: {", "'relief-2', which is not a reward"),
+        ("late-freeze:", "early-freeze:", "'early-freeze', which is not a consequence"),
+        ("reactor-a: {", "reactor-z: {", "'reactor-z', which is not an inventory item"),
+        ("stored: entreposé", "melted: fondu", "'melted', which is not a lifecycle state"),
+        ("freeze-reactor:\n", "declare:\n", "gives a verification method for 'declare'"),
+    ],
+)
+def test_each_new_kind_of_translation_names_what_the_road_map_has(
+    old: str, new: str, fragment: str
+) -> None:
+    changed = MORE_FRENCH.replace(old, new, 1)
+    assert changed != MORE_FRENCH, old
+    problems = _problems(TEXT + "translations:\n  fr:" + changed)
+    assert any(fragment in p for p in problems), problems
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import json
 import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -24,7 +25,7 @@ from cvid.reference import cica, zones
 from cvid.reference._facts import Fact
 from cvid.service import dashboard
 from cvid.service.app import FrozenSource
-from cvid.service.dashboard import dashboard_router, parse_at
+from cvid.service.dashboard import PROOF_TEXT, dashboard_router, parse_at
 from tests.service_support import build_agreement, day
 
 PREFIX = "/examples/second"
@@ -344,8 +345,19 @@ def test_entry_page_lists_the_proof_for_readers_without_script(
         assert step.hex() in html
     assert proof.root_hash.hex() in html
     assert "<noscript>" in html
-    assert 'data-proof-url="../ledger/7/proof.json"' in html
+    # the proof's refusals come in the page's language; so does what the script writes
+    assert 'data-proof-url="../ledger/7/proof.json?lang=en"' in html
     assert 'src="../static/proof.js"' in html
+    (section,) = Page(html).find("section", id="proof")
+    text = json.loads(section["data-text"])
+    assert text["failed"] == "Proof check FAILED: %(reason)s"
+    french = Page(client.get("/ledger/7?lang=fr").text)
+    (section,) = french.find("section", id="proof")
+    assert section["data-proof-url"] == "../ledger/7/proof.json?lang=fr"
+    text = json.loads(section["data-text"])
+    assert text["failed"] == "ÉCHEC de la vérification de la preuve : %(reason)s"
+    assert set(text) == set(PROOF_TEXT)
+    assert all(value != PROOF_TEXT[key] for key, value in text.items())
 
 
 def test_entry_after_the_checkpoint_says_so(client: Client) -> None:

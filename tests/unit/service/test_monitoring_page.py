@@ -54,7 +54,7 @@ def test_the_page_shows_continuity_its_cause_and_the_coverage(client: Client) ->
     assert 'data-status="lost"' in html
     assert "seal-1 removed by north: ours (by its host, on 2027-01-10 08:00 UTC)" in html
     assert page.find("rect", data_gap="at-risk")  # cam-1's silence from 03:00 to 07:00
-    assert "2027-01-10 03:00 UTC to 2027-01-10 07:00 UTC (at-risk)" in html
+    assert "2027-01-10 03:00 UTC to 2027-01-10 07:00 UTC (continuity at risk)" in html
     assert page.find("table", data_area="mba-1")
     assert "<strong>flagged</strong>: |MUF| 3 vs 3 sigma(MUF) = 1.5 kg" in html
     assert page.find("a", href="./monitoring", aria_current="page")

@@ -41,9 +41,12 @@ def test_party_page_shows_recurring_obligations() -> None:
         event_types=[],
         step_ids=[],
         clock_note="",
+        rule_titles={},
+        obligation_titles={"exchange": "Exchange of data"},
     )
     assert "Recurring obligations" in html
     assert 'data-obligation="exchange.south"' in html
+    assert "Exchange of data</td>" in html  # its title in the reader's language
     assert (
         '2027-07-31 <span class="badge status-missed"><span class="sym" aria-hidden="true">✕'
         "</span> missed</span>"
