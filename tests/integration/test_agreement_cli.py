@@ -167,6 +167,31 @@ def test_a_full_scenario_ends_in_snapback(scenario: Path) -> None:
     assert "Disable reactor A" in html
 
 
+def test_status_prints_the_newest_items_of_each_list_and_full_prints_all(
+    scenario: Path,
+) -> None:
+    at = "2100-01-01"
+    full = json.loads(ok("status", scenario, "--at", at, "--json", "--full"))
+    assert "cut" not in full
+    assert "drafts_total" not in full
+    default = json.loads(ok("status", scenario, "--at", at, "--json"))
+    assert default["cut"] == []  # a small agreement: nothing to cut at 100
+    assert {k: v for k, v in default.items() if k != "cut" and not k.endswith("_total")} == full
+    assert default["drafts_total"] == len(full["drafts"])
+    one = json.loads(ok("status", scenario, "--at", at, "--json", "--keep", "1"))
+    assert len(full["adopted_by"]) == 3
+    assert "/adopted_by" in one["cut"]
+    assert one["adopted_by"] == full["adopted_by"][-1:]
+    assert one["adopted_by_total"] == 3
+    assert len(full["alerts"]) > 1
+    assert one["alerts"] == full["alerts"][-1:]
+    # the tables too: the newest, and how many earlier ones are left out
+    table = ok("status", scenario, "--at", at, "--keep", "0")
+    assert f"and {len(full['alerts'])} earlier alerts" in table
+    assert "earlier" not in ok("status", scenario, "--at", at, "--full")
+    assert "--keep" in refused(2, "status", scenario, "--keep", "-1").replace("'", "")
+
+
 def test_offline_signing_then_submission(tmp_path: Path) -> None:
     directory = tmp_path / "agreement"
     ok("agreement", "init", directory, "--roadmap", MINI, "--adopt-at", "2027-01-02")

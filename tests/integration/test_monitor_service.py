@@ -51,7 +51,8 @@ def test_device_data_through_the_service(tmp_path: Path) -> None:
         answer = client.post("/api/v1/events", content=entry("cam-1", start))
         assert answer.status_code == 201, answer.text
         view = client.get("/api/v1/monitoring", params={"at": time_text(now)}).json()
-        assert set(view) == {"at", "continuity", "devices", "balances"}
+        assert set(view) == {"at", "continuity", "devices", "balances", "cut"}
+        assert view["cut"] == []  # nothing longer than the default keep
         assert view["continuity"]["reactor-a"]["status"] == "maintained"
         assert view["devices"]["cam-1"]["periods"] == 1
         assert client.get("/api/v1/monitoring", params={"at": "soon"}).status_code == 400

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from cvid import agreement as ag
 from cvid._when import parse_when
+from cvid.report import state_to_dict
 from cvid.service.api import api_router
 from cvid.service.app import create_app
 from cvid.service.core import Service
@@ -71,8 +72,12 @@ PAGES = [
     "/api/v1/entries?type=council.draft.tabled&since=2000-01-01&limit=1000",
     "/api/v1/state",
     "/api/v1/state?drafts=1000",
+    "/api/v1/state?keep=1000",
+    "/api/v1/state/list?path=/drafts&limit=1000",
     "/api/v1/drafts?limit=1000",
     "/api/v1/escrow",
+    "/api/v1/escrow?keep=1000",
+    "/api/v1/monitoring",
 ]
 
 
@@ -171,13 +176,88 @@ def test_a_bad_cursor_is_a_400_problem(client: httpx.Client, cursor: str) -> Non
         ("/api/v1/drafts", {"cursor": "nope"}),
         ("/api/v1/drafts", {"limit": "0"}),
         ("/api/v1/state", {"drafts": "-1"}),
+        ("/api/v1/state", {"keep": "-1"}),
+        ("/api/v1/state", {"keep": "1001"}),
+        ("/api/v1/state", {"keep": "many"}),
+        ("/api/v1/state/list", {}),
+        ("/api/v1/state/list", {"path": "drafts"}),
+        ("/api/v1/state/list", {"path": "/nothing"}),
+        ("/api/v1/state/list", {"path": "/steps"}),
+        ("/api/v1/state/list", {"path": "/at"}),
+        ("/api/v1/state/list", {"path": "/alerts/x"}),
+        ("/api/v1/state/list", {"path": "/" + "x/" * 400}),
+        ("/api/v1/state/list", {"path": "/drafts", "cursor": "nope"}),
+        ("/api/v1/state/list", {"path": "/drafts", "cursor": "eyJ2IjoxLCJhdCI6OTk5OTk5OTk5fQ"}),
+        ("/api/v1/state/list", {"path": "/drafts", "limit": "0"}),
+        ("/api/v1/state/list", {"path": "/drafts", "limit": "1001"}),
+        ("/api/v1/state/list", {"path": "/drafts", "keep": "-1"}),
+        ("/api/v1/state/list", {"path": "/drafts", "at": "soon"}),
         ("/ledger", {"limit": "5000"}),
         ("/parties/usa", {"until": "no"}),
         ("/escrow", {"q": "x" * 300}),
     ],
 )
 def test_bad_filters_are_400s(client: httpx.Client, path: str, params: dict[str, str]) -> None:
-    assert client.get(path, params=params).status_code == 400
+    answer = client.get(path, params=params)
+    assert answer.status_code == 400, answer.text[:300]
+    if path.startswith("/api/"):
+        assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_a_cursor_past_the_last_draft_is_an_empty_page_not_a_crash(client: httpx.Client) -> None:
+    far = "eyJ2IjoxLCJhdCI6OTk5OTk5OTk5fQ"  # at 999999999: beyond every draft's entry
+    page = client.get("/api/v1/drafts", params={"cursor": far})
+    assert page.status_code == 200
+    assert page.json()["drafts"] == {}
+    assert page.json()["next_cursor"] is None
+    back = client.get("/api/v1/drafts", params={"cursor": page.json()["previous_cursor"]})
+    assert len(back.json()["drafts"]) == 100  # the last page, from the end
+
+
+def test_the_state_is_bounded_and_its_cut_lists_page_through_whole(
+    client: httpx.Client, flooded: tuple[str, int]
+) -> None:
+    at = client.get("/api/v1/state").json()["at"]
+    state = client.get("/api/v1/state", params={"at": at}).json()
+    assert "/drafts" in state["cut"]
+    assert len(state["drafts"]) == 100
+    assert state["drafts_total"] >= FLOOD
+    fewer = client.get("/api/v1/state", params={"at": at, "keep": 5, "drafts": 0}).json()
+    assert fewer["drafts"] == {}
+    assert fewer["drafts_total"] == state["drafts_total"]
+    assert all(len(v) <= 5 for v in _lists(fewer))
+    seen: list[str] = []
+    params: dict[str, str | int] = {"path": "/drafts", "at": at, "limit": 1000}
+    for _ in range(state["drafts_total"]):
+        page = client.get("/api/v1/state/list", params=params).json()
+        assert page["total"] == state["drafts_total"]
+        assert page["path"] == "/drafts"
+        seen += [d["id"] for d in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        params = {"path": "/drafts", "at": at, "limit": 1000, "cursor": page["next_cursor"]}
+    assert len(seen) == len(set(seen)) == state["drafts_total"]
+    assert seen[-100:] == list(state["drafts"])
+
+
+def _lists(data: Any) -> Iterator[list[Any]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key != "cut":
+                yield from _lists(value)
+    elif isinstance(data, list):
+        yield data
+        for value in data:
+            yield from _lists(value)
+
+
+def test_openapi_documents_the_state_s_bounds_and_its_lists(client: httpx.Client) -> None:
+    spec = client.get("/api/docs/openapi.json").json()
+    state = {p["name"] for p in spec["paths"]["/api/v1/state"]["get"]["parameters"]}
+    assert {"at", "keep", "drafts"} <= state
+    listed = spec["paths"]["/api/v1/state/list"]["get"]
+    assert {p["name"] for p in listed["parameters"]} == {"path", "at", "cursor", "limit", "keep"}
+    assert "400" in listed["responses"]
 
 
 def test_openapi_documents_the_list_parameters(client: httpx.Client) -> None:
@@ -279,3 +359,78 @@ def test_any_filter_pages_to_exactly_its_events(
         found = _NEXT.search(html)
         url = "/ledger" + unescape(found.group(1)).removeprefix("./ledger") if found else None
     assert seen == expected
+
+
+# --- every cut list of the state, paged: exactly the whole list -----------------------------
+
+
+def _resolve(data: Any, pointer: str) -> Any:
+    for escaped in pointer[1:].split("/"):
+        token = escaped.replace("~1", "/").replace("~0", "~")
+        data = data[int(token)] if isinstance(data, list) else data[token]
+    return data
+
+
+def _resolve_whole(full: Any, pointer: str, keep: int) -> Any:
+    """What ``pointer`` (an index in it counting in the document bounded by ``keep``)
+    names in the whole document ``full``."""
+    for escaped in pointer[1:].split("/"):
+        token = escaped.replace("~1", "/").replace("~0", "~")
+        if isinstance(full, list):
+            full = full[int(token) + max(len(full) - keep, 0)]
+        else:
+            full = full[token]
+    return full
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(keep=st.integers(0, 3), limit=st.integers(1, 7), data=st.data())
+def test_pages_of_every_cut_list_reassemble_exactly_the_whole_list(
+    mixed: tuple[httpx.Client, Service], keep: int, limit: int, data: st.DataObject
+) -> None:
+    client, service = mixed
+    at = service.events()[-1].time.isoformat().replace("+00:00", "Z")
+    bounded = client.get("/api/v1/state", params={"at": at, "keep": keep}).json()
+    assert bounded["cut"]
+    full = state_to_dict(service.state(parse_when(at, "at")))
+    pointer = data.draw(st.sampled_from(bounded["cut"]))
+    kept = _resolve(bounded, pointer)
+    pages: list[dict[str, Any]] = []
+    query: dict[str, str | int] = {"path": pointer, "at": at, "limit": limit, "keep": keep}
+    for _ in range(10_000):
+        answer = client.get("/api/v1/state/list", params=query)
+        assert answer.status_code == 200, answer.text
+        pages.append(answer.json())
+        if pages[-1]["next_cursor"] is None:
+            break
+        query["cursor"] = pages[-1]["next_cursor"]
+    items = [x for p in pages for x in p["items"]]
+    assert all(len(p["items"]) <= limit for p in pages)
+    assert pages[0]["total"] == len(items) > keep
+    whole = _resolve_whole(full, pointer, keep)
+    if isinstance(kept, dict):  # a collection: its values, in order, and its newest kept
+        assert [x["id"] for x in items[len(items) - keep :]] == list(kept)
+        assert [x["id"] for x in items] == list(whole)
+    else:
+        assert items == whole
+    # and back, from the last page through the previous cursors
+    back = pages[-1]["items"]
+    cursor = pages[-1]["previous_cursor"]
+    while cursor is not None:
+        page = client.get("/api/v1/state/list", params={**query, "cursor": cursor}).json()
+        back = page["items"] + back
+        cursor = page["previous_cursor"]
+    assert back == items
+
+
+def test_the_state_s_bytes_are_kept_per_size_moment_and_bound(
+    mixed: tuple[httpx.Client, Service],
+) -> None:
+    _, service = mixed
+    at = service.events()[-1].time
+    first = service.state_document(at, keep=100)
+    assert service.state_document(at, keep=100) is first  # not serialized again
+    assert service.state_document(at, keep=2) is not first
+    assert service.state_document(at, keep=100, keep_of={"drafts": 1}) is not first

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -43,12 +43,14 @@ from cvid.errors import EventRejectedError, InputError, JSONFormatError, Roadmap
 from cvid.events.bodies import EVENT_TYPES, AmendmentProposed
 from cvid.events.envelope import Event, sign_event
 from cvid.log.note import Signer
-from cvid.report import STATUS_COLOURS, render_html, state_to_dict
+from cvid.report import KEEP, MAX_KEEP, STATUS_COLOURS, render_html, state_to_dict
 from cvid.roadmap import loader
 
 roadmap_app = typer.Typer(help="Road-map files: validate, schema.", no_args_is_help=True)
 agreement_app = typer.Typer(help="Agreement directories.", no_args_is_help=True)
 event_app = typer.Typer(help="Signed events: sign, submit.", no_args_is_help=True)
+
+T = TypeVar("T")
 
 Dir = Annotated[Path, typer.Argument(help="The agreement directory.")]
 Database = Annotated[
@@ -405,6 +407,22 @@ def status(
     directory: Dir,
     at: Annotated[str | None, typer.Option("--at", help="Show the state at this time.")] = None,
     as_json: Json = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Every item of every list (by default, the newest --keep of each)."
+        ),
+    ] = False,
+    keep: Annotated[
+        int,
+        typer.Option(
+            "--keep",
+            min=0,
+            max=MAX_KEEP,
+            help="Show the newest this many items of each list (JSON: `<key>_total` counts "
+            "them all, `cut` names the lists cut).",
+        ),
+    ] = KEEP,
     database: Database = None,
     reverify: Reverify = False,
 ) -> None:
@@ -412,9 +430,10 @@ def status(
     agreement, state = _state(directory, at, database, reverify)
     with agreement:
         if as_json:
-            out(json.dumps(state_to_dict(state), indent=2, ensure_ascii=False) + "\n")
+            data = state_to_dict(state, None if full else keep)
+            out(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
             return
-        _print_status(agreement, state)
+        _print_status(agreement, state, None if full else keep)
 
 
 def _force(state: AgreementState) -> str:
@@ -428,7 +447,20 @@ def _force(state: AgreementState) -> str:
     return f"in force since {moment_text(state.adopted_at)}{until}"
 
 
-def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
+def _newest(items: Collection[T], keep: int | None) -> tuple[list[T], int]:
+    """The newest ``keep`` of ``items`` (all of them for None), and how many are left out."""
+    if keep is None or len(items) <= keep:
+        return list(items), 0
+    seq = items if isinstance(items, Sequence) else tuple(items)
+    return list(seq[len(seq) - keep :]), len(seq) - keep
+
+
+def _earlier(console: Console, n: int, what: str) -> None:
+    if n:
+        console.print(f"… and {n} earlier {what} (--full shows them all)")
+
+
+def _print_status(agreement: ag.Agreement, state: AgreementState, keep: int | None) -> None:
     console = Console(highlight=False, width=160)
     rm = agreement.roadmap
     force = _force(state)
@@ -475,11 +507,15 @@ def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
         console.print(table)
     if state.drafts:
         table = Table("draft", "purpose", "tabled", "outcome", title="Council drafts")
-        for d in state.drafts.values():
+        drafts, earlier = _newest(state.drafts.values(), keep)
+        for d in drafts:
             outcome = d.tally.reason if d.tally else f"voting: {len(d.votes)} votes cast"
             table.add_row(inert(d.id), inert(d.purpose), moment_text(d.tabled_at), inert(outcome))
         console.print(table)
-    for w in state.snapbacks:
+        _earlier(console, earlier, "drafts")
+    snapbacks, earlier = _newest(state.snapbacks, keep)
+    _earlier(console, earlier, "snapback windows")
+    for w in snapbacks:
         console.print(
             Text.assemble(
                 "snapback: notified by ",
@@ -491,7 +527,7 @@ def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
                 ")",
             )
         )
-    _print_verification(console, state)
+    _print_verification(console, state, keep)
     _print_recurring(console, state)
     rules = Table("rule", "fired", "when", "effects", title="Rewards and consequences")
     for r in state.rules.values():
@@ -502,12 +538,14 @@ def _print_status(agreement: ag.Agreement, state: AgreementState) -> None:
             inert("; ".join(r.effects)),
         )
     console.print(rules)
-    for alert in state.alerts:
+    alerts, earlier = _newest(state.alerts, keep)
+    _earlier(console, earlier, "alerts")
+    for alert in alerts:
         console.print(Text.assemble(("alert", "bold red"), " ", inert(alert)))
 
 
 @handle_errors
-def _print_verification(console: Console, state: AgreementState) -> None:
+def _print_verification(console: Console, state: AgreementState, keep: int | None) -> None:
     if state.declarations:
         table = Table(
             "declaration",
@@ -519,20 +557,22 @@ def _print_verification(console: Console, state: AgreementState) -> None:
             title="Declarations",
         )
         for d in state.declarations.values():
+            found, before = _newest(d.violations, keep)
             table.add_row(
                 inert(d.id),
                 f"{len(d.revealed)}/{d.cells}",
                 inert(", ".join(d.escrowed) or "none"),
                 str(len(d.inspected_clean)),
                 f"{d.confidence:.1%}",
-                inert("; ".join(d.violations)),
+                inert("; ".join(found) + (f"; and {before} earlier" if before else "")),
             )
         console.print(table)
     if state.beacon_rounds:
         table = Table(
             "round", "committed", "revealed", "reveal by", "missed", title="Beacon rounds"
         )
-        for r in state.beacon_rounds.values():
+        rounds, earlier = _newest(state.beacon_rounds.values(), keep)
+        for r in rounds:
             table.add_row(
                 inert(r.id),
                 inert(", ".join(r.committed)),
@@ -541,14 +581,16 @@ def _print_verification(console: Console, state: AgreementState) -> None:
                 inert(", ".join(r.missed)),
             )
         console.print(table)
+        _earlier(console, earlier, "beacon rounds")
     if state.custody:
         table = Table("item", "holder", "in transit to", "flags", title="Chains of custody")
         for c in state.custody.values():
+            flags, before = _newest(c.flags, keep)
             table.add_row(
                 inert(c.item),
                 inert(c.holder),
                 inert(c.in_transit_to or ""),
-                inert("; ".join(c.flags)),
+                inert("; ".join(flags) + (f"; and {before} earlier" if before else "")),
             )
         console.print(table)
     if state.limits:

@@ -28,12 +28,12 @@ from cvid.log.audit import width_at
 from cvid.log.checkpoint import Checkpoint
 from cvid.log.note import Note
 from cvid.log.tiles import TILE_WIDTH, parse_tile_path, published_tile
-from cvid.report import state_to_dict
+from cvid.report import KEEP, MAX_KEEP, MAX_POINTER_CHARS, state_item, state_list, state_to_dict
 from cvid.roadmap.loader import to_json
 from cvid.service import listing
 from cvid.service.core import Service
 from cvid.service.docs import docs_router
-from cvid.service.listing import Cursor, EventFilter, parse_types
+from cvid.service.listing import Cursor, CursorError, EventFilter, parse_types
 from cvid.service.monitoring_api import monitoring_router
 from cvid.service.problems import MEDIA_TYPE, error_problem, problem
 
@@ -45,7 +45,17 @@ BINARY = "application/octet-stream"
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
 MAX_PAGE = listing.MAX_LIMIT
-STATE_DRAFTS = 100  # Council drafts in /api/v1/state by default: the newest
+
+Keep = Annotated[
+    int,
+    Query(
+        ge=0,
+        le=MAX_KEEP,
+        description="the newest this many items of every list (and of every collection "
+        "that grows with the log); `<key>_total` counts a list cut, `cut` names each "
+        "list cut, and /api/v1/state/list pages through it",
+    ),
+]
 
 _PROBLEM = {"description": "An RFC 9457 problem document", "content": {MEDIA_TYPE: {}}}
 _TOO_MANY = {
@@ -347,26 +357,76 @@ def api_router(service: Service) -> APIRouter:
     @router.get("/api/v1/state", tags=["state"], responses={400: _PROBLEM})
     def state(
         at: Annotated[str | None, Query(description="a date or RFC 3339 time")] = None,
+        keep: Keep = KEEP,
         drafts: Annotated[
-            int,
+            int | None,
             Query(
                 ge=0,
                 le=MAX_PAGE,
-                description="the newest this many Council drafts; "
+                description="the newest this many Council drafts (default: `keep`); "
                 "`drafts_total` counts them all, /api/v1/drafts pages through them",
             ),
-        ] = STATE_DRAFTS,
+        ] = None,
     ) -> Response:
-        """Where the agreement stands at ``at`` (default: now): the engine's answer."""
+        """Where the agreement stands at ``at`` (default: now): the engine's answer,
+        bounded by ``keep`` whatever the log holds."""
         try:
             moment = _moment(at)
         except Error as e:
             return error_problem(e)
-        full = service.state(moment)
-        kept = list(full.drafts.items())[-drafts:] if drafts else []
-        data = state_to_dict(dataclasses.replace(full, drafts=dict(kept)))
-        data["drafts_total"] = len(full.drafts)
-        return JSONResponse(data)
+        keep_of = {"drafts": drafts} if drafts is not None else None
+        document = service.state_document(moment, keep=keep, keep_of=keep_of)
+        return Response(document, media_type="application/json")
+
+    @router.get("/api/v1/state/list", tags=["state"], responses={400: _PROBLEM})
+    def state_list_page(
+        path: Annotated[
+            str,
+            Query(
+                max_length=MAX_POINTER_CHARS,
+                description="a JSON pointer of a list in the state, such as one of its "
+                "`cut`: `/limits/<id>/history`, `/violations`, `/drafts`",
+            ),
+        ],
+        at: Annotated[str | None, Query(description="a date or RFC 3339 time")] = None,
+        cursor: Annotated[
+            str | None,
+            Query(description="opaque: a next_cursor or previous_cursor from an earlier page"),
+        ] = None,
+        limit: Annotated[
+            int, Query(ge=1, le=MAX_PAGE, description=f"at most this many (≤ {MAX_PAGE})")
+        ] = 100,
+        keep: Annotated[
+            int,
+            Query(
+                ge=0,
+                le=MAX_KEEP,
+                description="the `keep` of the state document the path comes from: an "
+                "index in the path counts in that document's lists (default: the state's)",
+            ),
+        ] = KEEP,
+    ) -> Response:
+        """Every item of one list of the state at ``at`` (default: now), in the list's
+        order, a page at a time: the whole of a list the state document cut."""
+        try:
+            moment = _moment(at)
+            position = Cursor.decode(cursor) if cursor is not None else None
+            items = state_list(service.state(moment), path, keep)
+            if position is not None and position.position > len(items):
+                raise CursorError(f"the cursor points beyond the list's {len(items)} items")
+            lo, hi, after, before = listing.window(range(len(items)), position, limit)
+        except Error as e:
+            return error_problem(e)
+        return JSONResponse(
+            {
+                "at": state_item(moment),
+                "path": path,
+                "total": len(items),
+                "items": [state_item(x) for x in items[lo:hi]],
+                "next_cursor": after.encode() if after else None,
+                "previous_cursor": before.encode() if before else None,
+            }
+        )
 
     @router.get("/api/v1/drafts", tags=["state"], responses={400: _PROBLEM})
     def list_drafts(
@@ -393,7 +453,7 @@ def api_router(service: Service) -> APIRouter:
         except Error as e:
             return error_problem(e)
         chosen = {d_id: full.drafts[d_id] for _, d_id in tabled[lo:hi]}
-        data = state_to_dict(dataclasses.replace(full, drafts=chosen))
+        data = state_to_dict(dataclasses.replace(full, drafts=chosen), keys=("drafts",))
         return JSONResponse(
             {
                 "at": data["at"],
@@ -405,26 +465,24 @@ def api_router(service: Service) -> APIRouter:
         )
 
     @router.get("/api/v1/escrow", tags=["state"], responses={400: _PROBLEM})
-    def escrow(at: Annotated[str | None, Query()] = None) -> Response:
+    def escrow(at: Annotated[str | None, Query()] = None, keep: Keep = KEEP) -> Response:
         """Declarations in escrow, cells revealed, inspections, beacon rounds, custody."""
         try:
             moment = _moment(at)
         except Error as e:
             return error_problem(e)
-        data = state_to_dict(service.state(moment))
-        keys = ("at", "declarations", "beacon_rounds", "custody")
-        return JSONResponse({k: data[k] for k in keys})
+        keys = ("declarations", "beacon_rounds", "custody")
+        return JSONResponse(state_to_dict(service.state(moment), keep, keys=keys))
 
     @router.get("/api/v1/monitoring", tags=["state"], responses={400: _PROBLEM})
-    def monitoring(at: Annotated[str | None, Query()] = None) -> Response:
+    def monitoring(at: Annotated[str | None, Query()] = None, keep: Keep = KEEP) -> Response:
         """Continuity of knowledge per covered item, devices and material balances."""
         try:
             moment = _moment(at)
         except Error as e:
             return error_problem(e)
-        data = state_to_dict(service.state(moment))
-        keys = ("at", "continuity", "devices", "balances")
-        return JSONResponse({k: data[k] for k in keys})
+        keys = ("continuity", "devices", "balances")
+        return JSONResponse(state_to_dict(service.state(moment), keep, keys=keys))
 
     @router.get("/api/v1/roadmap", tags=["state"])
     def roadmap() -> Response:

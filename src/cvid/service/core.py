@@ -52,6 +52,7 @@ from cvid.log.proof import ConsistencyProof, InclusionProof
 from cvid.log.store import open_store
 from cvid.log.tiles import TileId
 from cvid.log.tlog import Log
+from cvid.report import state_to_dict
 from cvid.roadmap.model import RoadMap
 from cvid.service import listing
 from cvid.service.precheck import Prechecked, Prechecker
@@ -62,6 +63,7 @@ log = logging.getLogger("cvid.service")
 MAX_RETRIES = 16
 SNAPSHOT_EVERY = 10_000  # logged events between admission-history snapshots
 DISK_SNAPSHOT_EVERY = 100_000  # logged events between snapshots on disk (cvid.snapshot)
+MAX_DOCUMENTS = 16  # serialized state documents kept (each bounded: a few MB at most)
 
 
 BURST_SECONDS = 5.0  # a party's default burst: this many seconds of its rate...
@@ -159,6 +161,8 @@ class _Pending:
 class Service:
     """One agreement served: submissions, reads, checkpoints and their cosignatures."""
 
+    serves_lists = True  # its API pages through the state's lists (/api/v1/state/list)
+
     def __init__(
         self,
         agreement: Agreement,
@@ -211,6 +215,8 @@ class Service:
         self._states: OrderedDict[tuple[int, dt.datetime], AgreementState] = OrderedDict()
         self._states_lock = threading.Lock()
         self._index_saved = 0  # entries of the listing index's snapshot section read or written
+        # serialized state documents, by (log size, moment, keep, keep_of)
+        self._documents: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
         latest = agreement.log.latest_checkpoint()
         if latest is not None:
             self._checkpoint_size, self._checkpoint = latest
@@ -368,7 +374,35 @@ class Service:
             return self._reader.root(size)
 
     def state(self, at: dt.datetime) -> AgreementState:
+        return self._state(self.events(), at)
+
+    def state_document(
+        self, at: dt.datetime, *, keep: int, keep_of: Mapping[str, int] | None = None
+    ) -> bytes:
+        """The state at ``at`` as the API serves it: JSON bytes of
+        :func:`cvid.report.state_to_dict` bounded by ``keep`` (and ``keep_of``).
+
+        Kept per log size, moment and bounds: repeated reads at one size and one second
+        (every client polling "now") serialize it once.
+        """
         events = self.events()
+        key = (len(events), at, keep, tuple(sorted((keep_of or {}).items())))
+        with self._states_lock:
+            cached = self._documents.get(key)
+            if cached is not None:
+                self._documents.move_to_end(key)
+                return cached
+        data = state_to_dict(self._state(events, at), keep, keep_of=keep_of)
+        document = json.dumps(
+            data, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        ).encode("utf-8")
+        with self._states_lock:
+            self._documents[key] = document
+            while len(self._documents) > MAX_DOCUMENTS:
+                self._documents.popitem(last=False)
+        return document
+
+    def _state(self, events: Sequence[AdmittedEvent], at: dt.datetime) -> AgreementState:
         key = (len(events), at)
         with self._states_lock:
             cached = self._states.get(key)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -80,6 +81,8 @@ PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500  # ?limit= on a page that lists events
 DRAFTS_SHOWN = 50  # the overview's table of Council drafts: the newest
 INSPECTIONS_SHOWN = 20  # the escrow page's inspections: the newest
+ALERTS_SHOWN = 100  # the overview's alerts, violations and snapback windows: the newest
+ROUNDS_SHOWN = 50  # the escrow page's beacon rounds: the newest
 ESCROW_TYPES = frozenset(
     {
         "declaration.committed",
@@ -676,7 +679,20 @@ class _Dashboard:
             clock_note=self.clock_note(moment),
             now=self.source.now(),
             drafts=list(state.drafts.values())[-DRAFTS_SHOWN:],
+            alerts=state.alerts[-ALERTS_SHOWN:],
+            violations=state.violations[-ALERTS_SHOWN:],
+            snapbacks=state.snapbacks[-ALERTS_SHOWN:],
+            list_href=functools.partial(self.list_href, moment),
         )
+
+    def list_href(self, moment: dt.datetime, path: str) -> str | None:
+        """The API's pages of the state's list at ``path`` (a JSON pointer) at ``moment``,
+        relative to the site's root; None when this dashboard is served without the API
+        (a mirror, a shipped example)."""
+        if not getattr(self.source, "serves_lists", False):
+            return None
+        at = moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+        return "api/v1/state/list?" + _urlencode({"path": path, "at": at, "limit": "1000"})
 
     def _checkpoint_size(self) -> int | None:
         cp = self.checkpoint_view()
@@ -1012,6 +1028,8 @@ class _Dashboard:
                 for d, points in series.items()
             },
             parties=self.parties(),
+            rounds=list(state.beacon_rounds.values())[-ROUNDS_SHOWN:],
+            list_href=functools.partial(self.list_href, moment),
             listing=self.listed(query, at=at, until=moment, types=ESCROW_TYPES),
             here="escrow",
             **self.list_context(),

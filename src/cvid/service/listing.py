@@ -531,7 +531,9 @@ def window(
         hi = bisect.bisect_left(keys, cursor.position)
         lo = max(hi - limit, 0)
     after = Cursor(keys[hi]) if hi < len(keys) else None
-    before = Cursor(keys[lo], forward=False) if lo > 0 else None
+    # a page past the last item (a cursor beyond it) ends its previous page after that item
+    end = keys[lo] if lo < len(keys) else keys[-1] + 1 if keys else 0
+    before = Cursor(end, forward=False) if lo > 0 else None
     return lo, hi, after, before
 
 
