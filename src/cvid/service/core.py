@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import datetime as dt
 import json
 import logging
@@ -30,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from cvid import _gc
 from cvid.agreement import KEYS_DIR, Agreement
 from cvid.amendment import roadmap_at
 from cvid.engine import AgreementState
@@ -599,7 +599,7 @@ class Service:
             agreement.events.extend(accepted)
             self._settle(charges, blamed, tick)
             if agreement.history.size - self._snapshot.size >= SNAPSHOT_EVERY:
-                self._snapshot = copy.deepcopy(agreement.history)
+                self._snapshot = _gc.clone(agreement.history)
             if agreement.history.size - agreement.snapshot_size >= DISK_SNAPSHOT_EVERY:
                 agreement.save_snapshot()  # on this thread: the history is this size
                 self.save_index()
@@ -658,7 +658,7 @@ class Service:
             # the events a disk snapshot covers are read from the log only when asked
             # for: start from its history (read again) rather than from the first event
             self._snapshot = self.agreement.snapshot_history() or self._snapshot
-        history = copy.deepcopy(self._snapshot)
+        history = _gc.clone(self._snapshot)
         for admitted in self.agreement.events[history.size :]:
             history.record(admitted)
         for admitted in accepted:

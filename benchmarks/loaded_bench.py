@@ -1,0 +1,247 @@
+"""Reads while 1,000 events/s are submitted, on an agreement of 10^5 or 10^6 events.
+
+The scale benchmark's agreements (``scale_bench.py --build N DIR``) are dated 2027-2028,
+so the service here runs on a clock that starts at the end of their history and then
+advances with the real one: a ``cvid serve`` whose clock is injected (the service's
+``clock`` parameter), started in a child process from a copy of the directory (the
+run appends to it). Its first start from a directory without a snapshot admits every
+entry (minutes at 10^6); the scale benchmark's directories already hold one.
+
+While Council members table drafts at ``--rate`` events/s in all (batches of
+``--batch`` events, on a fixed schedule, each event signed before the clock starts),
+one client reads ``GET /`` and ``GET /api/v1/state`` in turn, and p50/p95/max of each
+are reported with the events/s actually reached and the server's CPU per second. The
+same reads are measured first with nothing submitted (the baseline: a state that does
+not change between reads), and the ratio loaded / idle is printed.
+
+    python benchmarks/loaded_bench.py DIR [--seconds 20] [--rate 1000] [--batch 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+import engine_bench as eb
+import service_bench as sb
+
+END = eb.END + dt.timedelta(days=1)  # after every event of the scale agreements
+GOAL_MS = 200.0  # p95 of GET / and GET /api/v1/state at 1,000 events/s
+
+
+def serve_child(directory: str, port: int, workers: int) -> None:
+    """In the child: serve ``directory`` on a clock that starts at END."""
+    from cvid.service.app import run
+    from cvid.service.core import Limits, open_service
+
+    started = time.monotonic()
+
+    def clock() -> dt.datetime:
+        return END + dt.timedelta(seconds=time.monotonic() - started)
+
+    service = open_service(
+        directory, limits=Limits(party_rate=1e9, party_burst=10**6, workers=workers), clock=clock
+    )
+    run(service, host="127.0.0.1", port=port, examples=None)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _signed(directory: Path, count: int) -> list[list[bytes]]:
+    """``count`` draft-tabling events from the Council's members, signed, timed from
+    END on, one list per member in sequence order."""
+    from cvid import agreement as ag
+    from cvid.events.envelope import Event, sign_event
+
+    with ag.Agreement.open(directory) as a:
+        members = [
+            p.id
+            for p in a.roadmap.parties
+            if set(p.roles) & {"council_permanent", "council_elected"}
+        ]
+        per = count // len(members) + 1
+        out = []
+        for m_i, party in enumerate(members):
+            signer = a.signer(party)
+            first = a.history.seq.get(party, 0) + 1
+            out.append(
+                [
+                    sign_event(
+                        Event(
+                            agreement=a.roadmap.agreement.id,
+                            roadmap=a.gate.digest,
+                            type="council.draft.tabled",
+                            party=party,
+                            seq=first + i,
+                            time=END + dt.timedelta(seconds=(i * len(members) + m_i) / 1000),
+                            body={
+                                "draft": f"load-{party}-{i}",
+                                "title": "Load",
+                                "purpose": "other",
+                            },
+                        ),
+                        signer,
+                    ).to_bytes()
+                    for i in range(per)
+                ]
+            )
+        return out
+
+
+async def _reads(port: int, seconds: float) -> dict[str, list[float]]:
+    reads: dict[str, list[float]] = {"/": [], "/api/v1/state": []}
+    deadline = time.perf_counter() + seconds
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+        while time.perf_counter() < deadline:
+            for path, latencies in reads.items():
+                t0 = time.perf_counter()
+                response = await http.get(path)
+                latencies.append(time.perf_counter() - t0)
+                if response.status_code != 200:
+                    raise AssertionError(f"GET {path}: {response.status_code}")
+            await asyncio.sleep(0.05)
+    return reads
+
+
+async def _loaded(
+    port: int, entries: list[list[bytes]], rate: float, batch: int, seconds: float
+) -> tuple[float, int, dict[str, list[float]]]:
+    """Submit at ``rate`` events/s for ``seconds`` while reading; (events/s, events, reads)."""
+    start = time.perf_counter()
+    stop = start + seconds
+    clients = len(entries)
+    done = 0
+
+    async def client(number: int, mine: list[bytes]) -> None:
+        nonlocal done
+        connection = await sb._Connection.open(port)
+        try:
+            for k, i in enumerate(range(0, len(mine), batch)):
+                due = start + (k * clients + number) * batch / rate
+                if due >= stop:
+                    return
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                chunk = mine[i : i + batch]
+                status, text = await connection.post(
+                    "/api/v1/events/batch", b"\n".join(chunk), "application/x-ndjson"
+                )
+                if status != 201:
+                    raise AssertionError(text)
+                done += len(chunk)
+        finally:
+            connection.close()
+
+    reading = asyncio.ensure_future(_reads(port, seconds))
+    await asyncio.gather(*(client(n, mine) for n, mine in enumerate(entries)))
+    elapsed = time.perf_counter() - start
+    return done / elapsed, done, await reading
+
+
+def _summary(latencies: list[float]) -> dict[str, float]:
+    ms = sorted(x * 1000 for x in latencies)
+    q = statistics.quantiles(ms, n=100) if len(ms) > 1 else ms * 99
+    return {"n": len(ms), "p50": q[49], "p95": q[94], "max": ms[-1]}
+
+
+def measure(source: Path, seconds: float, rate: float, batch: int, workers: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="cvid-loaded-", dir=source.parent) as scratch:
+        directory = Path(scratch) / "ag"
+        shutil.copytree(source, directory)
+        entries = _signed(directory, int(rate * seconds * 1.2) + batch * 20)
+        port = _free_port()
+        started = time.perf_counter()
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(directory), str(port), str(workers)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            for _ in range(6000):
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if server.poll() is not None:
+                        err = server.stderr.read().decode() if server.stderr else ""
+                        raise SystemExit(f"the server stopped: {err}") from None
+                    time.sleep(0.1)
+            start_seconds = time.perf_counter() - started
+            asyncio.run(_reads(port, 2))  # warm: the first state after the start
+            cpu = sb._cpu_seconds(server.pid)
+            idle = asyncio.run(_reads(port, seconds / 2))
+            idle_cpu = sb._cpu_seconds(server.pid) - cpu
+            cpu = sb._cpu_seconds(server.pid)
+            reached, count, loaded = asyncio.run(_loaded(port, entries, rate, batch, seconds))
+            loaded_cpu = sb._cpu_seconds(server.pid) - cpu
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    return {
+        "start_seconds": start_seconds,
+        "rate": reached,
+        "events": count,
+        "server_cpu_per_s": loaded_cpu / seconds,
+        "idle_server_cpu_per_s": idle_cpu / (seconds / 2),
+        "idle": {path: _summary(v) for path, v in idle.items()},
+        "loaded": {path: _summary(v) for path, v in loaded.items()},
+    }
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--serve"]:
+        serve_child(argv[1], int(argv[2]), int(argv[3]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("directory", type=Path, help="an agreement built by scale_bench.py --build")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--rate", type=float, default=1000.0, help="events/s submitted")
+    parser.add_argument("--batch", type=int, default=20, help="events per request")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="the service's --workers (signature checks)"
+    )
+    parser.add_argument("--json", type=Path, help="write the figures here too")
+    args = parser.parse_args(argv)
+    result = measure(args.directory, args.seconds, args.rate, args.batch, args.workers)
+    print(f"service started in {result['start_seconds']:.1f} s (from its snapshot)")
+    print(
+        f"submitted {result['events']:,} events at {result['rate']:,.0f} events/s "
+        f"(asked {args.rate:,.0f}); server CPU {result['server_cpu_per_s']:.2f} s/s loaded, "
+        f"{result['idle_server_cpu_per_s']:.2f} s/s idle"
+    )
+    print(
+        f"{'read':<16}{'idle p50':>10}{'idle p95':>10}{'loaded p50':>12}{'loaded p95':>12}"
+        f"{'max':>9}{'ratio p95':>11}  goal p95 < {GOAL_MS:.0f} ms"
+    )
+    for path in ("/", "/api/v1/state"):
+        i, lo = result["idle"][path], result["loaded"][path]
+        verdict = "met" if lo["p95"] < GOAL_MS else "missed"
+        print(
+            f"{path:<16}{i['p50']:>9.1f} {i['p95']:>9.1f} {lo['p50']:>11.1f} {lo['p95']:>11.1f}"
+            f" {lo['max']:>8.0f} {lo['p95'] / i['p95']:>10.2f}x  {verdict} (n={lo['n']})"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
