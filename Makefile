@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/service_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 	$(BIN)/python benchmarks/scale_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 	$(BIN)/python benchmarks/mirror_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
+	$(BIN)/python benchmarks/loaded_bench.py --build $(if $(findstring --quick,$(BENCH_ARGS)),10000 --seconds 5,100000)
 	$(BIN)/python benchmarks/monitor_bench.py $(if $(findstring --quick,$(BENCH_ARGS)),--quick,)
 
 # The documentation site, offline, in strict mode (a broken link or a missing page fails):

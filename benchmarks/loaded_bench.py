@@ -211,7 +211,13 @@ def main(argv: list[str]) -> int:
         serve_child(argv[1], int(argv[2]), int(argv[3]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("directory", type=Path, help="an agreement built by scale_bench.py --build")
+    parser.add_argument(
+        "directory",
+        type=Path,
+        nargs="?",
+        help="an agreement built by scale_bench.py --build (else --build N makes one)",
+    )
+    parser.add_argument("--build", type=int, help="build an agreement of N events first")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s submitted")
     parser.add_argument("--batch", type=int, default=20, help="events per request")
@@ -220,7 +226,22 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args(argv)
-    result = measure(args.directory, args.seconds, args.rate, args.batch, args.workers)
+    if args.directory is None and args.build is None:
+        parser.error("give DIRECTORY or --build N")
+    with tempfile.TemporaryDirectory(prefix="cvid-loaded-build-") as scratch:
+        directory = args.directory
+        if directory is None:
+            import scale_bench
+
+            directory = Path(scratch) / "built"
+            seconds = scale_bench.build(args.build, directory)
+            print(f"built {args.build:,} signed events in {seconds:.0f} s")
+            subprocess.run(  # the first open admits every entry and writes the snapshot
+                [str(sb.CVID), "status", str(directory), "--at", END.isoformat()],
+                capture_output=True,
+                check=True,
+            )
+        result = measure(directory, args.seconds, args.rate, args.batch, args.workers)
     print(f"service started in {result['start_seconds']:.1f} s (from its snapshot)")
     print(
         f"submitted {result['events']:,} events at {result['rate']:,.0f} events/s "
