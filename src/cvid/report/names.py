@@ -1,5 +1,6 @@
 """Names in place of ids: what the dashboard and the report write for a step, a phase,
-a party (its short name where one is given), a measure, a guarantee or a rule; and
+a party (its short name where one is given), a measure, a guarantee or a rule; the
+engine's sentences in the reader's language (:mod:`cvid.report.sentences`); and
 conditions written as nested lists of names rather than one long ``any of (…)`` line.
 """
 
@@ -10,7 +11,9 @@ from html import escape
 
 from markupsafe import Markup
 
+from cvid import i18n
 from cvid.engine.conditions import describe
+from cvid.report.sentences import translate
 from cvid.roadmap import model as m
 
 
@@ -66,10 +69,11 @@ class Names:
         return self.short.get(ident, ident)
 
     def text(self, line: str) -> str:
-        """``line`` (an engine reason or alert) with each known step, phase or party id
-        that stands as a whole word replaced by its name."""
+        """``line`` (an engine reason or alert) in the language being rendered, with
+        each known step, phase or party id that stands as a whole word replaced by its
+        name."""
         out = []
-        for word in _words(line):
+        for word in _words(translate(line)):
             core = word.strip(".,;:()'\"")
             if core and core in self.words:
                 out.append(word.replace(core, self.words[core]))
@@ -90,26 +94,37 @@ class Names:
             parts = cond.all if isinstance(cond, m.All) else cond.any
             if len(parts) == 1:
                 return self._condition(parts[0])
-            head = "all of these:" if isinstance(cond, m.All) else "any one of these:"
+            head = (
+                i18n.gettext_("all of these:")
+                if isinstance(cond, m.All)
+                else i18n.gettext_("any one of these:")
+            )
             items = "".join(f"<li>{self._condition(c)}</li>" for c in parts)
-            return f'<span class="cond-op">{head}</span><ul class="cond">{items}</ul>'
+            return f'<span class="cond-op">{escape(head)}</span><ul class="cond">{items}</ul>'
         if isinstance(cond, m.Not):
-            return f'<span class="cond-op">not:</span> {self._condition(cond.not_)}'
+            head = escape(i18n.gettext_("not:"))
+            return f'<span class="cond-op">{head}</span> {self._condition(cond.not_)}'
         return escape(self._leaf(cond))
 
     def _leaf(self, cond: m.Condition) -> str:
         if isinstance(cond, m.Verified):
-            return f"{self.subject(cond.verified)} — verified"
+            return i18n.gettext_("%(what)s — verified") % {"what": self.subject(cond.verified)}
         if isinstance(cond, m.Reported):
-            return f"{self.subject(cond.reported)} — reported"
+            return i18n.gettext_("%(what)s — reported") % {"what": self.subject(cond.reported)}
         if isinstance(cond, m.Overdue):
-            grace = cond.overdue.grace_days
-            more = f" by more than {grace} days" if grace else ""
-            return f"{self.subject(cond.overdue.step)} — overdue{more}"
+            what, grace = self.subject(cond.overdue.step), cond.overdue.grace_days
+            if grace:
+                return i18n.ngettext_(
+                    "%(what)s — overdue by more than %(num)s day",
+                    "%(what)s — overdue by more than %(num)s days",
+                    grace,
+                ) % {"what": what, "num": grace}
+            return i18n.gettext_("%(what)s — overdue") % {"what": what}
         if isinstance(cond, m.Violated) and cond.violated != "any":
-            return f"{self.subject(cond.violated)} — violated"
+            return i18n.gettext_("%(what)s — violated") % {"what": self.subject(cond.violated)}
         if isinstance(cond, m.GuaranteeInForce):
-            return f"{self.subject(cond.guarantee_in_force)} — in force"
+            what = self.subject(cond.guarantee_in_force)
+            return i18n.gettext_("%(what)s — in force") % {"what": what}
         return self.text(describe(cond))
 
 
