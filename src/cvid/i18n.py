@@ -18,6 +18,7 @@ import io
 from functools import cache
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -31,13 +32,21 @@ current: contextvars.ContextVar[str] = contextvars.ContextVar("cvid_lang", defau
 
 
 @cache
-def translations(lang: str) -> gettext.NullTranslations:
-    """The compiled catalogue of ``lang`` (English: the text as written)."""
+def catalogue(lang: str) -> Catalog | None:
+    """The catalogue of ``lang`` as read from its ``.po`` (None: English, or none)."""
     path = LOCALE / f"{lang}.po"
     if lang == DEFAULT or not path.is_file():
-        return gettext.NullTranslations()
+        return None
     with path.open("rb") as f:
-        catalog = read_po(f, locale=lang, domain=DOMAIN)
+        return read_po(f, locale=lang, domain=DOMAIN)
+
+
+@cache
+def translations(lang: str) -> gettext.NullTranslations:
+    """The compiled catalogue of ``lang`` (English: the text as written)."""
+    catalog = catalogue(lang)
+    if catalog is None:
+        return gettext.NullTranslations()
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)
@@ -50,6 +59,10 @@ def gettext_(message: str) -> str:
 
 def ngettext_(singular: str, plural: str, n: int) -> str:
     return translations(current.get()).ngettext(singular, plural, n)
+
+
+def pgettext_(context: str, message: str) -> str:
+    return translations(current.get()).pgettext(context, message)
 
 
 def N_(message: str) -> str:
@@ -83,9 +96,11 @@ __all__ = [
     "DEFAULT",
     "LANGUAGES",
     "N_",
+    "catalogue",
     "current",
     "gettext_",
     "negotiate",
     "ngettext_",
+    "pgettext_",
     "translations",
 ]

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from cvid import calendar
 from cvid.roadmap import model as m
+from cvid.sentences import say
 
 AnchorKey = tuple[str, str]
 """An anchor as a key: ``("milestone", id)`` for start, adoption, steps and phases,
@@ -44,19 +45,27 @@ ADOPTION: AnchorKey = ("milestone", "adoption")
 def describe_anchor(anchor: m.Anchor) -> str:
     """An anchor in words, for reasons."""
     if isinstance(anchor, m.ResolutionAnchor):
-        return f"the adoption of resolution {anchor.resolution}"
+        return say("the adoption of resolution {resolution}", resolution=anchor.resolution)
     if isinstance(anchor, m.FirstEventAnchor):
-        return f"the first {anchor.first} event"
-    return {"start": "the start", "adoption": "the adoption"}.get(anchor, anchor)
+        return say("the first {event_type} event", event_type=anchor.first)
+    if anchor == "start":
+        return say("the start")
+    if anchor == "adoption":
+        return say("the adoption")
+    return anchor
 
 
 def describe(deadline: m.Deadline) -> str:
     """A deadline in words: "90 days after unsc-endorsement", "the earliest of ..."."""
     if deadline.date is not None:
-        return f"the end of {deadline.date.isoformat()}"
+        return say("the end of {date}", date=deadline.date.isoformat())
     if deadline.after is not None:
         parts = [
-            f"{n} {unit if n == 1 else unit + 's'}"
+            (say("{n} year", n=n) if n == 1 else say("{n} years", n=n))
+            if unit == "year"
+            else (say("{n} month", n=n) if n == 1 else say("{n} months", n=n))
+            if unit == "month"
+            else (say("{n} day", n=n) if n == 1 else say("{n} days", n=n))
             for n, unit in (
                 (deadline.years, "year"),
                 (deadline.months, "month"),
@@ -65,13 +74,15 @@ def describe(deadline: m.Deadline) -> str:
             if n
         ]
         what = describe_anchor(deadline.after)
-        return f"{' '.join(parts)} after {what}" if parts else what
-    which, operands = (
-        ("earliest", deadline.earliest_of)
-        if deadline.earliest_of is not None
-        else ("latest", deadline.latest_of or [])
-    )
-    return f"the {which} of " + ", ".join(describe(x) for x in operands)
+        return (
+            say("{duration} after {anchor}", duration=" ".join(parts), anchor=what)
+            if parts
+            else what
+        )
+    operands = ", ".join(describe(x) for x in deadline.earliest_of or deadline.latest_of or [])
+    if deadline.earliest_of is not None:
+        return say("the earliest of {deadlines}", deadlines=operands)
+    return say("the latest of {deadlines}", deadlines=operands)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from cvid.events import bodies as b
 from cvid.events.authz import AdmittedEvent
 from cvid.roadmap import joint
 from cvid.roadmap import model as m
+from cvid.sentences import say
 
 
 class StepHooks(Protocol):
@@ -68,14 +69,20 @@ class _Decision:
 def effect_text(p: b.DecisionProposed) -> str:
     """What a proposal does, in words."""
     if p.extend is not None:
-        return f"extend the deadline of {p.extend.step} by {p.extend.days} days"
+        return say(
+            "extend the deadline of {step} by {days} days", step=p.extend.step, days=p.extend.days
+        )
     if p.waive is not None:
-        return f"waive {p.waive}"
+        return say("waive {step}", step=p.waive)
     if p.perform is not None:
-        return f"perform {p.perform}"
+        return say("perform {step}", step=p.perform)
     if p.find is not None:
-        return f"find allegation {p.find.allegation} {p.find.outcome}"
-    return f"approve: {p.approve}"
+        return say(
+            "find allegation {allegation} {finding}",
+            allegation=p.find.allegation,
+            finding=p.find.outcome,
+        )
+    return say("approve: {note}", note=p.approve)
 
 
 class DecisionFold:
@@ -130,11 +137,20 @@ class DecisionFold:
         decision = self.decisions[ref]
         if decision.status == "proposed":
             decision.status, decision.since = "lapsed", t
-            decision.outcome = (
-                f"lapsed on {_when(t)}: {len(decision.signers)} of "
-                f"{joint.needed(decision.body, t, self.hooks.absent())} signatures"
+            decision.outcome = say(
+                "lapsed on {when}: {n} of {need} signatures",
+                when=_when(t),
+                n=len(decision.signers),
+                need=joint.needed(decision.body, t, self.hooks.absent()),
             )
-            self.alert(f"{_when(t)}: decision {ref} of {decision.body.id} lapsed")
+            self.alert(
+                say(
+                    "{when}: decision {decision} of {body} lapsed",
+                    when=_when(t),
+                    decision=ref,
+                    body=decision.body.id,
+                )
+            )
 
     def _proposed(self, ev: AdmittedEvent, body: b.DecisionProposed, t: dt.datetime) -> None:
         jb = self.bodies[body.body]
@@ -149,11 +165,13 @@ class DecisionFold:
             return
         decision.status, decision.since = "adopted", t
         p = decision.proposal
-        by = f"{decision.body.id} (decision {p.decision})"
-        outcome = f"adopted on {_when(t)} by {', '.join(decision.signers)}"
+        by = say("{body} (decision {decision})", body=decision.body.id, decision=p.decision)
+        outcome = say(
+            "adopted on {when} by {parties}", when=_when(t), parties=", ".join(decision.signers)
+        )
         if p.extend is not None:
             refused = self.hooks.extend_due(p.extend.step, p.extend.days)
-            outcome += f"; no effect: {refused}" if refused else ""
+            outcome += "; " + say("no effect: {why}", why=refused) if refused else ""
         elif p.waive is not None:
             self.hooks.waive_step(p.waive, by, p.subject, idx)
         elif p.perform is not None:
@@ -161,25 +179,33 @@ class DecisionFold:
         elif p.find is not None:
             self.hooks.find(p.find.allegation, p.find.outcome, decision.body.id, idx)
         decision.outcome = outcome
-        self.alert(f"{_when(t)}: {by} adopted: {effect_text(p)}")
+        self.alert(
+            say("{when}: {by} adopted: {effect}", when=_when(t), by=by, effect=effect_text(p))
+        )
 
     def _blocked(self, decision: _Decision, idx: int, t: dt.datetime) -> None:
         if not joint.cannot_pass(decision.body, decision.blockers, t, self.hooks.absent()):
             return
         decision.status, decision.since = "blocked", t
-        decision.outcome = "blocked on {} by {}".format(
-            _when(t), "; ".join(f"{p} ({r})" for p, r in decision.blockers.items())
+        decision.outcome = say(
+            "blocked on {when} by {blockers}",
+            when=_when(t),
+            blockers="; ".join(f"{p} ({r})" for p, r in decision.blockers.items()),
         )
         step = decision.proposal.perform
         if step is None:
             return
         for party, reason in decision.blockers.items():
-            detail = f"blocked by {party} on {_when(t)}: {reason}"
+            detail = say(
+                "blocked by {party} on {when}: {note}", party=party, when=_when(t), note=reason
+            )
             self.hooks.breach_step(step, s.Violation("joint-act", step, t, detail, idx, party))
 
     def _refused(self, ev: AdmittedEvent, body: b.ObligationRefused, t: dt.datetime) -> None:
         subject = body.step or body.subject or ""
-        detail = f"refused by {ev.party} on {_when(t)}: {body.reason}"
+        detail = say(
+            "refused by {party} on {when}: {note}", party=ev.party, when=_when(t), note=body.reason
+        )
         violation = s.Violation("refusal", subject, t, detail, ev.index, ev.party)
         self.hooks.breach_step(body.step, violation)
 
@@ -197,7 +223,10 @@ class DecisionFold:
                 tuple(d.blockers),
                 joint.needed(d.body, d.since or t, self.hooks.absent()),
                 d.since,
-                d.outcome or f"{len(d.signers)} signed; needs {joint.rule_text(d.body)}",
+                d.outcome
+                or say("{n} signed", n=len(d.signers))
+                + "; "
+                + say("needs {rule_text}", rule_text=joint.rule_text(d.body)),
                 tuple(d.events),
             )
             for did, d in self.decisions.items()

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from cvid import calendar
 from cvid.roadmap import model as m
+from cvid.sentences import say
 
 
 class Facts(Protocol):
@@ -93,45 +94,64 @@ def describe(cond: m.Condition) -> str:
     return kind.describe(cond)
 
 
-def _any(ref: str, anything: str, one: str) -> str:
-    """``anything`` for the ``any`` reference, else ``one`` (with ``{}`` for the ref)."""
-    return anything if ref == "any" else one.format(ref)
-
-
 def _missed(spec: str | m.MissedSpec) -> tuple[str, str | None]:
     return (spec, None) if isinstance(spec, str) else (spec.obligation, spec.party)
 
 
 def _describe_missed(cond: m.ObligationMissed) -> str:
     ref, party = _missed(cond.obligation_missed)
-    what = "a recurring obligation" if ref == "any" else ref
-    return f"{what} missed" + (f" by {party}" if party else "")
+    if ref == "any":
+        if party:
+            return say("a recurring obligation missed by {party}", party=party)
+        return say("a recurring obligation missed")
+    if party:
+        return say("{obligation} missed by {party}", obligation=ref, party=party)
+    return say("{obligation} missed", obligation=ref)
 
 
 def _describe_overdue(cond: m.Overdue) -> str:
-    grace = f" by more than {cond.overdue.grace_days} days" if cond.overdue.grace_days else ""
-    return f"{cond.overdue.step} overdue{grace}"
+    step, grace = cond.overdue.step, cond.overdue.grace_days
+    if grace:
+        return say("{step} overdue by more than {days} days", step=step, days=grace)
+    return say("{step} overdue", step=step)
 
 
 def _describe_cells(cond: m.CellsRevealed) -> str:
     spec = cond.cells_revealed
-    cells = ", ".join(spec.cells) if spec.cells else "every cell"
-    return f"{spec.declaration}: {cells} revealed"
+    if spec.cells:
+        return say(
+            "{declaration}: {cells} revealed",
+            declaration=spec.declaration,
+            cells=", ".join(spec.cells),
+        )
+    return say("{declaration}: every cell revealed", declaration=spec.declaration)
 
 
 _kind(
     m.All,
     lambda c, f: all(holds(x, f) for x in c.all),
-    lambda c: "all of (" + ", ".join(describe(x) for x in c.all) + ")",
+    lambda c: say("all of ({conditions})", conditions=", ".join(describe(x) for x in c.all)),
 )
 _kind(
     m.AnyOf,
     lambda c, f: any(holds(x, f) for x in c.any),
-    lambda c: "any of (" + ", ".join(describe(x) for x in c.any) + ")",
+    lambda c: say("any of ({conditions})", conditions=", ".join(describe(x) for x in c.any)),
 )
-_kind(m.Not, lambda c, f: not holds(c.not_, f), lambda c: f"not ({describe(c.not_)})")
-_kind(m.Verified, lambda c, f: f.done(c.verified), lambda c: f"{c.verified} verified")
-_kind(m.Reported, lambda c, f: f.reported(c.reported), lambda c: f"{c.reported} reported")
+_kind(
+    m.Not,
+    lambda c, f: not holds(c.not_, f),
+    lambda c: say("not ({condition})", condition=describe(c.not_)),
+)
+_kind(
+    m.Verified,
+    lambda c, f: f.done(c.verified),
+    lambda c: say("{step} verified", step=c.verified),
+)
+_kind(
+    m.Reported,
+    lambda c, f: f.reported(c.reported),
+    lambda c: say("{step} reported", step=c.reported),
+)
 _kind(
     m.Overdue,
     lambda c, f: f.overdue(c.overdue.step, c.overdue.grace_days),
@@ -140,70 +160,108 @@ _kind(
 _kind(
     m.Violated,
     lambda c, f: f.violated(c.violated),
-    lambda c: _any(c.violated, "any step violated", "{} violated"),
+    lambda c: (
+        say("any step violated") if c.violated == "any" else say("{step} violated", step=c.violated)
+    ),
 )
 _kind(
     m.IrreversibilityViolated,
     lambda c, f: f.irreversibility_violated(c.irreversibility_violated),
-    lambda c: _any(c.irreversibility_violated, "any item moved backward", "{} moved backward"),
+    lambda c: (
+        say("any item moved backward")
+        if c.irreversibility_violated == "any"
+        else say("{item} moved backward", item=c.irreversibility_violated)
+    ),
 )
 _kind(
     m.GuaranteeInForce,
     lambda c, f: f.guarantee_in_force(c.guarantee_in_force),
-    lambda c: f"guarantee {c.guarantee_in_force} in force",
+    lambda c: say("guarantee {guarantee} in force", guarantee=c.guarantee_in_force),
 )
 _kind(
     m.ResolutionAdopted,
     lambda c, f: f.resolution_adopted(c.resolution_adopted),
-    lambda c: f"Council resolution {c.resolution_adopted} adopted",
+    lambda c: say("Council resolution {resolution} adopted", resolution=c.resolution_adopted),
 )
 _kind(
     m.DateAfter,
     lambda c, f: f.now() >= day_after(c.date_after, f.zone),
-    lambda c: f"after {c.date_after.isoformat()}",
+    lambda c: say("after {date}", date=c.date_after.isoformat()),
 )
-_kind(m.Adopted, lambda _c, f: f.in_force, lambda _c: "agreement in force")
-_kind(m.SnapbackCompleted, lambda _c, f: f.snapback_completed, lambda _c: "snapback completed")
+_kind(m.Adopted, lambda _c, f: f.in_force, lambda _c: say("agreement in force"))
+_kind(m.SnapbackCompleted, lambda _c, f: f.snapback_completed, lambda _c: say("snapback completed"))
 _kind(m.CellsRevealed, lambda c, f: f.cells_revealed(c.cells_revealed), _describe_cells)
 _kind(
     m.Confidence,
     lambda c, f: f.confidence(c.confidence.declaration) >= c.confidence.at_least,
-    lambda c: f"confidence in {c.confidence.declaration} at least {c.confidence.at_least:.0%}",
+    lambda c: say(
+        "confidence in {declaration} at least {percent}",
+        declaration=c.confidence.declaration,
+        percent=f"{c.confidence.at_least:.0%}",
+    ),
 )
 _kind(
     m.DeclarationViolated,
     lambda c, f: f.declaration_violated(c.declaration_violated),
-    lambda c: _any(c.declaration_violated, "any declaration found false", "{} found false"),
+    lambda c: (
+        say("any declaration found false")
+        if c.declaration_violated == "any"
+        else say("{declaration} found false", declaration=c.declaration_violated)
+    ),
 )
 _kind(
     m.BeaconMissed,
     lambda c, f: f.beacon_missed(c.beacon_missed),
-    lambda c: _any(c.beacon_missed, "a beacon secret not revealed", "{} missed a beacon reveal"),
+    lambda c: (
+        say("a beacon secret not revealed")
+        if c.beacon_missed == "any"
+        else say("{party} missed a beacon reveal", party=c.beacon_missed)
+    ),
 )
 _kind(
     m.CustodyFlagged,
     lambda c, f: f.custody_flagged(c.custody_flagged),
-    lambda c: _any(c.custody_flagged, "a chain of custody broken", "custody of {} broken"),
+    lambda c: (
+        say("a chain of custody broken")
+        if c.custody_flagged == "any"
+        else say("custody of {item} broken", item=c.custody_flagged)
+    ),
 )
 _kind(
     m.AllegationConfirmed,
     lambda c, f: f.allegation_confirmed(c.allegation_confirmed),
-    lambda c: _any(c.allegation_confirmed, "an allegation confirmed", "a {} allegation confirmed"),
+    lambda c: (
+        say("an allegation confirmed")
+        if c.allegation_confirmed == "any"
+        else say("a {allegation_kind} allegation confirmed", allegation_kind=c.allegation_confirmed)
+    ),
 )
 _kind(
     m.PartyWithdrawn,
     lambda c, f: f.party_withdrawn(c.party_withdrawn),
-    lambda c: _any(c.party_withdrawn, "a party withdrawn", "{} withdrawn"),
+    lambda c: (
+        say("a party withdrawn")
+        if c.party_withdrawn == "any"
+        else say("{party} withdrawn", party=c.party_withdrawn)
+    ),
 )
 _kind(
     m.LimitExceeded,
     lambda c, f: f.limit_exceeded(c.limit_exceeded),
-    lambda c: _any(c.limit_exceeded, "a limit exceeded", "limit {} exceeded"),
+    lambda c: (
+        say("a limit exceeded")
+        if c.limit_exceeded == "any"
+        else say("limit {limit} exceeded", limit=c.limit_exceeded)
+    ),
 )
 _kind(
     m.LimitViolated,
     lambda c, f: f.limit_violated(c.limit_violated),
-    lambda c: _any(c.limit_violated, "a limit ever exceeded", "limit {} ever exceeded"),
+    lambda c: (
+        say("a limit ever exceeded")
+        if c.limit_violated == "any"
+        else say("limit {limit} ever exceeded", limit=c.limit_violated)
+    ),
 )
 _kind(
     m.ObligationMissed,
@@ -213,7 +271,11 @@ _kind(
 _kind(
     m.QuotaShort,
     lambda c, f: f.quota_short(c.quota_short),
-    lambda c: _any(c.quota_short, "a quota period ended short", "quota {} ended short"),
+    lambda c: (
+        say("a quota period ended short")
+        if c.quota_short == "any"
+        else say("quota {quota} ended short", quota=c.quota_short)
+    ),
 )
 
 
@@ -223,10 +285,20 @@ def _continuity(spec: str | m.ContinuitySpec) -> tuple[str, int]:
 
 def _describe_continuity(cond: m.ContinuityLost) -> str:
     item, grace = _continuity(cond.continuity_lost)
-    what = "any covered item" if item == "any" else item
-    return f"continuity of knowledge of {what} lost" + (
-        f" for more than {grace} days" if grace else ""
-    )
+    if item == "any":
+        if grace:
+            return say(
+                "continuity of knowledge of any covered item lost for more than {days} days",
+                days=grace,
+            )
+        return say("continuity of knowledge of any covered item lost")
+    if grace:
+        return say(
+            "continuity of knowledge of {item} lost for more than {days} days",
+            item=item,
+            days=grace,
+        )
+    return say("continuity of knowledge of {item} lost", item=item)
 
 
 _kind(
@@ -237,7 +309,11 @@ _kind(
 _kind(
     m.BalanceFlagged,
     lambda c, f: f.muf_flagged(c.muf_flagged),
-    lambda c: _any(c.muf_flagged, "a MUF flagged", "MUF of {} flagged"),
+    lambda c: (
+        say("a MUF flagged")
+        if c.muf_flagged == "any"
+        else say("MUF of {area} flagged", area=c.muf_flagged)
+    ),
 )
 
 if set(KINDS) != set(m.CONDITION_CLASSES):  # a condition the engine could not evaluate

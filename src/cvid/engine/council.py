@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cvid.roadmap.model import Council
+from cvid.sentences import say
 
 VOTES = ("yes", "no", "abstain")
 
@@ -64,10 +65,16 @@ def tally(
     )
     reasons = []
     if len(yes) < rule.affirmative_votes:
-        reasons.append(f"{len(yes)} affirmative votes, {rule.affirmative_votes} required")
+        reasons.append(
+            say("{n} affirmative votes, {need} required", n=len(yes), need=rule.affirmative_votes)
+        )
     if vetoed_by:
-        reasons.append("vetoed by a permanent member: " + ", ".join(vetoed_by))
+        reasons.append(say("vetoed by a permanent member: {parties}", parties=", ".join(vetoed_by)))
     adopted = not reasons
     counts = f"{len(yes)}-{len(no)}-{len(abstain)}"
-    reason = f"adopted {counts}" if adopted else f"not adopted {counts}: " + "; ".join(reasons)
+    reason = (
+        say("adopted {counts}", counts=counts)
+        if adopted
+        else say("not adopted {counts}: {why}", counts=counts, why="; ".join(reasons))
+    )
     return Tally(yes, no, abstain, absent, adopted, reason, vetoed_by)

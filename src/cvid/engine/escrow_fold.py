@@ -22,6 +22,7 @@ from cvid.escrow.reveal import Reveal, RevealTracker, VerifiedReveal, verify_rev
 from cvid.events import bodies as b
 from cvid.events.authz import AdmittedEvent
 from cvid.roadmap import model as m
+from cvid.sentences import say
 from cvid.verification.sampling import Prior, completeness_confidence
 
 Push = Callable[[dt.datetime, str, str], None]
@@ -141,19 +142,35 @@ class EscrowFold:
             for found in finding.undeclared:
                 if finding.cell in revealed:
                     problems.append(
-                        f"undeclared {found.category} in revealed cell {finding.cell}: "
-                        + found.description
+                        say(
+                            "undeclared {category} in revealed cell {cell}: {note}",
+                            category=found.category,
+                            cell=finding.cell,
+                            note=found.description,
+                        )
                     )
                 else:
                     self.alerts.append(
-                        f"{moment_text(t)}: undeclared {found.category} found in escrowed cell "
-                        f"{finding.cell}; it must appear when the cell is revealed"
+                        say(
+                            "{when}: undeclared {category} found in escrowed cell {cell}; "
+                            "it must appear when the cell is revealed",
+                            when=moment_text(t),
+                            category=found.category,
+                            cell=finding.cell,
+                        )
                     )
             for d in finding.discrepancies:
                 if abs(d.found - d.declared) > tolerance * abs(d.declared):
                     problems.append(
-                        f"{d.item}.{d.attribute} declared {d.declared:g}, found {d.found:g} "
-                        f"(tolerance {tolerance:.0%})"
+                        say(
+                            "{item}.{attribute} declared {declared}, found {found} "
+                            "(tolerance {percent})",
+                            item=d.item,
+                            attribute=d.attribute,
+                            declared=f"{d.declared:g}",
+                            found=f"{d.found:g}",
+                            percent=f"{tolerance:.0%}",
+                        )
                     )
             for problem in problems:
                 record.violations.append(problem)
@@ -184,7 +201,10 @@ class EscrowFold:
             if chain.pending is not None:
                 self._flag(
                     body.item,
-                    f"double hand-over: already handed to {chain.pending[1]}, not yet received",
+                    say(
+                        "double hand-over: already handed to {party}, not yet received",
+                        party=chain.pending[1],
+                    ),
                     t,
                     ev.index,
                     ev.party,
@@ -215,7 +235,12 @@ class EscrowFold:
                 self.beacon_missed.add(party)
                 self.report(
                     s.Violation(
-                        "beacon", party, t, f"did not reveal its secret for round {ref}", -1, party
+                        "beacon",
+                        party,
+                        t,
+                        say("did not reveal its secret for round {round}", round=ref),
+                        -1,
+                        party,
                     )
                 )
         elif kind == "custody":
@@ -225,7 +250,11 @@ class EscrowFold:
                 # Sender and receiver disagree (handed over / never received): an
                 # allegation against the receiver until a finder settles it.
                 sender, receiver, since = chain.pending
-                gap = f"gap: handed to {receiver} on {moment_text(since)}, no receipt"
+                gap = say(
+                    "gap: handed to {party} on {when}, no receipt",
+                    party=receiver,
+                    when=moment_text(since),
+                )
                 chain.flags.append(gap)
                 if self.allege is not None:
                     number = sum(1 for f in chain.flags if f.startswith("gap:"))
@@ -234,9 +263,15 @@ class EscrowFold:
                         against=receiver,
                         kind="custody",
                         subject=ref,
-                        detail=f"{ref} handed over by {sender} on {moment_text(since)}; "
-                        f"{receiver} has not acknowledged it within "
-                        f"{self.rm.custody.receipt_days} days",
+                        detail=say(
+                            "{item} handed over by {sender} on {when}; {party} has not "
+                            "acknowledged it within {days} days",
+                            item=ref,
+                            sender=sender,
+                            when=moment_text(since),
+                            party=receiver,
+                            days=self.rm.custody.receipt_days,
+                        ),
                     )
                     self.allege(allegation, sender, t, -1)
 

@@ -46,6 +46,7 @@ from cvid.roadmap import model as m
 from cvid.roadmap.check import lifecycle_of
 from cvid.roadmap.membership import Membership
 from cvid.roadmap.steps import StepProgress, is_right, required
+from cvid.sentences import say
 
 TimerKind = Literal[
     "due",
@@ -112,7 +113,7 @@ class _Snapback:
     closes: dt.datetime
     event: int
     outcome: Literal["open", "continued", "reimposed"] = "open"
-    reason: str = "window open"
+    reason: str = say("window open")
     joined: list[str] = field(default_factory=list)
 
 
@@ -125,8 +126,9 @@ class _Guarantee:
     suspended: str | None = None
     status: s.GuaranteeStatus = "pending"
     since: dt.datetime | None = None
-    reason: str = "not signed"
+    reason: str = say("not signed")
     events: list[int] = field(default_factory=list)
+    settled: tuple[str | None, int, str | None] | None = None  # what status and reason rest on
 
 
 @dataclass
@@ -180,7 +182,7 @@ class _Engine:
         rewarded = {g for r in roadmap.rewards for g in r.bring_into_force}
         self.guarantees = {g.id: _Guarantee(g, g.id in rewarded) for g in roadmap.guarantees}
         self.measures = {
-            x.id: _Measure(x.initially, None, "initial state in the road map")
+            x.id: _Measure(x.initially, None, say("initial state in the road map"))
             for x in roadmap.measures
         }
         self.drafts: dict[str, _Draft] = {}
@@ -290,7 +292,9 @@ class _Engine:
         lapse = self.rm.withdrawal.owed_to_withdrawn == "lapse"
         self.recurring.withdrawn(party, self.t, lapse_owed=lapse)
         self.limits.end(self.t, party)
-        self.alerts.append(f"{_when(self.t)}: {party} has withdrawn from the agreement")
+        self.alerts.append(
+            say("{when}: {party} has withdrawn from the agreement", when=_when(self.t), party=party)
+        )
 
     def _push_limit(self, when: dt.datetime, ref: str) -> None:
         self._push(when, "limit", ref)
@@ -322,8 +326,13 @@ class _Engine:
     def _violation(self, violation: s.Violation) -> None:
         self.violations.append(violation)
         self.alerts.append(
-            f"{_when(violation.at)}: {violation.kind} violation: "
-            f"{violation.subject}: {violation.detail}"
+            say(
+                "{when}: {kind} violation: {subject}: {detail}",
+                when=_when(violation.at),
+                kind=violation.kind,
+                subject=violation.subject,
+                detail=violation.detail,
+            )
         )
         self.changed = True
 
@@ -473,7 +482,16 @@ class _Engine:
         assert isinstance(ev.body, b.MeasureAct)
         status: s.MeasureStatus = "in_force" if ev.type == "measure.reimposed" else "suspended"
         verb = ev.type.removeprefix("measure.")
-        why = f"{verb} by {ev.party}, its imposer" + (f": {ev.body.note}" if ev.body.note else "")
+        why = (
+            say(
+                "{verb} by {party}, its imposer: {note}",
+                verb=verb,
+                party=ev.party,
+                note=ev.body.note,
+            )
+            if ev.body.note
+            else say("{verb} by {party}, its imposer", verb=verb, party=ev.party)
+        )
         self._set_measure(ev.body.measure, status, why)
 
     def _parties_event(self, ev: AdmittedEvent) -> None:
@@ -507,9 +525,9 @@ class _Engine:
         that has passed, or a step done, is not extended (the reason is returned)."""
         rec = self.steps[step]
         if rec.done_at is not None:
-            return f"{step} was already done on {_when(rec.done_at)}"
+            return say("{step} was already done on {when}", step=step, when=_when(rec.done_at))
         if rec.due is not None and self.t >= rec.due:
-            return f"{step} was already overdue since {_when(rec.due)}"
+            return say("{step} was already overdue since {when}", step=step, when=_when(rec.due))
         rec.extended += dt.timedelta(days=days)
         if rec.due is not None:
             rec.due += dt.timedelta(days=days)
@@ -599,16 +617,32 @@ class _Engine:
             self._observe(body.items, ev.index, ev.party)
             if body.outcome == "failed":
                 self.violated_steps.add(rec.spec.id)
-                rec.violation = f"{ev.party} found it not carried out on {_when(self.t)}"
-                if body.note:
-                    rec.violation += f": {body.note}"
+                rec.violation = (
+                    say(
+                        "{party} found it not carried out on {when}: {note}",
+                        party=ev.party,
+                        when=_when(self.t),
+                        note=body.note,
+                    )
+                    if body.note
+                    else say(
+                        "{party} found it not carried out on {when}",
+                        party=ev.party,
+                        when=_when(self.t),
+                    )
+                )
                 self.violations.append(
                     s.Violation(
                         "step", rec.spec.id, self.t, rec.violation, ev.index, rec.spec.actor
                     )
                 )
                 self.alerts.append(
-                    f"{_when(self.t)}: step {rec.spec.id} violated ({rec.violation})"
+                    say(
+                        "{when}: step {step} violated ({violation})",
+                        when=_when(self.t),
+                        step=rec.spec.id,
+                        violation=rec.violation,
+                    )
                 )
             elif not rec.progress.failure:  # every verifier that spoke confirms
                 rec.violation = None
@@ -677,15 +711,25 @@ class _Engine:
             if recorded:
                 return
             party = rec.advanced_by or self.keeper
-            detail = f"{item} was found back from {current} to {to} ({why})"
+            detail = say(
+                "{item} was found back from {state} to {to} ({why})",
+                item=item,
+                state=current,
+                to=to,
+                why=why,
+            )
             if party:
-                detail += f"; responsible: {party}"
+                detail += "; " + say("responsible: {party}", party=party)
             rec.state, rec.since = to, self.t
             self.irreversible.add(item)
             self.violations.append(
                 s.Violation("irreversibility", item, self.t, detail, event, party)
             )
-            self.alerts.append(f"{_when(self.t)}: irreversibility violation: {detail}")
+            self.alerts.append(
+                say(
+                    "{when}: irreversibility violation: {detail}", when=_when(self.t), detail=detail
+                )
+            )
             self.changed = True
         elif rank[to] > rank[current]:
             rec.state, rec.since = to, self.t
@@ -693,8 +737,9 @@ class _Engine:
                 rec.advanced_by = actor
 
     def _observe(self, observed: dict[str, str], idx: int, party: str) -> None:
+        why = say("observed by {party}, entry {index}", party=party, index=idx)
         for item, state in sorted(observed.items()):
-            self._move(item, state, f"observed by {party}, entry {idx}", recorded=False, event=idx)
+            self._move(item, state, why, recorded=False, event=idx)
 
     def _close_vote(self, draft: _Draft, idx: int | None) -> None:
         if idx is not None:
@@ -714,14 +759,15 @@ class _Engine:
         self.adopted_refs.update({draft.body.draft, draft.body.purpose})
         self._happen(("resolution", draft.body.draft))
         self._happen(("resolution", draft.body.purpose))
+        resolution = say("Council resolution {draft}", draft=draft.body.draft)
         for measure in draft.body.suspend_measures:
-            self._set_measure(measure, "suspended", f"Council resolution {draft.body.draft}")
+            self._set_measure(measure, "suspended", resolution)
         for measure in draft.body.reimpose_measures:
-            self._set_measure(measure, "in_force", f"Council resolution {draft.body.draft}")
+            self._set_measure(measure, "in_force", resolution)
         for step in draft.body.waive_steps:
             self.waive_step(
                 step,
-                f"the Council (resolution {draft.body.draft})",
+                say("the Council (resolution {draft})", draft=draft.body.draft),
                 draft.body.title,
                 draft.events[-1],
             )
@@ -740,8 +786,10 @@ class _Engine:
             for window in self.snapbacks:
                 if window.outcome == "open" and draft.tabled_at >= window.at:
                     window.outcome = "continued"
-                    window.reason = (
-                        f"relief continued by resolution {draft.body.draft} on {_when(self.t)}"
+                    window.reason = say(
+                        "relief continued by resolution {draft} on {when}",
+                        draft=draft.body.draft,
+                        when=_when(self.t),
                     )
 
     def _notify(self, party: str, idx: int) -> None:
@@ -749,7 +797,14 @@ class _Engine:
         for window in self.snapbacks:
             if window.outcome == "open" and self.t < window.closes:
                 window.joined.append(party)  # a joint notification (as the E3 made)
-                self.alerts.append(f"{_when(self.t)}: {party} joined {window.by}'s notification")
+                self.alerts.append(
+                    say(
+                        "{when}: {party} joined {by}'s notification",
+                        when=_when(self.t),
+                        party=party,
+                        by=window.by,
+                    )
+                )
                 return
         zone = self.rm.snapback.zone or self.zone
         closes = calendar.window_end(self.t, self.rm.snapback.window_days, zone)
@@ -757,8 +812,14 @@ class _Engine:
         self._push(closes, "window", str(len(self.snapbacks) - 1))
         last_day = calendar.local_date(closes, zone) - dt.timedelta(days=1)
         self.alerts.append(
-            f"{_when(self.t)}: {party} notified significant non-performance; the relief "
-            f"ends at the end of {last_day.isoformat()} ({zone}) unless a resolution continues it"
+            say(
+                "{when}: {party} notified significant non-performance; the relief ends at the "
+                "end of {date} ({zone}) unless a resolution continues it",
+                when=_when(self.t),
+                party=party,
+                date=last_day.isoformat(),
+                zone=zone,
+            )
         )
         self.changed = True
 
@@ -767,18 +828,27 @@ class _Engine:
         measures = self.rm.snapback.measures or [
             x.id for x in self.rm.measures if x.imposed_by == "council"
         ]
-        why = (
-            f"snapback: {window.by}'s notice of {_when(window.at)}, "
-            "no resolution continued the relief"
+        why = say(
+            "snapback: {party}'s notice of {when}, no resolution continued the relief",
+            party=window.by,
+            when=_when(window.at),
         )
         for measure in measures:
             self._set_measure(measure, "in_force", why)
         window.outcome = "reimposed"
-        window.reason = (
-            f"window closed on {_when(self.t)} without a resolution continuing the relief"
+        window.reason = say(
+            "window closed on {when} without a resolution continuing the relief",
+            when=_when(self.t),
         )
         self.snapback_completed = True
-        self.alerts.append(f"{_when(self.t)}: {why}; measures re-imposed: {', '.join(measures)}")
+        self.alerts.append(
+            say(
+                "{when}: {why}; measures re-imposed: {measures}",
+                when=_when(self.t),
+                why=why,
+                measures=", ".join(measures),
+            )
+        )
 
     def _set_measure(self, measure: str, status: s.MeasureStatus, why: str) -> None:
         rec = self.measures[measure]
@@ -798,7 +868,12 @@ class _Engine:
                     continue
                 self.fired[rule.id] = self.t
                 self.changed = True
-                why = f"{kind} {rule.id} ({cond.describe(rule.when)})"
+                why = say(
+                    "{rule_kind} {rule} ({condition})",
+                    rule_kind=kind,
+                    rule=rule.id,
+                    condition=cond.describe(rule.when),
+                )
                 if isinstance(rule, m.Reward):
                     for measure in self._measures_of(
                         rule.suspend_measures, rule.suspend_measures_of
@@ -815,8 +890,12 @@ class _Engine:
                         self.guarantees[g].suspended = why
                     if rule.council_procedure:
                         self.alerts.append(
-                            f"{_when(self.t)}: {rule.id} opens a Council procedure: "
-                            + rule.council_procedure
+                            say(
+                                "{when}: {rule} opens a Council procedure: {procedure}",
+                                when=_when(self.t),
+                                rule=rule.id,
+                                procedure=rule.council_procedure,
+                            )
                         )
             self._update_guarantees()
 
@@ -835,20 +914,28 @@ class _Engine:
 
     def _update_guarantees(self) -> None:
         for g in self.guarantees.values():
+            inputs = (g.suspended, len(g.signers), g.activated)
+            if inputs == g.settled:
+                continue  # its status and reason are as they were
+            g.settled = inputs
             threshold = g.spec.threshold
             status: s.GuaranteeStatus
             if g.suspended is not None:
-                status, reason = "suspended", f"suspended by {g.suspended}"
+                status, reason = "suspended", say("suspended by {why}", why=g.suspended)
             elif len(g.signers) < threshold:
-                status, reason = "pending", f"{len(g.signers)} of {threshold} guarantors signed"
+                status = "pending"
+                reason = say(
+                    "{n} of {threshold} guarantors signed", n=len(g.signers), threshold=threshold
+                )
             elif g.needs_reward and g.activated is None:
-                status, reason = "given", "signed; in force once its reward condition holds"
+                status = "given"
+                reason = say("signed") + "; " + say("in force once its reward condition holds")
             else:
                 status = "in_force"
                 reason = (
-                    f"brought into force by {g.activated}"
+                    say("brought into force by {why}", why=g.activated)
                     if g.activated
-                    else "signed by its guarantors"
+                    else say("signed by its guarantors")
                 )
             if status != g.status:
                 g.status, g.since, self.changed = status, self.t, True
@@ -861,12 +948,21 @@ class _Engine:
         status: s.StepStatus
         if rec.withdrawn is not None:
             status = "withdrawn"
-            reason = f"{spec.actor} withdrew from the agreement on {_when(rec.withdrawn)}"
+            reason = say(
+                "{party} withdrew from the agreement on {when}",
+                party=spec.actor,
+                when=_when(rec.withdrawn),
+            )
         elif rec.ended is not None:
             status = "ended"
-            reason = f"the agreement ended on {_when(rec.ended)} ({self.life.reason})"
+            reason = say(
+                "the agreement ended on {when} ({reason})",
+                when=_when(rec.ended),
+                reason=self.life.reason,
+            )
         elif rec.waived is not None:
-            status, reason = "waived", f"waived by {rec.waived[0]}: {rec.waived[1]}"
+            status = "waived"
+            reason = say("waived by {by}: {note}", by=rec.waived[0], note=rec.waived[1])
         elif rec.violation is not None:
             status, reason = "violated", rec.violation
         elif rec.done_at is not None:
@@ -879,27 +975,39 @@ class _Engine:
             have = sum(1 for v in rec.verdicts.values() if v == "confirmed")
             status = "reported"
             reason = (
-                f"reported on time on {_when(rec.reported_at)}; awaiting verification "
-                f"({have} of {spec.verification.threshold} confirmations)"
+                say("reported on time on {when}", when=_when(rec.reported_at))
+                + "; "
+                + say(
+                    "awaiting verification ({have} of {need} confirmations)",
+                    have=have,
+                    need=spec.verification.threshold,
+                )
             )
             if rec.due is not None and self.t >= rec.due:
-                reason += f"; the verifiers' confirmation is late since {_when(rec.due)}"
+                reason += "; " + say(
+                    "the verifiers' confirmation is late since {when}", when=_when(rec.due)
+                )
         elif rec.due is not None and self.t >= rec.due:
             status = "overdue"
-            reason = f"due before {_when(rec.due)}; " + (
-                f"reported late on {_when(rec.reported_at)}, not verified"
+            reason = say("due before {when}", when=_when(rec.due)) + "; "
+            reason += (
+                say("reported late on {when}, not verified", when=_when(rec.reported_at))
                 if rec.reported_at is not None
-                else "not reported"
+                else say("not reported")
             )
         elif rec.reported_at is not None:
             status = "reported"
             need = spec.verification.threshold if spec.verification else 1
             have = sum(1 for v in rec.verdicts.values() if v == "confirmed")
-            reason = f"reported on {_when(rec.reported_at)}; {have} of {need} confirmations"
+            reason = (
+                say("reported on {when}", when=_when(rec.reported_at))
+                + "; "
+                + say("{have} of {need} confirmations", have=have, need=need)
+            )
         else:
             status, reason = self._pending_status(rec)
         if rec.early is not None and status in ("reported", "verified", "overdue"):
-            reason += f"; performed early, before {rec.early} was done"
+            reason += "; " + say("performed early, before {step} was done", step=rec.early)
         # Late is the actor's: a step reported on time and confirmed later is not late.
         done_by_actor = rec.reported_at if rec.spec.verification else rec.done_at
         late = (
@@ -926,23 +1034,25 @@ class _Engine:
         status: s.StepStatus
         if rec.by_road_map:
             status = "verified"
-            reason = (
-                f"occurred on {calendar.local_date(done_at, self.zone).isoformat()}, "
-                "by the road map"
+            reason = say(
+                "occurred on {date}, by the road map",
+                date=calendar.local_date(done_at, self.zone).isoformat(),
             )
         elif spec.reveals is not None and spec.verification is None:
             status = "verified"
-            reason = f"cells revealed and proven complete on {_when(done_at)}"
+            reason = say("cells revealed and proven complete on {when}", when=_when(done_at))
         elif spec.verification is None:
-            status, reason = (
-                "reported",
-                f"reported on {_when(done_at)}; needs no verification",
+            status = "reported"
+            reason = (
+                say("reported on {when}", when=_when(done_at)) + "; " + say("needs no verification")
             )
         else:
             confirmed = sorted(p for p, v in rec.verdicts.items() if v == "confirmed")
-            status, reason = (
-                "verified",
-                f"confirmed by {', '.join(confirmed)} on {_when(done_at)}",
+            status = "verified"
+            reason = say(
+                "confirmed by {parties} on {when}",
+                parties=", ".join(confirmed),
+                when=_when(done_at),
             )
         return status, reason
 
@@ -950,24 +1060,28 @@ class _Engine:
         spec = rec.spec
         waiting = [d for d in spec.depends_on if not self.done(d)]
         if not self.in_force:
-            return "blocked", "the agreement is not in force"
+            return "blocked", say("the agreement is not in force")
         if waiting:
-            return "blocked", "waiting for " + ", ".join(waiting)
+            return "blocked", say("waiting for {steps}", steps=", ".join(waiting))
         if is_right(spec):
-            return "open", f"{spec.actor} may carry it out (a right: never owed)"
-        return "open", f"{spec.actor} to carry out" + (
-            f" before {_when(rec.due)}" if rec.due else ""
-        )
+            return "open", say("{party} may carry it out (a right: never owed)", party=spec.actor)
+        if rec.due:
+            return "open", say(
+                "{party} to carry out before {when}", party=spec.actor, when=_when(rec.due)
+            )
+        return "open", say("{party} to carry out", party=spec.actor)
 
     def _automatic_pending(self, rec: _Step) -> tuple[s.StepStatus, str]:
         """An automatic step not yet done: when it will happen, or what it waits for."""
         waiting = [d for d in rec.spec.depends_on if not self.done(d)]
         if rec.due is not None and not waiting:
-            return "open", f"happens by itself at {_when(rec.due)}"
+            return "open", say("happens by itself at {when}", when=_when(rec.due))
         if waiting:
-            return "blocked", "waiting for " + ", ".join(waiting)
+            return "blocked", say("waiting for {steps}", steps=", ".join(waiting))
         assert rec.spec.deadline is not None
-        return "blocked", f"happens by itself at {anc.describe(rec.spec.deadline)}"
+        return "blocked", say(
+            "happens by itself at {deadline}", deadline=anc.describe(rec.spec.deadline)
+        )
 
     def __getstate__(self) -> dict[str, Any]:
         """What a copy or a snapshot keeps: not the cache of drafts' states."""
@@ -1232,23 +1346,26 @@ def _describe(rule: m.Reward | m.Consequence) -> str:
     """A rule's condition in words, with the finder a consequence names."""
     text = cond.describe(rule.when)
     if rule.found_by is not None:
-        text += f", found by {finders.describe(rule.found_by)}"
+        text = say(
+            "{condition}, found by {finder}", condition=text, finder=finders.describe(rule.found_by)
+        )
     return text
 
 
 def _effects(rule: m.Reward | m.Consequence) -> tuple[str, ...]:
     if isinstance(rule, m.Reward):
         return (
-            *(f"suspend {x}" for x in rule.suspend_measures),
-            *(f"suspend every measure of {x}" for x in rule.suspend_measures_of),
-            *(f"bring {g} into force" for g in rule.bring_into_force),
-            *(f"aid: {a}" for a in rule.aid),
+            *(say("suspend {ref}", ref=x) for x in rule.suspend_measures),
+            *(say("suspend every measure of {party}", party=x) for x in rule.suspend_measures_of),
+            *(say("bring {guarantee} into force", guarantee=g) for g in rule.bring_into_force),
+            *(say("aid: {aid}", aid=a) for a in rule.aid),
         )
+    procedure = rule.council_procedure
     return (
-        *(f"re-impose {x}" for x in rule.reimpose_measures),
-        *(f"re-impose every measure of {x}" for x in rule.reimpose_measures_of),
-        *(f"suspend {g}" for g in rule.suspend_guarantees),
-        *((f"Council procedure: {rule.council_procedure}",) if rule.council_procedure else ()),
+        *(say("re-impose {measure}", measure=x) for x in rule.reimpose_measures),
+        *(say("re-impose every measure of {party}", party=x) for x in rule.reimpose_measures_of),
+        *(say("suspend {ref}", ref=g) for g in rule.suspend_guarantees),
+        *((say("Council procedure: {procedure}", procedure=procedure),) if procedure else ()),
     )
 
 

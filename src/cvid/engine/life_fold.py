@@ -16,8 +16,9 @@ from typing import Literal
 from cvid import calendar
 from cvid.engine import state as s
 from cvid.events.authz import AdmittedEvent
-from cvid.events.authz_life import LifeHistory, LifeStatus, not_in_force_message
+from cvid.events.authz_life import LifeHistory, LifeStatus, not_in_force_reason
 from cvid.roadmap import model as m
+from cvid.sentences import say
 
 Change = Literal["entered", "ended"]
 
@@ -32,7 +33,7 @@ class LifeFold:
         self.status: LifeStatus = "pending"
         self.since: dt.datetime | None = None
         self.until: dt.datetime | None = None
-        self.reason = not_in_force_message(roadmap).removeprefix("the agreement is ")
+        self.reason = not_in_force_reason(roadmap)
         self.alerts: list[str] = []
         eif = roadmap.agreement.entry_into_force
         if eif is not None and eif.date is not None:
@@ -50,7 +51,7 @@ class LifeFold:
             entered = self.history.entered_at(self.rm)
             if entered is not None and entered <= t:
                 self.status, self.since = "in_force", t
-                self.reason = f"in force since {s.moment_text(t)}"
+                self.reason = say("in force since {when}", when=s.moment_text(t))
                 changes.append("entered")
         if self.status == "in_force":
             until = self.history.until(self.rm)
@@ -62,8 +63,12 @@ class LifeFold:
                 self.status, self.since, self.reason = end.status, t, end.reason
                 self.until = t
                 self.alerts.append(
-                    f"{s.moment_text(t)}: the agreement {end.status}: {end.reason}; "
-                    "nothing more is owed under it"
+                    say(
+                        "{when}: the agreement {status}: {reason}; nothing more is owed under it",
+                        when=s.moment_text(t),
+                        status=end.status,
+                        reason=end.reason,
+                    )
                 )
                 changes.append("ended")
         return changes

@@ -27,6 +27,7 @@ from cvid.events import bodies as b
 from cvid.events.authz import AdmittedEvent
 from cvid.events.authz_limits import limits_for
 from cvid.roadmap import model as m
+from cvid.sentences import say
 
 Push = Callable[[dt.datetime, str], None]
 Report = Callable[[s.Violation], None]
@@ -38,12 +39,14 @@ ROUNDING = 1e-9
 def bound_text(limit: m.Limit) -> str:
     """The bound in words: ``≤ 300 kg``, ``≥ 5 kg``, ``5 to 300 kg``, ``= 0 test``."""
     if limit.equal is not None:
-        return f"= {limit.equal:g} {limit.unit}"
+        return say("= {value} {unit}", value=f"{limit.equal:g}", unit=limit.unit)
     if limit.max is not None and limit.min is not None:
-        return f"{limit.min:g} to {limit.max:g} {limit.unit}"
+        return say(
+            "{min} to {max} {unit}", min=f"{limit.min:g}", max=f"{limit.max:g}", unit=limit.unit
+        )
     if limit.max is not None:
-        return f"≤ {limit.max:g} {limit.unit}"
-    return f"≥ {limit.min:g} {limit.unit}"
+        return say("≤ {max} {unit}", max=f"{limit.max:g}", unit=limit.unit)
+    return say("≥ {min} {unit}", min=f"{limit.min:g}", unit=limit.unit)
 
 
 def beyond(limit: m.Limit, value: float) -> bool:
@@ -182,7 +185,14 @@ class LimitFold:
                     else None
                 )
             except units.UnitError as e:  # only events built without admission get here
-                self.alerts.append(f"{moment_text(t)}: entry {ev.index} ignored: {e}")
+                self.alerts.append(
+                    say(
+                        "{when}: entry {index} ignored: {error}",
+                        when=moment_text(t),
+                        index=ev.index,
+                        error=e,
+                    )
+                )
                 continue
             entry = s.LimitValue(
                 t,
@@ -215,17 +225,38 @@ class LimitFold:
                 self._due(rec, t)
         if over and rec.exceeded_since is None:
             rec.exceeded_since, rec.violated = t, True
-            how = "measured" if entry.basis == "measured" else "declared (an exceedance it admits)"
+            bound = bound_text(limit)
+            if limit.tolerance:
+                bound = say(
+                    "{bound} (tolerance {margin} {unit})",
+                    bound=bound,
+                    margin=f"{limit.tolerance:g}",
+                    unit=limit.unit,
+                )
+            shown = {"party": entry.by, "value": f"{entry.value:g}", "unit": limit.unit}
             detail = (
-                f"{entry.by} {how} {entry.value:g} {limit.unit}, beyond {bound_text(limit)}"
-                + (f" (tolerance {limit.tolerance:g} {limit.unit})" if limit.tolerance else "")
+                say("{party} measured {value} {unit}, beyond {bound}", **shown, bound=bound)
+                if entry.basis == "measured"
+                else say(
+                    "{party} declared (an exceedance it admits) {value} {unit}, beyond {bound}",
+                    **shown,
+                    bound=bound,
+                )
             )
             self.report(s.Violation("limit", limit.id, t, detail, entry.event, limit.party))
         elif not over and rec.exceeded_since is not None:
             rec.exceeded_since, rec.restored_at = None, t
             self.alerts.append(
-                f"{moment_text(t)}: limit {limit.id} back in compliance: "
-                f"{entry.by} measured {entry.value:g} {limit.unit} ({bound_text(limit)})"
+                say(
+                    "{when}: limit {limit} back in compliance: {party} measured {value} {unit} "
+                    "({bound})",
+                    when=moment_text(t),
+                    limit=limit.id,
+                    party=entry.by,
+                    value=f"{entry.value:g}",
+                    unit=limit.unit,
+                    bound=bound_text(limit),
+                )
             )
 
     # --- status ---------------------------------------------------------------------------
@@ -249,8 +280,12 @@ class LimitFold:
             rec.since = rec.exceeded_since if status == "exceeded" else t
             if status == "unverified" and rec.measured is not None:
                 self.alerts.append(
-                    f"{moment_text(t)}: limit {rec.spec.id} unverified: "
-                    f"no measurement since {moment_text(rec.measured.at)}"
+                    say(
+                        "{when}: limit {limit} unverified: no measurement since {since}",
+                        when=moment_text(t),
+                        limit=rec.spec.id,
+                        since=moment_text(rec.measured.at),
+                    )
                 )
 
     def exceeded(self, ref: str) -> bool:
@@ -300,28 +335,40 @@ class LimitFold:
     def _reason(self, rec: _Limit, shown: s.LimitValue | None, t: dt.datetime) -> str:
         limit = rec.spec
         value = (
-            f"{shown.by} {shown.basis} {shown.value:g} {limit.unit} on {moment_text(shown.at)}"
+            say(
+                "{party} {basis} {value} {unit} on {when}",
+                party=shown.by,
+                basis=shown.basis,
+                value=f"{shown.value:g}",
+                unit=limit.unit,
+                when=moment_text(shown.at),
+            )
             if shown
             else ""
         )
         if rec.status == "not-in-effect":
             if rec.ends is not None and t >= rec.ends:
-                return f"ended on {moment_text(rec.ends)}"
+                return say("ended on {when}", when=moment_text(rec.ends))
             if rec.starts is not None:
-                return f"takes effect on {moment_text(rec.starts)}"
+                return say("takes effect on {when}", when=moment_text(rec.starts))
             moment = limit.from_
             anchor = moment.after if moment is not None else "adoption"
             days = moment.days if moment is not None and moment.days else 0
             return (
-                f"takes effect {days} days after {anchor}" if days else f"takes effect at {anchor}"
+                say("takes effect {days} days after {milestone}", days=days, milestone=anchor)
+                if days
+                else say("takes effect at {milestone}", milestone=anchor)
             )
         if rec.status == "exceeded":
-            return f"{value}: beyond {bound_text(limit)}"
+            return say("{measurement}: beyond {bound}", measurement=value, bound=bound_text(limit))
         if rec.status == "in-compliance":
-            return f"{value}: within {bound_text(limit)}"
+            return say("{measurement}: within {bound}", measurement=value, bound=bound_text(limit))
         if rec.measured is None:
-            declared = f"; {value}" if shown else ""
-            return f"not measured since it took effect on {moment_text(rec.starts)}{declared}"
-        return (
-            f"no measurement since {moment_text(rec.measured.at)} (due by {moment_text(rec.due)})"
+            declared = "; " + value if shown else ""
+            since = say("not measured since it took effect on {when}", when=moment_text(rec.starts))
+            return since + declared
+        return say(
+            "no measurement since {since} (due by {when})",
+            since=moment_text(rec.measured.at),
+            when=moment_text(rec.due),
         )

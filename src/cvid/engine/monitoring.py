@@ -39,6 +39,7 @@ from cvid.events.authz_monitoring import RevealCheck
 from cvid.monitor.records import parse_time
 from cvid.roadmap import model as m
 from cvid.roadmap.devices import BalanceArea, Device, Release
+from cvid.sentences import say
 
 Beyond = Literal["interval", "at-risk", "lost"]
 Push = Callable[[dt.datetime, str], None]
@@ -92,7 +93,7 @@ class _Item:
     id: str
     status: ContinuityStatus = "not-established"
     since: dt.datetime | None = None
-    cause: str = "no covering device installed yet"
+    cause: str = say("no covering device installed yet")
     device: str | None = None
     gap: Gap | None = None
     baseline_at: dt.datetime | None = None
@@ -152,10 +153,13 @@ class MonitoringFold:
             new = self.devices[body.replacement]
             self._install(new, t, ev)
             new.pending_acks.remove("installed")  # the host acknowledges the replacement
-            self._remove(dev, t, ev, f"replaced by {new.spec.id} ({ev.party})")
+            why = say("replaced by {device} ({party})", device=new.spec.id, party=ev.party)
+            self._remove(dev, t, ev, why)
             dev.pending_acks.append("replaced")
         elif isinstance(body, mb.DeviceRemoved):
-            self._remove(dev, t, ev, f"removed by {ev.party}: {body.reason}")
+            self._remove(
+                dev, t, ev, say("removed by {party}: {note}", party=ev.party, note=body.reason)
+            )
         elif isinstance(body, mb.DeviceAcknowledged):
             if body.act in dev.pending_acks:
                 dev.pending_acks.remove(body.act)
@@ -178,7 +182,8 @@ class MonitoringFold:
         for item in dev.spec.covers:
             rec = self.items[item]
             if rec.status == "not-established":  # the installation is its first baseline
-                self._set(rec, "maintained", t, f"{dev.spec.id} installed by {ev.party}", dev=dev)
+                why = say("{device} installed by {party}", device=dev.spec.id, party=ev.party)
+                self._set(rec, "maintained", t, why, dev=dev)
                 rec.baseline_at, rec.baseline_by, rec.event = t, ev.party, ev.index
 
     def _remove(self, dev: _Device, t: dt.datetime, ev: AdmittedEvent, why: str) -> None:
@@ -190,12 +195,31 @@ class MonitoringFold:
         for item in dev.spec.covers:
             others = [d for d in self._covering(item) if d is not dev]
             if by_host or not others:
-                who = "by its host, " if by_host else ""
-                self._lose(
-                    item, t, f"{dev.spec.id} {why} ({who}on {moment_text(t)})", dev=dev, ev=ev
+                cause = (
+                    say(
+                        "{device} {why} (by its host, on {when})",
+                        device=dev.spec.id,
+                        why=why,
+                        when=moment_text(t),
+                    )
+                    if by_host
+                    else say(
+                        "{device} {why} (on {when})",
+                        device=dev.spec.id,
+                        why=why,
+                        when=moment_text(t),
+                    )
                 )
+                self._lose(item, t, cause, dev=dev, ev=ev)
         if by_host:
-            self.alerts.append(f"{moment_text(t)}: {dev.spec.id} removed by its host {ev.party}")
+            self.alerts.append(
+                say(
+                    "{when}: {device} removed by its host {party}",
+                    when=moment_text(t),
+                    device=dev.spec.id,
+                    party=ev.party,
+                )
+            )
 
     def _committed(self, dev: _Device, body: mb.RecordsCommitted, t: dt.datetime) -> None:
         start, end = parse_time(body.start), parse_time(body.end)
@@ -241,14 +265,19 @@ class MonitoringFold:
             spans.append((body.index, body.index + len(body.records)))
             dev.revealed[start] = _merged(spans)
             return
-        detail = (
-            f"records {body.index} to {body.index + len(body.records) - 1} of {dev.spec.id}'s "
-            f"period from {body.start} do not match their commitment: {check.reason}"
+        detail = say(
+            "records {index} to {last} of {device}'s period from {stamp} do not match their "
+            "commitment: {error}",
+            index=body.index,
+            last=body.index + len(body.records) - 1,
+            device=dev.spec.id,
+            stamp=body.start,
+            error=check.reason,
         )
         self.findings.add(dev.spec.id)
         self.report(s.Violation("monitoring", dev.spec.id, t, detail, ev.index, ev.party))
         for item in dev.spec.covers:
-            self._lose(item, t, f"failed reveal: {detail}", dev=dev, ev=ev)
+            self._lose(item, t, say("failed reveal: {detail}", detail=detail), dev=dev, ev=ev)
 
     def _seal(self, dev: _Device, ev: AdmittedEvent, t: dt.datetime) -> None:
         body = ev.body
@@ -258,13 +287,17 @@ class MonitoringFold:
             return
         if ev.type == "seal.tampered":
             dev.seal = "tampered"
-            why = f"tamper alarm on {dev.spec.id} at {body.at}"
+            why = say("tamper alarm on {device} at {stamp}", device=dev.spec.id, stamp=body.at)
         else:
             dev.seal = "open"
             if body.inspector is not None:
                 return
-            why = f"seal {dev.spec.id} opened at {body.at} without an inspector present"
-        self.alerts.append(f"{moment_text(t)}: {why}")
+            why = say(
+                "seal {device} opened at {stamp} without an inspector present",
+                device=dev.spec.id,
+                stamp=body.at,
+            )
+        self.alerts.append(say("{when}: {why}", when=moment_text(t), why=why))
         for item in dev.spec.covers:
             self._lose(item, t, why, dev=dev, ev=ev)
 
@@ -278,12 +311,20 @@ class MonitoringFold:
                 dev.seal = "closed"
             self._watch(dev)
         if active:
-            self._set(rec, "maintained", t, f"re-verified by {ev.party} (a new baseline)")
+            self._set(
+                rec, "maintained", t, say("re-verified by {party} (a new baseline)", party=ev.party)
+            )
             self.alerts.append(
-                f"{moment_text(t)}: continuity of {item} re-established by {ev.party}"
+                say(
+                    "{when}: continuity of {item} re-established by {party}",
+                    when=moment_text(t),
+                    item=item,
+                    party=ev.party,
+                )
             )
         else:
-            self._set(rec, "lost", t, f"re-verified by {ev.party}, but no device covers it")
+            why = say("re-verified by {party}, but no device covers it", party=ev.party)
+            self._set(rec, "lost", t, why)
 
     # --- timers -------------------------------------------------------------------------
 
@@ -304,9 +345,11 @@ class MonitoringFold:
             self._refresh(dev, t)
             return
         gap = Gap(dev.spec.id, dev.until, None, "lost")
-        why = (
-            f"{dev.spec.id} silent since {moment_text(dev.until)}, beyond its tolerance of "
-            f"{_minutes(dev.spec.lost_after_minutes)}"
+        why = say(
+            "{device} silent since {since}, beyond its tolerance of {duration}",
+            device=dev.spec.id,
+            since=moment_text(dev.until),
+            duration=_minutes(dev.spec.lost_after_minutes),
         )
         for item in dev.spec.covers:
             self._lose(item, t, why, dev=dev, gap=gap)
@@ -326,10 +369,14 @@ class MonitoringFold:
             )
             if missing:
                 who = dev.spec.logged_by
-                detail = (
-                    f"{missing} of {sum(c for _, c in held)} records of {ref} that the "
-                    f"arrangement {release.id!r} says are released by {release.by.isoformat()} "
-                    "were not released"
+                detail = say(
+                    "{missing} of {total} records of {device} that the arrangement {arrangement} "
+                    "says are released by {date} were not released",
+                    missing=missing,
+                    total=sum(c for _, c in held),
+                    device=ref,
+                    arrangement=repr(release.id),
+                    date=release.by.isoformat(),
                 )
                 self.report(s.Violation("monitoring", ref, t, detail, -1, who))
 
@@ -368,7 +415,14 @@ class MonitoringFold:
             return  # lost once: the first cause stands until a re-verification
         self._set(rec, "lost", t, cause, dev=dev, gap=gap)
         rec.event = ev.index if ev is not None else None
-        self.alerts.append(f"{moment_text(t)}: continuity of knowledge of {item} lost: {cause}")
+        self.alerts.append(
+            say(
+                "{when}: continuity of knowledge of {item} lost: {cause}",
+                when=moment_text(t),
+                item=item,
+                cause=cause,
+            )
+        )
         for grace in self.graces:
             if grace:
                 self.push(calendar.add(t, days=grace, zone_name=self.zone), f"grace:{item}")
@@ -384,13 +438,16 @@ class MonitoringFold:
                 d = silent[0]
                 assert d.until is not None
                 gap = Gap(d.spec.id, d.until, None, "at-risk")
-                why = (
-                    f"{d.spec.id} silent since {moment_text(d.until)}, past "
-                    f"{_minutes(d.spec.at_risk_after_minutes)}"
+                why = say(
+                    "{device} silent since {since}, past {duration}",
+                    device=d.spec.id,
+                    since=moment_text(d.until),
+                    duration=_minutes(d.spec.at_risk_after_minutes),
                 )
                 self._set(rec, "at-risk", t, why, dev=d, gap=gap)
             elif rec.status == "at-risk":
-                self._set(rec, "maintained", t, f"{dev.spec.id} reported again", dev=dev)
+                why = say("{device} reported again", device=dev.spec.id)
+                self._set(rec, "maintained", t, why, dev=dev)
 
     # --- balances -----------------------------------------------------------------------
 
@@ -404,14 +461,24 @@ class MonitoringFold:
         if body.sigma is not None and body.sigma > 0:
             flagged = abs(value) > area.threshold_sigma * body.sigma
             limit = area.threshold_sigma * body.sigma
-            reason = f"|MUF| {abs(value):g} vs {area.threshold_sigma:g} sigma(MUF) = {limit:g}"
+            reason = say(
+                "|MUF| {value} vs {sigmas} sigma(MUF) = {limit_value} {unit}",
+                value=f"{abs(value):g}",
+                sigmas=f"{area.threshold_sigma:g}",
+                limit_value=f"{limit:g}",
+                unit=area.unit,
+            )
         elif area.threshold is not None:
             flagged = abs(value) > area.threshold
-            reason = f"|MUF| {abs(value):g} vs threshold {area.threshold:g}"
+            reason = say(
+                "|MUF| {value} vs threshold {threshold} {unit}",
+                value=f"{abs(value):g}",
+                threshold=f"{area.threshold:g}",
+                unit=area.unit,
+            )
         else:
             flagged = value != 0
-            reason = "no sigma(MUF) or threshold: any MUF is flagged"
-        reason += f" {area.unit}"
+            reason = say("no sigma(MUF) or threshold: any MUF is flagged {unit}", unit=area.unit)
         self.balances[area.id][body.period] = BalancePeriod(
             body.period,
             basis,
@@ -428,7 +495,13 @@ class MonitoringFold:
         )
         if flagged:
             self.alerts.append(
-                f"{moment_text(ev.time)}: MUF of {area.id} for {body.period} flagged ({reason})"
+                say(
+                    "{when}: MUF of {area} for {period} flagged ({reason})",
+                    when=moment_text(ev.time),
+                    area=area.id,
+                    period=body.period,
+                    reason=reason,
+                )
             )
 
     # --- facts and result ---------------------------------------------------------------
@@ -525,7 +598,7 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def _minutes(n: int) -> str:
     if n % 1440 == 0:
-        return f"{n // 1440} days" if n != 1440 else "1 day"
+        return say("{n} days", n=n // 1440) if n != 1440 else say("{n} day", n=1)
     if n % 60 == 0:
-        return f"{n // 60} hours" if n != 60 else "1 hour"
-    return f"{n} minutes"
+        return say("{n} hours", n=n // 60) if n != 60 else say("{n} hour", n=1)
+    return say("{n} minutes", n=n)

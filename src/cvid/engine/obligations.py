@@ -29,6 +29,7 @@ from cvid.events import bodies as b
 from cvid.events.authz import AdmittedEvent
 from cvid.roadmap import model as m
 from cvid.roadmap import obligations as ob
+from cvid.sentences import say
 
 Push = Callable[[dt.datetime, str, str], None]  # (when, "obligation" | "quota", ref)
 Report = Callable[[s.Violation], None]
@@ -200,14 +201,30 @@ class ObligationFold:
         if occ.performed_at is None and not occ.missed:
             occ.missed = True
             self.breached.add(oid)
-            after = f" and {grace} days of grace" if grace else ""
+            detail = (
+                say(
+                    "{party} did not perform {obligation} due {date}: nothing performed by the "
+                    "end of that day and {days} days of grace",
+                    party=rec.duty.party,
+                    obligation=rec.duty.declared,
+                    date=day,
+                    days=grace,
+                )
+                if grace
+                else say(
+                    "{party} did not perform {obligation} due {date}: nothing performed by the "
+                    "end of that day",
+                    party=rec.duty.party,
+                    obligation=rec.duty.declared,
+                    date=day,
+                )
+            )
             self._report(
                 s.Violation(
                     "obligation",
                     oid,
                     t,
-                    f"{rec.duty.party} did not perform {rec.duty.declared} due {day}: "
-                    f"nothing performed by the end of that day{after}",
+                    detail,
                     -1,
                     rec.duty.party,
                 )
@@ -228,8 +245,16 @@ class ObligationFold:
                     "quota",
                     spec.id,
                     t,
-                    f"{spec.party}: {count} inspections {spec.counts} from {_when(start)} "
-                    f"to {_when(end)}, fewer than {spec.at_least}",
+                    say(
+                        "{party}: {count} inspections {counted} from {start} to {end}, "
+                        "fewer than {n}",
+                        party=spec.party,
+                        count=count,
+                        counted=spec.counts,
+                        start=_when(start),
+                        end=_when(end),
+                        n=spec.at_least,
+                    ),
                     -1,
                     spec.party,
                 )
@@ -265,12 +290,21 @@ class ObligationFold:
         occ.verdicts[ev.party] = body.outcome
         if body.outcome == "failed":
             self.breached.add(rec.duty.id)
+            who = {"party": ev.party, "obliged": rec.duty.party, "obligation": rec.duty.declared}
             detail = (
-                f"{ev.party} found {rec.duty.party}'s {rec.duty.declared} "
-                f"due {body.occurrence} not performed"
+                say(
+                    "{party} found {obliged}'s {obligation} due {date} not performed: {note}",
+                    **who,
+                    date=body.occurrence,
+                    note=body.note,
+                )
+                if body.note
+                else say(
+                    "{party} found {obliged}'s {obligation} due {date} not performed",
+                    **who,
+                    date=body.occurrence,
+                )
             )
-            if body.note:
-                detail += f": {body.note}"
             self._report(
                 s.Violation("obligation", rec.duty.id, t, detail, ev.index, rec.duty.party)
             )
@@ -334,13 +368,15 @@ class ObligationFold:
                     )
             nxt = next((o for o in occurrences if o.status in ("pending", "due")), None)
             if rec.rec is None or self.adopted_at is None:
-                reason = "not started: its anchor is not reached"
+                reason = say("not started: its anchor is not reached")
             elif not occurrences and rec.rec.anchor > t:
-                reason = f"starts on {_when(rec.rec.anchor)}"
+                reason = say("starts on {when}", when=_when(rec.rec.anchor))
             elif nxt is not None:
-                reason = f"{rec.duty.party} to perform by the end of {nxt.due}"
+                reason = say(
+                    "{party} to perform by the end of {date}", party=rec.duty.party, date=nxt.due
+                )
             else:
-                reason = "no occurrence open"
+                reason = say("no occurrence open")
             states[oid] = s.RecurringState(
                 oid,
                 rec.duty.declared,

@@ -28,6 +28,7 @@ from cvid.events.authz import AdmittedEvent
 from cvid.events.authz_parties import withdrawal_effective
 from cvid.roadmap import finders
 from cvid.roadmap import model as m
+from cvid.sentences import say
 
 Push = Callable[[dt.datetime, str, str], None]
 Report = Callable[[s.Violation], None]
@@ -38,7 +39,7 @@ OnWithdrawn = Callable[[str], None]
 class _Party:
     standing: Literal["participant", "withdrawn", "suspended"] = "participant"
     since: dt.datetime | None = None
-    reason: str = "a party to the agreement"
+    reason: str = say("a party to the agreement")
     effective: dt.datetime | None = None
     notice_reason: str = ""
 
@@ -85,16 +86,23 @@ class PartiesFold:
             party.effective = withdrawal_effective(self.rm, t)
             party.notice_reason = body.reason
             self.alerts.append(
-                f"{moment_text(t)}: {ev.party} notified its withdrawal, effective "
-                f"{moment_text(party.effective)}: {body.reason}"
+                say(
+                    "{when}: {party} notified its withdrawal, effective {effective}: {note}",
+                    when=moment_text(t),
+                    party=ev.party,
+                    effective=moment_text(party.effective),
+                    note=body.reason,
+                )
             )
             self.push(party.effective, "withdrawal", ev.party)
         elif isinstance(body, b.ParticipationSuspended):
             party.standing, party.since = "suspended", t
-            party.reason = f"participation suspended on {moment_text(t)}: {body.reason}"
+            party.reason = say(
+                "participation suspended on {when}: {note}", when=moment_text(t), note=body.reason
+            )
         elif isinstance(body, b.ParticipationResumed):
             party.standing, party.since = "participant", t
-            party.reason = f"participation resumed on {moment_text(t)}"
+            party.reason = say("participation resumed on {when}", when=moment_text(t))
         elif isinstance(body, b.CommitmentsCeased):
             self.remedial.append(
                 s.RemedialState(
@@ -107,8 +115,13 @@ class PartiesFold:
                 )
             )
             self.alerts.append(
-                f"{moment_text(t)}: {ev.party} ceases {', '.join(body.commitments)}, "
-                f"claiming: {body.ground}"
+                say(
+                    "{when}: {party} ceases {commitments}, claiming: {ground}",
+                    when=moment_text(t),
+                    party=ev.party,
+                    commitments=", ".join(body.commitments),
+                    ground=body.ground,
+                )
             )
         else:
             return self._allegation(ev, body, t)
@@ -120,8 +133,14 @@ class PartiesFold:
         record.events.append(event)
         self.allegations[allegation.allegation] = record
         self.alerts.append(
-            f"{moment_text(t)}: {by} alleges against {allegation.against}: {allegation.detail} "
-            "(an allegation: it fires nothing until a finding confirms it)"
+            say(
+                "{when}: {party} alleges against {against}: {detail} "
+                "(an allegation: it fires nothing until a finding confirms it)",
+                when=moment_text(t),
+                party=by,
+                against=allegation.against,
+                detail=allegation.detail,
+            )
         )
 
     def _allegation(self, ev: AdmittedEvent, body: b.Body, t: dt.datetime) -> bool:
@@ -175,8 +194,12 @@ class PartiesFold:
                     "finding",
                     record.body.subject or record.body.allegation,
                     t,
-                    f"{record.body.detail} (alleged by {record.by}, confirmed by "
-                    f"{', '.join(found)})",
+                    say(
+                        "{detail} (alleged by {party}, confirmed by {who})",
+                        detail=record.body.detail,
+                        party=record.by,
+                        who=", ".join(found),
+                    ),
                     event,
                     record.body.against,
                 )
@@ -192,7 +215,9 @@ class PartiesFold:
         """A withdrawal's notice has run out: the party is withdrawn from now on."""
         party = self.parties[ref]
         party.standing, party.since = "withdrawn", t
-        party.reason = f"withdrew on {moment_text(t)}: {party.notice_reason}"
+        party.reason = say(
+            "withdrew on {when}: {note}", when=moment_text(t), note=party.notice_reason
+        )
         self.withdrawn.add(ref)
         self.on_withdrawn(ref)
 
@@ -266,8 +291,16 @@ class PartiesFold:
                             notice.at,
                             notice.ground,
                             "remedial",
-                            f"ceased by {notice.party} in response to "
-                            + (", ".join(notice.in_response_to) or "another's non-performance"),
+                            say(
+                                "ceased by {party} in response to {parties}",
+                                party=notice.party,
+                                parties=", ".join(notice.in_response_to),
+                            )
+                            if notice.in_response_to
+                            else say(
+                                "ceased by {party} in response to another's non-performance",
+                                party=notice.party,
+                            ),
                         )
                     )
         ordered = {

@@ -26,6 +26,7 @@ from cvid import calendar
 from cvid.errors import EventRejectedError
 from cvid.events import bodies as b
 from cvid.roadmap import model as m
+from cvid.sentences import say
 
 LifeStatus = Literal["pending", "in_force", "expired", "terminated"]
 
@@ -143,10 +144,16 @@ class LifeHistory:
         if terminated is not None and (until is None or terminated < until):
             by, _ = terminators(rm)
             signed = [p for p in by if p in self.terminations]
-            return End(terminated, "terminated", f"terminated by {', '.join(signed)}")
+            return End(
+                terminated, "terminated", say("terminated by {parties}", parties=", ".join(signed))
+            )
         if until is not None:
             n = len(self.extended(rm))
-            why = "its duration ran out" + (f" after {n} extension(s)" if n else "")
+            why = (
+                say("its duration ran out after {n} extension(s)", n=n)
+                if n
+                else say("its duration ran out")
+            )
             return End(until, "expired", why)
         return None
 
@@ -216,16 +223,21 @@ def _reject(reason: str, message: str) -> EventRejectedError:
 
 def not_in_force_message(rm: m.RoadMap) -> str:
     """Why an event that needs the agreement in force is refused before it is."""
+    return say("the agreement is {reason}", reason=not_in_force_reason(rm))
+
+
+def not_in_force_reason(rm: m.RoadMap) -> str:
+    """Until when the agreement is not in force, in words (``not in force until ...``)."""
     eif = rm.agreement.entry_into_force
     if eif is not None and eif.ratifications is not None:
         need = eif.ratifications.at_least or len(eif.ratifications.by)
-        return f"the agreement is not in force until {need} ratifications are deposited"
+        return say("not in force until {n} ratifications are deposited", n=need)
     if eif is not None and eif.date is not None:
-        return (
-            f"the agreement is not in force before {eif.date.isoformat()} and until every "
-            "adopting party adopts it"
+        return say(
+            "not in force before {date} and until every adopting party adopts it",
+            date=eif.date.isoformat(),
         )
-    return "the agreement is not in force until every adopting party adopts it"
+    return say("not in force until every adopting party adopts it")
 
 
 def check_after_end(

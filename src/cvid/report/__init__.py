@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from cvid import i18n
 from cvid.engine.state import AgreementState, moment_text
 from cvid.errors import InputError
-from cvid.report import timeline
+from cvid.report import sentences, timeline
 from cvid.report.names import Names
 from cvid.report.palette import STATUS_COLOURS, measure_status, status_label, status_symbol
 from cvid.roadmap.model import RoadMap
@@ -268,6 +268,8 @@ def _env() -> Environment:
     env.filters["when"] = _when
     env.filters["status_label"] = lambda status: i18n.gettext_(status_label(status))
     env.filters["status_symbol"] = status_symbol
+    env.filters["sentence"] = sentences.translate  # an engine sentence in the report's language
+    env.filters["engine_word"] = sentences.word
     env.globals["measure_status"] = measure_status
     return env
 

@@ -1,5 +1,6 @@
 """Names in place of ids: what the dashboard and the report write for a step, a phase,
-a party (its short name where one is given), a measure, a guarantee or a rule; and
+a party (its short name where one is given), a measure, a guarantee or a rule; the
+engine's sentences in the reader's language (:mod:`cvid.report.sentences`); and
 conditions written as nested lists of names rather than one long ``any of (…)`` line.
 """
 
@@ -12,6 +13,7 @@ from markupsafe import Markup
 
 from cvid import i18n
 from cvid.engine.conditions import describe
+from cvid.report.sentences import translate
 from cvid.roadmap import model as m
 
 
@@ -67,10 +69,11 @@ class Names:
         return self.short.get(ident, ident)
 
     def text(self, line: str) -> str:
-        """``line`` (an engine reason or alert) with each known step, phase or party id
-        that stands as a whole word replaced by its name."""
+        """``line`` (an engine reason or alert) in the language being rendered, with
+        each known step, phase or party id that stands as a whole word replaced by its
+        name."""
         out = []
-        for word in _words(line):
+        for word in _words(translate(line)):
             core = word.strip(".,;:()'\"")
             if core and core in self.words:
                 out.append(word.replace(core, self.words[core]))
@@ -109,8 +112,7 @@ class Names:
         if isinstance(cond, m.Reported):
             return i18n.gettext_("%(what)s — reported") % {"what": self.subject(cond.reported)}
         if isinstance(cond, m.Overdue):
-            grace = cond.overdue.grace_days
-            what = self.subject(cond.overdue.step)
+            what, grace = self.subject(cond.overdue.step), cond.overdue.grace_days
             if grace:
                 return i18n.ngettext_(
                     "%(what)s — overdue by more than %(num)s day",
@@ -121,9 +123,8 @@ class Names:
         if isinstance(cond, m.Violated) and cond.violated != "any":
             return i18n.gettext_("%(what)s — violated") % {"what": self.subject(cond.violated)}
         if isinstance(cond, m.GuaranteeInForce):
-            return i18n.gettext_("%(what)s — in force") % {
-                "what": self.subject(cond.guarantee_in_force)
-            }
+            what = self.subject(cond.guarantee_in_force)
+            return i18n.gettext_("%(what)s — in force") % {"what": what}
         return self.text(describe(cond))
 
 

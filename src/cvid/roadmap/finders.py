@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from cvid.roadmap import model as m
+from cvid.sentences import say
 
 DEFAULT = "findings"
 """The key of the road map's own ``findings`` (a consequence with no ``found_by``)."""
@@ -123,15 +124,16 @@ def decide(
 def describe(found_by: m.FoundBy | None) -> str:
     """A finder in words, as rules show it."""
     if found_by is None:
-        return "the road map's finders"
+        return say("the road map's finders")
     if found_by.joint_body is not None:
-        return f"a decision of {found_by.joint_body}"
+        return say("a decision of {body}", body=found_by.joint_body)
     if found_by.council:
-        return "a Council determination"
+        return say("a Council determination")
     assert found_by.verifiers is not None
     spec = found_by.verifiers
-    who = ", ".join(spec.by) if spec.by else "the road map's finders"
-    return f"{spec.threshold} of {who}"
+    if spec.by:
+        return say("{n} of {parties}", n=spec.threshold, parties=", ".join(spec.by))
+    return say("{n} of the road map's finders", n=spec.threshold)
 
 
 def looks_at_allegations(cond: m.Condition) -> Iterator[m.Condition]:

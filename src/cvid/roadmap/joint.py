@@ -13,6 +13,7 @@ from collections.abc import Collection
 
 from cvid.calendar import end_of_day
 from cvid.roadmap import model as m
+from cvid.sentences import say
 
 
 def participants(body: m.JointBody, at: dt.datetime, absent: Collection[str] = ()) -> list[str]:
@@ -48,8 +49,8 @@ def cannot_pass(
 def rule_text(body: m.JointBody) -> str:
     """The rule as reasons show it."""
     if isinstance(body.rule, m.AtLeast):
-        return f"at least {body.rule.at_least} of {len(body.members)} members"
-    return "consensus of its members"
+        return say("at least {n} of {total} members", n=body.rule.at_least, total=len(body.members))
+    return say("consensus of its members")
 
 
 def lapse_time(by: str, zone_name: str) -> dt.datetime:

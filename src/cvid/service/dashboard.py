@@ -51,7 +51,7 @@ from cvid.log.checkpoint import Checkpoint, open_checkpoint
 from cvid.log.note import Note, Verifier
 from cvid.reference import cica, pending_protocols, zones
 from cvid.reference._facts import Fact
-from cvid.report import STATUS_COLOURS, charts, feeds
+from cvid.report import STATUS_COLOURS, charts, feeds, sentences
 from cvid.report import timeline as tl
 from cvid.report.names import Names
 from cvid.report.palette import measure_status, status_label, status_symbol
@@ -219,6 +219,8 @@ _env.filters["draft_purpose"] = _word(_PURPOSES)
 _env.filters["device_kind"] = kind_word
 _env.filters["balance_basis"] = basis_word
 _env.filters["status_symbol"] = status_symbol
+_env.filters["sentence"] = sentences.translate  # an engine sentence in the reader's language
+_env.filters["engine_word"] = sentences.word
 _env.globals["measure_status"] = measure_status
 _env.globals["span"] = None  # the signed log's days (Dashboard.span), given per page
 _env.filters["percent"] = lambda share: f"{share * 100:.1f} %"

@@ -49,7 +49,7 @@ from cvid.sim import scenario as sc
 
 WORD = re.compile(r"[^\W\d_]{2,}")  # a word of two letters or more
 IDENT = re.compile(r"\S*[-_.\d/?=]\S*")  # ids, dates, numbers, paths, URLs, queries
-PLACEHOLDER = re.compile(r"%\([a-z]+\)s")
+PLACEHOLDER = re.compile(r"%\([a-z]+\)s|\{[a-z_]+\}")  # gettext and engine templates
 # the engine's prose (another change translates it) and other text as the engine wrote it
 ENGINE_FIELDS = {"reason", "alerts", "cause", "effects", "condition", "detail", "violations"}
 # values of these fields are the engine's words for states: the pages must translate them
@@ -174,6 +174,11 @@ def shown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     engine += [describe(c) for r in rules for c in _leaves(r.when)]
     names = (Names.of(rm), Names.of(french))
     data = [n.text(s) for s in engine for n in names]
+    token = i18n.current.set("fr")  # the engine's prose as the French pages show it
+    try:
+        data += [n.text(s) for s in engine for n in names]
+    finally:
+        i18n.current.reset(token)
     data += [s for _, s in _strings([e.body for e in source.events()])]
     data += [s for _, s in _strings([*zones(), cica()])]
     data += list(i18n.LANGUAGES.values())  # each language is named in itself

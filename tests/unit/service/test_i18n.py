@@ -148,3 +148,39 @@ def test_the_report_in_french(source: FrozenSource) -> None:
     assert "Neutraliser le réacteur de 5 MWe" not in english
     with pytest.raises(InputError, match="no report in 'xx'"):
         render_html(source.roadmap, state, digest=source.digest, lang="xx")
+
+
+def test_the_engine_sentences_in_french(source: FrozenSource) -> None:
+    """Reasons and alerts are the engine's English in the state, French on French pages."""
+    app = FastAPI()
+    app.include_router(dashboard_router(source))
+    english, french = _get(app, "/"), _get(app, "/?lang=fr")
+    late = "due before 2027-07-31 09:00 UTC; reported late on 2027-09-11 09:00 UTC, not verified"
+    assert late in english.text
+    assert late not in french.text
+    assert (
+        "due avant le 2027-07-31 09:00 UTC ; déclarée en retard le 2027-09-11 09:00 UTC, "
+        "non vérifiée" in french.text
+    )
+    assert "confirmée par AIEA le 2027-02-01 09:00 UTC" in french.text  # then the id's name
+    assert "opens a Council procedure" in english.text  # an alert
+    assert "opens a Council procedure" not in french.text
+    assert "ouvre une procédure du Conseil" in french.text
+    assert "suspendue (conséquence " in french.text  # a measure's reason, the rule's kind
+    party = _get(app, "/parties/dprk?lang=fr")
+    assert "à accomplir par RPDC" in party.text
+    assert "to carry out" not in party.text
+    state = source.state(source.now())
+    assert state.steps["disable-5mwe"].reason.startswith("due before 2027-07-31")  # unchanged
+
+
+def test_the_engine_sentences_in_the_french_report(source: FrozenSource) -> None:
+    state = source.state(source.now())
+    english = render_html(source.roadmap, state, digest=source.digest)
+    french = render_html(source.roadmap, state, digest=source.digest, lang="fr")
+    assert "0 of 5 guarantors signed" in english  # a guarantee's reason
+    assert "0 garants sur 5 ont signé" in french
+    assert "guarantors signed" not in french
+    assert "ouvre une procédure du Conseil" in french
+    assert "due avant le 2027-04-04 09:00 UTC ; non déclarée" in french
+    assert "due before 2027-04-04 09:00 UTC; not reported" in english
