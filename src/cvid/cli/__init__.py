@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from typing import Annotated
 
@@ -86,3 +88,28 @@ def main() -> None:
         fail(format_message())
         sys.exit(getattr(e, "exit_code", 2))
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def run() -> None:
+    """The ``cvid`` script: :func:`main`, then an exit that skips freeing every object.
+
+    A command that opened a large agreement holds millions of objects when it ends;
+    the interpreter would spend about a second freeing them one by one (10^6 events:
+    1.2 s of a 3.1 s ``cvid status``) before the process exits, which frees them all at
+    once. Output is flushed and logging shut down first; every command has already
+    closed its log, snapshots and temporary files by the time it returns.
+    """
+    try:
+        main()
+        code = 0
+    except SystemExit as e:
+        if isinstance(e.code, str):
+            sys.stderr.write(e.code + "\n")
+        code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (cvid status | head)
+            code = code or 1
+    logging.shutdown()
+    os._exit(code)
