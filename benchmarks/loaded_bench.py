@@ -66,9 +66,9 @@ def _free_port() -> int:
         return port
 
 
-def _signed(directory: Path, count: int) -> list[list[bytes]]:
+def _signed(directory: Path, count: int, start: dt.datetime = END) -> list[list[bytes]]:
     """``count`` draft-tabling events from the Council's members, signed, timed from
-    END on, one list per member in sequence order."""
+    ``start`` on (1 ms apart), one list per member in sequence order."""
     from cvid import agreement as ag
     from cvid.events.envelope import Event, sign_event
 
@@ -92,7 +92,7 @@ def _signed(directory: Path, count: int) -> list[list[bytes]]:
                             type="council.draft.tabled",
                             party=party,
                             seq=first + i,
-                            time=END + dt.timedelta(seconds=(i * len(members) + m_i) / 1000),
+                            time=start + dt.timedelta(seconds=(i * len(members) + m_i) / 1000),
                             body={
                                 "draft": f"load-{party}-{i}",
                                 "title": "Load",

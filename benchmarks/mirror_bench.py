@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
@@ -155,15 +156,43 @@ def _warm_up(client: httpx.Client, entry: bytes, size: int) -> None:
     _wait_checkpoint(client, size + 1, STARTUP_S)
 
 
-def run(n: int, stream_seconds: float, rate: float) -> None:
-    with tempfile.TemporaryDirectory() as scratch:
+def _scale_stream(directory: Path, count: int, started: float) -> list[bytes]:
+    """``count`` drafts tabled by the Council's members of a scale agreement, interleaved
+    (each member's in sequence order), timed from the served clock (END + the seconds
+    since the service started) on at 1 ms apart."""
+    import loaded_bench as lb
+
+    offset = time.monotonic() - started
+    lists = lb._signed(directory, count, start=lb.END + dt.timedelta(seconds=offset))
+    return [entry for column in zip(*lists, strict=False) for entry in column][:count]
+
+
+def run(n: int, stream_seconds: float, rate: float, agreement: Path | None = None) -> None:
+    """Mirror ``n`` events built here, or (``agreement``) a copy of an agreement built by
+    ``scale_bench.py --build``, served on a clock starting at its end (loaded_bench)."""
+    with tempfile.TemporaryDirectory(dir=agreement.parent if agreement else None) as scratch:
         directory = Path(scratch) / "ag"
         t0 = time.perf_counter()
-        _build(directory, n)
-        print(f"\n{n:,} events: built in {time.perf_counter() - t0:.1f} s")
+        if agreement is None:
+            _build(directory, n)
+            print(f"\n{n:,} events: built in {time.perf_counter() - t0:.1f} s")
+        else:
+            shutil.copytree(agreement, directory)
+            with ag.Agreement.open(directory) as a:
+                n = a.log.size()
+            print(f"\n{n:,} events: {agreement} copied in {time.perf_counter() - t0:.1f} s")
         port = _port()
         url = f"http://127.0.0.1:{port}"
-        server = _serve(directory, port)
+        started = time.monotonic()
+        if agreement is None:
+            server = _serve(directory, port)
+        else:
+            child = [str(Path(__file__).parent / "loaded_bench.py"), "--serve"]
+            server = subprocess.Popen(
+                [sys.executable, *child, str(directory), str(port), "0"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         try:
             with httpx.Client(base_url=url, timeout=60.0) as client:
                 t0 = time.perf_counter()
@@ -174,7 +203,9 @@ def run(n: int, stream_seconds: float, rate: float) -> None:
 
                 with ag.Agreement.open(directory) as a:
                     seq = a.history.seq.get("chn", 0) + 1
-                    stream = _signed(a, "chn", int(stream_seconds * rate) + 1, "stream", seq)
+                    if agreement is None:
+                        count = int(stream_seconds * rate) + 1
+                        stream = _signed(a, "chn", count, "stream", seq)
                     key = a.log_signer().verifier
                 where = Path(scratch) / "mirror"
                 with httpx.Client(timeout=60.0) as http:
@@ -189,6 +220,9 @@ def run(n: int, stream_seconds: float, rate: float) -> None:
                         f"  mirror from scratch: {n / took:,.0f} ev/s ({took:.1f} s; "
                         f"{n / took / base:.2f}x baseline); peak RSS +{rss:,.0f} MiB"
                     )
+                    if agreement is not None:  # signed now: timed near the served clock
+                        count = int(stream_seconds * rate) + 1
+                        stream = _scale_stream(directory, count, started)
                     t0 = time.perf_counter()
                     _warm_up(client, stream[0], n)
                     print(f"  first submission logged after {time.perf_counter() - t0:.1f} s")
@@ -250,9 +284,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="10^4 events only")
     parser.add_argument("--rate", type=float, default=1000.0, help="stream events/s")
+    parser.add_argument(
+        "--agreement",
+        type=Path,
+        help="mirror a copy of this agreement (scale_bench.py --build N DIR) instead",
+    )
     args = parser.parse_args()
     sizes = [10_000] if args.quick else [10_000, 100_000]
     print("mirror_bench: following a served agreement (cvid mirror)")
+    if args.agreement is not None:
+        run(0, stream_seconds=10.0, rate=args.rate, agreement=args.agreement)
+        return
     for n in sizes:
         run(n, stream_seconds=5.0 if args.quick else 10.0, rate=args.rate)
 
