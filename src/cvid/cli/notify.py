@@ -6,12 +6,10 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import httpx
 import typer
 
 from cvid.cli._app import handle_errors, out
 from cvid.cli.agreement import Database, Dir, _state
-from cvid.service import webhooks
 
 
 @handle_errors
@@ -33,6 +31,10 @@ def notify(
     """POST each new alert, deadline and overdue step to the configured endpoints,
     signed as Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature).
     Run it from a scheduler: what was delivered is not sent again."""
+    import httpx  # here: other commands (cvid status) need not load the HTTP client
+
+    from cvid.service import webhooks
+
     settings = webhooks.load_config(config)
     record = sent or config.with_name(config.name + ".sent.json")
     delivered = webhooks.read_sent(record)
