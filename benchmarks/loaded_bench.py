@@ -70,41 +70,11 @@ def _signed(directory: Path, count: int, start: dt.datetime = END) -> list[list[
     """``count`` draft-tabling events from the Council's members, signed, timed from
     ``start`` on (1 ms apart), one list per member in sequence order."""
     from cvid import agreement as ag
-    from cvid.events.envelope import Event, sign_event
 
     with ag.Agreement.open(directory) as a:
-        members = [
-            p.id
-            for p in a.roadmap.parties
-            if set(p.roles) & {"council_permanent", "council_elected"}
-        ]
-        per = count // len(members) + 1
-        out = []
-        for m_i, party in enumerate(members):
-            signer = a.signer(party)
-            first = a.history.seq.get(party, 0) + 1
-            out.append(
-                [
-                    sign_event(
-                        Event(
-                            agreement=a.roadmap.agreement.id,
-                            roadmap=a.gate.digest,
-                            type="council.draft.tabled",
-                            party=party,
-                            seq=first + i,
-                            time=start + dt.timedelta(seconds=(i * len(members) + m_i) / 1000),
-                            body={
-                                "draft": f"load-{party}-{i}",
-                                "title": "Load",
-                                "purpose": "other",
-                            },
-                        ),
-                        signer,
-                    ).to_bytes()
-                    for i in range(per)
-                ]
-            )
-        return out
+        council = {"council_permanent", "council_elected"}
+        members = [p.id for p in a.roadmap.parties if set(p.roles) & council]
+        return sb._events(a, members, count // len(members) + 1, "load", start)
 
 
 async def _reads(port: int, seconds: float) -> dict[str, list[float]]:

@@ -40,12 +40,19 @@ from cvid.events.envelope import Event, sign_event
 CVID = Path(sys.executable).parent / "cvid"
 
 
-def _events(a: ag.Agreement, parties: list[str], per_party: int, tag: str) -> list[list[bytes]]:
-    """``per_party`` draft-tabling events for each party, signed, in sequence order."""
+def _events(
+    a: ag.Agreement,
+    parties: list[str],
+    per_party: int,
+    tag: str,
+    start: dt.datetime | None = None,
+) -> list[list[bytes]]:
+    """``per_party`` draft-tabling events for each party, signed, in sequence order,
+    timed now (to the second), or from ``start`` on, 1 ms apart in turn."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     a.catch_up()
     out = []
-    for party in parties:
+    for number, party in enumerate(parties):
         signer = a.signer(party)
         first = a.history.seq.get(party, 0) + 1
         out.append(
@@ -57,7 +64,9 @@ def _events(a: ag.Agreement, parties: list[str], per_party: int, tag: str) -> li
                         type="council.draft.tabled",
                         party=party,
                         seq=first + i,
-                        time=now,
+                        time=now
+                        if start is None
+                        else start + dt.timedelta(seconds=(i * len(parties) + number) / 1000),
                         body={
                             "draft": f"{tag}-{party}-{i}",
                             "title": "Benchmark",
