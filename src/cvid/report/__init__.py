@@ -287,8 +287,8 @@ def render_html(
         known = ", ".join(i18n.LANGUAGES)
         raise InputError(f"no report in {lang!r}; the languages are: {known}")
     template = _env().get_template("report.html.j2")
-    roadmap = localized(roadmap, lang)  # the text in ``lang`` where it is given; same ids
-    names = Names.of(roadmap)
+    written, roadmap = roadmap, localized(roadmap, lang)  # the text in ``lang``; same ids
+    names = Names.of(roadmap, written)
     token = i18n.current.set(lang)
     try:
         return _render(template, roadmap, state, digest=digest, names=names, lang=lang)

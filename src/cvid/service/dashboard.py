@@ -445,7 +445,7 @@ class _Dashboard:
         lang = i18n.current.get()
         if lang not in self._localized:
             rm = localized(self.source.roadmap, lang)
-            self._localized[lang] = (rm, Names.of(rm))
+            self._localized[lang] = (rm, Names.of(rm, self.source.roadmap))
         return self._localized[lang]
 
     @property

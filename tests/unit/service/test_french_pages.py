@@ -41,6 +41,7 @@ from cvid.engine.conditions import describe
 from cvid.reference import cica, zones
 from cvid.report.feeds import ATOM
 from cvid.report.names import Names
+from cvid.report.sentences import reading
 from cvid.roadmap import model as m
 from cvid.roadmap.translations import localized
 from cvid.service.app import FrozenSource
@@ -173,12 +174,13 @@ def shown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     rules: list[m.Reward | m.Consequence] = [*rm.rewards, *rm.consequences]
     engine += [describe(c) for r in rules for c in _leaves(r.when)]
     names = (Names.of(rm), Names.of(french))
-    data = [n.text(s) for s in engine for n in names]
     token = i18n.current.set("fr")  # the engine's prose as the French pages show it
     try:
-        data += [n.text(s) for s in engine for n in names]
+        data = [n.text(s) for s in engine for n in names]
     finally:
         i18n.current.reset(token)
+    # in English, only what no template reads (a party's own words, a road map's text)
+    data += [left for s in engine for left in reading(s, "fr")[1]]
     data += [s for _, s in _strings([e.body for e in source.events()])]
     data += [s for _, s in _strings([*zones(), cica()])]
     data += list(i18n.LANGUAGES.values())  # each language is named in itself
