@@ -13,8 +13,22 @@ from markupsafe import Markup
 
 from cvid import i18n
 from cvid.engine.conditions import describe
+from cvid.i18n import N_
 from cvid.report.sentences import translate
 from cvid.roadmap import model as m
+
+OWED = {  # cvid.engine.state.Obligation.kind: what a party must do now
+    "carry out": N_("carry out"),
+    "verify": N_("verify"),
+    "sign": N_("sign"),
+    "perform": N_("perform"),
+    "confirm": N_("confirm"),
+}
+PURPOSES = {  # a Council draft's purpose
+    "endorse": N_("endorse the road map"),
+    "continue_relief": N_("continue the relief"),
+    "other": N_("other"),
+}
 
 
 @dataclass(frozen=True)
@@ -168,4 +182,4 @@ def _words(line: str) -> list[str]:
     return out
 
 
-__all__ = ["Names"]
+__all__ = ["OWED", "PURPOSES", "Names"]

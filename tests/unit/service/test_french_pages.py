@@ -27,16 +27,20 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from babel.messages.pofile import read_po
 from fastapi import FastAPI
+from markupsafe import escape
 from pydantic import BaseModel
+from typer.testing import CliRunner
 
 from cvid import demo, i18n
 from cvid.agreement import Agreement
+from cvid.cli import app as cli
 from cvid.engine.conditions import describe
 from cvid.reference import cica, zones
 from cvid.report.feeds import ATOM
@@ -128,6 +132,7 @@ class Demo:
     data: list[str]  # text shown as signed or stated: left out of the checks
     english: set[str]  # words only the English of the dashboard has
     messages: list[re.Pattern[str]]  # the catalogue's English messages, French differing
+    directory: Path  # the agreement's
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +219,8 @@ def shown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     in_french = [s for _, s in _strings(rm.translations)] + targets
     english = _words(sources + written) - _words(in_french)
     assert {"verified", "deadline", "silent", "camera", "the"} <= english
-    yield Demo(source, app, pages, sorted(set(data), key=len, reverse=True), english, messages)
+    data = sorted(set(data), key=len, reverse=True)
+    yield Demo(source, app, pages, data, english, messages, out / "agreement")
     agreement.close()
 
 
@@ -312,6 +318,32 @@ def test_the_feeds_in_french(shown: Demo) -> None:
     assert [e.text for e in english.iter(f"{{{ATOM}}}id")][1:] == [
         e.text for e in french.iter(f"{{{ATOM}}}id")
     ][1:]
+
+
+def test_the_report_in_french(shown: Demo, tmp_path: Path) -> None:
+    """``cvid report --lang fr``: the same checks as the pages', the engine's prose
+    included; the rules, limits and Council procedures by the road map's French."""
+    out = tmp_path / "report.html"
+    at = shown.source.now().isoformat()
+    args = ["report", str(shown.directory), "--out", str(out), "--lang", "fr", "--at", at]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert '<html lang="fr">' in html
+    problems = [
+        f"{chunk!r}: {_untranslated(chunk, shown) or _english_left(chunk, shown)}"
+        for chunk in _chunks(html)
+        if _untranslated(chunk, shown) or _english_left(chunk, shown)
+    ]
+    assert problems == []
+    french = localized(shown.source.roadmap, "fr")
+    for c in french.consequences:
+        assert f"{escape(c.title)}</td>" in html, c.id
+        assert c.council_procedure is None or escape(c.council_procedure) in html, c.id
+    for r in french.rewards:
+        assert f"{escape(r.title)}</td>" in html, r.id
+    written = [c.council_procedure for c in shown.source.roadmap.consequences]
+    assert [p for p in written if p and escape(p) in html] == []
 
 
 def test_the_proof_check_speaks_the_page_language(shown: Demo) -> None:
