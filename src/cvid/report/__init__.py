@@ -18,9 +18,9 @@ from cvid import i18n
 from cvid.engine.state import AgreementState, moment_text
 from cvid.errors import InputError
 from cvid.report import sentences, timeline
-from cvid.report.names import Names
+from cvid.report.names import OWED, PURPOSES, Names
 from cvid.report.palette import STATUS_COLOURS, measure_status, status_label, status_symbol
-from cvid.roadmap.model import RoadMap
+from cvid.roadmap.model import Consequence, Reward, RoadMap
 from cvid.roadmap.translations import localized
 
 if TYPE_CHECKING:
@@ -249,6 +249,11 @@ def _when(value: dt.datetime | None) -> str:
     return moment_text(value) or "—"
 
 
+def _table_word(table: Mapping[str, str], value: str) -> str:
+    """``value`` in the report's language by ``table`` (else as given)."""
+    return i18n.gettext_(table[value]) if value in table else value.replace("_", " ")
+
+
 @functools.cache
 def _env() -> Environment:
     """The report's Jinja environment (Jinja2 is in the core install; imported on use)."""
@@ -270,6 +275,8 @@ def _env() -> Environment:
     env.filters["status_symbol"] = status_symbol
     env.filters["sentence"] = sentences.translate  # an engine sentence in the report's language
     env.filters["engine_word"] = sentences.word
+    env.filters["owed_kind"] = functools.partial(_table_word, OWED)
+    env.filters["draft_purpose"] = functools.partial(_table_word, PURPOSES)
     env.globals["measure_status"] = measure_status
     return env
 
@@ -287,18 +294,28 @@ def render_html(
         known = ", ".join(i18n.LANGUAGES)
         raise InputError(f"no report in {lang!r}; the languages are: {known}")
     template = _env().get_template("report.html.j2")
-    roadmap = localized(roadmap, lang)  # the text in ``lang`` where it is given; same ids
-    names = Names.of(roadmap)
+    written, roadmap = roadmap, localized(roadmap, lang)  # the text in ``lang``; same ids
+    names = Names.of(roadmap, written)
     token = i18n.current.set(lang)
     try:
-        return _render(template, roadmap, state, digest=digest, names=names, lang=lang)
+        return _render(
+            template, roadmap, state, digest=digest, names=names, lang=lang, written=written
+        )
     finally:
         i18n.current.reset(token)
 
 
 def _render(
-    template: Any, roadmap: RoadMap, state: AgreementState, *, digest: str, names: Names, lang: str
+    template: Any,
+    roadmap: RoadMap,
+    state: AgreementState,
+    *,
+    digest: str,
+    names: Names,
+    lang: str,
+    written: RoadMap,
 ) -> str:
+    rules: list[Reward | Consequence] = [*written.rewards, *written.consequences]
     html: str = template.render(
         lang=lang,
         roadmap=roadmap,
@@ -317,6 +334,9 @@ def _render(
         parties=dict(names.short),
         names=names,
         conditions=names.conditions(roadmap),
+        # the engine names rules by their titles as written (what is owed in return for)
+        rule_titles={r.title: names.rules.get(r.id, r.title) for r in rules},
+        limit_titles={x.id: x.title for x in roadmap.limits},
     )
     return html
 

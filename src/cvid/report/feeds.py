@@ -63,6 +63,15 @@ def _id(agreement: str, *parts: str) -> str:
     return f"msg_{digest[:32]}"
 
 
+def _shortened(text: str, n: int) -> str:
+    """``text`` in at most ``n`` characters, cut between words (an id stays whole)."""
+    if len(text) <= n:
+        return text
+    head = text[: n - 1]
+    cut = head.rsplit(" ", 1)[0] if " " in head else head
+    return cut.rstrip(" ,;:") + "…"
+
+
 def _alert_time(text: str, fallback: dt.datetime) -> dt.datetime:
     found = _ALERT_TIME.match(text)
     if found is None:
@@ -101,7 +110,7 @@ def notices(
             Notice(
                 id=_id(agreement, "alert", alert),
                 kind="alert",
-                title=text if len(text) <= 120 else text[:119] + "…",
+                title=_shortened(text, 120),
                 summary=text,
                 updated=_alert_time(alert, state.at),
                 parties=mentioned,

@@ -6,15 +6,29 @@ conditions written as nested lists of names rather than one long ``any of (…)`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 from markupsafe import Markup
 
 from cvid import i18n
 from cvid.engine.conditions import describe
+from cvid.i18n import N_
 from cvid.report.sentences import translate
 from cvid.roadmap import model as m
+
+OWED = {  # cvid.engine.state.Obligation.kind: what a party must do now
+    "carry out": N_("carry out"),
+    "verify": N_("verify"),
+    "sign": N_("sign"),
+    "perform": N_("perform"),
+    "confirm": N_("confirm"),
+}
+PURPOSES = {  # a Council draft's purpose
+    "endorse": N_("endorse the road map"),
+    "continue_relief": N_("continue the relief"),
+    "other": N_("other"),
+}
 
 
 @dataclass(frozen=True)
@@ -29,9 +43,15 @@ class Names:
     guarantees: dict[str, str]
     rules: dict[str, str]
     words: dict[str, str]  # ids replaced in running text (see :meth:`text`)
+    # the road map's text as written, which the engine quotes in its sentences (a
+    # Council procedure), and its translation (see :meth:`text`)
+    phrases: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, rm: m.RoadMap) -> Names:
+    def of(cls, rm: m.RoadMap, written: m.RoadMap | None = None) -> Names:
+        """The names of ``rm``; ``written``: the road map as written when ``rm`` is its
+        translation (:func:`cvid.roadmap.translations.localized`), whose text the
+        engine's sentences quote."""
         steps = {s.id: s.title for ph in rm.phases for s in ph.steps}
         phases = {ph.id: ph.title for ph in rm.phases}
         short = {p.id: p.short_name or p.name for p in rm.parties}
@@ -47,6 +67,13 @@ class Names:
             if "-" in k or any(c.isdigit() for c in k)
         }
         words.update(short)
+        phrases = {}
+        if written is not None:
+            shown = {c.id: c.council_procedure for c in rm.consequences}
+            for c in written.consequences:
+                said = shown.get(c.id)
+                if c.council_procedure and said and said != c.council_procedure:
+                    phrases[c.council_procedure] = said
         return cls(
             steps=steps,
             phases=phases,
@@ -56,6 +83,7 @@ class Names:
             guarantees=guarantees,
             rules=rules,
             words=words,
+            phrases=phrases,
         )
 
     def subject(self, ident: str) -> str:
@@ -70,10 +98,15 @@ class Names:
 
     def text(self, line: str) -> str:
         """``line`` (an engine reason or alert) in the language being rendered, with
-        each known step, phase or party id that stands as a whole word replaced by its
-        name."""
+        the road map's text it quotes in that language (where :attr:`phrases` has it)
+        and each known step, phase or party id that stands as a whole word replaced by
+        its name."""
+        line = translate(line)
+        for said, shown in self.phrases.items():
+            if said in line:
+                line = line.replace(said, shown)
         out = []
-        for word in _words(translate(line)):
+        for word in _words(line):
             core = word.strip(".,;:()'\"")
             if core and core in self.words:
                 out.append(word.replace(core, self.words[core]))
@@ -149,4 +182,4 @@ def _words(line: str) -> list[str]:
     return out
 
 
-__all__ = ["Names"]
+__all__ = ["OWED", "PURPOSES", "Names"]

@@ -53,7 +53,7 @@ from cvid.reference import cica, pending_protocols, zones
 from cvid.reference._facts import Fact
 from cvid.report import STATUS_COLOURS, charts, feeds, sentences
 from cvid.report import timeline as tl
-from cvid.report.names import Names
+from cvid.report.names import OWED, PURPOSES, Names
 from cvid.report.palette import measure_status, status_label, status_symbol
 from cvid.roadmap.model import (
     Consequence,
@@ -152,19 +152,7 @@ _ROLES = {  # cvid.roadmap.model.Role, in words
     "witness": N_("witness"),
     "secretariat": N_("secretariat"),
 }
-_OWED = {  # cvid.engine.state.Obligation.kind: what a party must do now
-    "carry out": N_("carry out"),
-    "verify": N_("verify"),
-    "sign": N_("sign"),
-    "perform": N_("perform"),
-    "confirm": N_("confirm"),
-}
 _RULE_KINDS = {"reward": N_("reward"), "consequence": N_("consequence")}
-_PURPOSES = {  # a Council draft's purpose
-    "endorse": N_("endorse the road map"),
-    "continue_relief": N_("continue the relief"),
-    "other": N_("other"),
-}
 
 
 def _word(table: Mapping[str, str]) -> Callable[[str], str]:
@@ -213,9 +201,9 @@ _env.filters["fact_key"] = _word(_FACT_KEYS)
 _env.filters["zone_kind"] = _word(_ZONE_KINDS)
 _env.filters["awaiting"] = _word(_AWAITING)
 _env.filters["role"] = _word(_ROLES)
-_env.filters["owed_kind"] = _word(_OWED)
+_env.filters["owed_kind"] = _word(OWED)
 _env.filters["rule_kind"] = _word(_RULE_KINDS)
-_env.filters["draft_purpose"] = _word(_PURPOSES)
+_env.filters["draft_purpose"] = _word(PURPOSES)
 _env.filters["device_kind"] = kind_word
 _env.filters["balance_basis"] = basis_word
 _env.filters["status_symbol"] = status_symbol
@@ -445,7 +433,7 @@ class _Dashboard:
         lang = i18n.current.get()
         if lang not in self._localized:
             rm = localized(self.source.roadmap, lang)
-            self._localized[lang] = (rm, Names.of(rm))
+            self._localized[lang] = (rm, Names.of(rm, self.source.roadmap))
         return self._localized[lang]
 
     @property

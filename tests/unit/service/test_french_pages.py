@@ -27,20 +27,25 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from babel.messages.pofile import read_po
 from fastapi import FastAPI
+from markupsafe import escape
 from pydantic import BaseModel
+from typer.testing import CliRunner
 
 from cvid import demo, i18n
 from cvid.agreement import Agreement
+from cvid.cli import app as cli
 from cvid.engine.conditions import describe
 from cvid.reference import cica, zones
 from cvid.report.feeds import ATOM
 from cvid.report.names import Names
+from cvid.report.sentences import reading
 from cvid.roadmap import model as m
 from cvid.roadmap.translations import localized
 from cvid.service.app import FrozenSource
@@ -127,6 +132,7 @@ class Demo:
     data: list[str]  # text shown as signed or stated: left out of the checks
     english: set[str]  # words only the English of the dashboard has
     messages: list[re.Pattern[str]]  # the catalogue's English messages, French differing
+    directory: Path  # the agreement's
 
 
 @pytest.fixture(scope="module")
@@ -172,13 +178,23 @@ def shown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     engine = [s for st in (state, earlier) for field, s in _strings(st) if field in ENGINE_FIELDS]
     rules: list[m.Reward | m.Consequence] = [*rm.rewards, *rm.consequences]
     engine += [describe(c) for r in rules for c in _leaves(r.when)]
-    names = (Names.of(rm), Names.of(french))
-    data = [n.text(s) for s in engine for n in names]
+    names = Names.of(french, rm)  # the road map's text the engine quotes, in French too
     token = i18n.current.set("fr")  # the engine's prose as the French pages show it
     try:
-        data += [n.text(s) for s in engine for n in names]
+        data = [names.text(s) for s in engine]
     finally:
         i18n.current.reset(token)
+    # the road map's text the engine quotes is shown in French where it is translated
+    given = rm.translations["fr"].consequences
+    english_quotes = [
+        c.council_procedure
+        for c in rm.consequences
+        if c.council_procedure and c.id in given and given[c.id].council_procedure
+    ]
+    assert english_quotes
+    data = [d for d in data if not any(said in d for said in english_quotes)]
+    # in English, only what no template reads (a party's own words, a road map's text)
+    data += [left for s in engine for left in reading(s, "fr")[1]]
     data += [s for _, s in _strings([e.body for e in source.events()])]
     data += [s for _, s in _strings([*zones(), cica()])]
     data += list(i18n.LANGUAGES.values())  # each language is named in itself
@@ -212,7 +228,8 @@ def shown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     in_french = [s for _, s in _strings(rm.translations)] + targets
     english = _words(sources + written) - _words(in_french)
     assert {"verified", "deadline", "silent", "camera", "the"} <= english
-    yield Demo(source, app, pages, sorted(set(data), key=len, reverse=True), english, messages)
+    data = sorted(set(data), key=len, reverse=True)
+    yield Demo(source, app, pages, data, english, messages, out / "agreement")
     agreement.close()
 
 
@@ -293,11 +310,13 @@ def test_the_feeds_in_french(shown: Demo) -> None:
         assert all(href.endswith("?lang=fr") for href in links), links
         texts = [feed.findtext(f"{{{ATOM}}}{tag}") or "" for tag in ("title", "subtitle")]
         texts.append(feed.findtext(f"{{{ATOM}}}author/{{{ATOM}}}name") or "")
+        alerts = 0
         for entry in feed.findall(f"{{{ATOM}}}entry"):
             category = entry.find(f"{{{ATOM}}}category")
             assert category is not None
-            if category.get("term") != "alert":  # an alert is the engine's (shortened)
-                texts += [entry.findtext(f"{{{ATOM}}}{tag}") or "" for tag in ("title", "summary")]
+            alerts += category.get("term") == "alert"
+            texts += [entry.findtext(f"{{{ATOM}}}{tag}") or "" for tag in ("title", "summary")]
+        assert alerts, path
         assert "alertes et échéances" in (feed.findtext(f"{{{ATOM}}}title") or "")
         assert any(t.startswith(("Échéance le ", "En retard depuis le ")) for t in texts), texts
         left = {t: _english_left(t, shown) for t in texts}
@@ -310,6 +329,32 @@ def test_the_feeds_in_french(shown: Demo) -> None:
     assert [e.text for e in english.iter(f"{{{ATOM}}}id")][1:] == [
         e.text for e in french.iter(f"{{{ATOM}}}id")
     ][1:]
+
+
+def test_the_report_in_french(shown: Demo, tmp_path: Path) -> None:
+    """``cvid report --lang fr``: the same checks as the pages', the engine's prose
+    included; the rules, limits and Council procedures by the road map's French."""
+    out = tmp_path / "report.html"
+    at = shown.source.now().isoformat()
+    args = ["report", str(shown.directory), "--out", str(out), "--lang", "fr", "--at", at]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert '<html lang="fr">' in html
+    problems = [
+        f"{chunk!r}: {_untranslated(chunk, shown) or _english_left(chunk, shown)}"
+        for chunk in _chunks(html)
+        if _untranslated(chunk, shown) or _english_left(chunk, shown)
+    ]
+    assert problems == []
+    french = localized(shown.source.roadmap, "fr")
+    for c in french.consequences:
+        assert f"{escape(c.title)}</td>" in html, c.id
+        assert c.council_procedure is None or escape(c.council_procedure) in html, c.id
+    for r in french.rewards:
+        assert f"{escape(r.title)}</td>" in html, r.id
+    written = [c.council_procedure for c in shown.source.roadmap.consequences]
+    assert [p for p in written if p and escape(p) in html] == []
 
 
 def test_the_proof_check_speaks_the_page_language(shown: Demo) -> None:
