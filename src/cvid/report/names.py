@@ -74,6 +74,11 @@ class Names:
                 said = shown.get(c.id)
                 if c.council_procedure and said and said != c.council_procedure:
                     phrases[c.council_procedure] = said
+            aid = {r.id: r.aid for r in rm.rewards}
+            for r in written.rewards:
+                for english, local in zip(r.aid, aid.get(r.id, []), strict=False):
+                    if english != local:
+                        phrases[english] = local
         return cls(
             steps=steps,
             phases=phases,

@@ -546,6 +546,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
     },
     "RewardText": {
         "title": "The reward's title. " + _TRANSLATED,
+        "aid": "The reward's aid, item by item in the road map's order. " + _TRANSLATED,
         "source": "The reward's source. " + _TRANSLATED,
     },
     "ConsequenceText": {

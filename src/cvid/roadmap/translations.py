@@ -100,9 +100,11 @@ class GuaranteeText(_Text):
 
 
 class RewardText(_Text):
-    """A reward's title and source in another language."""
+    """A reward's title, aid and source in another language (the aid item by item, in
+    the road map's order)."""
 
     title: Text | None = None
+    aid: list[Text] | None = None
     source: Text | None = None
 
 
@@ -204,6 +206,14 @@ def check(roadmap: RoadMap) -> Iterator[tuple[tuple[str | int, ...], str]]:
                         f"the {lang!r} translation names {ident!r}, which is not {kind} "
                         "of this road map",
                     )
+        for rid, reward in tr.rewards.items():
+            spec = next((r for r in roadmap.rewards if r.id == rid), None)
+            if reward.aid is not None and spec is not None and len(reward.aid) != len(spec.aid):
+                yield (
+                    ("translations", lang, "rewards", rid, "aid"),
+                    f"the {lang!r} translation gives {len(reward.aid)} aid items for {rid!r}, "
+                    f"which has {len(spec.aid)}",
+                )
         for sid, text in tr.steps.items():
             step = next((s for ph in roadmap.phases for s in ph.steps if s.id == sid), None)
             if text.method is not None and step is not None and step.verification is None:

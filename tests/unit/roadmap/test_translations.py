@@ -173,3 +173,22 @@ def test_each_mistake_in_a_translation_is_named_with_its_position(
     assert matching, problems
     line = _line_of(text, marker)
     assert re.match(rf"rm\.yaml:{line}:\d+: ", matching[0]), (matching[0], line)
+
+
+def test_a_reward_s_aid_is_translated_item_by_item() -> None:
+    from cvid import i18n
+    from cvid.report.names import Names
+
+    text = TEXT + FRENCH + "    rewards:\n      relief-1: {aid: [Fioul lourd]}\n"
+    written = loads(text, name="rm.yaml")
+    french = localized(written, "fr")
+    assert french.rewards[0].aid == ["Fioul lourd"]
+    token = i18n.current.set("fr")
+    try:
+        shown = Names.of(french, written).text("aid: Heavy fuel oil")
+    finally:
+        i18n.current.reset(token)
+    assert "Fioul lourd" in shown
+    assert "Heavy" not in shown
+    wrong = TEXT + FRENCH + "    rewards:\n      relief-1: {aid: [Fioul, Diesel]}\n"
+    assert any("2 aid items for 'relief-1', which has 1" in p for p in _problems(wrong))
