@@ -6,9 +6,11 @@ at position ``i``. The entries below its *base* (those a verified snapshot cover
 and parsed when asked for (without admission: the snapshot's Merkle root fixes their
 bytes, and their signatures were verified when it was written), and the last ones
 asked for are kept in a small cache. The entries admitted since are held as they were
-admitted. Opening an agreement of a million entries thus neither parses nor keeps the
-entries below its snapshot; the pages and reports that show old events read the few
-they show.
+admitted, up to a bound: a process that stays up (a service, a mirror) moves the base
+up as events accumulate (:meth:`LoggedEvents.compact`), so that the events it holds do
+not grow with the log. Opening an agreement of a million entries thus neither parses
+nor keeps the entries below its snapshot; the pages and reports that show old events
+read the few they show.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from cvid.log.tiles import TILE_WIDTH
 
 CACHED_EVENTS = 4096  # parsed events kept, the last ones asked for
 CACHED_TILES = 8  # entry tiles (raw bytes) kept, the last ones read
+HELD = 50_000  # events held as admitted at least, once compacted (see LoggedEvents.compact)
 
 Reader = Callable[[int, int], Iterable[bytes]]  # entries [start, end) of the log
 
@@ -56,9 +59,10 @@ class LoggedEvents(Sequence[AdmittedEvent]):
         if base and read is None:
             raise ValueError("entries below the base need a reader")
         self.read = read
-        self.base = base
+        # (base, the events from the base on): replaced as one, so that a reader on
+        # another thread never pairs a new base with an old tail
+        self._part: tuple[int, list[AdmittedEvent]] = (base, [])
         self._checked = dict(checked or {})
-        self._tail: list[AdmittedEvent] = []
         self._cached = cached
         self._cache: OrderedDict[int, AdmittedEvent] = OrderedDict()
         self._tiles: OrderedDict[int, list[bytes]] = OrderedDict()
@@ -66,10 +70,33 @@ class LoggedEvents(Sequence[AdmittedEvent]):
 
     # --- growing -----------------------------------------------------------------------
 
+    @property
+    def base(self) -> int:
+        """The first event held as admitted (those below are read on demand)."""
+        return self._part[0]
+
     def append(self, event: AdmittedEvent) -> None:
         if event.index != len(self):
             raise ValueError(f"event {event.index} appended at position {len(self)}")
-        self._tail.append(event)
+        self._part[1].append(event)
+
+    def compact(self, held: int | None = None) -> int:
+        """Read on demand all but the last ``held`` (default :data:`HELD`) events, once
+        twice that many are held (for the writer, between appends); return how many
+        were let go. Only with a reader: those are read from the log when asked for."""
+        held = HELD if held is None else held
+        base, tail = self._part
+        if self.read is None or len(tail) < 2 * held:
+            return 0
+        moved = len(tail) - held
+        with self._lock:
+            self._checked.update(
+                (e.index, e.checked) for e in tail[:moved] if e.checked is not None
+            )
+            self._part = (base + moved, tail[moved:])
+            # a tile read when the base was lower holds only the entries below it then
+            self._tiles.pop(base // TILE_WIDTH, None)
+        return moved
 
     def extend(self, events: Iterable[AdmittedEvent]) -> None:
         for event in events:
@@ -77,8 +104,9 @@ class LoggedEvents(Sequence[AdmittedEvent]):
 
     def checked(self) -> dict[int, Any]:
         """What admission verified beyond the body, by index, for every entry that has it."""
+        tail = self._part[1]
         out = dict(self._checked)
-        out.update((e.index, e.checked) for e in self._tail if e.checked is not None)
+        out.update((e.index, e.checked) for e in tail if e.checked is not None)
         return out
 
     @property
@@ -93,7 +121,8 @@ class LoggedEvents(Sequence[AdmittedEvent]):
     # --- reading -------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return self.base + len(self._tail)
+        base, tail = self._part
+        return base + len(tail)
 
     @overload
     def __getitem__(self, i: int) -> AdmittedEvent: ...
@@ -107,13 +136,14 @@ class LoggedEvents(Sequence[AdmittedEvent]):
             if step != 1:
                 return [self[k] for k in range(start, stop, step)]
             return list(self.range(start, stop))
-        n = len(self)
+        base, tail = self._part
+        n = base + len(tail)
         if i < 0:
             i += n
         if not 0 <= i < n:
             raise IndexError(f"no event {i} of {n}")
-        if i >= self.base:
-            return self._tail[i - self.base]
+        if i >= base:
+            return tail[i - base]
         return self._old(i)
 
     def __iter__(self) -> Iterator[AdmittedEvent]:
@@ -122,14 +152,15 @@ class LoggedEvents(Sequence[AdmittedEvent]):
     def range(self, start: int, stop: int) -> Iterator[AdmittedEvent]:
         """Events ``[start, stop)`` in order; those below the base are parsed as they are
         read and not kept (a whole pass holds one tile of them at a time)."""
-        if start < min(stop, self.base):
+        base, tail = self._part
+        if start < min(stop, base):
             assert self.read is not None
-            end = min(stop, self.base)
+            end = min(stop, base)
             for index, data in enumerate(self.read(start, end), start):
                 cached = self._cache.get(index)
                 yield cached or parse_logged(index, data, self._checked.get(index))
-        for k in range(max(start, self.base), stop):
-            yield self._tail[k - self.base]
+        for k in range(max(start, base), stop):
+            yield tail[k - base]
 
     def _old(self, index: int) -> AdmittedEvent:
         with self._lock:

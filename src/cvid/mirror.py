@@ -38,7 +38,6 @@ Layout of a mirror directory::
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import logging
@@ -51,6 +50,7 @@ from typing import Any
 
 import httpx
 
+from cvid import _gc
 from cvid import snapshot as snap
 from cvid.amendment import roadmap_at
 from cvid.engine import AgreementState
@@ -270,7 +270,7 @@ class Mirror:
         )
         if found is None:
             return 0
-        self.history, self._base_history = found.history, copy.deepcopy(found.history)
+        self.history, self._base_history = found.history, _gc.clone(found.history)
         self._events = LoggedEvents(self.entries, found.size, found.checked)
         self.snapshot_size = found.size
         if found.fold is not None:
@@ -365,6 +365,7 @@ class Mirror:
             entries = list(self.log.entries(start, size))
             for admitted in self._admit_all(entries, self.log.root):
                 self._events.append(admitted)
+            self._events.compact()
             self.readmitted = size - start
 
     def _admit_all(
@@ -537,11 +538,12 @@ class Mirror:
                 self.history = self._rebuilt(history_before)
                 raise
             self._events.extend(admitted)
+            self._events.compact()  # the events held do not grow with the log
         return len(admitted)
 
     def _rebuilt(self, size: int) -> History:
         """The history of the first ``size`` events (undoes a chunk's tentative records)."""
-        history = copy.deepcopy(self._base_history)
+        history = _gc.clone(self._base_history)
         for event in self._events.range(history.size, size):
             history.record(event)
         return history

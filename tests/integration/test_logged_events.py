@@ -135,4 +135,39 @@ def test_old_events_are_not_held(tmp_path: Path) -> None:
             pass
         assert [events[i] for i in range(len(events))] == list(a.events)
         assert len(events._cache) == 4
-        assert events._tail == []
+        assert events._part[1] == []
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_compacting_lets_old_events_go_and_changes_nothing(
+    agreement: Agreement, data: st.DataObject
+) -> None:
+    """A process that stays up compacts as events arrive: the events below the moved
+    base are read from the log again, the same events, the same checks, the same state
+    from an evaluator that was folding all along."""
+    memory = list(agreement.events)
+    held = data.draw(st.integers(1, len(memory) // 2), label="held")
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(memory)), max_size=6), label="cuts"))
+    events = LoggedEvents(agreement._read, 0, {}, cached=8)
+    folding = Evaluator(agreement.roadmap, checkpoint_every=16)
+    moved = 0
+    for stop in [*cuts, len(memory)]:
+        events.extend(memory[len(events) : stop])
+        moved += events.compact(held)
+        assert len(events) - events.base <= 2 * held  # never more than twice ``held``
+        if len(events):
+            when = memory[len(events) - 1].time
+            expected = evaluate(agreement.roadmap, memory[: len(events)], at=when)
+            assert folding.state(events, at=when) == expected
+    assert events.base == moved
+    assert list(events) == memory
+    assert [events[i] for i in range(len(memory))] == memory
+    assert events.checked() == {e.index: e.checked for e in memory if e.checked is not None}
+
+
+def test_compacting_needs_a_reader_and_enough_events() -> None:
+    events = LoggedEvents()
+    assert events.compact(1) == 0  # no reader: every event stays held

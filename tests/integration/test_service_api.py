@@ -255,3 +255,41 @@ def test_a_party_over_its_rate_is_refused(made: ag.Agreement) -> None:
         assert answer.json()["reason"] == "rate-limited"
         other = _entry(made, "fra", "council.vote.cast", {"draft": "endorse", "vote": "yes"})
         assert client.post("/api/v1/events", content=other).status_code == 201
+
+
+def test_the_events_held_do_not_grow_with_the_log(
+    made: ag.Agreement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service that stays up lets old events go (read from its log again when asked
+    for): with 3 held, after a dozen submissions the state, the entries and a refused
+    batch's undo are as a freshly opened agreement sees them."""
+    from cvid import logged
+    from cvid.report import state_to_dict
+
+    monkeypatch.setattr(logged, "HELD", 3)
+    service = _service(made)
+    with serving(create_app(service, examples={})) as url, httpx.Client(base_url=url) as client:
+        tabled = _entry(made, "usa", "council.draft.tabled", COUNCIL_DRAFT)
+        assert client.post("/api/v1/events", content=tabled).status_code == 201
+        made.catch_up()
+        for member in _council(made):
+            vote = _entry(made, member, "council.vote.cast", {"draft": "endorse", "vote": "yes"})
+            assert client.post("/api/v1/events", content=vote).status_code == 201, member
+            made.catch_up()
+        events = service.agreement.events
+        assert events.base > 0
+        assert len(events) - events.base < 6
+        # a batch refused at its second entry undoes the first, over events let go
+        note = _entry(made, "usa", "council.draft.tabled", {**COUNCIL_DRAFT, "draft": "x"})
+        bad = _entry(
+            made, "dprk", "step.verified", {"step": "test-moratorium", "outcome": "confirmed"}
+        )
+        assert client.post("/api/v1/events/batch", content=note + b"\n" + bad).status_code == 403
+        at = "2100-01-01T00:00:00Z"
+        served = client.get("/api/v1/state", params={"at": at, "keep": 1000}).json()
+        entries = client.get("/api/v1/entries", params={"limit": 1000}).json()["entries"]
+    with ag.Agreement.open(made.directory, reverify=True) as fresh:
+        moment = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+        assert served == state_to_dict(fresh.state(at=moment), 1000)
+        assert [e["index"] for e in entries] == [e.index for e in fresh.events]
+        assert [e["event"]["type"] for e in entries] == [e.type for e in fresh.events]

@@ -597,6 +597,7 @@ class Service:
                 raise
             self.groups += 1
             agreement.events.extend(accepted)
+            agreement.events.compact()  # the events held do not grow with the log
             self._settle(charges, blamed, tick)
             if agreement.history.size - self._snapshot.size >= SNAPSHOT_EVERY:
                 self._snapshot = _gc.clone(agreement.history)
