@@ -82,10 +82,11 @@ def range_nodes(start: int, end: int) -> list[NodeId]:
     nodes: list[NodeId] = []
     width = end - start
     position = start
-    for level in range(width.bit_length() - 1, -1, -1):
-        if width >> level & 1:
-            nodes.append(NodeId(level, position >> level))
-            position += 1 << level
+    while width > 0:  # one step per set bit of the width, the largest first
+        level = width.bit_length() - 1
+        nodes.append(NodeId(level, position >> level))
+        position += 1 << level
+        width -= 1 << level
     return nodes
 
 
@@ -133,13 +134,24 @@ def _consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
 
 def _hash_ranges(ranges: Sequence[tuple[int, int]], reader: HashReader) -> list[bytes]:
     """MTH of each range, reading every needed subtree hash in one call."""
-    per_range = [range_nodes(start, end) for start, end in ranges]
-    hashes = reader.read_hashes([node for nodes in per_range for node in nodes])
+    nodes: list[NodeId] = []
+    counts: list[int] = []
+    for start, end in ranges:
+        width = end - start
+        if width <= 0 or width & (width - 1):
+            split = range_nodes(start, end)
+            nodes += split
+            counts.append(len(split))
+        else:  # a perfect subtree (most ranges of a proof): its MTH is the node's hash
+            level = width.bit_length() - 1
+            nodes.append(NodeId(level, start >> level))
+            counts.append(1)
+    hashes = reader.read_hashes(nodes)
     out: list[bytes] = []
     offset = 0
-    for nodes in per_range:
-        out.append(fold_range(hashes[offset : offset + len(nodes)]))
-        offset += len(nodes)
+    for count in counts:
+        out.append(hashes[offset] if count == 1 else fold_range(hashes[offset : offset + count]))
+        offset += count
     return out
 
 

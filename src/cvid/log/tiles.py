@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
 from cvid.errors import EntryError, StoreCorruptError, TileError, TreeSizeError
-from cvid.log.merkle import HASH_SIZE, NodeId, range_nodes
+from cvid.log.merkle import HASH_SIZE, NodeId
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT  # 256
@@ -226,6 +226,9 @@ class TileHashReader:
     (or one the row lacks) is hashed from its tile, at most 7 hashes then. The first read
     also fetches what the root of ``tree_size`` needs, which every proof asks for next.
     A cold proof so makes one or two reads and hashes next to nothing.
+
+    Node hashes are kept once computed (a proof and its root share nodes): the reader
+    serves one tree size, in which a complete subtree's hash never changes.
     """
 
     def __init__(self, tree_size: int, reader: TileReader) -> None:
@@ -241,36 +244,26 @@ class TileHashReader:
         # read so far, keyed by (level, index): one read per tile and per row
         self._tiles: dict[tuple[int, int], bytes] = {}
         self._rows: dict[tuple[int, int], bytes] = {}
+        self._known: dict[tuple[int, int], bytes] = {}  # node hashes, by (level, index)
         self._prefetch = tree_size > 0
 
-    def _spans(self, nodes: Sequence[NodeId]) -> list[tuple[tuple[int, int], int, int]]:
-        """Per node: its tile (level, index), its height in the tile, its first position."""
-        size = self._tree_size
-        spans = []
-        for node in nodes:
-            level, index = node.level, node.index
-            if (index + 1) << level > size:
-                raise TreeSizeError(f"{node} lies beyond tree size {size}")
-            sub = level % TILE_HEIGHT
-            first = index << sub  # position among the tile level's hashes
-            spans.append(((level // TILE_HEIGHT, first >> TILE_HEIGHT), sub, first % TILE_WIDTH))
-        return spans
+    def _fetch(self, todo: Iterable[_Todo]) -> None:
+        """Read, in one round trip where the store allows, what the nodes of ``todo`` need.
 
-    def _fetch(self, spans: list[tuple[tuple[int, int], int, int]]) -> None:
-        """Read, in one round trip where the store allows, the rows and tiles not yet read."""
+        A node ``NODE_LOW`` or more levels above its tile's bottom needs the tile's
+        node-cache row (if the store keeps rows), any other node the tile itself.
+        """
         rows, tiles = self._rows, self._tiles
         use_rows = self._node_reader is not None
-        want_rows = list(
-            dict.fromkeys(
-                k for k, sub, _ in spans if use_rows and sub >= NODE_LOW and k not in rows
-            )
-        )
-        want_tiles = list(
-            dict.fromkeys(
-                k for k, sub, _ in spans if (not use_rows or sub < NODE_LOW) and k not in tiles
-            )
-        )
-        if self._both is not None and want_rows and want_tiles:
+        want_rows: dict[tuple[int, int], None] = {}
+        want_tiles: dict[tuple[int, int], None] = {}
+        for _, sub, tile in todo:
+            if use_rows and sub >= NODE_LOW:
+                if tile not in rows:
+                    want_rows[tile] = None
+            elif tile not in tiles:
+                want_tiles[tile] = None
+        if want_rows and want_tiles and self._both is not None:
             got_tiles, got_rows = self._both.read_tiles_and_nodes(
                 [TileId(*k) for k in want_tiles], [TileId(*k) for k in want_rows]
             )
@@ -286,39 +279,73 @@ class TileHashReader:
 
     def read_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
         """Hash of each node: from a node-cache row, else from the one tile below it."""
-        spans = self._spans(nodes)
+        size, known = self._tree_size, self._known
+        keys = []
+        todo: list[_Todo] = []  # the nodes not known yet: (level, index), sub-level, tile
+        for node in nodes:
+            level, index = key = node.level, node.index
+            keys.append(key)
+            if key not in known:
+                if (index + 1) << level > size:
+                    raise TreeSizeError(f"{node} lies beyond tree size {size}")
+                sub = level % TILE_HEIGHT
+                todo.append((key, sub, (level // TILE_HEIGHT, (index << sub) >> TILE_HEIGHT)))
         if self._prefetch:
             self._prefetch = False
-            self._fetch(spans + self._spans(range_nodes(0, self._tree_size)))
-        else:
-            self._fetch(spans)
-        rows, tiles = self._rows, self._tiles
-        out: list[bytes | None] = [
-            _cached_node(rows.get(key, b""), sub, offset >> sub) if sub >= NODE_LOW else None
-            for key, sub, offset in spans
-        ]
-        missing = list(
-            dict.fromkeys(
-                spans[n][0] for n, h in enumerate(out) if h is None and spans[n][0] not in tiles
-            )
-        )
-        if missing:  # no row, or a row without the node: hash from the tile
+            self._fetch(todo + _root_todo(size))
+        elif todo:
+            self._fetch(todo)
+        rows = self._rows
+        unhashed = []
+        for item in todo:
+            key, sub, tile = item
+            if sub >= NODE_LOW:
+                row = rows.get(tile, b"")
+                if len(row) == NODE_ROW_SIZE:
+                    at = (_NODE_OFFSETS[sub] + (key[1] & ((TILE_WIDTH >> sub) - 1))) * HASH_SIZE
+                    value = row[at : at + HASH_SIZE]
+                    if value != _ABSENT:
+                        known[key] = value
+                        continue
+            unhashed.append(item)
+        if unhashed:  # below NODE_LOW, or no row, or a row without the node: hash the tile
+            self._hash_from_tiles(unhashed)
+        return [known[key] for key in keys]
+
+    def _hash_from_tiles(self, todo: list[_Todo]) -> None:
+        """Hash each node of ``todo`` from its tile (read now if not read yet)."""
+        tiles, known = self._tiles, self._known
+        missing = {tile: None for _, _, tile in todo if tile not in tiles}
+        if missing:
             got = self._reader.read_tiles([TileId(*k) for k in missing])
             tiles.update(zip(missing, got, strict=True))
-        result = []
-        for (key, sub, start), cached in zip(spans, out, strict=True):
-            if cached is not None:
-                result.append(cached)
-                continue
+        for key, sub, tile in todo:
+            start = (key[1] << sub) % TILE_WIDTH
             end = start + (1 << sub)
-            blob = tiles[key]
+            blob = tiles[tile]
             if len(blob) % HASH_SIZE or len(blob) < end * HASH_SIZE:
                 raise StoreCorruptError(
-                    f"tile {key[0]}/{key[1]} holds {len(blob)} bytes, "
+                    f"tile {tile[0]}/{tile[1]} holds {len(blob)} bytes, "
                     f"needs at least {end * HASH_SIZE}"
                 )
-            result.append(_subtree_root(blob, start, sub))
-        return result
+            known[key] = _subtree_root(blob, start, sub)
+
+
+_Todo = tuple[tuple[int, int], int, tuple[int, int]]  # (level, index), sub-level, tile
+
+
+def _root_todo(tree_size: int) -> list[_Todo]:
+    """The nodes the root of ``tree_size`` is folded from, left to right, as in read_hashes."""
+    todo: list[_Todo] = []
+    position, rest = 0, tree_size
+    while rest:
+        level = rest.bit_length() - 1
+        sub = level % TILE_HEIGHT
+        index = position >> level
+        todo.append(((level, index), sub, (level // TILE_HEIGHT, (index << sub) >> TILE_HEIGHT)))
+        position += 1 << level
+        rest -= 1 << level
+    return todo
 
 
 def _subtree_root(blob: bytes, start: int, height: int) -> bytes:
@@ -357,15 +384,6 @@ _ABSENT = bytes(HASH_SIZE)
 _NODE = b"\x01"
 _LEAF = b"\x00"
 _sha256 = hashlib.sha256
-
-
-def _cached_node(row: bytes, sub: int, index: int) -> bytes | None:
-    """Node ``index`` of sub-level ``sub`` from a node-cache row, if the row has it."""
-    if len(row) != NODE_ROW_SIZE:
-        return None
-    offset = (_NODE_OFFSETS[sub] + index) * HASH_SIZE
-    value = row[offset : offset + HASH_SIZE]
-    return None if value == _ABSENT else value
 
 
 def _row_levels(row: bytes, width: int) -> list[list[bytes]]:

@@ -31,7 +31,10 @@ class Log:
 
     def __init__(self, store: LogStore) -> None:
         self.store = store
-        self.origin = store.origin()
+        self.origin, size = store.head()
+        # The largest committed size seen: the log only grows, so a size up to it needs
+        # no read of the current size before a proof, a root or an entry is served.
+        self._size_seen = size
         # The tree's edge after this object's last committed append: the next append
         # at that size extends it instead of reading the edge's tiles again.
         self._edge: TreeEdge | None = None
@@ -60,7 +63,9 @@ class Log:
 
     def size(self) -> int:
         """The committed tree size."""
-        return self.store.tree_size()
+        size = self.store.tree_size()
+        self._size_seen = max(self._size_seen, size)
+        return size
 
     def append(self, entries: Iterable[bytes], *, expected_size: int | None = None) -> range:
         """Append ``entries`` in one transaction; return their leaf indices.
@@ -87,9 +92,12 @@ class Log:
                 edge = TreeEdge.load(size, txn, keep_nodes=True)
             indices = append_entries(txn, entries, edge=edge)
         self._edge = edge  # committed
+        self._size_seen = max(self._size_seen, edge.size)
         return indices
 
     def _resolve(self, tree_size: int | None) -> int:
+        if tree_size is not None and 0 <= tree_size <= self._size_seen:
+            return tree_size
         current = self.size()
         if tree_size is None:
             return current
@@ -99,8 +107,10 @@ class Log:
 
     def entry(self, index: int) -> bytes:
         """The entry at ``index``."""
-        if not 0 <= index < self.size():
-            raise TreeSizeError(f"no entry {index} in a log of size {self.size()}")
+        if not 0 <= index < self._size_seen:
+            size = self.size()
+            if not 0 <= index < size:
+                raise TreeSizeError(f"no entry {index} in a log of size {size}")
         (bundle,) = self.store.read_tiles([TileId(ENTRIES, index >> TILE_HEIGHT)])
         return decode_bundle(bundle)[index % TILE_WIDTH]
 
@@ -148,12 +158,15 @@ class Log:
         if not 0 <= old_size <= new:
             raise TreeSizeError(f"old size {old_size} is not in [0, {new}]")
         reader = self.hashes(new)
+        # The proof first: its first read also fetches what the new root needs, and the
+        # old root is mostly folded from nodes the proof has already read.
+        proof = tuple(merkle.consistency_proof(old_size, new, reader))
         return ConsistencyProof(
             old_size=old_size,
             old_root=merkle.tree_root(old_size, reader),
             new_size=new,
             new_root=merkle.tree_root(new, reader),
-            proof=tuple(merkle.consistency_proof(old_size, new, reader)),
+            proof=proof,
         )
 
     def checkpoint(

@@ -114,16 +114,31 @@ class SQLStore(ABC):
                 raise LogExistsError(f"a log with origin {rows[0][0]!r} already exists here")
             self._query("INSERT INTO cvid_log (id, origin, tree_size) VALUES (1, ?, 0)", [origin])
 
+    def _first_head(self, lock: str) -> list[Row]:
+        """The log's row, read for the first time on this connection.
+
+        Checks first that the tables exist and whether the node-cache table does; a
+        backend may override this to do both in one statement.
+        """
+        log, nodes = self._has_schema()
+        if not log:
+            raise LogNotFoundError(f"no log has been initialised in {self._url}")
+        self._nodes_seen = nodes
+        return self._query(f"SELECT origin, tree_size FROM cvid_log WHERE id = 1{lock}")
+
     def _head(self, *, lock: str = "") -> tuple[str, int]:
-        if not self._schema_seen:
-            log, nodes = self._has_schema()
-            if not log:
-                raise LogNotFoundError(f"no log has been initialised in {self._url}")
-            self._schema_seen, self._nodes_seen = True, nodes
-        rows = self._query(f"SELECT origin, tree_size FROM cvid_log WHERE id = 1{lock}")
+        if self._schema_seen:
+            rows = self._query(f"SELECT origin, tree_size FROM cvid_log WHERE id = 1{lock}")
+        else:
+            rows = self._first_head(lock)
+            self._schema_seen = True
         if not rows:
             raise LogNotFoundError(f"no log has been initialised in {self._url}")
         return str(rows[0][0]), int(rows[0][1])
+
+    def head(self) -> tuple[str, int]:
+        """The log's origin line and committed tree size, in one read."""
+        return self._head()
 
     def origin(self) -> str:
         """The log's origin line."""

@@ -74,6 +74,10 @@ class LogStore(Protocol):
         """The committed tree size."""
         ...
 
+    def head(self) -> tuple[str, int]:
+        """The origin and the committed tree size, in one read; raises LogNotFoundError."""
+        ...
+
     def write(self) -> AbstractContextManager[WriteTransaction]:
         """Open the exclusive write transaction; commits on normal exit, else rolls back."""
         ...

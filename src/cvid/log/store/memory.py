@@ -70,6 +70,10 @@ class MemoryStore:
         self.origin()
         return self._size
 
+    def head(self) -> tuple[str, int]:
+        """The origin and the committed size."""
+        return self.origin(), self._size
+
     @contextmanager
     def write(self) -> Iterator[_MemoryTransaction]:
         """Stage writes; apply them only if the block finishes without an exception."""
