@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, cast
 
@@ -244,25 +244,74 @@ class TileHashReader:
         # read so far, keyed by (level, index): one read per tile and per row
         self._tiles: dict[tuple[int, int], bytes] = {}
         self._rows: dict[tuple[int, int], bytes] = {}
-        self._known: dict[tuple[int, int], bytes] = {}  # node hashes, by (level, index)
+        self._known: dict[NodeId, bytes] = {}  # node hashes computed so far
         self._prefetch = tree_size > 0
 
-    def _fetch(self, todo: Iterable[_Todo]) -> None:
-        """Read, in one round trip where the store allows, what the nodes of ``todo`` need.
+    def read_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
+        """Hash of each node: from a node-cache row, else from the one tile below it."""
+        known, tiles, rows = self._known, self._tiles, self._rows
+        unhashed = []
+        for node, sub, tile in self._plan(nodes):
+            if sub >= NODE_LOW:
+                row = rows.get(tile, b"")
+                if len(row) == NODE_ROW_SIZE:
+                    at = (_NODE_OFFSETS[sub] + (node[1] & ((TILE_WIDTH >> sub) - 1))) * HASH_SIZE
+                    value = row[at : at + HASH_SIZE]
+                    if value != _ABSENT:
+                        known[node] = value
+                        continue
+                if tile not in tiles:  # no row, or a row without the node: the tile then
+                    unhashed.append((node, sub, tile))
+                    continue
+            known[node] = _tile_node(tiles[tile], tile, node[1], sub)
+        if unhashed:
+            self._read({tile: None for _, _, tile in unhashed if tile not in tiles}, {})
+            for node, sub, tile in unhashed:
+                known[node] = _tile_node(tiles[tile], tile, node[1], sub)
+        return [known[node] for node in nodes]
+
+    def _plan(self, nodes: Sequence[NodeId]) -> list[tuple[NodeId, int, tuple[int, int]]]:
+        """The nodes not known yet, with their sub-level and tile; reads what they need.
 
         A node ``NODE_LOW`` or more levels above its tile's bottom needs the tile's
-        node-cache row (if the store keeps rows), any other node the tile itself.
+        node-cache row (if the store keeps rows), any other node the tile itself. The
+        first read also fetches what the root of the tree needs.
         """
-        rows, tiles = self._rows, self._tiles
+        size, known, tiles, rows = self._tree_size, self._known, self._tiles, self._rows
         use_rows = self._node_reader is not None
-        want_rows: dict[tuple[int, int], None] = {}
+        todo = []
         want_tiles: dict[tuple[int, int], None] = {}
-        for _, sub, tile in todo:
-            if use_rows and sub >= NODE_LOW:
-                if tile not in rows:
-                    want_rows[tile] = None
-            elif tile not in tiles:
-                want_tiles[tile] = None
+        want_rows: dict[tuple[int, int], None] = {}
+        for node in nodes:
+            if node not in known:
+                level, index = node
+                if (index + 1) << level > size:
+                    raise TreeSizeError(f"{node} lies beyond tree size {size}")
+                sub = level % TILE_HEIGHT
+                tile = (level // TILE_HEIGHT, (index << sub) >> TILE_HEIGHT)
+                todo.append((node, sub, tile))
+                if use_rows and sub >= NODE_LOW:
+                    if tile not in rows:
+                        want_rows[tile] = None
+                elif tile not in tiles:
+                    want_tiles[tile] = None
+        if self._prefetch:
+            self._prefetch = False
+            for sub, tile in _root_spans(size):
+                if use_rows and sub >= NODE_LOW:
+                    if tile not in rows:
+                        want_rows[tile] = None
+                elif tile not in tiles:
+                    want_tiles[tile] = None
+        if want_tiles or want_rows:
+            self._read(want_tiles, want_rows)
+        return todo
+
+    def _read(
+        self, want_tiles: dict[tuple[int, int], None], want_rows: dict[tuple[int, int], None]
+    ) -> None:
+        """Read the tiles and rows asked for, in one round trip where the store allows."""
+        tiles, rows = self._tiles, self._rows
         if want_rows and want_tiles and self._both is not None:
             got_tiles, got_rows = self._both.read_tiles_and_nodes(
                 [TileId(*k) for k in want_tiles], [TileId(*k) for k in want_rows]
@@ -277,81 +326,49 @@ class TileHashReader:
             got = self._reader.read_tiles([TileId(*k) for k in want_tiles])
             tiles.update(zip(want_tiles, got, strict=True))
 
-    def read_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
-        """Hash of each node: from a node-cache row, else from the one tile below it."""
-        size, known = self._tree_size, self._known
-        keys = []
-        todo: list[_Todo] = []  # the nodes not known yet: (level, index), sub-level, tile
-        for node in nodes:
-            level, index = key = node.level, node.index
-            keys.append(key)
-            if key not in known:
-                if (index + 1) << level > size:
-                    raise TreeSizeError(f"{node} lies beyond tree size {size}")
-                sub = level % TILE_HEIGHT
-                todo.append((key, sub, (level // TILE_HEIGHT, (index << sub) >> TILE_HEIGHT)))
-        if self._prefetch:
-            self._prefetch = False
-            self._fetch(todo + _root_todo(size))
-        elif todo:
-            self._fetch(todo)
-        rows = self._rows
-        unhashed = []
-        for item in todo:
-            key, sub, tile = item
-            if sub >= NODE_LOW:
-                row = rows.get(tile, b"")
-                if len(row) == NODE_ROW_SIZE:
-                    at = (_NODE_OFFSETS[sub] + (key[1] & ((TILE_WIDTH >> sub) - 1))) * HASH_SIZE
-                    value = row[at : at + HASH_SIZE]
-                    if value != _ABSENT:
-                        known[key] = value
-                        continue
-            unhashed.append(item)
-        if unhashed:  # below NODE_LOW, or no row, or a row without the node: hash the tile
-            self._hash_from_tiles(unhashed)
-        return [known[key] for key in keys]
 
-    def _hash_from_tiles(self, todo: list[_Todo]) -> None:
-        """Hash each node of ``todo`` from its tile (read now if not read yet)."""
-        tiles, known = self._tiles, self._known
-        missing = {tile: None for _, _, tile in todo if tile not in tiles}
-        if missing:
-            got = self._reader.read_tiles([TileId(*k) for k in missing])
-            tiles.update(zip(missing, got, strict=True))
-        for key, sub, tile in todo:
-            start = (key[1] << sub) % TILE_WIDTH
-            end = start + (1 << sub)
-            blob = tiles[tile]
-            if len(blob) % HASH_SIZE or len(blob) < end * HASH_SIZE:
-                raise StoreCorruptError(
-                    f"tile {tile[0]}/{tile[1]} holds {len(blob)} bytes, "
-                    f"needs at least {end * HASH_SIZE}"
-                )
-            known[key] = _subtree_root(blob, start, sub)
-
-
-_Todo = tuple[tuple[int, int], int, tuple[int, int]]  # (level, index), sub-level, tile
-
-
-def _root_todo(tree_size: int) -> list[_Todo]:
-    """The nodes the root of ``tree_size`` is folded from, left to right, as in read_hashes."""
-    todo: list[_Todo] = []
+def _root_spans(tree_size: int) -> list[tuple[int, tuple[int, int]]]:
+    """Sub-level and tile of each node the root of ``tree_size`` is folded from."""
+    spans = []
     position, rest = 0, tree_size
     while rest:
         level = rest.bit_length() - 1
         sub = level % TILE_HEIGHT
-        index = position >> level
-        todo.append(((level, index), sub, (level // TILE_HEIGHT, (index << sub) >> TILE_HEIGHT)))
+        spans.append((sub, (level // TILE_HEIGHT, ((position >> level) << sub) >> TILE_HEIGHT)))
         position += 1 << level
         rest -= 1 << level
-    return todo
+    return spans
+
+
+def _tile_node(blob: bytes, tile: tuple[int, int], index: int, sub: int) -> bytes:
+    """Node ``index`` of the level ``sub`` levels above the bottom of the tile ``blob``."""
+    start = (index << sub) % TILE_WIDTH
+    at, end = start * HASH_SIZE, (start + (1 << sub)) * HASH_SIZE
+    if len(blob) % HASH_SIZE or len(blob) < end:
+        raise StoreCorruptError(f"tile {tile[0]}/{tile[1]} holds {len(blob)} bytes, needs {end}")
+    if sub == 0:  # heights 0-2 here: the nodes below NODE_LOW, which proofs hash
+        return blob[at:end]
+    if sub == 1:
+        return _sha256(_NODE + blob[at:end]).digest()
+    if sub == 2:
+        left = _sha256(_NODE + blob[at : at + 2 * HASH_SIZE]).digest()
+        return _sha256(
+            _NODE + left + _sha256(_NODE + blob[at + 2 * HASH_SIZE : end]).digest()
+        ).digest()
+    return _subtree_root(blob, start, sub)
 
 
 def _subtree_root(blob: bytes, start: int, height: int) -> bytes:
     """Root of the perfect subtree over the ``2**height`` hashes of ``blob`` from ``start``."""
-    if height == 0:
-        return blob[start * HASH_SIZE : (start + 1) * HASH_SIZE]
+    at = start * HASH_SIZE
+    if height == 0:  # heights 0-2 first: the nodes below NODE_LOW, which proofs hash
+        return blob[at : at + HASH_SIZE]
+    if height == 1:
+        return _sha256(_NODE + blob[at : at + 2 * HASH_SIZE]).digest()
+    if height == 2:
+        left = _sha256(_NODE + blob[at : at + 2 * HASH_SIZE]).digest()
+        right = _sha256(_NODE + blob[at + 2 * HASH_SIZE : at + 4 * HASH_SIZE]).digest()
+        return _sha256(_NODE + left + right).digest()
     level = [
         _sha256(_NODE + blob[i : i + 2 * HASH_SIZE]).digest()
         for i in range(start * HASH_SIZE, (start + (1 << height)) * HASH_SIZE, 2 * HASH_SIZE)

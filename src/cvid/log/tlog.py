@@ -141,15 +141,9 @@ class Log:
     def inclusion_proof(self, leaf_index: int, tree_size: int | None = None) -> InclusionProof:
         """Proof that entry ``leaf_index`` is in the tree of ``tree_size`` (default: current)."""
         size = self._resolve(tree_size)
-        reader = self.hashes(size)
-        path = merkle.inclusion_proof(leaf_index, size, reader)
-        (leaf,) = reader.read_hashes([merkle.NodeId(0, leaf_index)])
+        leaf, path, root = merkle.inclusion_proof_and_root(leaf_index, size, self.hashes(size))
         return InclusionProof(
-            tree_size=size,
-            leaf_index=leaf_index,
-            leaf_hash=leaf,
-            root_hash=merkle.tree_root(size, reader),
-            proof=tuple(path),
+            tree_size=size, leaf_index=leaf_index, leaf_hash=leaf, root_hash=root, proof=tuple(path)
         )
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
@@ -157,16 +151,15 @@ class Log:
         new = self._resolve(new_size)
         if not 0 <= old_size <= new:
             raise TreeSizeError(f"old size {old_size} is not in [0, {new}]")
-        reader = self.hashes(new)
-        # The proof first: its first read also fetches what the new root needs, and the
-        # old root is mostly folded from nodes the proof has already read.
-        proof = tuple(merkle.consistency_proof(old_size, new, reader))
+        old_root, proof, new_root = merkle.consistency_proof_and_roots(
+            old_size, new, self.hashes(new)
+        )
         return ConsistencyProof(
             old_size=old_size,
-            old_root=merkle.tree_root(old_size, reader),
+            old_root=old_root,
             new_size=new,
-            new_root=merkle.tree_root(new, reader),
-            proof=proof,
+            new_root=new_root,
+            proof=tuple(proof),
         )
 
     def checkpoint(

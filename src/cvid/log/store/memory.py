@@ -27,8 +27,11 @@ class _MemoryTransaction:
     def read_tiles(self, tiles: Sequence[TileId]) -> list[bytes]:
         return [self.staged.get(t, self._store.tiles.get(t, b"")) for t in tiles]
 
-    def write_tiles(self, tiles: Sequence[tuple[TileId, bytes]]) -> None:
+    def write_tiles(
+        self, tiles: Sequence[tuple[TileId, bytes]], rows: Sequence[tuple[TileId, bytes]] = ()
+    ) -> None:
         self.staged.update(tiles)
+        self.staged_nodes.update(rows)
 
     def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
         return [self.staged_nodes.get(t, self._store.nodes.get(t, b"")) for t in tiles]
