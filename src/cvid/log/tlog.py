@@ -8,11 +8,10 @@ tiles. It does no clock reading and holds no keys: signers are passed in.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from cvid.errors import AppendConflictError, ConfigError, TreeSizeError
 from cvid.log import merkle
-from cvid.log.checkpoint import Checkpoint, sign_checkpoint
-from cvid.log.note import NoteSigner
 from cvid.log.proof import ConsistencyProof, InclusionProof
 from cvid.log.store.base import LogStore, append_entries
 from cvid.log.tiles import (
@@ -24,6 +23,12 @@ from cvid.log.tiles import (
     TreeEdge,
     decode_bundle,
 )
+
+if TYPE_CHECKING:
+    from cvid.log.note import NoteSigner
+
+# Checkpoints (and so the signature library) are imported where a checkpoint is made or an
+# origin checked: a process that only reads the log or proves from it never loads them.
 
 
 class Log:
@@ -52,6 +57,8 @@ class Log:
     @staticmethod
     def check_origin(origin: str) -> None:
         """Raise CheckpointFormatError unless ``origin`` can head a checkpoint."""
+        from cvid.log.checkpoint import Checkpoint
+
         Checkpoint(origin=origin, tree_size=0, root_hash=merkle.EMPTY_ROOT)
 
     @classmethod
@@ -166,6 +173,8 @@ class Log:
         self, signer: NoteSigner, *, tree_size: int | None = None, extensions: Sequence[str] = ()
     ) -> bytes:
         """Sign, keep and return the checkpoint note for ``tree_size`` (default: current)."""
+        from cvid.log.checkpoint import Checkpoint, sign_checkpoint
+
         if signer.name != self.origin:
             # tlog-checkpoint: the log's key name is its origin, so verifiers find it.
             raise ConfigError(f"key {signer.name!r} is not the key of log {self.origin!r}")
