@@ -147,9 +147,27 @@ def _hash_ranges(ranges: Sequence[tuple[int, int]], reader: HashReader) -> list[
             counts.append(1)
     hashes = reader.read_hashes(nodes)
     out: list[bytes] = []
+    folded: dict[tuple[int, int], bytes] = {}  # MTH of the ranges of several nodes so far
     offset = 0
-    for count in counts:
-        out.append(hashes[offset] if count == 1 else fold_range(hashes[offset : offset + count]))
+    for (start, end), count in zip(ranges, counts, strict=True):
+        if count == 1:
+            out.append(hashes[offset])
+        else:
+            # Fold right to left from the longest suffix already folded: a root and the
+            # last element of its proofs end at the same leaf (MTH(D[k:n]), RFC 9162).
+            first = offset + count - 1
+            result = hashes[first]
+            position = start
+            for at in range(offset, first):
+                suffix = folded.get((position, end))
+                if suffix is not None:
+                    first, result = at, suffix
+                    break
+                position += 1 << nodes[at].level
+            for left in reversed(hashes[offset:first]):
+                result = node_hash(left, result)
+            folded[start, end] = result
+            out.append(result)
         offset += count
     return out
 

@@ -251,7 +251,7 @@ class TileHashReader:
         """Hash of each node: from a node-cache row, else from the one tile below it."""
         known, tiles, rows = self._known, self._tiles, self._rows
         unhashed = []
-        for node, sub, tile in self._plan(nodes):
+        for node, (sub, tile) in self._plan(nodes).items():
             if sub >= NODE_LOW:
                 row = rows.get(tile, b"")
                 if len(row) == NODE_ROW_SIZE:
@@ -270,8 +270,9 @@ class TileHashReader:
                 known[node] = _tile_node(tiles[tile], tile, node[1], sub)
         return [known[node] for node in nodes]
 
-    def _plan(self, nodes: Sequence[NodeId]) -> list[tuple[NodeId, int, tuple[int, int]]]:
-        """The nodes not known yet, with their sub-level and tile; reads what they need.
+    def _plan(self, nodes: Sequence[NodeId]) -> dict[NodeId, tuple[int, tuple[int, int]]]:
+        """The nodes not known yet, each once, with its sub-level and tile; reads what
+        they need.
 
         A node ``NODE_LOW`` or more levels above its tile's bottom needs the tile's
         node-cache row (if the store keeps rows), any other node the tile itself. The
@@ -279,17 +280,17 @@ class TileHashReader:
         """
         size, known, tiles, rows = self._tree_size, self._known, self._tiles, self._rows
         use_rows = self._node_reader is not None
-        todo = []
+        todo = {}
         want_tiles: dict[tuple[int, int], None] = {}
         want_rows: dict[tuple[int, int], None] = {}
         for node in nodes:
-            if node not in known:
+            if node not in known and node not in todo:  # a proof and its roots share nodes
                 level, index = node
                 if (index + 1) << level > size:
                     raise TreeSizeError(f"{node} lies beyond tree size {size}")
                 sub = level % TILE_HEIGHT
                 tile = (level // TILE_HEIGHT, (index << sub) >> TILE_HEIGHT)
-                todo.append((node, sub, tile))
+                todo[node] = (sub, tile)
                 if use_rows and sub >= NODE_LOW:
                     if tile not in rows:
                         want_rows[tile] = None
