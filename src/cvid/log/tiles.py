@@ -344,18 +344,11 @@ def _root_spans(tree_size: int) -> list[tuple[int, tuple[int, int]]]:
 def _tile_node(blob: bytes, tile: tuple[int, int], index: int, sub: int) -> bytes:
     """Node ``index`` of the level ``sub`` levels above the bottom of the tile ``blob``."""
     start = (index << sub) % TILE_WIDTH
-    at, end = start * HASH_SIZE, (start + (1 << sub)) * HASH_SIZE
+    end = (start + (1 << sub)) * HASH_SIZE
     if len(blob) % HASH_SIZE or len(blob) < end:
-        raise StoreCorruptError(f"tile {tile[0]}/{tile[1]} holds {len(blob)} bytes, needs {end}")
-    if sub == 0:  # heights 0-2 here: the nodes below NODE_LOW, which proofs hash
-        return blob[at:end]
-    if sub == 1:
-        return _sha256(_NODE + blob[at:end]).digest()
-    if sub == 2:
-        left = _sha256(_NODE + blob[at : at + 2 * HASH_SIZE]).digest()
-        return _sha256(
-            _NODE + left + _sha256(_NODE + blob[at + 2 * HASH_SIZE : end]).digest()
-        ).digest()
+        raise StoreCorruptError(
+            f"tile {tile[0]}/{tile[1]} holds {len(blob)} bytes, needs at least {end}"
+        )
     return _subtree_root(blob, start, sub)
 
 
