@@ -117,7 +117,7 @@ def _consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
     path: list[tuple[int, int]] = []
     start, end, complete = 0, new_size, True
     while old_size != end:  # m (relative to start) differs from the range's size
-        k = _largest_power_of_two_below(end - start)
+        k = 1 << ((end - start - 1).bit_length() - 1)  # _largest_power_of_two_below, inline
         if old_size - start <= k:
             path.append((start + k, end))  # SUBPROOF(m, D[0:k], b) : MTH(D[k:n])
             end = start + k
