@@ -497,7 +497,8 @@ def test_export_refuses_a_checkpoint_beyond_the_log(tmp_path: Path) -> None:
 def _rows(path: Path) -> dict[tuple[int, int], bytes]:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        return {(lv, i): bytes(d) for lv, i, d in conn.execute("SELECT * FROM cvid_tile_nodes")}
+        found = conn.execute("SELECT level, idx, nodes FROM cvid_tiles WHERE nodes IS NOT NULL")
+        return {(lv, i): bytes(d) for lv, i, d in found}
     finally:
         conn.close()
 
@@ -505,13 +506,9 @@ def _rows(path: Path) -> dict[tuple[int, int], bytes]:
 def _set_row(path: Path, level: int, index: int, data: bytes | None) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        if data is None:
-            conn.execute("DELETE FROM cvid_tile_nodes WHERE level = ? AND idx = ?", (level, index))
-        else:
-            conn.execute(
-                "UPDATE cvid_tile_nodes SET data = ? WHERE level = ? AND idx = ?",
-                (data, level, index),
-            )
+        conn.execute(
+            "UPDATE cvid_tiles SET nodes = ? WHERE level = ? AND idx = ?", (data, level, index)
+        )
     finally:
         conn.close()
 

@@ -143,31 +143,76 @@ def test_random_growth_then_reopen_equals_reference(kind: str, tmp_path: Path) -
     run()
 
 
+def make_older(store: LogStore, layout: str) -> None:
+    """Give a store the layout an older version left: node-cache rows in a table of their
+    own (``"table"``), or none at all (``"none"``, from before the cache)."""
+    query = store._query  # type: ignore[attr-defined]
+    if layout == "table":
+        query(
+            "CREATE TABLE cvid_tile_nodes (level INTEGER NOT NULL, idx BIGINT NOT NULL,"
+            f" data {store.BLOB} NOT NULL, PRIMARY KEY (level, idx))"  # type: ignore[attr-defined]
+        )
+        query(
+            "INSERT INTO cvid_tile_nodes"
+            " SELECT level, idx, nodes FROM cvid_tiles WHERE nodes IS NOT NULL"
+        )
+    query("ALTER TABLE cvid_tiles DROP COLUMN nodes")
+
+
+def old_table_rows(store: LogStore) -> int:
+    return int(store._query("SELECT count(*) FROM cvid_tile_nodes")[0][0])  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("layout", ["none", "table"])
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
-def test_a_store_from_before_the_cache(kind: str, tmp_path: Path) -> None:
-    """A store without the node table answers from its tiles; its next append adds it."""
+def test_a_store_of_an_older_layout(kind: str, layout: str, tmp_path: Path) -> None:
+    """An older store answers as it is; the first append that writes a row moves the rows
+    beside the tiles, and a process that read the older layout before still answers."""
     with fresh_store(kind, tmp_path) as (store, location):
         data = _entries(0, 1000)
         Log(store).append(data)
-        store._query("DROP TABLE cvid_tile_nodes")  # type: ignore[attr-defined]
+        rows_before = stored_rows_match_tiles(store, len(data))
+        assert rows_before == 5  # 3 full and 1 partial tile at level 0, 1 partial at level 1
+        make_older(store, layout)
         with Log(reopen(store, location)) as old:
-            assert old.store.read_tile_nodes([TileId(0, 0)]) == [b""]
+            expected = rows_before if layout == "table" else 0
+            assert stored_rows_match_tiles(old.store, len(data)) == expected
+            assert old.store.read_tiles_and_nodes([TileId(0, 0)], [TileId(0, 0)])[1] == (
+                old.store.read_tile_nodes([TileId(0, 0)])
+            )
             check_against_reference(old, data, [0.5, 0.2, 0.7, 0.99, 0.99, 0.01])
+        stale = Log(reopen(store, location))  # reads the older layout, and keeps reading it
+        check_against_reference(stale, data, [0.3, 0.6, 0.1])
         with Log(reopen(store, location)) as old:
-            # A refused append that had created the table leaves none behind, and says so.
+            # A refused append that had added the column leaves none behind, and says so.
             with pytest.raises(EntryError):
                 old.append([*_entries(1000, CHUNK + 10), b"x" * 65536])
-            assert old.store.read_tile_nodes([TileId(0, 0)]) == [b""]
+            assert stored_rows_match_tiles(old.store, len(data)) == expected
             check_against_reference(old, data, [0.5, 0.2, 0.7, 0.99, 0.99, 0.01])
             more = _entries(1000, 600)
             old.append(more)
             data += more
-            assert old.store.read_tile_nodes([TileId(0, 3)]) != [b""]  # completed in this append
-            assert old.store.read_tile_nodes([TileId(0, 0)]) == [b""]  # not rewritten
+            (row,) = old.store.read_tile_nodes([TileId(0, 3)])  # completed in this append
+            assert row != b""
+            (row,) = old.store.read_tile_nodes([TileId(0, 0)])  # not rewritten: copied, or none
+            assert (row != b"") == (layout == "table")
             check_against_reference(old, data, [0.5, 0.2, 0.7, 0.99, 0.99, 0.01])
-            rebuild_tile_nodes(old.store)
-            assert stored_rows_match_tiles(old.store, len(data)) == 8  # 7 at level 0, 1 at 1
+            check_against_reference(stale, data, [0.5, 0.2, 0.7, 0.99, 0.99, 0.01])
+            assert rebuild_tile_nodes(old.store) == 8  # 7 at level 0, 1 at level 1
+            assert stored_rows_match_tiles(old.store, len(data)) == 8
             check_against_reference(old, data, [0.5, 0.2, 0.7, 0.99, 0.99, 0.01])
+            old.store.clear_tile_nodes()  # every row, the older table's too
+            assert stored_rows_match_tiles(old.store, len(data)) == 0
+            if layout == "table":
+                assert old_table_rows(old.store) == 0
+            check_against_reference(stale, data, [0.5, 0.2, 0.7, 0.99, 0.99, 0.01])
+        stale.close()
+        with Log(reopen(store, location)) as new:
+            assert stored_rows_match_tiles(new.store, len(data)) == 0
+            new.store.clear_tile_nodes()  # the column exists now: only emptied again
+            rebuild_tile_nodes(new.store)
+            assert stored_rows_match_tiles(new.store, len(data)) == 8
+            check_against_reference(new, data, [0.5, 0.2, 0.7, 0.99, 0.99, 0.01])
 
 
 @pytest.mark.parametrize("kind", BACKENDS)

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from cvid.errors import ProofError, TreeSizeError
 
@@ -38,15 +37,15 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return _sha256(_NODE_PREFIX + left + right).digest()
 
 
-@dataclass(frozen=True, order=True, slots=True)
-class NodeId:
+class NodeId(NamedTuple):
     """A complete, aligned subtree: the leaves ``[index * 2**level, (index + 1) * 2**level)``.
 
-    Level 0 nodes are leaf hashes.
+    Level 0 nodes are leaf hashes. A named tuple: a proof makes and looks up dozens of
+    them, and a tuple is made and hashed without running any Python code.
     """
 
     level: int
-    index: int
+    index: int  # type: ignore[assignment]  # the field's name since before; tuple.index unused
 
     @property
     def start(self) -> int:
@@ -82,10 +81,11 @@ def range_nodes(start: int, end: int) -> list[NodeId]:
     nodes: list[NodeId] = []
     width = end - start
     position = start
-    for level in range(width.bit_length() - 1, -1, -1):
-        if width >> level & 1:
-            nodes.append(NodeId(level, position >> level))
-            position += 1 << level
+    while width > 0:  # one step per set bit of the width, the largest first
+        level = width.bit_length() - 1
+        nodes.append(NodeId(level, position >> level))
+        position += 1 << level
+        width -= 1 << level
     return nodes
 
 
@@ -101,7 +101,7 @@ def _inclusion_ranges(index: int, start: int, end: int) -> list[tuple[int, int]]
     """RFC 9162 §2.1.3.1 PATH(m, D[n]) as leaf ranges, bottom-up."""
     path: list[tuple[int, int]] = []
     while end - start > 1:
-        k = _largest_power_of_two_below(end - start)
+        k = 1 << ((end - start - 1).bit_length() - 1)  # _largest_power_of_two_below, inline
         if index < start + k:
             path.append((start + k, end))  # PATH(m, D[0:k]) : MTH(D[k:n])
             end = start + k
@@ -117,7 +117,7 @@ def _consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
     path: list[tuple[int, int]] = []
     start, end, complete = 0, new_size, True
     while old_size != end:  # m (relative to start) differs from the range's size
-        k = _largest_power_of_two_below(end - start)
+        k = 1 << ((end - start - 1).bit_length() - 1)  # _largest_power_of_two_below, inline
         if old_size - start <= k:
             path.append((start + k, end))  # SUBPROOF(m, D[0:k], b) : MTH(D[k:n])
             end = start + k
@@ -133,13 +133,42 @@ def _consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
 
 def _hash_ranges(ranges: Sequence[tuple[int, int]], reader: HashReader) -> list[bytes]:
     """MTH of each range, reading every needed subtree hash in one call."""
-    per_range = [range_nodes(start, end) for start, end in ranges]
-    hashes = reader.read_hashes([node for nodes in per_range for node in nodes])
+    nodes: list[NodeId] = []
+    counts: list[int] = []
+    for start, end in ranges:
+        width = end - start
+        if width <= 0 or width & (width - 1):
+            split = range_nodes(start, end)
+            nodes += split
+            counts.append(len(split))
+        else:  # a perfect subtree (most ranges of a proof): its MTH is the node's hash
+            level = width.bit_length() - 1
+            nodes.append(NodeId(level, start >> level))
+            counts.append(1)
+    hashes = reader.read_hashes(nodes)
     out: list[bytes] = []
+    folded: dict[tuple[int, int], bytes] = {}  # MTH of the ranges of several nodes so far
     offset = 0
-    for nodes in per_range:
-        out.append(fold_range(hashes[offset : offset + len(nodes)]))
-        offset += len(nodes)
+    for (start, end), count in zip(ranges, counts, strict=True):
+        if count == 1:
+            out.append(hashes[offset])
+        else:
+            # Fold right to left from the longest suffix already folded: a root and the
+            # last element of its proofs end at the same leaf (MTH(D[k:n]), RFC 9162).
+            first = offset + count - 1
+            result = hashes[first]
+            position = start
+            for at in range(offset, first):
+                suffix = folded.get((position, end))
+                if suffix is not None:
+                    first, result = at, suffix
+                    break
+                position += 1 << nodes[at].level
+            for left in reversed(hashes[offset:first]):
+                result = node_hash(left, result)
+            folded[start, end] = result
+            out.append(result)
+        offset += count
     return out
 
 
@@ -176,6 +205,47 @@ def consistency_proof(old_size: int, new_size: int, reader: HashReader) -> list[
     if old_size in (0, new_size):
         return []
     return _hash_ranges(_consistency_ranges(old_size, new_size), reader)
+
+
+def inclusion_proof_and_root(
+    leaf_index: int, tree_size: int, reader: HashReader
+) -> tuple[bytes, list[bytes], bytes]:
+    """The leaf hash, the :func:`inclusion_proof` and the :func:`tree_root`, read at once.
+
+    One call of ``reader.read_hashes`` asks for every node the three need (a store reads
+    them in one go).
+
+    Raises:
+        TreeSizeError: ``leaf_index`` is not within ``[0, tree_size)``.
+    """
+    if not 0 <= leaf_index < tree_size:
+        raise TreeSizeError(f"leaf index {leaf_index} is not in a tree of size {tree_size}")
+    ranges = _inclusion_ranges(leaf_index, 0, tree_size)
+    *path, leaf, root = _hash_ranges(
+        [*ranges, (leaf_index, leaf_index + 1), (0, tree_size)], reader
+    )
+    return leaf, path, root
+
+
+def consistency_proof_and_roots(
+    old_size: int, new_size: int, reader: HashReader
+) -> tuple[bytes, list[bytes], bytes]:
+    """The old root, the :func:`consistency_proof` and the new root, read at once.
+
+    One call of ``reader.read_hashes`` asks for every node the three need.
+
+    Raises:
+        TreeSizeError: ``old_size`` is negative or greater than ``new_size``.
+    """
+    if not 0 <= old_size <= new_size:
+        raise TreeSizeError(f"cannot prove consistency from size {old_size} to {new_size}")
+    if new_size == 0:
+        return EMPTY_ROOT, [], EMPTY_ROOT
+    if old_size == 0:
+        return EMPTY_ROOT, [], tree_root(new_size, reader)
+    ranges = [] if old_size == new_size else _consistency_ranges(old_size, new_size)
+    *proof, old_root, new_root = _hash_ranges([*ranges, (0, old_size), (0, new_size)], reader)
+    return old_root, proof, new_root
 
 
 def _shift_until_odd(fn: int, sn: int) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, cast
 
 from cvid.errors import EntryError, StoreCorruptError, TileError, TreeSizeError
-from cvid.log.merkle import HASH_SIZE, NodeId, range_nodes
+from cvid.log.merkle import HASH_SIZE, NodeId
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT  # 256
@@ -226,6 +226,9 @@ class TileHashReader:
     (or one the row lacks) is hashed from its tile, at most 7 hashes then. The first read
     also fetches what the root of ``tree_size`` needs, which every proof asks for next.
     A cold proof so makes one or two reads and hashes next to nothing.
+
+    Node hashes are kept once computed (a proof and its root share nodes): the reader
+    serves one tree size, in which a complete subtree's hash never changes.
     """
 
     def __init__(self, tree_size: int, reader: TileReader) -> None:
@@ -241,36 +244,76 @@ class TileHashReader:
         # read so far, keyed by (level, index): one read per tile and per row
         self._tiles: dict[tuple[int, int], bytes] = {}
         self._rows: dict[tuple[int, int], bytes] = {}
+        self._known: dict[NodeId, bytes] = {}  # node hashes computed so far
         self._prefetch = tree_size > 0
 
-    def _spans(self, nodes: Sequence[NodeId]) -> list[tuple[tuple[int, int], int, int]]:
-        """Per node: its tile (level, index), its height in the tile, its first position."""
-        size = self._tree_size
-        spans = []
-        for node in nodes:
-            level, index = node.level, node.index
-            if (index + 1) << level > size:
-                raise TreeSizeError(f"{node} lies beyond tree size {size}")
-            sub = level % TILE_HEIGHT
-            first = index << sub  # position among the tile level's hashes
-            spans.append(((level // TILE_HEIGHT, first >> TILE_HEIGHT), sub, first % TILE_WIDTH))
-        return spans
+    def read_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
+        """Hash of each node: from a node-cache row, else from the one tile below it."""
+        known, tiles, rows = self._known, self._tiles, self._rows
+        unhashed = []
+        for node, (sub, tile) in self._plan(nodes).items():
+            if sub >= NODE_LOW:
+                row = rows.get(tile, b"")
+                if len(row) == NODE_ROW_SIZE:
+                    at = (_NODE_OFFSETS[sub] + (node[1] & ((TILE_WIDTH >> sub) - 1))) * HASH_SIZE
+                    value = row[at : at + HASH_SIZE]
+                    if value != _ABSENT:
+                        known[node] = value
+                        continue
+                if tile not in tiles:  # no row, or a row without the node: the tile then
+                    unhashed.append((node, sub, tile))
+                    continue
+            known[node] = _tile_node(tiles[tile], tile, node[1], sub)
+        if unhashed:
+            self._read({tile: None for _, _, tile in unhashed if tile not in tiles}, {})
+            for node, sub, tile in unhashed:
+                known[node] = _tile_node(tiles[tile], tile, node[1], sub)
+        return [known[node] for node in nodes]
 
-    def _fetch(self, spans: list[tuple[tuple[int, int], int, int]]) -> None:
-        """Read, in one round trip where the store allows, the rows and tiles not yet read."""
-        rows, tiles = self._rows, self._tiles
+    def _plan(self, nodes: Sequence[NodeId]) -> dict[NodeId, tuple[int, tuple[int, int]]]:
+        """The nodes not known yet, each once, with its sub-level and tile; reads what
+        they need.
+
+        A node ``NODE_LOW`` or more levels above its tile's bottom needs the tile's
+        node-cache row (if the store keeps rows), any other node the tile itself. The
+        first read also fetches what the root of the tree needs.
+        """
+        size, known, tiles, rows = self._tree_size, self._known, self._tiles, self._rows
         use_rows = self._node_reader is not None
-        want_rows = list(
-            dict.fromkeys(
-                k for k, sub, _ in spans if use_rows and sub >= NODE_LOW and k not in rows
-            )
-        )
-        want_tiles = list(
-            dict.fromkeys(
-                k for k, sub, _ in spans if (not use_rows or sub < NODE_LOW) and k not in tiles
-            )
-        )
-        if self._both is not None and want_rows and want_tiles:
+        todo = {}
+        want_tiles: dict[tuple[int, int], None] = {}
+        want_rows: dict[tuple[int, int], None] = {}
+        for node in nodes:
+            if node not in known and node not in todo:  # a proof and its roots share nodes
+                level, index = node
+                if (index + 1) << level > size:
+                    raise TreeSizeError(f"{node} lies beyond tree size {size}")
+                sub = level % TILE_HEIGHT
+                tile = (level // TILE_HEIGHT, (index << sub) >> TILE_HEIGHT)
+                todo[node] = (sub, tile)
+                if use_rows and sub >= NODE_LOW:
+                    if tile not in rows:
+                        want_rows[tile] = None
+                elif tile not in tiles:
+                    want_tiles[tile] = None
+        if self._prefetch:
+            self._prefetch = False
+            for sub, tile in _root_spans(size):
+                if use_rows and sub >= NODE_LOW:
+                    if tile not in rows:
+                        want_rows[tile] = None
+                elif tile not in tiles:
+                    want_tiles[tile] = None
+        if want_tiles or want_rows:
+            self._read(want_tiles, want_rows)
+        return todo
+
+    def _read(
+        self, want_tiles: dict[tuple[int, int], None], want_rows: dict[tuple[int, int], None]
+    ) -> None:
+        """Read the tiles and rows asked for, in one round trip where the store allows."""
+        tiles, rows = self._tiles, self._rows
+        if want_rows and want_tiles and self._both is not None:
             got_tiles, got_rows = self._both.read_tiles_and_nodes(
                 [TileId(*k) for k in want_tiles], [TileId(*k) for k in want_rows]
             )
@@ -284,47 +327,42 @@ class TileHashReader:
             got = self._reader.read_tiles([TileId(*k) for k in want_tiles])
             tiles.update(zip(want_tiles, got, strict=True))
 
-    def read_hashes(self, nodes: Sequence[NodeId]) -> list[bytes]:
-        """Hash of each node: from a node-cache row, else from the one tile below it."""
-        spans = self._spans(nodes)
-        if self._prefetch:
-            self._prefetch = False
-            self._fetch(spans + self._spans(range_nodes(0, self._tree_size)))
-        else:
-            self._fetch(spans)
-        rows, tiles = self._rows, self._tiles
-        out: list[bytes | None] = [
-            _cached_node(rows.get(key, b""), sub, offset >> sub) if sub >= NODE_LOW else None
-            for key, sub, offset in spans
-        ]
-        missing = list(
-            dict.fromkeys(
-                spans[n][0] for n, h in enumerate(out) if h is None and spans[n][0] not in tiles
-            )
+
+def _root_spans(tree_size: int) -> list[tuple[int, tuple[int, int]]]:
+    """Sub-level and tile of each node the root of ``tree_size`` is folded from."""
+    spans = []
+    position, rest = 0, tree_size
+    while rest:
+        level = rest.bit_length() - 1
+        sub = level % TILE_HEIGHT
+        spans.append((sub, (level // TILE_HEIGHT, ((position >> level) << sub) >> TILE_HEIGHT)))
+        position += 1 << level
+        rest -= 1 << level
+    return spans
+
+
+def _tile_node(blob: bytes, tile: tuple[int, int], index: int, sub: int) -> bytes:
+    """Node ``index`` of the level ``sub`` levels above the bottom of the tile ``blob``."""
+    start = (index << sub) % TILE_WIDTH
+    end = (start + (1 << sub)) * HASH_SIZE
+    if len(blob) % HASH_SIZE or len(blob) < end:
+        raise StoreCorruptError(
+            f"tile {tile[0]}/{tile[1]} holds {len(blob)} bytes, needs at least {end}"
         )
-        if missing:  # no row, or a row without the node: hash from the tile
-            got = self._reader.read_tiles([TileId(*k) for k in missing])
-            tiles.update(zip(missing, got, strict=True))
-        result = []
-        for (key, sub, start), cached in zip(spans, out, strict=True):
-            if cached is not None:
-                result.append(cached)
-                continue
-            end = start + (1 << sub)
-            blob = tiles[key]
-            if len(blob) % HASH_SIZE or len(blob) < end * HASH_SIZE:
-                raise StoreCorruptError(
-                    f"tile {key[0]}/{key[1]} holds {len(blob)} bytes, "
-                    f"needs at least {end * HASH_SIZE}"
-                )
-            result.append(_subtree_root(blob, start, sub))
-        return result
+    return _subtree_root(blob, start, sub)
 
 
 def _subtree_root(blob: bytes, start: int, height: int) -> bytes:
     """Root of the perfect subtree over the ``2**height`` hashes of ``blob`` from ``start``."""
-    if height == 0:
-        return blob[start * HASH_SIZE : (start + 1) * HASH_SIZE]
+    at = start * HASH_SIZE
+    if height == 0:  # heights 0-2 first: the nodes below NODE_LOW, which proofs hash
+        return blob[at : at + HASH_SIZE]
+    if height == 1:
+        return _sha256(_NODE + blob[at : at + 2 * HASH_SIZE]).digest()
+    if height == 2:
+        left = _sha256(_NODE + blob[at : at + 2 * HASH_SIZE]).digest()
+        right = _sha256(_NODE + blob[at + 2 * HASH_SIZE : at + 4 * HASH_SIZE]).digest()
+        return _sha256(_NODE + left + right).digest()
     level = [
         _sha256(_NODE + blob[i : i + 2 * HASH_SIZE]).digest()
         for i in range(start * HASH_SIZE, (start + (1 << height)) * HASH_SIZE, 2 * HASH_SIZE)
@@ -357,15 +395,6 @@ _ABSENT = bytes(HASH_SIZE)
 _NODE = b"\x01"
 _LEAF = b"\x00"
 _sha256 = hashlib.sha256
-
-
-def _cached_node(row: bytes, sub: int, index: int) -> bytes | None:
-    """Node ``index`` of sub-level ``sub`` from a node-cache row, if the row has it."""
-    if len(row) != NODE_ROW_SIZE:
-        return None
-    offset = (_NODE_OFFSETS[sub] + index) * HASH_SIZE
-    value = row[offset : offset + HASH_SIZE]
-    return None if value == _ABSENT else value
 
 
 def _row_levels(row: bytes, width: int) -> list[list[bytes]]:

@@ -8,11 +8,10 @@ tiles. It does no clock reading and holds no keys: signers are passed in.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from cvid.errors import AppendConflictError, ConfigError, TreeSizeError
 from cvid.log import merkle
-from cvid.log.checkpoint import Checkpoint, sign_checkpoint
-from cvid.log.note import NoteSigner
 from cvid.log.proof import ConsistencyProof, InclusionProof
 from cvid.log.store.base import LogStore, append_entries
 from cvid.log.tiles import (
@@ -25,13 +24,22 @@ from cvid.log.tiles import (
     decode_bundle,
 )
 
+if TYPE_CHECKING:
+    from cvid.log.note import NoteSigner
+
+# Checkpoints (and so the signature library) are imported where a checkpoint is made or an
+# origin checked: a process that only reads the log or proves from it never loads them.
+
 
 class Log:
     """One transparency log over a :class:`LogStore`."""
 
     def __init__(self, store: LogStore) -> None:
         self.store = store
-        self.origin = store.origin()
+        self.origin, size = store.head()
+        # The largest committed size seen: the log only grows, so a size up to it needs
+        # no read of the current size before a proof, a root or an entry is served.
+        self._size_seen = size
         # The tree's edge after this object's last committed append: the next append
         # at that size extends it instead of reading the edge's tiles again.
         self._edge: TreeEdge | None = None
@@ -49,6 +57,8 @@ class Log:
     @staticmethod
     def check_origin(origin: str) -> None:
         """Raise CheckpointFormatError unless ``origin`` can head a checkpoint."""
+        from cvid.log.checkpoint import Checkpoint
+
         Checkpoint(origin=origin, tree_size=0, root_hash=merkle.EMPTY_ROOT)
 
     @classmethod
@@ -60,7 +70,9 @@ class Log:
 
     def size(self) -> int:
         """The committed tree size."""
-        return self.store.tree_size()
+        size = self.store.tree_size()
+        self._size_seen = max(self._size_seen, size)
+        return size
 
     def append(self, entries: Iterable[bytes], *, expected_size: int | None = None) -> range:
         """Append ``entries`` in one transaction; return their leaf indices.
@@ -87,9 +99,12 @@ class Log:
                 edge = TreeEdge.load(size, txn, keep_nodes=True)
             indices = append_entries(txn, entries, edge=edge)
         self._edge = edge  # committed
+        self._size_seen = max(self._size_seen, edge.size)
         return indices
 
     def _resolve(self, tree_size: int | None) -> int:
+        if tree_size is not None and 0 <= tree_size <= self._size_seen:
+            return tree_size
         current = self.size()
         if tree_size is None:
             return current
@@ -99,8 +114,10 @@ class Log:
 
     def entry(self, index: int) -> bytes:
         """The entry at ``index``."""
-        if not 0 <= index < self.size():
-            raise TreeSizeError(f"no entry {index} in a log of size {self.size()}")
+        if not 0 <= index < self._size_seen:
+            size = self.size()
+            if not 0 <= index < size:
+                raise TreeSizeError(f"no entry {index} in a log of size {size}")
         (bundle,) = self.store.read_tiles([TileId(ENTRIES, index >> TILE_HEIGHT)])
         return decode_bundle(bundle)[index % TILE_WIDTH]
 
@@ -131,15 +148,9 @@ class Log:
     def inclusion_proof(self, leaf_index: int, tree_size: int | None = None) -> InclusionProof:
         """Proof that entry ``leaf_index`` is in the tree of ``tree_size`` (default: current)."""
         size = self._resolve(tree_size)
-        reader = self.hashes(size)
-        path = merkle.inclusion_proof(leaf_index, size, reader)
-        (leaf,) = reader.read_hashes([merkle.NodeId(0, leaf_index)])
+        leaf, path, root = merkle.inclusion_proof_and_root(leaf_index, size, self.hashes(size))
         return InclusionProof(
-            tree_size=size,
-            leaf_index=leaf_index,
-            leaf_hash=leaf,
-            root_hash=merkle.tree_root(size, reader),
-            proof=tuple(path),
+            tree_size=size, leaf_index=leaf_index, leaf_hash=leaf, root_hash=root, proof=tuple(path)
         )
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
@@ -147,19 +158,23 @@ class Log:
         new = self._resolve(new_size)
         if not 0 <= old_size <= new:
             raise TreeSizeError(f"old size {old_size} is not in [0, {new}]")
-        reader = self.hashes(new)
+        old_root, proof, new_root = merkle.consistency_proof_and_roots(
+            old_size, new, self.hashes(new)
+        )
         return ConsistencyProof(
             old_size=old_size,
-            old_root=merkle.tree_root(old_size, reader),
+            old_root=old_root,
             new_size=new,
-            new_root=merkle.tree_root(new, reader),
-            proof=tuple(merkle.consistency_proof(old_size, new, reader)),
+            new_root=new_root,
+            proof=tuple(proof),
         )
 
     def checkpoint(
         self, signer: NoteSigner, *, tree_size: int | None = None, extensions: Sequence[str] = ()
     ) -> bytes:
         """Sign, keep and return the checkpoint note for ``tree_size`` (default: current)."""
+        from cvid.log.checkpoint import Checkpoint, sign_checkpoint
+
         if signer.name != self.origin:
             # tlog-checkpoint: the log's key name is its origin, so verifiers find it.
             raise ConfigError(f"key {signer.name!r} is not the key of log {self.origin!r}")

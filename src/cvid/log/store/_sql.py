@@ -3,13 +3,18 @@
 Tables (``BLOB`` is ``BYTEA`` on PostgreSQL):
 
 * ``cvid_log(id = 1, origin, tree_size)``: one row, also the writer lock on PostgreSQL;
-* ``cvid_tiles(level, idx, data)``: hash tiles (level ≥ 0) and entry bundles (level -1),
-  exactly the bytes C2SP tlog-tiles publishes, partial tiles replaced as they grow;
-* ``cvid_checkpoints(tree_size, note)``: signed checkpoint notes;
-* ``cvid_tile_nodes(level, idx, data)``: the node-cache row of each hash tile
-  (:func:`cvid.log.tiles.node_row`), a cache derived from ``cvid_tiles`` and written in
-  the same transaction; never published. A store created before it existed gets the
-  table at its next append (reads find no rows meanwhile and hash from the tiles).
+* ``cvid_tiles(level, idx, data, nodes)``: hash tiles (level ≥ 0) and entry bundles
+  (level -1) in ``data``, exactly the bytes C2SP tlog-tiles publishes, partial tiles
+  replaced as they grow; beside a hash tile, in ``nodes``, its node-cache row
+  (:func:`cvid.log.tiles.node_row`), a cache derived from the tile and written in the
+  same transaction, never published (NULL where none is kept). One row holds both, so a
+  proof reads one row per tile it needs;
+* ``cvid_checkpoints(tree_size, note)``: signed checkpoint notes.
+
+Older stores keep node-cache rows in a table of their own, ``cvid_tile_nodes(level, idx,
+data)``, or none at all. They are read as they are; the first write of a row adds the
+``nodes`` column and copies the old table's rows into it (the table is left, unused, for
+a process that opened the store before and still reads it).
 
 Queries are written with ``?`` placeholders; a backend may rewrite them.
 """
@@ -37,21 +42,17 @@ def schema(blob: str) -> list[str]:
         " origin TEXT NOT NULL,"
         " tree_size BIGINT NOT NULL CHECK (tree_size >= 0))",
         "CREATE TABLE IF NOT EXISTS cvid_tiles ("
-        f" level INTEGER NOT NULL, idx BIGINT NOT NULL, data {blob} NOT NULL,"
+        f" level INTEGER NOT NULL, idx BIGINT NOT NULL, data {blob} NOT NULL, nodes {blob},"
         " PRIMARY KEY (level, idx))",
         "CREATE TABLE IF NOT EXISTS cvid_checkpoints ("
         f" tree_size BIGINT PRIMARY KEY, note {blob} NOT NULL)",
-        nodes_schema(blob),
     ]
 
 
-def nodes_schema(blob: str) -> str:
-    """The DDL of the node-cache table (also run on a store that predates it)."""
-    return (
-        "CREATE TABLE IF NOT EXISTS cvid_tile_nodes ("
-        f" level INTEGER NOT NULL, idx BIGINT NOT NULL, data {blob} NOT NULL,"
-        " PRIMARY KEY (level, idx))"
-    )
+# Where a store keeps its node-cache rows (see the module docstring).
+NODES_COLUMN = "column"  # cvid_tiles.nodes
+NODES_TABLE = "table"  # the cvid_tile_nodes table of an older store
+NO_NODES = ""  # an older store still: no row anywhere
 
 
 class SQLStore(ABC):
@@ -63,7 +64,7 @@ class SQLStore(ABC):
     def __init__(self, url: str) -> None:
         self._url = url
         self._schema_seen = False  # tables are never dropped: check once, not per read
-        self._nodes_seen = False  # whether cvid_tile_nodes exists (older stores lack it)
+        self._nodes: str | None = None  # where node-cache rows are kept, once known
 
     @property
     def url(self) -> str:
@@ -93,8 +94,9 @@ class SQLStore(ABC):
         """Commit or roll back the open transaction."""
 
     @abstractmethod
-    def _has_schema(self) -> tuple[bool, bool]:
-        """Whether cvid's tables exist, and whether its node-cache table does."""
+    def _has_schema(self) -> tuple[bool, bool, bool]:
+        """Whether cvid's tables exist, ``cvid_tiles.nodes`` does, and the table of an
+        older layout, ``cvid_tile_nodes``, does."""
 
     @abstractmethod
     def _create_schema(self) -> None:
@@ -114,16 +116,62 @@ class SQLStore(ABC):
                 raise LogExistsError(f"a log with origin {rows[0][0]!r} already exists here")
             self._query("INSERT INTO cvid_log (id, origin, tree_size) VALUES (1, ?, 0)", [origin])
 
+    def _first_head(self, lock: str) -> list[Row]:
+        """The log's row, read for the first time on this connection.
+
+        Checks first that the tables exist and where node-cache rows are kept; a backend
+        may override this (and learn the latter later, see :meth:`_nodes_layout`).
+        """
+        self._read_layout()
+        return self._query(f"SELECT origin, tree_size FROM cvid_log WHERE id = 1{lock}")
+
+    def _read_layout(self) -> str:
+        """Read from the catalog where node-cache rows are kept (NODES_*).
+
+        Raises:
+            LogNotFoundError: no log has been initialised here.
+        """
+        log, column, table = self._has_schema()
+        if not log:
+            raise LogNotFoundError(f"no log has been initialised in {self._url}")
+        self._nodes = NODES_COLUMN if column else NODES_TABLE if table else NO_NODES
+        return self._nodes
+
+    def _nodes_layout(self) -> str:
+        """Where node-cache rows are kept (NODES_*), read from the catalog once."""
+        return self._read_layout() if self._nodes is None else self._nodes
+
+    def _add_nodes_column(self, *, copy: bool) -> None:
+        """Inside the write transaction: make ``cvid_tiles.nodes`` the home of the rows.
+
+        The catalog is read again under the writer lock (another process may have done
+        it since this one looked). With ``copy``, the rows of an older store's node-cache
+        table are copied into the column.
+        """
+        _, column, table = self._has_schema()
+        if not column:
+            self._query(f"ALTER TABLE cvid_tiles ADD COLUMN nodes {self.BLOB}")
+            if copy and table:
+                self._query(
+                    "UPDATE cvid_tiles SET nodes = (SELECT n.data FROM cvid_tile_nodes n"
+                    " WHERE n.level = cvid_tiles.level AND n.idx = cvid_tiles.idx)"
+                    " WHERE level >= 0"
+                )
+        self._nodes = NODES_COLUMN
+
     def _head(self, *, lock: str = "") -> tuple[str, int]:
-        if not self._schema_seen:
-            log, nodes = self._has_schema()
-            if not log:
-                raise LogNotFoundError(f"no log has been initialised in {self._url}")
-            self._schema_seen, self._nodes_seen = True, nodes
-        rows = self._query(f"SELECT origin, tree_size FROM cvid_log WHERE id = 1{lock}")
+        if self._schema_seen:
+            rows = self._query(f"SELECT origin, tree_size FROM cvid_log WHERE id = 1{lock}")
+        else:
+            rows = self._first_head(lock)
+            self._schema_seen = True
         if not rows:
             raise LogNotFoundError(f"no log has been initialised in {self._url}")
         return str(rows[0][0]), int(rows[0][1])
+
+    def head(self) -> tuple[str, int]:
+        """The log's origin line and committed tree size, in one read."""
+        return self._head()
 
     def origin(self) -> str:
         """The log's origin line."""
@@ -142,7 +190,8 @@ class SQLStore(ABC):
             yield
         except BaseException:
             self._end(commit=False)
-            self._schema_seen = False  # a table created in it is gone: look again
+            # a table or column created in it is gone: look again
+            self._schema_seen, self._nodes = False, None
             raise
         self._end(commit=True)
 
@@ -167,52 +216,66 @@ class SQLStore(ABC):
 
     def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
         """Node-cache rows of hash tiles, empty bytes where none is stored."""
-        if not self._schema_seen:
-            self._head()  # learns whether the table exists
-        if not self._nodes_seen:
-            return [b""] * len(tiles)
-        return self._read_rows("cvid_tile_nodes", tiles)
+        layout = self._nodes_layout()
+        if layout == NODES_COLUMN:
+            return self._read_rows("cvid_tiles", tiles, "nodes")
+        if layout == NODES_TABLE:
+            return self._read_rows("cvid_tile_nodes", tiles, "data")
+        return [b""] * len(tiles)
 
     def clear_tile_nodes(self) -> None:
-        """Drop every node-cache row."""
+        """Drop every node-cache row (an older store's node-cache table is emptied too)."""
         with self._transaction():
-            self._query(nodes_schema(self.BLOB))
-            self._query("DELETE FROM cvid_tile_nodes")
-            self._nodes_seen = True
+            _, column, table = self._has_schema()
+            if column:
+                self._query("UPDATE cvid_tiles SET nodes = NULL WHERE nodes IS NOT NULL")
+            else:
+                self._add_nodes_column(copy=False)
+            if table:
+                self._query("DELETE FROM cvid_tile_nodes")
+            self._nodes = NODES_COLUMN
 
     def read_tiles_and_nodes(
         self, tiles: Sequence[TileId], rows: Sequence[TileId]
     ) -> tuple[list[bytes], list[bytes]]:
-        """Tiles and node-cache rows in one statement (a cold proof's one round trip)."""
-        if not self._schema_seen:
-            self._head()
-        if not self._nodes_seen or len(tiles) + len(rows) > _READ_BATCH:
+        """Tiles and node-cache rows; both from one row per tile where the store can."""
+        if self._nodes_layout() != NODES_COLUMN:
             return self.read_tiles(tiles), self.read_tile_nodes(rows)
+        return self._read_both(tiles, rows)
 
-        def where(batch: Sequence[TileId]) -> str:
-            return " OR ".join(["(level = ? AND idx = ?)"] * len(batch))
+    def _read_both(
+        self, tiles: Sequence[TileId], rows: Sequence[TileId]
+    ) -> tuple[list[bytes], list[bytes]]:
+        """Tiles and rows from ``cvid_tiles``, each table row read once for both."""
+        keys = list(dict.fromkeys([(t.level, t.index) for t in (*tiles, *rows)]))
+        found: dict[tuple[int, int], tuple[bytes, bytes]] = {}
+        for i in range(0, len(keys), _READ_BATCH):
+            batch = keys[i : i + _READ_BATCH]
+            where = " OR ".join(["(level = ? AND idx = ?)"] * len(batch))
+            params = [v for key in batch for v in key]
+            for level, idx, data, nodes in self._query(
+                f"SELECT level, idx, data, nodes FROM cvid_tiles WHERE {where}", params
+            ):
+                found[int(level), int(idx)] = (bytes(data), b"" if nodes is None else bytes(nodes))
+        absent = (b"", b"")
+        return (
+            [found.get((t.level, t.index), absent)[0] for t in tiles],
+            [found.get((t.level, t.index), absent)[1] for t in rows],
+        )
 
-        selects, params = [], []
-        for kind, table, batch in ((0, "cvid_tiles", tiles), (1, "cvid_tile_nodes", rows)):
-            if batch:
-                selects.append(f"SELECT {kind}, level, idx, data FROM {table} WHERE {where(batch)}")
-                params += [v for t in batch for v in (t.level, t.index)]
-        found: tuple[dict[TileId, bytes], dict[TileId, bytes]] = ({}, {})
-        for kind, level, idx, data in self._query(" UNION ALL ".join(selects), params):
-            found[int(kind)][TileId(int(level), int(idx))] = bytes(data)
-        return [found[0].get(t, b"") for t in tiles], [found[1].get(t, b"") for t in rows]
-
-    def _read_rows(self, table: str, tiles: Sequence[TileId]) -> list[bytes]:
-        found: dict[TileId, bytes] = {}
+    def _read_rows(self, table: str, tiles: Sequence[TileId], column: str = "data") -> list[bytes]:
+        """One column of the rows of ``table`` keyed by ``tiles``; ``b""`` where absent."""
+        found: dict[tuple[int, int], bytes] = {}
         for i in range(0, len(tiles), _READ_BATCH):
             batch = tiles[i : i + _READ_BATCH]
             where = " OR ".join(["(level = ? AND idx = ?)"] * len(batch))
             params = [v for t in batch for v in (t.level, t.index)]
             for level, idx, data in self._query(
-                f"SELECT level, idx, data FROM {table} WHERE {where}", params
+                f"SELECT level, idx, {column} FROM {table} WHERE {where}", params
             ):
-                found[TileId(int(level), int(idx))] = bytes(data)
-        return [found.get(t, b"") for t in tiles]
+                if data is not None:
+                    found[int(level), int(idx)] = bytes(data)
+        return [found.get((t.level, t.index), b"") for t in tiles]
 
     def iter_tiles(self, level: int, start: int = 0) -> Iterator[tuple[int, bytes]]:
         """Tiles of one level in index order, read a batch at a time."""
@@ -262,29 +325,52 @@ class _SQLTransaction:
     def read_tiles(self, tiles: Sequence[TileId]) -> list[bytes]:
         return self._store.read_tiles(tiles)
 
-    def write_tiles(self, tiles: Sequence[tuple[TileId, bytes]]) -> None:
-        if not tiles:
+    def write_tiles(
+        self, tiles: Sequence[tuple[TileId, bytes]], rows: Sequence[tuple[TileId, bytes]] = ()
+    ) -> None:
+        """Insert or replace tiles, each with its node-cache row where ``rows`` has one.
+
+        A tile written without a row keeps the row it had: still right, since a tile only
+        grows and a complete subtree's hash never changes (the row lacks the new nodes).
+        """
+        store = self._store
+        if rows and store._nodes != NODES_COLUMN:  # perhaps an older store: give it the column
+            store._add_nodes_column(copy=True)
+        if store._nodes != NODES_COLUMN:  # no row to write, and perhaps no column to write it
+            if tiles:
+                store._query_many(
+                    "INSERT INTO cvid_tiles (level, idx, data) VALUES (?, ?, ?)"
+                    " ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data",
+                    [(t.level, t.index, data) for t, data in tiles],
+                )
             return
-        self._store._query_many(
-            "INSERT INTO cvid_tiles (level, idx, data) VALUES (?, ?, ?)"
-            " ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data",
-            [(t.level, t.index, data) for t, data in tiles],
-        )
+        nodes = {(t.level, t.index): row for t, row in rows}
+        if tiles:
+            store._query_many(
+                "INSERT INTO cvid_tiles (level, idx, data, nodes) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data,"
+                " nodes = COALESCE(excluded.nodes, cvid_tiles.nodes)",
+                [
+                    (t.level, t.index, data, nodes.pop((t.level, t.index), None))
+                    for t, data in tiles
+                ],
+            )
+        if nodes:  # rows of tiles written before
+            self.write_tile_nodes([(TileId(*key), row) for key, row in nodes.items()])
 
     def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
         return self._store.read_tile_nodes(tiles)
 
     def write_tile_nodes(self, rows: Sequence[tuple[TileId, bytes]]) -> None:
+        """Set the rows beside their tiles (written before)."""
         if not rows:
             return
         store = self._store
-        if not store._nodes_seen:  # perhaps a store from before the cache: add its table
-            store._query(nodes_schema(store.BLOB))
-            store._nodes_seen = True
+        if store._nodes != NODES_COLUMN:  # perhaps an older store: give it the column
+            store._add_nodes_column(copy=True)
         store._query_many(
-            "INSERT INTO cvid_tile_nodes (level, idx, data) VALUES (?, ?, ?)"
-            " ON CONFLICT (level, idx) DO UPDATE SET data = excluded.data",
-            [(t.level, t.index, data) for t, data in rows],
+            "UPDATE cvid_tiles SET nodes = ? WHERE level = ? AND idx = ?",
+            [(data, t.level, t.index) for t, data in rows],
         )
 
     def set_tree_size(self, tree_size: int) -> None:

@@ -37,8 +37,11 @@ class WriteTransaction(Protocol):
         """Current contents of each tile (empty bytes for a tile not yet written)."""
         ...
 
-    def write_tiles(self, tiles: Sequence[tuple[TileId, bytes]]) -> None:
-        """Insert or replace tiles."""
+    def write_tiles(
+        self, tiles: Sequence[tuple[TileId, bytes]], rows: Sequence[tuple[TileId, bytes]] = ()
+    ) -> None:
+        """Insert or replace tiles, with the node-cache rows of some hash tiles among them
+        (a store that keeps a row beside its tile writes the two at once)."""
         ...
 
     def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
@@ -72,6 +75,10 @@ class LogStore(Protocol):
 
     def tree_size(self) -> int:
         """The committed tree size."""
+        ...
+
+    def head(self) -> tuple[str, int]:
+        """The origin and the committed tree size, in one read; raises LogNotFoundError."""
         ...
 
     def write(self) -> AbstractContextManager[WriteTransaction]:
@@ -142,11 +149,10 @@ def append_entries(
         edge = TreeEdge.load(start, txn, keep_nodes=True)
     source = iter(entries)
     while chunk := list(islice(source, CHUNK)):
-        txn.write_tiles(list(edge.extend(chunk)))
-        txn.write_tile_nodes(edge.take_node_rows())
+        completed = list(edge.extend(chunk))
+        txn.write_tiles(completed, edge.take_node_rows())
     if edge.size != start:
-        txn.write_tiles(edge.partial_tiles())
-        txn.write_tile_nodes(edge.partial_node_rows())
+        txn.write_tiles(edge.partial_tiles(), edge.partial_node_rows())
         txn.set_tree_size(edge.size)
     return range(start, edge.size)
 

@@ -27,8 +27,11 @@ class _MemoryTransaction:
     def read_tiles(self, tiles: Sequence[TileId]) -> list[bytes]:
         return [self.staged.get(t, self._store.tiles.get(t, b"")) for t in tiles]
 
-    def write_tiles(self, tiles: Sequence[tuple[TileId, bytes]]) -> None:
+    def write_tiles(
+        self, tiles: Sequence[tuple[TileId, bytes]], rows: Sequence[tuple[TileId, bytes]] = ()
+    ) -> None:
         self.staged.update(tiles)
+        self.staged_nodes.update(rows)
 
     def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
         return [self.staged_nodes.get(t, self._store.nodes.get(t, b"")) for t in tiles]
@@ -69,6 +72,10 @@ class MemoryStore:
         """The committed size."""
         self.origin()
         return self._size
+
+    def head(self) -> tuple[str, int]:
+        """The origin and the committed size."""
+        return self.origin(), self._size
 
     @contextmanager
     def write(self) -> Iterator[_MemoryTransaction]:

@@ -65,11 +65,14 @@ class PostgresStore(SQLStore):
         if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             self._query("COMMIT" if commit else "ROLLBACK")
 
-    def _has_schema(self) -> tuple[bool, bool]:
+    def _has_schema(self) -> tuple[bool, bool, bool]:
         rows = self._query(
-            "SELECT to_regclass('cvid_log') IS NOT NULL, to_regclass('cvid_tile_nodes') IS NOT NULL"
+            "SELECT to_regclass('cvid_log') IS NOT NULL,"
+            " EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('cvid_tiles')"
+            " AND attname = 'nodes' AND NOT attisdropped),"
+            " to_regclass('cvid_tile_nodes') IS NOT NULL"
         )
-        return bool(rows[0][0]), bool(rows[0][1])
+        return bool(rows[0][0]), bool(rows[0][1]), bool(rows[0][2])
 
     def _create_schema(self) -> None:
         self._query("SELECT pg_advisory_xact_lock(?)", [_SCHEMA_LOCK])
