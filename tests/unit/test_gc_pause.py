@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from typing import Any
 
 from cvid import _gc
 
@@ -67,7 +68,7 @@ def test_what_a_pause_built_goes_to_the_oldest_generation() -> None:
 
 
 def test_a_clone_is_deep_and_equal() -> None:
-    original = {"a": [1, {"b": {2, 3}}], "c": ("x", [4])}
+    original: dict[str, Any] = {"a": [1, {"b": {2, 3}}], "c": ("x", [4])}
     copied = _gc.clone(original)
     assert copied == original
     assert copied["a"] is not original["a"]

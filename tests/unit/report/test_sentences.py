@@ -17,10 +17,12 @@ from pydantic import BaseModel
 
 import cvid
 from cvid import _yaml, i18n
+from cvid.agreement import template_path
 from cvid.engine import AgreementState, evaluate
 from cvid.events.authz import AdmittedEvent
 from cvid.report import sentences as rs
 from cvid.report.names import Names
+from cvid.roadmap.loader import load
 from cvid.sentences import CONTEXT, say
 from tests import sentence_corpus as corpus
 from tests.service_support import DRAFT_TITLE
@@ -143,7 +145,7 @@ def _unmarked(path: Path, functions: set[str] | None = None) -> list[str]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr):
-            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant))
+            text = "".join(str(v.value) for v in node.values if isinstance(v, ast.Constant))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             if isinstance(parents.get(node), ast.JoinedStr) or node.value in VALUES:
                 continue
@@ -303,7 +305,7 @@ def test_what_no_template_matches_is_kept_and_reported() -> None:
 
 
 def test_names_text_translates_then_names() -> None:
-    roadmap = corpus.load(corpus.template_path("dprk-phased"))
+    roadmap = load(template_path("dprk-phased"))
     names = Names.of(roadmap)
     token = i18n.current.set("fr")
     try:
@@ -349,7 +351,7 @@ def _check_states(
 def _shipped_own_words() -> set[str]:
     words = set()
     for name in corpus.TEMPLATES:
-        history = corpus.template_path(name).with_name(f"{name}.history.yaml")
+        history = template_path(name).with_name(f"{name}.history.yaml")
         if history.is_file():
             words |= set(_free_text(_yaml.load(history.read_text(encoding="utf-8"))))
     return words

@@ -53,7 +53,7 @@ def _strategy(tp: Any) -> st.SearchStrategy[Any]:
     if dataclasses.is_dataclass(tp):
         hints = typing.get_type_hints(tp)
         fields = {f.name: _strategy(hints[f.name]) for f in dataclasses.fields(tp)}
-        return st.builds(tp, **fields)
+        return st.builds(typing.cast(Any, tp), **fields)
     raise AssertionError(f"no strategy for {tp!r}")
 
 

@@ -215,8 +215,8 @@ def shown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         if not message.id:
             continue
         ids_ = [message.id] if isinstance(message.id, str) else list(message.id)
-        given = message.string
-        strs = [given] if isinstance(given, str) else list(given or ())
+        said = message.string
+        strs = [said] if isinstance(said, str) else list(said or ())
         sources += ids_
         targets += strs
         for text in ids_:
