@@ -96,8 +96,10 @@ def run() -> None:
     A command that opened a large agreement holds millions of objects when it ends;
     the interpreter would spend about a second freeing them one by one (10^6 events:
     1.2 s of a 3.1 s ``cvid status``) before the process exits, which frees them all at
-    once. Output is flushed and logging shut down first; every command has already
-    closed its log, snapshots and temporary files by the time it returns.
+    once. Output is flushed and logging shut down first; a command that succeeded has
+    closed its log, snapshots and temporary files by the time it returns. A command that
+    failed exits as usual, so that whatever it had open is closed (a SQLite log leaves
+    no ``-wal`` or ``-shm`` file behind).
     """
     try:
         main()
@@ -106,10 +108,12 @@ def run() -> None:
         if isinstance(e.code, str):
             sys.stderr.write(e.code + "\n")
         code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+    if code != 0:  # a refusal ends as usual: what the command left open is closed
+        raise SystemExit(code)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (cvid status | head)
-            code = code or 1
+            code = 1
     logging.shutdown()
     os._exit(code)
