@@ -92,10 +92,10 @@ def _path(directory: Path, size: int) -> Path:
     return directory / SNAPSHOTS_DIR / f"{size:012d}.snapshot"
 
 
-def latest(directory: Path, max_size: int) -> Path | None:
-    """The snapshot of the largest size at most ``max_size``, if any."""
+def latest(directory: Path, max_size: int, name: str = "snapshot") -> Path | None:
+    """The snapshot (or section ``name``) of the largest size at most ``max_size``, if any."""
     found = []
-    for path in (directory / SNAPSHOTS_DIR).glob("*.snapshot"):
+    for path in (directory / SNAPSHOTS_DIR).glob(f"*.{name}"):
         try:
             size = int(path.stem)
         except ValueError:
@@ -105,35 +105,27 @@ def latest(directory: Path, max_size: int) -> Path | None:
     return max(found)[1] if found else None
 
 
-def write(directory: Path, keys_dir: Path, snapshot: Snapshot) -> Path:
-    """Write ``snapshot`` (atomically) and remove the older ones.
+def _replace(target: Path, tag: bytes, *parts: bytes) -> None:
+    """Write ``tag`` then ``parts`` to ``target`` atomically, and remove the older files
+    of its kind (same suffix) beside it."""
+    target.parent.mkdir(exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.partial")
+    with partial.open("wb") as f:
+        f.write(tag)
+        for part in parts:
+            f.write(part)
+    partial.replace(target)
+    for old in target.parent.glob(f"*{target.suffix}"):
+        if old != target:
+            old.unlink(missing_ok=True)
+
+
+def _authenticated(path: Path, keys_dir: Path, magic: bytes, what: str) -> memoryview:
+    """The payload of ``path`` after its tag (no copy), once the tag is checked with the
+    agreement's snapshot key and the payload starts with ``magic``.
 
     Raises:
-        SnapshotError: no key can be made, or the directory is not writable.
-    """
-    try:
-        key = _key(keys_dir, create=True)
-        assert key is not None
-        payload = MAGIC + pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
-        tag = hmac.new(key, payload, hashlib.sha256).digest()
-        target = _path(directory, snapshot.size)
-        target.parent.mkdir(exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.partial")
-        partial.write_bytes(tag + payload)
-        partial.replace(target)
-        for old in target.parent.glob("*.snapshot"):
-            if old != target:
-                old.unlink(missing_ok=True)
-    except OSError as e:
-        raise SnapshotError(f"cannot write a snapshot in {directory / SNAPSHOTS_DIR}: {e}") from e
-    return target
-
-
-def read(path: Path, keys_dir: Path) -> Snapshot:
-    """Read and authenticate a snapshot (its tag is checked before it is unpickled).
-
-    Raises:
-        SnapshotError: no key, a wrong tag, another format, a corrupt file.
+        SnapshotError: no key, an unreadable file, a wrong tag, another format.
     """
     key = _key(keys_dir, create=False)
     if key is None:
@@ -146,8 +138,35 @@ def read(path: Path, keys_dir: Path) -> Snapshot:
     tag, payload = data[:TAG], view[TAG:]
     if not hmac.compare_digest(tag, hmac.new(key, payload, hashlib.sha256).digest()):
         raise SnapshotError(f"{path} is not authenticated by the agreement's snapshot key")
-    if payload[: len(MAGIC)] != MAGIC:
-        raise SnapshotError(f"{path} is not a snapshot of this version")
+    if payload[: len(magic)] != magic:
+        raise SnapshotError(f"{path} is not {what} of this version")
+    return payload
+
+
+def write(directory: Path, keys_dir: Path, snapshot: Snapshot) -> Path:
+    """Write ``snapshot`` (atomically) and remove the older ones.
+
+    Raises:
+        SnapshotError: no key can be made, or the directory is not writable.
+    """
+    try:
+        key = _key(keys_dir, create=True)
+        assert key is not None
+        payload = MAGIC + pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
+        target = _path(directory, snapshot.size)
+        _replace(target, hmac.new(key, payload, hashlib.sha256).digest(), payload)
+    except OSError as e:
+        raise SnapshotError(f"cannot write a snapshot in {directory / SNAPSHOTS_DIR}: {e}") from e
+    return target
+
+
+def read(path: Path, keys_dir: Path) -> Snapshot:
+    """Read and authenticate a snapshot (its tag is checked before it is unpickled).
+
+    Raises:
+        SnapshotError: no key, a wrong tag, another format, a corrupt file.
+    """
+    payload = _authenticated(path, keys_dir, MAGIC, "a snapshot")
     try:
         with _gc.paused():  # millions of objects: see cvid._gc
             snapshot = pickle.loads(payload[len(MAGIC) :])
@@ -210,16 +229,7 @@ def write_section(
         mac = hmac.new(key, head, hashlib.sha256)
         mac.update(data)
         target = _section_path(directory, name, size)
-        target.parent.mkdir(exist_ok=True)
-        partial = target.with_suffix(f".{os.getpid()}.partial")
-        with partial.open("wb") as f:
-            f.write(mac.digest())
-            f.write(head)
-            f.write(data)
-        partial.replace(target)
-        for old in target.parent.glob(f"*.{name}"):
-            if old != target:
-                old.unlink(missing_ok=True)
+        _replace(target, mac.digest(), head, data)
     except OSError as e:
         raise SnapshotError(f"cannot write a snapshot in {directory / SNAPSHOTS_DIR}: {e}") from e
     return target
@@ -232,22 +242,10 @@ def read_section(path: Path, keys_dir: Path) -> tuple[dict[str, Any], bytes]:
         SnapshotError: no key, a wrong tag, another format, a header that does not
             name the file.
     """
-    key = _key(keys_dir, create=False)
-    if key is None:
-        raise SnapshotError(f"no snapshot key ({keys_dir / KEY_FILE})")
+    data = bytes(_authenticated(path, keys_dir, SECTION_MAGIC, "a snapshot section"))
+    end = data.find(b"\n", len(SECTION_MAGIC))
     try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise SnapshotError(f"cannot read {path}: {e}") from e
-    view = memoryview(data)
-    tag, payload = data[:TAG], view[TAG:]
-    if not hmac.compare_digest(tag, hmac.new(key, payload, hashlib.sha256).digest()):
-        raise SnapshotError(f"{path} is not authenticated by the agreement's snapshot key")
-    if payload[: len(SECTION_MAGIC)] != SECTION_MAGIC:
-        raise SnapshotError(f"{path} is not a snapshot section of this version")
-    end = data.find(b"\n", TAG + len(SECTION_MAGIC))
-    try:
-        header: Any = json.loads(data[TAG + len(SECTION_MAGIC) : end]) if end > 0 else None
+        header: Any = json.loads(data[len(SECTION_MAGIC) : end]) if end > 0 else None
         size, name, root = header["size"], header["name"], bytes.fromhex(header["root"])
         if type(size) is not int or not isinstance(name, str) or len(root) != TAG:
             raise TypeError("a field of another type")
@@ -271,17 +269,10 @@ def verified_section(
     under the road map ``digest`` and bound to the log (``root(n)`` is the root it names):
     its size and data. One that fails is reported on the ``cvid.snapshot`` logger and
     None returned."""
-    found = []
-    for path in (directory / SNAPSHOTS_DIR).glob(f"*.{name}"):
-        try:
-            n = int(path.name.split(".")[0])
-        except ValueError:
-            continue
-        if n <= size:
-            found.append((n, path))
-    if not found:
+    path = latest(directory, size, name)
+    if path is None:
         return None
-    n, path = max(found)
+    n = int(path.stem)
     try:
         header, data = read_section(path, keys_dir)
         if header["name"] != name or header["roadmap"] != digest:
