@@ -168,7 +168,9 @@ class Mirror:
         self._evaluators: dict[int, Evaluator] = {}
         self.snapshot_size = 0  # the entries covered by the snapshot read or last written
         self.readmitted = 0  # entries admitted again on open (those after the snapshot)
-        self._index_saved = 0  # entries of the listing index's section read or written
+        self._index_section = listing.IndexSection(
+            directory, directory / KEYS_DIR, self.gate.digest, self._root
+        )
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.Lock()  # the store's connection: one user at a time
         self._states: OrderedDict[tuple[int, dt.datetime], AgreementState] = OrderedDict()
@@ -309,36 +311,12 @@ class Mirror:
     def restore_index(self, steps: frozenset[str]) -> listing.EventIndex | None:
         """The dashboard's listing index kept in a snapshot section, if one verifies
         (:func:`cvid.service.listing.index_of` asks once); None: it is built again."""
-        index = listing.restore(
-            self.directory,
-            self.directory / KEYS_DIR,
-            len(self._events),
-            digest=self.gate.digest,
-            root=self._root,
-            step_ids=steps,
-        )
-        if index is not None:
-            self._index_saved = index.size
-        return index
+        return self._index_section.restore(len(self._events), steps)
 
     def save_index(self) -> int | None:
         """Keep the dashboard's listing index (if a list built it) in a snapshot section
         when it covers :data:`cvid.snapshot.MIN_NEW` entries more than the last one."""
-        index = listing.kept_index(self)
-        if index is None:
-            return None
-        saved = listing.save(
-            index,
-            self.events(),
-            self.directory,
-            self.directory / KEYS_DIR,
-            digest=self.gate.digest,
-            root=self._root,
-            since=self._index_saved,
-        )
-        if saved is not None:
-            self._index_saved = saved
-        return saved
+        return self._index_section.save(self, self.events())
 
     def _root(self, size: int) -> bytes:
         with self._lock:

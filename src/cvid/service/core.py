@@ -214,7 +214,13 @@ class Service:
         self._leaves_lock = threading.Lock()
         self._states: OrderedDict[tuple[int, dt.datetime], AgreementState] = OrderedDict()
         self._states_lock = threading.Lock()
-        self._index_saved = 0  # entries of the listing index's snapshot section read or written
+        self._index_section = listing.IndexSection(
+            agreement.directory,
+            agreement.directory / KEYS_DIR,
+            agreement.gate.digest,
+            self._root,
+            off=agreement.reverify,
+        )
         # serialized state documents, by (log size, moment, keep, keep_of)
         self._documents: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
         latest = agreement.log.latest_checkpoint()
@@ -333,41 +339,13 @@ class Service:
         """The listing index kept in the agreement's snapshot section, if one verifies
         (:func:`cvid.service.listing.index_of` asks once, on the first list that needs
         it); None: it is built from the first entry."""
-        agreement = self.agreement
-        if agreement.reverify:
-            return None
-        index = listing.restore(
-            agreement.directory,
-            agreement.directory / KEYS_DIR,
-            self.size,
-            digest=self.digest,
-            root=self._root,
-            step_ids=steps,
-        )
-        if index is not None:
-            self._index_saved = index.size
-        return index
+        return self._index_section.restore(self.size, steps)
 
     def save_index(self) -> int | None:
         """Keep the listing index (if a list built it) in a snapshot section, when it
         covers :data:`cvid.snapshot.MIN_NEW` entries more than the section read or last
         written; return the entries it covers, or None when nothing was written."""
-        index = listing.kept_index(self)
-        agreement = self.agreement
-        if index is None or agreement.reverify:
-            return None
-        saved = listing.save(
-            index,
-            self.events(),
-            agreement.directory,
-            agreement.directory / KEYS_DIR,
-            digest=self.digest,
-            root=self._root,
-            since=self._index_saved,
-        )
-        if saved is not None:
-            self._index_saved = saved
-        return saved
+        return self._index_section.save(self, self.events())
 
     def _root(self, size: int) -> bytes:
         with self._read_lock:

@@ -445,6 +445,57 @@ def save(
     return size
 
 
+@dataclass
+class IndexSection:
+    """Where one source (a service, a mirror) keeps its listing index between runs: the
+    snapshot section of ``directory`` (authenticated with the key in ``keys``), read once
+    (:meth:`restore`), written when the index grew by :data:`cvid.snapshot.MIN_NEW`
+    entries (:meth:`save`). ``off``: neither (``--reverify``)."""
+
+    directory: Path
+    keys: Path
+    digest: str
+    root: Callable[[int], bytes]
+    off: bool = False
+    saved: int = 0  # the entries of the section read or last written
+
+    def restore(self, size: int, step_ids: frozenset[str]) -> EventIndex | None:
+        """The index of the latest section of at most ``size`` entries that verifies,
+        built for ``step_ids``; None: it is built from the first entry."""
+        if self.off:
+            return None
+        index = restore(
+            self.directory,
+            self.keys,
+            size,
+            digest=self.digest,
+            root=self.root,
+            step_ids=step_ids,
+        )
+        if index is not None:
+            self.saved = index.size
+        return index
+
+    def save(self, source: object, events: Sequence[AdmittedEvent]) -> int | None:
+        """Keep ``source``'s index (if a list built it), brought up to ``events``; return
+        the entries written, or None when nothing was."""
+        index = kept_index(source)
+        if index is None or self.off:
+            return None
+        saved = save(
+            index,
+            events,
+            self.directory,
+            self.keys,
+            digest=self.digest,
+            root=self.root,
+            since=self.saved,
+        )
+        if saved is not None:
+            self.saved = saved
+        return saved
+
+
 def page(
     events: Sequence[AdmittedEvent],
     f: EventFilter,
