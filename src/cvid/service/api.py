@@ -46,6 +46,15 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
 MAX_PAGE = listing.MAX_LIMIT
 
+# the paging parameters of every list: /api/v1/entries, /api/v1/state/list, /api/v1/drafts
+PageCursor = Annotated[
+    str | None,
+    Query(description="opaque: a next_cursor or previous_cursor from an earlier page"),
+]
+PageLimit = Annotated[
+    int, Query(ge=1, le=MAX_PAGE, description=f"at most this many (≤ {MAX_PAGE})")
+]
+
 Keep = Annotated[
     int,
     Query(
@@ -214,16 +223,11 @@ def api_router(service: Service) -> APIRouter:
     @router.get("/api/v1/entries", tags=["read"], responses={400: _PROBLEM})
     def list_entries(
         *,
-        cursor: Annotated[
-            str | None,
-            Query(description="opaque: a next_cursor or previous_cursor from an earlier page"),
-        ] = None,
+        cursor: PageCursor = None,
         start: Annotated[
             int | None, Query(ge=0, description="the first entry to consider (no cursor)")
         ] = None,
-        limit: Annotated[
-            int, Query(ge=1, le=MAX_PAGE, description=f"at most this many (≤ {MAX_PAGE})")
-        ] = 100,
+        limit: PageLimit = 100,
         party: Annotated[str | None, Query(description="signed by this party")] = None,
         type: Annotated[
             list[str] | None,
@@ -389,13 +393,8 @@ def api_router(service: Service) -> APIRouter:
             ),
         ],
         at: Annotated[str | None, Query(description="a date or RFC 3339 time")] = None,
-        cursor: Annotated[
-            str | None,
-            Query(description="opaque: a next_cursor or previous_cursor from an earlier page"),
-        ] = None,
-        limit: Annotated[
-            int, Query(ge=1, le=MAX_PAGE, description=f"at most this many (≤ {MAX_PAGE})")
-        ] = 100,
+        cursor: PageCursor = None,
+        limit: PageLimit = 100,
         keep: Annotated[
             int,
             Query(
@@ -431,13 +430,8 @@ def api_router(service: Service) -> APIRouter:
     @router.get("/api/v1/drafts", tags=["state"], responses={400: _PROBLEM})
     def list_drafts(
         at: Annotated[str | None, Query(description="a date or RFC 3339 time")] = None,
-        cursor: Annotated[
-            str | None,
-            Query(description="opaque: a next_cursor or previous_cursor from an earlier page"),
-        ] = None,
-        limit: Annotated[
-            int, Query(ge=1, le=MAX_PAGE, description=f"at most this many (≤ {MAX_PAGE})")
-        ] = 100,
+        cursor: PageCursor = None,
+        limit: PageLimit = 100,
     ) -> Response:
         """Council drafts at ``at`` (default: now), in the order they were tabled, a page
         at a time (as in the state's ``drafts``)."""
