@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from cvid.errors import LogNotFoundError, StoreError
 from cvid.log.store._sql import NODES_COLUMN, Row, SQLStore, driver_error, schema
@@ -26,6 +26,8 @@ BUSY_TIMEOUT_S = 60.0
 # Hash tiles are 8 KiB and entry bundles often more: on 16 KiB pages most rows fit in one
 # page instead of a chain of overflow pages (a new file only; an older one keeps its size).
 PAGE_SIZE = 16384
+
+_T = TypeVar("_T")
 
 
 class SQLiteStore(SQLStore):
@@ -106,33 +108,36 @@ class SQLiteStore(SQLStore):
     # A store of the current layout is read without asking the catalog first: a statement
     # naming cvid_tiles.nodes fails on an older store, and only then is the catalog read.
 
-    def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
-        """Node-cache rows of hash tiles, empty bytes where none is stored."""
+    def _layout_first(self, current: Callable[[], _T], known: Callable[[], _T]) -> _T:
+        """``current()`` (a read of the current layout) while the layout is not known yet;
+        when it fails on an older store, the layout is read and ``known()`` answers (as
+        it does from then on)."""
         if self._nodes is None:
             try:
-                found = self._read_rows("cvid_tiles", tiles, "nodes")
+                found = current()
             except StoreError:
                 if self._read_layout() == NODES_COLUMN:
                     raise
             else:
                 self._nodes = NODES_COLUMN
                 return found
-        return super().read_tile_nodes(tiles)
+        return known()
+
+    def read_tile_nodes(self, tiles: Sequence[TileId]) -> list[bytes]:
+        """Node-cache rows of hash tiles, empty bytes where none is stored."""
+        return self._layout_first(
+            lambda: self._read_rows("cvid_tiles", tiles, "nodes"),
+            lambda: super(SQLiteStore, self).read_tile_nodes(tiles),
+        )
 
     def read_tiles_and_nodes(
         self, tiles: Sequence[TileId], rows: Sequence[TileId]
     ) -> tuple[list[bytes], list[bytes]]:
         """Tiles and node-cache rows, one lookup per table row (see :meth:`_read_both`)."""
-        if self._nodes is None:
-            try:
-                found = self._read_both(tiles, rows)
-            except StoreError:
-                if self._read_layout() == NODES_COLUMN:
-                    raise
-            else:
-                self._nodes = NODES_COLUMN
-                return found
-        return super().read_tiles_and_nodes(tiles, rows)
+        return self._layout_first(
+            lambda: self._read_both(tiles, rows),
+            lambda: super(SQLiteStore, self).read_tiles_and_nodes(tiles, rows),
+        )
 
     def _begin_write(self) -> None:
         if not self._wal_checked:  # WAL is stored in the file: readers need not set it
