@@ -24,7 +24,6 @@ import asyncio
 import datetime as dt
 import json
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 import engine_bench as eb
+import mirror_bench as mb
 import service_bench as sb
 
 END = eb.END + dt.timedelta(days=1)  # after every event of the scale agreements
@@ -59,13 +59,6 @@ def serve_child(directory: str, port: int, workers: int) -> None:
     run(service, host="127.0.0.1", port=port, examples=None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _signed(directory: Path, count: int, start: dt.datetime = END) -> list[list[bytes]]:
     """``count`` draft-tabling events from the Council's members, signed, timed from
     ``start`` on (1 ms apart), one list per member in sequence order."""
@@ -77,53 +70,20 @@ def _signed(directory: Path, count: int, start: dt.datetime = END) -> list[list[
         return sb._events(a, members, count // len(members) + 1, "load", start)
 
 
-async def _reads(port: int, seconds: float) -> dict[str, list[float]]:
-    reads: dict[str, list[float]] = {"/": [], "/api/v1/state": []}
-    deadline = time.perf_counter() + seconds
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-        while time.perf_counter() < deadline:
-            for path, latencies in reads.items():
-                t0 = time.perf_counter()
-                response = await http.get(path)
-                latencies.append(time.perf_counter() - t0)
-                if response.status_code != 200:
-                    raise AssertionError(f"GET {path}: {response.status_code}")
-            await asyncio.sleep(0.05)
-    return reads
-
-
 async def _loaded(
     port: int, entries: list[list[bytes]], rate: float, batch: int, seconds: float
 ) -> tuple[float, int, dict[str, list[float]]]:
     """Submit at ``rate`` events/s for ``seconds`` while reading; (events/s, events, reads)."""
-    start = time.perf_counter()
-    stop = start + seconds
-    clients = len(entries)
-    done = 0
+    share = int(rate * seconds) // len(entries)  # each member's events
+    load = sb._load(port, [mine[:share] for mine in entries], batch, pace=rate)
+    (reached, _, count), reads = await sb._reads_while(port, load)
+    return reached, count, reads
 
-    async def client(number: int, mine: list[bytes]) -> None:
-        nonlocal done
-        connection = await sb._Connection.open(port)
-        try:
-            for k, i in enumerate(range(0, len(mine), batch)):
-                due = start + (k * clients + number) * batch / rate
-                if due >= stop:
-                    return
-                await asyncio.sleep(max(0.0, due - time.perf_counter()))
-                chunk = mine[i : i + batch]
-                status, text = await connection.post(
-                    "/api/v1/events/batch", b"\n".join(chunk), "application/x-ndjson"
-                )
-                if status != 201:
-                    raise AssertionError(text)
-                done += len(chunk)
-        finally:
-            connection.close()
 
-    reading = asyncio.ensure_future(_reads(port, seconds))
-    await asyncio.gather(*(client(n, mine) for n, mine in enumerate(entries)))
-    elapsed = time.perf_counter() - start
-    return done / elapsed, done, await reading
+async def _idle(port: int, seconds: float) -> dict[str, list[float]]:
+    """The same reads for ``seconds``, nothing submitted."""
+    _, reads = await sb._reads_while(port, asyncio.sleep(seconds))
+    return reads
 
 
 def _summary(latencies: list[float]) -> dict[str, float]:
@@ -137,7 +97,7 @@ def measure(source: Path, seconds: float, rate: float, batch: int, workers: int)
         directory = Path(scratch) / "ag"
         shutil.copytree(source, directory)
         entries = _signed(directory, int(rate * seconds * 1.2) + batch * 20)
-        port = _free_port()
+        port = mb._port()
         started = time.perf_counter()
         server = subprocess.Popen(
             [sys.executable, __file__, "--serve", str(directory), str(port), str(workers)],
@@ -155,9 +115,9 @@ def measure(source: Path, seconds: float, rate: float, batch: int, workers: int)
                         raise SystemExit(f"the server stopped: {err}") from None
                     time.sleep(0.1)
             start_seconds = time.perf_counter() - started
-            asyncio.run(_reads(port, 2))  # warm: the first state after the start
+            asyncio.run(_idle(port, 2))  # warm: the first state after the start
             cpu = sb._cpu_seconds(server.pid)
-            idle = asyncio.run(_reads(port, seconds / 2))
+            idle = asyncio.run(_idle(port, seconds / 2))
             idle_cpu = sb._cpu_seconds(server.pid) - cpu
             cpu = sb._cpu_seconds(server.pid)
             reached, count, loaded = asyncio.run(_loaded(port, entries, rate, batch, seconds))

@@ -30,7 +30,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
@@ -38,6 +40,7 @@ from cvid import agreement as ag
 from cvid.events.envelope import Event, sign_event
 
 CVID = Path(sys.executable).parent / "cvid"
+T = TypeVar("T")
 
 
 def _events(
@@ -161,15 +164,13 @@ async def _load(
     return sum(counts) / (time.perf_counter() - start), latencies, sum(counts)
 
 
-async def _reads_under_load(
-    port: int, entries: list[list[bytes]], pace: float
-) -> tuple[float, dict[str, list[float]]]:
-    """Submit ``entries`` one per request at ``pace`` events/s while one client reads
-    the dashboard and the state in turn; return the events/s reached and read latencies."""
+async def _reads_while(port: int, work: Awaitable[T]) -> tuple[T, dict[str, list[float]]]:
+    """Read ``GET /`` and ``GET /api/v1/state`` in turn until ``work`` is done; return its
+    result and the read latencies."""
     reads: dict[str, list[float]] = {"/": [], "/api/v1/state": []}
-    submitting = asyncio.ensure_future(_load(port, entries, 1, pace=pace))
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-        while not submitting.done():
+    task = asyncio.ensure_future(work)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+        while not task.done():
             for path, latencies in reads.items():
                 t0 = time.perf_counter()
                 response = await http.get(path)
@@ -177,7 +178,15 @@ async def _reads_under_load(
                 if response.status_code != 200:
                     raise AssertionError(f"GET {path}: {response.status_code}")
             await asyncio.sleep(0.05)
-    rate, _, _ = await submitting
+    return await task, reads
+
+
+async def _reads_under_load(
+    port: int, entries: list[list[bytes]], pace: float
+) -> tuple[float, dict[str, list[float]]]:
+    """Submit ``entries`` one per request at ``pace`` events/s while one client reads
+    the dashboard and the state in turn; return the events/s reached and read latencies."""
+    (rate, _, _), reads = await _reads_while(port, _load(port, entries, 1, pace=pace))
     return rate, reads
 
 
