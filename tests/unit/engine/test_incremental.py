@@ -106,16 +106,24 @@ def test_incremental_with_recurring_obligations(
     _check(kit.events, kit, Evaluator(kit.roadmap, checkpoint_every=every), queries)
 
 
-def test_a_snapshot_of_the_fold_restores_it() -> None:
+LATE = T0 + dt.timedelta(days=60)
+
+
+def _snapbacks_folded() -> tuple[Kit, tuple[int, bytes, bytes, int]]:
+    """Three snapback notices, and the fold of an evaluator asked at LATE, exported."""
     kit = build([(("usa", "snapback.notified", {"reason": "non-performance"}), 24, 0)] * 3)
-    late = T0 + dt.timedelta(days=60)
     evaluator = Evaluator(kit.roadmap)
-    evaluator.state(kit.events, at=late, horizon=late)
+    evaluator.state(kit.events, at=LATE, horizon=LATE)
     exported = evaluator.export()
     assert exported is not None
+    return kit, exported
+
+
+def test_a_snapshot_of_the_fold_restores_it() -> None:
+    kit, exported = _snapbacks_folded()
     restored = Evaluator(kit.roadmap)
     restored.restore(kit.events, *exported)
-    for when in (late, late + dt.timedelta(days=40), T0 + dt.timedelta(days=1)):
+    for when in (LATE, LATE + dt.timedelta(days=40), T0 + dt.timedelta(days=1)):
         assert restored.state(kit.events, at=when) == evaluate(kit.roadmap, kit.events, at=when)
 
 
@@ -169,14 +177,9 @@ def test_a_restored_fold_goes_on_as_a_full_evaluation(
 def test_a_fold_that_cannot_be_thawed_is_folded_again() -> None:
     """A snapshot's engine written by another build (here: bytes that are no pickle) is
     dropped when first needed, and the state is folded from the first event."""
-    kit = build([(("usa", "snapback.notified", {"reason": "non-performance"}), 24, 0)] * 3)
-    late = T0 + dt.timedelta(days=60)
-    evaluator = Evaluator(kit.roadmap)
-    evaluator.state(kit.events, at=late, horizon=late)
-    exported = evaluator.export()
-    assert exported is not None
+    kit, exported = _snapbacks_folded()
     applied, _, keys, when = exported
-    for at in (late, late + dt.timedelta(days=40)):
+    for at in (LATE, LATE + dt.timedelta(days=40)):
         restored = Evaluator(kit.roadmap)
         restored.restore(kit.events, applied, b"not a frozen engine", keys, when)
         assert restored.state(kit.events, at=at) == evaluate(kit.roadmap, kit.events, at=at)
@@ -184,18 +187,13 @@ def test_a_fold_that_cannot_be_thawed_is_folded_again() -> None:
 
 
 def test_time_travel_before_an_unreadable_fold_folds_from_the_start() -> None:
-    kit = build([(("usa", "snapback.notified", {"reason": "non-performance"}), 24, 0)] * 3)
-    late = T0 + dt.timedelta(days=60)
-    evaluator = Evaluator(kit.roadmap)
-    evaluator.state(kit.events, at=late, horizon=late)
-    exported = evaluator.export()
-    assert exported is not None
+    kit, exported = _snapbacks_folded()
     applied, _, keys, when = exported
     restored = Evaluator(kit.roadmap)
     restored.restore(kit.events, applied, b"not a frozen engine", keys, when)
     earlier = T0 + dt.timedelta(days=1, hours=12)
     assert restored.state(kit.events, at=earlier) == evaluate(kit.roadmap, kit.events, at=earlier)
-    assert restored.state(kit.events, at=late) == evaluate(kit.roadmap, kit.events, at=late)
+    assert restored.state(kit.events, at=LATE) == evaluate(kit.roadmap, kit.events, at=LATE)
 
 
 def test_a_service_clock_that_ticks_copies_the_base_once() -> None:
