@@ -131,8 +131,19 @@ def measure(source: Path, seconds: float, rate: float, batch: int, workers: int)
         "events": count,
         "server_cpu_per_s": loaded_cpu / seconds,
         "idle_server_cpu_per_s": idle_cpu / (seconds / 2),
-        "idle": {path: _summary(v) for path, v in idle.items()},
+        "behind": _behind(loaded.pop("entries behind")),
+        "idle": {path: _summary(v) for path, v in idle.items() if path != "entries behind"},
         "loaded": {path: _summary(v) for path, v in loaded.items()},
+    }
+
+
+def _behind(counts: list[float]) -> dict[str, float]:
+    """How many entries the log held beyond the state each read of it answered with."""
+    ordered = sorted(counts) or [0.0]
+    return {
+        "p50": ordered[len(ordered) // 2],
+        "p95": ordered[int(len(ordered) * 0.95)],
+        "max": ordered[-1],
     }
 
 
@@ -189,6 +200,12 @@ def main(argv: list[str]) -> int:
             f"{path:<16}{i['p50']:>9.1f} {i['p95']:>9.1f} {lo['p50']:>11.1f} {lo['p95']:>11.1f}"
             f" {lo['max']:>8.0f} {lo['p95'] / i['p95']:>10.2f}x  {verdict} (n={lo['n']})"
         )
+    behind = result["behind"]
+    print(
+        f"the state read under load was of a log {behind['p50']:,.0f} entries shorter than "
+        f"the log at p50, {behind['p95']:,.0f} at p95, {behind['max']:,.0f} at most "
+        f"(/api/v1/state's X-Cvid-Entries against X-Cvid-Log-Size)"
+    )
     if args.json:
         args.json.write_text(json.dumps(result, indent=2))
     return 0

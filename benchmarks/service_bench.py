@@ -166,18 +166,27 @@ async def _load(
 
 async def _reads_while(port: int, work: Awaitable[T]) -> tuple[T, dict[str, list[float]]]:
     """Read ``GET /`` and ``GET /api/v1/state`` in turn until ``work`` is done; return its
-    result and the read latencies."""
+    result and the read latencies (and, under "entries behind", how many entries the
+    log held beyond the state each read of the state answered with)."""
     reads: dict[str, list[float]] = {"/": [], "/api/v1/state": []}
+    behind: list[float] = []  # entries logged but not yet in the state read
     task = asyncio.ensure_future(work)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
         while not task.done():
-            for path, latencies in reads.items():
+            for path in ("/", "/api/v1/state"):
                 t0 = time.perf_counter()
                 response = await http.get(path)
-                latencies.append(time.perf_counter() - t0)
+                reads[path].append(time.perf_counter() - t0)
                 if response.status_code != 200:
                     raise AssertionError(f"GET {path}: {response.status_code}")
+                if "X-Cvid-Entries" in response.headers:
+                    size, of = (
+                        response.headers["X-Cvid-Log-Size"],
+                        response.headers["X-Cvid-Entries"],
+                    )
+                    behind.append(int(size) - int(of))
             await asyncio.sleep(0.05)
+    reads["entries behind"] = behind
     return await task, reads
 
 
@@ -289,10 +298,14 @@ def main() -> None:
                         entries = _events(a, parties, per, "reads")
                         rate, reads = asyncio.run(_reads_under_load(port, entries, pace))
                         a.catch_up()
+                        behind = reads.pop("entries behind")
                         shown = ", ".join(
                             f"GET {path} p50 {_pct(v, 50):.0f} ms, p95 {_pct(v, 95):.0f} ms "
                             f"({len(v)} reads)"
                             for path, v in reads.items()
+                        )
+                        shown += (
+                            f"; the state read {max(behind, default=0):,} entries behind at most"
                         )
                         print(
                             f"reads while submitting single events paced at {pace:,.0f}/s "

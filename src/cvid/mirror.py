@@ -50,7 +50,7 @@ from typing import Any
 
 import httpx
 
-from cvid import _gc
+from cvid import _copies
 from cvid import snapshot as snap
 from cvid.amendment import roadmap_at
 from cvid.engine import AgreementState
@@ -272,7 +272,7 @@ class Mirror:
         )
         if found is None:
             return 0
-        self.history, self._base_history = found.history, _gc.clone(found.history)
+        self.history, self._base_history = found.history, _copies.clone(found.history)
         self._events = LoggedEvents(self.entries, found.size, found.checked)
         self.snapshot_size = found.size
         if found.fold is not None:
@@ -521,7 +521,7 @@ class Mirror:
 
     def _rebuilt(self, size: int) -> History:
         """The history of the first ``size`` events (undoes a chunk's tentative records)."""
-        history = _gc.clone(self._base_history)
+        history = _copies.clone(self._base_history)
         for event in self._events.range(history.size, size):
             history.record(event)
         return history

@@ -430,7 +430,20 @@ def test_the_state_s_bytes_are_kept_per_size_moment_and_bound(
 ) -> None:
     _, service = mixed
     at = service.events()[-1].time
-    first = service.state_document(at, keep=100)
-    assert service.state_document(at, keep=100) is first  # not serialized again
-    assert service.state_document(at, keep=2) is not first
-    assert service.state_document(at, keep=100, keep_of={"drafts": 1}) is not first
+    first, size = service.state_document(at, keep=100)
+    assert size == service.size
+    assert service.state_document(at, keep=100)[0] is first  # not serialized again
+    assert service.state_document(at, keep=2)[0] is not first
+    assert service.state_document(at, keep=100, keep_of={"drafts": 1})[0] is not first
+
+
+def test_the_state_says_the_log_size_it_is_of(mixed: tuple[httpx.Client, Service]) -> None:
+    client, service = mixed
+    plain = client.get("/api/v1/state")
+    assert plain.status_code == 200
+    assert plain.headers["X-Cvid-Entries"] == str(service.size)
+    assert plain.headers["X-Cvid-Log-Size"] == str(service.size)
+    assert plain.json()["events_seen"] <= service.size
+    fresh = client.get("/api/v1/state", headers={"Cache-Control": "no-cache"})
+    assert fresh.headers["X-Cvid-Entries"] == str(service.size)
+    assert fresh.json()["at"] >= plain.json()["at"]

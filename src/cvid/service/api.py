@@ -360,6 +360,7 @@ def api_router(service: Service) -> APIRouter:
 
     @router.get("/api/v1/state", tags=["state"], responses={400: _PROBLEM})
     def state(
+        request: Request,
         at: Annotated[str | None, Query(description="a date or RFC 3339 time")] = None,
         keep: Keep = KEEP,
         drafts: Annotated[
@@ -373,14 +374,22 @@ def api_router(service: Service) -> APIRouter:
         ] = None,
     ) -> Response:
         """Where the agreement stands at ``at`` (default: now): the engine's answer,
-        bounded by ``keep`` whatever the log holds."""
+        bounded by ``keep`` whatever the log holds.
+
+        The header ``X-Cvid-Entries`` gives the log size it is of (``X-Cvid-Log-Size``:
+        the log's size as it is answered). "Now" on a large
+        agreement taking events fast may be the state computed a moment ago (its `at`
+        says when; at most 10 s earlier); the request header `Cache-Control: no-cache`
+        asks for every event committed before the request, and waits for it."""
         try:
             moment = _moment(at)
         except Error as e:
             return error_problem(e)
         keep_of = {"drafts": drafts} if drafts is not None else None
-        document = service.state_document(moment, keep=keep, keep_of=keep_of)
-        return Response(document, media_type="application/json")
+        fresh = "no-cache" in request.headers.get("cache-control", "").lower()
+        document, size = service.state_document(moment, keep=keep, keep_of=keep_of, fresh=fresh)
+        headers = {"X-Cvid-Entries": str(size), "X-Cvid-Log-Size": str(service.size)}
+        return Response(document, media_type="application/json", headers=headers)
 
     @router.get("/api/v1/state/list", tags=["state"], responses={400: _PROBLEM})
     def state_list_page(

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from cvid import _gc
+from cvid import _copies
 from cvid.agreement import KEYS_DIR, Agreement
 from cvid.amendment import roadmap_at
 from cvid.engine import AgreementState
@@ -56,6 +56,7 @@ from cvid.report import state_to_dict
 from cvid.roadmap.model import RoadMap
 from cvid.service import listing
 from cvid.service.precheck import Prechecked, Prechecker
+from cvid.service.states import States
 from cvid.witness.client import CosigningResult, WitnessClient, cosign_checkpoint
 
 log = logging.getLogger("cvid.service")
@@ -212,8 +213,8 @@ class Service:
         self._leaves: dict[bytes, int] = {}  # leaf hash -> index, filled on first lookup
         self._leaves_size = 0
         self._leaves_lock = threading.Lock()
-        self._states: OrderedDict[tuple[int, dt.datetime], AgreementState] = OrderedDict()
-        self._states_lock = threading.Lock()
+        self._states = States(self._compute, size=lambda: self.size, now=self.now)
+        self._documents_lock = threading.Lock()
         self._index_section = listing.IndexSection(
             agreement.directory,
             agreement.directory / KEYS_DIR,
@@ -247,6 +248,7 @@ class Service:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await asyncio.to_thread(self._writer.shutdown, wait=True)
+        await asyncio.to_thread(self._states.close)
         if self._prechecker is not None:
             await asyncio.to_thread(self._prechecker.close)
         for pending in [*self._in_flight, *self._queue]:
@@ -351,51 +353,50 @@ class Service:
         with self._read_lock:
             return self._reader.root(size)
 
-    def state(self, at: dt.datetime) -> AgreementState:
-        return self._state(self.events(), at)
+    def state(self, at: dt.datetime, *, fresh: bool = False) -> AgreementState:
+        """The state at ``at``; at "now", possibly as computed a moment ago, unless
+        ``fresh`` (see :mod:`cvid.service.states`)."""
+        return self._states.get(self.size, at, fresh=fresh).state
 
     def state_document(
-        self, at: dt.datetime, *, keep: int, keep_of: Mapping[str, int] | None = None
-    ) -> bytes:
+        self,
+        at: dt.datetime,
+        *,
+        keep: int,
+        keep_of: Mapping[str, int] | None = None,
+        fresh: bool = False,
+    ) -> tuple[bytes, int]:
         """The state at ``at`` as the API serves it: JSON bytes of
-        :func:`cvid.report.state_to_dict` bounded by ``keep`` (and ``keep_of``).
+        :func:`cvid.report.state_to_dict` bounded by ``keep`` (and ``keep_of``), and the
+        log size it is of (at "now", possibly a moment ago: see :meth:`state`).
 
         Kept per log size, moment and bounds: repeated reads at one size and one second
         (every client polling "now") serialize it once.
         """
-        events = self.events()
-        key = (len(events), at, keep, tuple(sorted((keep_of or {}).items())))
-        with self._states_lock:
+        evaluated = self._states.get(self.size, at, fresh=fresh)
+        key = (evaluated.size, evaluated.at, keep, tuple(sorted((keep_of or {}).items())))
+        with self._documents_lock:
             cached = self._documents.get(key)
             if cached is not None:
                 self._documents.move_to_end(key)
-                return cached
-        data = state_to_dict(self._state(events, at), keep, keep_of=keep_of)
+                return cached, evaluated.size
+        data = state_to_dict(evaluated.state, keep, keep_of=keep_of)
         document = json.dumps(
             data, ensure_ascii=False, allow_nan=False, separators=(",", ":")
         ).encode("utf-8")
-        with self._states_lock:
+        with self._documents_lock:
             self._documents[key] = document
             while len(self._documents) > MAX_DOCUMENTS:
                 self._documents.popitem(last=False)
-        return document
+        return document, evaluated.size
 
-    def _state(self, events: Sequence[AdmittedEvent], at: dt.datetime) -> AgreementState:
-        key = (len(events), at)
-        with self._states_lock:
-            cached = self._states.get(key)
-            if cached is not None:
-                self._states.move_to_end(key)
-                return cached
+    def _compute(self, size: int, at: dt.datetime) -> AgreementState:
+        """The state of the first ``size`` committed events at ``at`` (for States)."""
         roadmap = roadmap_at(self.agreement.gate, self.agreement.history, at)  # amendments
         # No event timed before the clock less the admission skew can be admitted now.
         horizon = self.now() - self.agreement.gate.skew
-        state = self.agreement.evaluator(roadmap).state(events, at=at, horizon=horizon)
-        with self._states_lock:
-            self._states[key] = state
-            while len(self._states) > 64:
-                self._states.popitem(last=False)
-        return state
+        events = self.agreement.events.view(size)
+        return self.agreement.evaluator(roadmap).state(events, at=at, horizon=horizon)
 
     # --- submitting ----------------------------------------------------------------------
 
@@ -578,7 +579,7 @@ class Service:
             agreement.events.compact()  # the events held do not grow with the log
             self._settle(charges, blamed, tick)
             if agreement.history.size - self._snapshot.size >= SNAPSHOT_EVERY:
-                self._snapshot = _gc.clone(agreement.history)
+                self._snapshot = _copies.clone(agreement.history)
             if agreement.history.size - agreement.snapshot_size >= DISK_SNAPSHOT_EVERY:
                 agreement.save_snapshot()  # on this thread: the history is this size
                 self.save_index()
@@ -637,7 +638,7 @@ class Service:
             # the events a disk snapshot covers are read from the log only when asked
             # for: start from its history (read again) rather than from the first event
             self._snapshot = self.agreement.snapshot_history() or self._snapshot
-        history = _gc.clone(self._snapshot)
+        history = _copies.clone(self._snapshot)
         for admitted in self.agreement.events[history.size :]:
             history.record(admitted)
         for admitted in accepted:
