@@ -15,6 +15,10 @@ its frozen dataclasses whose every field is annotated with an immutable type (nu
 strings, times, tuples and frozensets of those, literals, such dataclasses); a frozen
 dataclass with a ``dict`` field is copied, since its dict could be changed in place.
 
+A list that only grows is a :class:`Tail`: copies share its items, and a copy costs
+as little as the tail is long-lived (its items are copied once, by the first copy that
+appends to a tail that grew since). A history of values logged is one.
+
 A :class:`Frozen` copy holds references to live objects: it is for copies kept in
 memory, never for bytes written to disk (a snapshot pickles everything).
 """
@@ -29,8 +33,9 @@ import pickle
 import sys
 import types
 import typing
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel
 
@@ -55,9 +60,75 @@ class Frozen:
         return len(self.data)
 
 
+class Tail(Sequence[T]):
+    """A list that only grows, whose copies share its items (see the module).
+
+    The items are kept in a list that only grows too, possibly longer than the tail
+    (a copy made when the tail was shorter sees only its own first items): a tail
+    appends to that list when it is as long as the tail, else to a list of its own.
+    """
+
+    __slots__ = ("_items", "_n")
+
+    def __init__(self, items: Iterable[T] = ()) -> None:
+        self._items: list[T] = list(items)
+        self._n = len(self._items)
+
+    @classmethod
+    def _sharing(cls, items: list[T], n: int) -> Tail[T]:
+        tail: Tail[T] = cls.__new__(cls)
+        tail._items, tail._n = items, n
+        return tail
+
+    def append(self, item: T) -> None:
+        if len(self._items) != self._n:
+            self._items = self._items[: self._n]  # another copy appended: ours from here
+        self._items.append(item)
+        self._n += 1
+
+    def extend(self, items: Iterable[T]) -> None:
+        for item in items:
+            self.append(item)
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[T]: ...
+    def __getitem__(self, index: int | slice) -> T | list[T]:
+        if isinstance(index, slice):
+            return self._items[: self._n][index]
+        if not -self._n <= index < self._n:
+            raise IndexError("Tail index out of range")
+        return self._items[index % self._n]
+
+    def __iter__(self) -> Iterator[T]:
+        return islice(self._items, self._n)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Tail | list | tuple):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Tail({list(self)!r})"
+
+    def __reduce__(self) -> tuple[type[Tail[T]], tuple[list[T]]]:
+        return Tail, (list(self),)  # a pickle of its own: its items
+
+
 def _shared(_index: int) -> object:  # pragma: no cover - replaced when thawing
     """Stands, in a :class:`Frozen` pickle, for the shared value ``_index``."""
     raise pickle.UnpicklingError("a shared value outside its copy")
+
+
+def _tail(_index: int, _n: int) -> object:  # pragma: no cover - replaced when thawing
+    """Stands, in a :class:`Frozen` pickle, for a tail sharing the items ``_index``."""
+    raise pickle.UnpicklingError("a shared tail outside its copy")
 
 
 def _immutable(annotation: object, seen: set[type]) -> bool:
@@ -134,9 +205,15 @@ def freeze(value: object) -> Frozen:
         shared.append(obj)
         return _shared, (len(shared) - 1,)
 
+    def share_tail(tail: Tail[Any]) -> tuple[Callable[..., object], tuple[int, int]]:
+        shared.append(tail._items)
+        return _tail, (len(shared) - 1, tail._n)
+
     out = io.BytesIO()
     pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = dict.fromkeys(shared_kinds(), share)
+    table: dict[type, Callable[[Any], Any]] = dict.fromkeys(shared_kinds(), share)
+    table[Tail] = share_tail
+    pickler.dispatch_table = table
     pickler.dump(value)
     return Frozen(out.getvalue(), tuple(shared))
 
@@ -149,6 +226,9 @@ class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if module == __name__ and name == "_shared":
             return self.shared.__getitem__  # no Python frame per shared value
+        if module == __name__ and name == "_tail":
+            shared = self.shared
+            return lambda index, n: Tail._sharing(typing.cast(list[Any], shared[index]), n)
         return super().find_class(module, name)
 
 

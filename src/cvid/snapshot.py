@@ -49,7 +49,7 @@ log = logging.getLogger("cvid.snapshot")
 
 SNAPSHOTS_DIR = "snapshots"
 KEY_FILE = "snapshot.key"  # under keys/
-MAGIC = b"cvid-snapshot 2\n"
+MAGIC = b"cvid-snapshot 3\n"
 SECTION_MAGIC = b"cvid-snapshot-section 1\n"
 TAG = hashlib.sha256().digest_size
 MIN_NEW = 1000  # entries admitted beyond the last snapshot before a new one is written

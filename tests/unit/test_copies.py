@@ -118,3 +118,67 @@ _values = st.recursive(
 @given(_values)
 def test_a_clone_equals_its_original(value: object) -> None:
     assert _copies.clone(value) == value
+
+
+def test_a_tail_behaves_as_a_list_that_only_grows() -> None:
+    tail: _copies.Tail[int] = _copies.Tail([1, 2])
+    tail.append(3)
+    tail.extend([4, 5])
+    assert list(tail) == [1, 2, 3, 4, 5]
+    assert len(tail) == 5
+    assert tail[0] == 1
+    assert tail[-1] == 5
+    assert tail[1:3] == [2, 3]
+    assert tail == [1, 2, 3, 4, 5]
+    assert tail == (1, 2, 3, 4, 5)
+    assert tail != [1, 2]
+    assert repr(tail) == "Tail([1, 2, 3, 4, 5])"
+    with pytest.raises(IndexError):
+        tail[5]
+    with pytest.raises(IndexError):
+        tail[-6]
+    with pytest.raises(TypeError):
+        hash(tail)
+    alone = pickle.loads(pickle.dumps(tail))  # a pickle of its own, as a snapshot keeps it
+    assert isinstance(alone, _copies.Tail)
+    assert alone == tail
+
+
+def test_copies_of_a_tail_share_its_items_and_never_each_others_growth() -> None:
+    original: dict[str, _copies.Tail[int]] = {"t": _copies.Tail([1, 2, 3])}
+    frozen = _copies.freeze(original)
+    assert frozen.shared == (original["t"]._items,)  # the items, not copied
+    original["t"].append(4)  # the original grows in place
+    first, second = _copies.thaw(frozen)["t"], _copies.thaw(frozen)["t"]
+    assert first == [1, 2, 3]  # a copy sees only the items it was made with
+    first.append(10)
+    second.append(20)
+    original["t"].append(5)
+    assert original["t"] == [1, 2, 3, 4, 5]
+    assert first == [1, 2, 3, 10]
+    assert second == [1, 2, 3, 20]
+
+
+_operations = st.lists(
+    st.tuples(st.sampled_from(["append", "copy"]), st.integers(0, 3), st.integers()),
+    max_size=40,
+)
+
+
+@given(_operations)
+def test_tails_and_their_copies_hold_what_lists_would(
+    operations: list[tuple[str, int, int]],
+) -> None:
+    tails: list[_copies.Tail[int]] = [_copies.Tail()]
+    lists: list[list[int]] = [[]]
+    for operation, which, value in operations:
+        k = which % len(tails)
+        if operation == "append":
+            tails[k].append(value)
+            lists[k].append(value)
+        else:
+            tails.append(_copies.clone(tails[k]))
+            lists.append(list(lists[k]))
+    for tail, model in zip(tails, lists, strict=True):
+        assert list(tail) == model
+        assert len(tail) == len(model)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from cvid import calendar, units
+from cvid._copies import Tail
 from cvid.engine import state as s
 from cvid.engine.state import moment_text
 from cvid.events import bodies as b
@@ -75,7 +76,7 @@ class _Limit:
     restored_at: dt.datetime | None = None
     violated: bool = False
     due: dt.datetime | None = None
-    history: list[s.LimitValue] = field(default_factory=list)
+    history: Tail[s.LimitValue] = field(default_factory=Tail)  # copies share it
 
     def in_effect(self, t: dt.datetime) -> bool:
         return self.starts is not None and self.starts <= t and (self.ends is None or t < self.ends)

@@ -395,7 +395,7 @@ class Gate:
         phase = next((ph for ph in self.roadmap.phases if ph.id == step_or_phase), None)
         if phase is not None:
             return all(self.step_done(st.id, history) for st in steps.required(phase))
-        events = history.obligations.step_events.get(step_or_phase, [])
+        events = history.obligations.step_events.get(step_or_phase, ())
         return steps.done_event(self.steps[step_or_phase], events) is not None
 
     def _quantity(self, c: _Context) -> None:

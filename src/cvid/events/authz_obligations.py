@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cvid import calendar
+from cvid._copies import Tail
 from cvid.errors import EventRejectedError
 from cvid.events import bodies as b
 from cvid.roadmap import model as m
@@ -39,7 +40,9 @@ class ObligationHistory:
     """What admission remembers for recurring obligations and quotas."""
 
     adopted: dict[str, dt.datetime] = field(default_factory=dict)
-    step_events: dict[str, list[tuple[str, str, dt.datetime]]] = field(default_factory=dict)
+    # each step's reports and verifications, (party, kind, time) in log order; copies
+    # of the history share them (cvid._copies.Tail)
+    step_events: dict[str, Tail[tuple[str, str, dt.datetime]]] = field(default_factory=dict)
     performed: dict[Occurrence, dt.datetime] = field(default_factory=dict)
     confirmed: dict[Occurrence, set[str]] = field(default_factory=dict)
     quota_counts: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -56,7 +59,10 @@ class ObligationHistory:
                 if isinstance(body, b.StepVerified)
                 else "waived"
             )
-            self.step_events.setdefault(body.step, []).append((party, kind, when))
+            events = self.step_events.get(body.step)
+            if events is None:
+                events = self.step_events[body.step] = Tail()
+            events.append((party, kind, when))
         elif isinstance(body, b.ObligationPerformed):
             self.performed[(body.obligation, dt.date.fromisoformat(body.occurrence))] = when
         elif isinstance(body, b.ObligationConfirmed):
@@ -70,7 +76,7 @@ class ObligationHistory:
 def _step_done(step: m.Step, history: ObligationHistory) -> dt.datetime | None:
     """When a step was done by its own events, by the rule the engine applies too
     (:mod:`cvid.roadmap.steps`)."""
-    events = history.step_events.get(step.id, [])
+    events = history.step_events.get(step.id, ())
     n = steps.done_event(step, events)
     return None if n is None else events[n][2]
 
