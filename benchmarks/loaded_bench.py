@@ -134,6 +134,7 @@ def measure(source: Path, seconds: float, rate: float, batch: int, workers: int)
         "behind": _behind(loaded.pop("entries behind")),
         "idle": {path: _summary(v) for path, v in idle.items() if path != "entries behind"},
         "loaded": {path: _summary(v) for path, v in loaded.items()},
+        "loaded_ms": {path: sorted(round(x * 1000, 1) for x in v) for path, v in loaded.items()},
     }
 
 
