@@ -12,10 +12,11 @@ So a read of "now" is answered, when one of the last :data:`COSTS_KEPT` computat
 took more than :data:`FRESH_WITHIN`, by the latest state computed for a moment at most
 :data:`STALE_AT_MOST` earlier, while one background thread computes the next (one
 at a time, and resting :data:`REST` times as long as the last one took, so that it
-never takes more than a fifth of the interpreter from the writer and the readers). That state says what it reflects: its
-moment (``at``) and the log size (:attr:`Evaluated.size`, which the API sends as the
-``X-Cvid-Entries`` header). A reader that must see the very latest asks for it
-(``fresh``; the API's ``Cache-Control: no-cache``) and waits. On a small agreement
+never takes more than a fifth of the interpreter from the writer and the readers).
+That state says what it reflects: its moment (``at``) and the log size
+(:attr:`Evaluated.size`, which the API sends as the ``X-Cvid-Entries`` header). A
+reader that must see the very latest asks for it (``fresh``; the API's
+``Cache-Control: no-cache``) and waits. On a small agreement
 every computation is quicker than :data:`FRESH_WITHIN`, and every read of "now" sees
 every event committed before it.
 """
