@@ -43,7 +43,7 @@ END = eb.END + dt.timedelta(days=1)  # after every event of the scale agreements
 GOAL_MS = 200.0  # p95 of GET / and GET /api/v1/state at 1,000 events/s
 
 
-def serve_child(directory: str, port: int, workers: int) -> None:
+def serve_child(directory: str, port: int, workers: int | None) -> None:
     """In the child: serve ``directory`` on a clock that starts at END."""
     from cvid.service.app import run
     from cvid.service.core import Limits, open_service
@@ -92,7 +92,9 @@ def _summary(latencies: list[float]) -> dict[str, float]:
     return {"n": len(ms), "p50": q[49], "p95": q[94], "max": ms[-1]}
 
 
-def measure(source: Path, seconds: float, rate: float, batch: int, workers: int) -> dict[str, Any]:
+def measure(
+    source: Path, seconds: float, rate: float, batch: int, workers: int | None
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cvid-loaded-", dir=source.parent) as scratch:
         directory = Path(scratch) / "ag"
         shutil.copytree(source, directory)
@@ -150,7 +152,7 @@ def _behind(counts: list[float]) -> dict[str, float]:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--serve"]:
-        serve_child(argv[1], int(argv[2]), int(argv[3]))
+        serve_child(argv[1], int(argv[2]), None if argv[3] == "None" else int(argv[3]))
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -164,7 +166,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rate", type=float, default=1000.0, help="events/s submitted")
     parser.add_argument("--batch", type=int, default=20, help="events per request")
     parser.add_argument(
-        "--workers", type=int, default=0, help="the service's --workers (signature checks)"
+        "--workers",
+        type=int,
+        default=None,
+        help="the service's --workers (signature checks; default: the service's, one per core)",
     )
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args(argv)

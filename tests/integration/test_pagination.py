@@ -23,7 +23,7 @@ from cvid.report import state_to_dict
 from cvid.service.api import api_router
 from cvid.service.app import create_app
 from cvid.service.core import Service
-from cvid.service.dashboard import dashboard_router
+from cvid.service.dashboard import _Dashboard, dashboard_router
 from tests.live import serving
 from tests.service_support import build_agreement
 from tests.signed import adopted_yesterday, tablings
@@ -447,3 +447,26 @@ def test_the_state_says_the_log_size_it_is_of(mixed: tuple[httpx.Client, Service
     fresh = client.get("/api/v1/state", headers={"Cache-Control": "no-cache"})
     assert fresh.headers["X-Cvid-Entries"] == str(service.size)
     assert fresh.json()["at"] >= plain.json()["at"]
+
+
+def test_the_overview_is_rendered_once_per_state_shown(
+    mixed: tuple[httpx.Client, Service], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, service = mixed
+    dash = _Dashboard(service)
+    rendered: list[str | None] = []
+    render = dash._overview
+
+    def counting(state: Any, at: str | None, moment: Any) -> Any:
+        rendered.append(at)
+        return render(state, at, moment)
+
+    monkeypatch.setattr(dash, "_overview", counting)
+    day = service.events()[-1].time.date().isoformat()
+    first = dash.overview(day)
+    again = dash.overview(day)
+    assert again.body == first.body
+    assert rendered == [day]  # the same state, the same page: rendered once
+    other = dash.overview(service.events()[0].time.isoformat())
+    assert other.body != first.body
+    assert len(rendered) == 2

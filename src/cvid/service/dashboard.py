@@ -99,6 +99,7 @@ ESCROW_TYPES = frozenset(
 MAX_CHART_POINTS = 60
 MIN_RUNS, MAX_RUNS, DEFAULT_RUNS = 10, 5000, 500  # 5000 runs take about a second
 MAX_SEED, DEFAULT_SEED = 2**32 - 1, 1
+OVERVIEWS_KEPT = 8  # overview pages kept (a few hundred kB each)
 SIMULATIONS_KEPT = 16  # results cached per (scenario, runs, seed)
 UNDETECTED_ROWS = 10  # the expected-undetected table: the horizon in this many steps
 _INDEX = re.compile(r"0|[1-9][0-9]{0,18}")
@@ -426,6 +427,11 @@ class _Dashboard:
         self._names: dict[str, str] | None = None  # party names, for the text search
         # the road map's text, and its names, in each language read so far
         self._localized: dict[str, tuple[RoadMap, Names]] = {}
+        # overview pages rendered, by what they show (see overview); each keeps its state
+        self._overviews: OrderedDict[tuple[object, ...], tuple[AgreementState, bytes]] = (
+            OrderedDict()
+        )
+        self._overviews_lock = threading.Lock()
 
     # --- shared -----------------------------------------------------------------------
 
@@ -637,8 +643,31 @@ class _Dashboard:
     # --- overview ---------------------------------------------------------------------
 
     def overview(self, at: str | None) -> HTMLResponse:
+        """The overview; the same page again while nothing it shows has changed (readers
+        polling "now" share one rendering per state: 50 ms of the interpreter each at a
+        million events)."""
         moment, at = self.moment(at)
         state = self.source.state(moment)
+        key = (
+            id(state),
+            i18n.current.get(),
+            at,
+            self._checkpoint_size(),
+            self.clock_note(moment),
+            json.dumps(self.span()),
+        )
+        with self._overviews_lock:
+            kept = self._overviews.get(key)
+        if kept is not None and kept[0] is state:
+            return HTMLResponse(kept[1])
+        page = self._overview(state, at, moment)
+        with self._overviews_lock:
+            self._overviews[key] = (state, bytes(page.body))
+            while len(self._overviews) > OVERVIEWS_KEPT:
+                self._overviews.popitem(last=False)
+        return page
+
+    def _overview(self, state: AgreementState, at: str | None, moment: dt.datetime) -> HTMLResponse:
         rm = self.rm
         at_query = "?" + _urlencode({"at": at}) if at else ""
         conditions = self.names.conditions(rm)
@@ -667,12 +696,11 @@ class _Dashboard:
             conditions=conditions,
             checkpoint_size=self._checkpoint_size(),
             clock_note=self.clock_note(moment),
-            now=self.source.now(),
             drafts=list(state.drafts.values())[-DRAFTS_SHOWN:],
             alerts=state.alerts[-ALERTS_SHOWN:],
             violations=state.violations[-ALERTS_SHOWN:],
             snapbacks=state.snapbacks[-ALERTS_SHOWN:],
-            list_href=functools.partial(self.list_href, moment),
+            list_href=functools.partial(self.list_href, state.at),
         )
 
     def list_href(self, moment: dt.datetime, path: str) -> str | None:
