@@ -42,7 +42,6 @@ import datetime as dt
 import json
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +79,7 @@ from cvid.logged import LoggedEvents
 from cvid.roadmap import loader as roadmap_load
 from cvid.roadmap.model import RoadMap
 from cvid.service import listing
+from cvid.service.states import States
 
 CONFIG_FILE = "mirror.json"
 ROADMAP_FILE = "roadmap.json"
@@ -89,9 +89,6 @@ snapshot_log = logging.getLogger("cvid.snapshot")
 MAX_ROADMAP_BYTES = 1 << 22
 BUNDLES_PER_READ = 16
 CHUNK = 64 * TILE_WIDTH  # entries appended, checked and admitted in one transaction
-STATES_KEPT = 16
-
-
 class MirrorError(VerificationError):
     """The followed service cannot be mirrored: a refused road map, entry or checkpoint."""
 
@@ -173,8 +170,8 @@ class Mirror:
         )
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._lock = threading.Lock()  # the store's connection: one user at a time
-        self._states: OrderedDict[tuple[int, dt.datetime], AgreementState] = OrderedDict()
-        self._states_lock = threading.Lock()
+        self._states = States(self._compute, size=lambda: len(self._events), now=self.now)
+        self._evaluators_lock = threading.Lock()
         latest = log.latest_checkpoint()
         self._note: bytes | None = latest[1] if latest else None
         self._verified = open_checkpoint(latest[1], verifier)[0] if latest else None
@@ -251,6 +248,7 @@ class Mirror:
 
     def close(self) -> None:
         """Write a snapshot of what is held (when it grew since the last), close the store."""
+        self._states.close()
         try:
             self.save_snapshot(force=True)
             self.save_index()
@@ -577,24 +575,18 @@ class Mirror:
             return list(self.log.entries(start, end))
 
     def state(self, at: dt.datetime) -> AgreementState:
-        size = len(self._events)
+        """The state at ``at`` of what the mirror holds; at "now", possibly as computed a
+        moment ago while rounds add events fast (see :mod:`cvid.service.states`)."""
+        return self._states.get(len(self._events), at).state
+
+    def _compute(self, size: int, at: dt.datetime) -> AgreementState:
         events = self._events.view(size)  # as it stands now, while rounds may append
-        key = (size, at)
-        with self._states_lock:
-            cached = self._states.get(key)
-        if cached is not None:
-            return cached
         roadmap = roadmap_at(self.gate, self.history, at)
-        state = self.evaluator(roadmap).state(events, at=at)
-        with self._states_lock:
-            self._states[key] = state
-            while len(self._states) > STATES_KEPT:
-                self._states.popitem(last=False)
-        return state
+        return self.evaluator(roadmap).state(events, at=at)
 
     def evaluator(self, roadmap: RoadMap) -> Evaluator:
         """The incremental evaluator of ``roadmap`` (the adopted one or an amended version)."""
-        with self._states_lock:
+        with self._evaluators_lock:
             evaluator = self._evaluators.get(id(roadmap))
             if evaluator is None or evaluator.roadmap is not roadmap:
                 evaluator = self._evaluators[id(roadmap)] = Evaluator(roadmap)
