@@ -89,6 +89,8 @@ snapshot_log = logging.getLogger("cvid.snapshot")
 MAX_ROADMAP_BYTES = 1 << 22
 BUNDLES_PER_READ = 16
 CHUNK = 64 * TILE_WIDTH  # entries appended, checked and admitted in one transaction
+
+
 class MirrorError(VerificationError):
     """The followed service cannot be mirrored: a refused road map, entry or checkpoint."""
 

@@ -8,17 +8,16 @@ million events, an event that arrives a little out of order folds again from a c
 the engine (a few hundred milliseconds), and while a thousand events a second arrive,
 most readers would wait for one such fold.
 
-So a read of "now" is answered, when one of the last :data:`COSTS_KEPT` computations
-took more than :data:`FRESH_WITHIN`, by the latest state computed for a moment at most
-:data:`STALE_AT_MOST` earlier, while one background thread computes the next (one
-at a time, and resting :data:`REST` times as long as the last one took, so that it
-never takes more than a fifth of the interpreter from the writer and the readers).
-That state says what it reflects: its moment (``at``) and the log size
-(:attr:`Evaluated.size`, which the API sends as the ``X-Cvid-Entries`` header). A
-reader that must see the very latest asks for it (``fresh``; the API's
-``Cache-Control: no-cache``) and waits. On a small agreement
-every computation is quicker than :data:`FRESH_WITHIN`, and every read of "now" sees
-every event committed before it.
+So a read of "now" on a log of at least :data:`STALE_FROM` entries is answered, when
+one of the last :data:`COSTS_KEPT` computations took more than :data:`FRESH_WITHIN`,
+by the latest state computed for a moment at most :data:`STALE_AT_MOST` earlier,
+while one background thread computes the next: one at a time, resting :data:`REST`
+times as long as the last one took, so that it never takes more than a fifth of the
+interpreter from the writer and the readers. That state says what it reflects: its
+moment (``at``) and the log size (:attr:`Evaluated.size`, which the API sends as the
+``X-Cvid-Entries`` header). A reader that must see the very latest asks for it
+(``fresh``; the API's ``Cache-Control: no-cache``) and waits. On a smaller log, every
+read of "now" sees every event committed before it, however long computing it takes.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ from dataclasses import dataclass
 
 from cvid.engine.state import AgreementState
 
+STALE_FROM = 10_000  # entries: below this, "now" is always computed for its reader
 FRESH_WITHIN = 0.05  # seconds: a state computed this quickly is computed for its reader
 STALE_AT_MOST = dt.timedelta(seconds=10)  # "now" answered by a state at most this old
 REST = 4.0  # the background thread rests this many times as long as it computed...
@@ -94,8 +94,8 @@ class States:
 
     def _usable(self, size: int, at: dt.datetime) -> Evaluated | None:
         latest = self._latest
-        if latest is None or max(self._costs) < FRESH_WITHIN:
-            return None  # quick to compute: computed for this reader
+        if latest is None or size < STALE_FROM or max(self._costs) < FRESH_WITHIN:
+            return None  # a small log, or quick to compute: computed for this reader
         if not (latest.size <= size and latest.at <= at and at - latest.at <= STALE_AT_MOST):
             return None
         self._wake()
