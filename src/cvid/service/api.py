@@ -376,11 +376,11 @@ def api_router(service: Service) -> APIRouter:
         """Where the agreement stands at ``at`` (default: now): the engine's answer,
         bounded by ``keep`` whatever the log holds.
 
-        The header ``X-Cvid-Entries`` gives the log size it is of (``X-Cvid-Log-Size``:
-        the log's size as it is answered). "Now" on a large
-        agreement taking events fast may be the state computed a moment ago (its `at`
-        says when; at most 10 s earlier); the request header `Cache-Control: no-cache`
-        asks for every event committed before the request, and waits for it."""
+        ``X-Cvid-Entries`` gives the log size it is of, ``X-Cvid-Log-Size`` the log's
+        size as it is answered. "Now", on a log of 10,000 entries or more taking events
+        faster than the state is computed, may be the state computed a moment ago (its
+        `at` says when: at most 10 s earlier); the request header `Cache-Control:
+        no-cache` asks for every event committed before the request, and waits."""
         try:
             moment = _moment(at)
         except Error as e:
