@@ -31,6 +31,9 @@ PURPOSES = {  # a Council draft's purpose
 }
 
 
+SHOWN_KEPT = 10_000  # lines kept as shown (see Names.text)
+
+
 @dataclass(frozen=True)
 class Names:
     """Every id of one road map and the name a reader sees for it."""
@@ -46,6 +49,8 @@ class Names:
     # the road map's text as written, which the engine quotes in its sentences (a
     # Council procedure), and its translation (see :meth:`text`)
     phrases: dict[str, str] = field(default_factory=dict)
+    # lines already shown, by (language, line): a page shows the same reasons many times
+    _shown: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, rm: m.RoadMap, written: m.RoadMap | None = None) -> Names:
@@ -106,6 +111,15 @@ class Names:
         the road map's text it quotes in that language (where :attr:`phrases` has it)
         and each known step, phase or party id that stands as a whole word replaced by
         its name."""
+        key = (i18n.current.get(), line)
+        shown = self._shown.get(key)
+        if shown is None:
+            if len(self._shown) >= SHOWN_KEPT:
+                self._shown.clear()
+            shown = self._shown[key] = self._text(line)
+        return shown
+
+    def _text(self, line: str) -> str:
         line = translate(line)
         for said, shown in self.phrases.items():
             if said in line:

@@ -211,6 +211,20 @@ _env.filters["status_symbol"] = status_symbol
 _env.filters["sentence"] = sentences.translate  # an engine sentence in the reader's language
 _env.filters["engine_word"] = sentences.word
 _env.globals["measure_status"] = measure_status
+
+
+def _badge(status: str, key: str | None = None) -> Markup:
+    """A status as a badge: its symbol and its word (a function, not a macro: the
+    overview shows hundreds, and a macro call costs five times as much)."""
+    shown = key or status
+    symbol, word = escape(status_symbol(shown)), escape(i18n.gettext_(status_label(shown)))
+    return Markup(
+        f'<span class="badge status-{escape(shown)}"><span class="sym" aria-hidden="true">'
+        f"{symbol}</span> {word}</span>"
+    )
+
+
+_env.globals["badge"] = _badge
 _env.globals["span"] = None  # the signed log's days (Dashboard.span), given per page
 _env.filters["percent"] = lambda share: f"{share * 100:.1f} %"
 _env.filters["days"] = lambda days: (
