@@ -11,9 +11,10 @@ most readers would wait for one such fold.
 So a read of "now" on a log of at least :data:`STALE_FROM` entries is answered, when
 one of the last :data:`COSTS_KEPT` computations took more than :data:`FRESH_WITHIN`,
 by the latest state computed for a moment at most :data:`STALE_AT_MOST` earlier,
-while one background thread computes the next: one at a time, resting :data:`REST`
-times as long as the last one took, so that it never takes more than a fifth of the
-interpreter from the writer and the readers. That state says what it reflects: its
+while one background thread computes the next: one at a time, at most one a second
+("now" is to the second), and resting :data:`REST` times as long as the last one took,
+so that it never takes more than a fifth of the interpreter from the writer and the
+readers (and the readers' pages change at most once a second). That state says what it reflects: its
 moment (``at``) and the log size (:attr:`Evaluated.size`, which the API sends as the
 ``X-Cvid-Entries`` header). A reader that must see the very latest asks for it
 (``fresh``; the API's ``Cache-Control: no-cache``) and waits. On a smaller log, every
@@ -35,8 +36,9 @@ from cvid.engine.state import AgreementState
 STALE_FROM = 10_000  # entries: below this, "now" is always computed for its reader
 FRESH_WITHIN = 0.05  # seconds: a state computed this quickly is computed for its reader
 STALE_AT_MOST = dt.timedelta(seconds=10)  # "now" answered by a state at most this old
-REST = 4.0  # the background thread rests this many times as long as it computed...
-MAX_REST = 1.0  # ...but at most this many seconds
+PERIOD = 1.0  # seconds: the background thread starts at most one computation this often,
+REST = 4.0  # rests at least this many times as long as it computed,
+MAX_REST = 1.0  # but at most this many seconds
 KEPT = 64  # states kept by (log size, moment)
 COSTS_KEPT = 8  # the latest computations' times, the slowest of which decides
 
@@ -136,7 +138,7 @@ class States:
             except Exception:  # reported; readers then compute for themselves
                 log.exception("the state could not be computed")
                 took = MAX_REST
-            if self._stopping.wait(min(REST * took, MAX_REST)):
+            if self._stopping.wait(min(max(REST * took, PERIOD - took), MAX_REST)):
                 return
 
     def close(self) -> None:
