@@ -12,9 +12,11 @@ While Council members table drafts at ``--rate`` events/s in all (batches of
 one client reads ``GET /`` and ``GET /api/v1/state`` in turn, and p50/p95/max of each
 are reported with the events/s actually reached and the server's CPU per second. The
 same reads are measured first with nothing submitted (the baseline: a state that does
-not change between reads), and the ratio loaded / idle is printed.
+not change between reads), and the ratio loaded / idle is printed, with how far behind
+the log the state read under load was (``X-Cvid-Entries`` against ``X-Cvid-Log-Size``).
 
     python benchmarks/loaded_bench.py DIR [--seconds 20] [--rate 1000] [--batch 20]
+    python benchmarks/loaded_bench.py DIR --database postgresql://...   # appends to it
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ END = eb.END + dt.timedelta(days=1)  # after every event of the scale agreements
 GOAL_MS = 200.0  # p95 of GET / and GET /api/v1/state at 1,000 events/s
 
 
-def serve_child(directory: str, port: int, workers: int | None) -> None:
+def serve_child(directory: str, port: int, workers: int | None, database: str | None) -> None:
     """In the child: serve ``directory`` on a clock that starts at END."""
     from cvid.service.app import run
     from cvid.service.core import Limits, open_service
@@ -53,18 +55,19 @@ def serve_child(directory: str, port: int, workers: int | None) -> None:
     def clock() -> dt.datetime:
         return END + dt.timedelta(seconds=time.monotonic() - started)
 
-    service = open_service(
-        directory, limits=Limits(party_rate=1e9, party_burst=10**6, workers=workers), clock=clock
-    )
+    limits = Limits(party_rate=1e9, party_burst=10**6, workers=workers)
+    service = open_service(directory, database=database, limits=limits, clock=clock)
     run(service, host="127.0.0.1", port=port, examples=None)
 
 
-def _signed(directory: Path, count: int, start: dt.datetime = END) -> list[list[bytes]]:
+def _signed(
+    directory: Path, count: int, start: dt.datetime = END, database: str | None = None
+) -> list[list[bytes]]:
     """``count`` draft-tabling events from the Council's members, signed, timed from
     ``start`` on (1 ms apart), one list per member in sequence order."""
     from cvid import agreement as ag
 
-    with ag.Agreement.open(directory) as a:
+    with ag.Agreement.open(directory, database=database) as a:
         council = {"council_permanent", "council_elected"}
         members = [p.id for p in a.roadmap.parties if set(p.roles) & council]
         return sb._events(a, members, count // len(members) + 1, "load", start)
@@ -93,16 +96,26 @@ def _summary(latencies: list[float]) -> dict[str, float]:
 
 
 def measure(
-    source: Path, seconds: float, rate: float, batch: int, workers: int | None
+    source: Path,
+    seconds: float,
+    rate: float,
+    batch: int,
+    workers: int | None,
+    *,
+    database: str | None = None,
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="cvid-loaded-", dir=source.parent) as scratch:
         directory = Path(scratch) / "ag"
-        shutil.copytree(source, directory)
-        entries = _signed(directory, int(rate * seconds * 1.2) + batch * 20)
+        if database is None:
+            shutil.copytree(source, directory)
+        else:
+            directory = source  # a PostgreSQL log is not copied: the run appends to it
+        entries = _signed(directory, int(rate * seconds * 1.2) + batch * 20, database=database)
         port = mb._port()
         started = time.perf_counter()
+        args = [str(directory), str(port), str(workers), str(database)]
         server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(directory), str(port), str(workers)],
+            [sys.executable, __file__, "--serve", *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -152,7 +165,8 @@ def _behind(counts: list[float]) -> dict[str, float]:
 
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--serve"]:
-        serve_child(argv[1], int(argv[2]), None if argv[3] == "None" else int(argv[3]))
+        workers = None if argv[3] == "None" else int(argv[3])
+        serve_child(argv[1], int(argv[2]), workers, None if argv[4] == "None" else argv[4])
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -171,6 +185,11 @@ def main(argv: list[str]) -> int:
         default=None,
         help="the service's --workers (signature checks; default: the service's, one per core)",
     )
+    parser.add_argument(
+        "--database",
+        help="the agreement's PostgreSQL log (DIRECTORY built with it): not copied, the "
+        "run appends to it",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args(argv)
     if args.directory is None and args.build is None:
@@ -188,7 +207,9 @@ def main(argv: list[str]) -> int:
                 capture_output=True,
                 check=True,
             )
-        result = measure(directory, args.seconds, args.rate, args.batch, args.workers)
+        result = measure(
+            directory, args.seconds, args.rate, args.batch, args.workers, database=args.database
+        )
     print(f"service started in {result['start_seconds']:.1f} s (from its snapshot)")
     print(
         f"submitted {result['events']:,} events at {result['rate']:,.0f} events/s "
