@@ -166,7 +166,8 @@ def _behind(counts: list[float]) -> dict[str, float]:
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--serve"]:
         workers = None if argv[3] == "None" else int(argv[3])
-        serve_child(argv[1], int(argv[2]), workers, None if argv[4] == "None" else argv[4])
+        database = argv[4] if len(argv) > 4 and argv[4] != "None" else None
+        serve_child(argv[1], int(argv[2]), workers, database)
         return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
