@@ -29,7 +29,7 @@ import datetime as dt
 import logging
 import os
 import pickle
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from cvid import _yaml
 from cvid import snapshot as snap
 from cvid.amendment import VERSIONS_DIR, history_problems, roadmap_at
 from cvid.engine import AgreementState
-from cvid.engine.incremental import Evaluator
+from cvid.engine.incremental import Evaluator, Fold
 from cvid.errors import (
     AgreementError,
     AppendConflictError,
@@ -346,8 +346,26 @@ class Agreement:
         """The incremental evaluator of ``roadmap`` (the adopted one or an amended version)."""
         evaluator = self._evaluators.get(id(roadmap))
         if evaluator is None or evaluator.roadmap is not roadmap:
-            evaluator = self._evaluators[id(roadmap)] = Evaluator(roadmap)
+            older = self.older_folds if roadmap is self.roadmap and not self.reverify else None
+            evaluator = self._evaluators[id(roadmap)] = Evaluator(roadmap, older=older)
         return evaluator
+
+    def older_folds(self) -> Iterator[Fold]:
+        """The adopted road map's folds kept by the snapshots older than the one read or
+        last written, the newest first, each read when asked for (time travel to a moment
+        before that one's fold starts from the nearest of them: see cvid.snapshot.kept)."""
+        for path in snap.older(self.directory, len(self.events)):
+            if int(path.stem) == self.snapshot_size:
+                continue  # its fold is the evaluator's own checkpoint already
+            try:
+                found = snap.checked(
+                    path, self.directory / KEYS_DIR, digest=self.gate.digest, root=self.log.root
+                )
+            except Error as e:
+                log.warning("an older snapshot is ignored: %s", e)
+                continue
+            if found.fold is not None:
+                yield found.fold
 
     def signer(self, party: str) -> Signer:
         """Read ``party``'s private key from ``keys/`` (exercise and demo setups).

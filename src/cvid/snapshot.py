@@ -53,6 +53,7 @@ MAGIC = b"cvid-snapshot 3\n"
 SECTION_MAGIC = b"cvid-snapshot-section 1\n"
 TAG = hashlib.sha256().digest_size
 MIN_NEW = 1000  # entries admitted beyond the last snapshot before a new one is written
+OLDER_KEPT = 3  # older snapshots kept beside the newest, for time travel (see kept)
 
 
 @dataclass
@@ -105,9 +106,9 @@ def latest(directory: Path, max_size: int, name: str = "snapshot") -> Path | Non
     return max(found)[1] if found else None
 
 
-def _replace(target: Path, tag: bytes, *parts: bytes) -> None:
+def _replace(target: Path, tag: bytes, *parts: bytes, keep: bool = False) -> None:
     """Write ``tag`` then ``parts`` to ``target`` atomically, and remove the older files
-    of its kind (same suffix) beside it."""
+    of its kind (same suffix) beside it; with ``keep``, those :func:`kept` keeps stay."""
     target.parent.mkdir(exist_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.partial")
     with partial.open("wb") as f:
@@ -115,9 +116,41 @@ def _replace(target: Path, tag: bytes, *parts: bytes) -> None:
         for part in parts:
             f.write(part)
     partial.replace(target)
-    for old in target.parent.glob(f"*{target.suffix}"):
-        if old != target:
+    others = [old for old in target.parent.glob(f"*{target.suffix}") if old != target]
+    staying = set(kept(others, _size(target))) if keep else set()
+    for old in others:
+        if old not in staying:
             old.unlink(missing_ok=True)
+
+
+def _size(path: Path) -> int:
+    try:
+        return int(path.stem)
+    except ValueError:
+        return -1
+
+
+def kept(older: list[Path], newest: int) -> list[Path]:
+    """Which older snapshots stay beside the newest (of ``newest`` entries): at most
+    :data:`OLDER_KEPT`: the one before it, then each of at most half the entries of the
+    next newer one kept, so that time travel finds a fold not far before a recent
+    moment, nor very far before an old one (see
+    :meth:`cvid.agreement.Agreement.older_folds`)."""
+    staying: list[Path] = []
+    bound = newest - 1
+    for path in sorted(older, key=_size, reverse=True):
+        if len(staying) == OLDER_KEPT:
+            break
+        if 0 < _size(path) <= bound:
+            staying.append(path)
+            bound = _size(path) // 2
+    return staying
+
+
+def older(directory: Path, max_size: int) -> list[Path]:
+    """The snapshots of at most ``max_size`` entries, the largest first."""
+    found = [p for p in (directory / SNAPSHOTS_DIR).glob("*.snapshot") if _size(p) >= 0]
+    return sorted((p for p in found if _size(p) <= max_size), key=_size, reverse=True)
 
 
 def _authenticated(path: Path, keys_dir: Path, magic: bytes, what: str) -> memoryview:
@@ -154,7 +187,7 @@ def write(directory: Path, keys_dir: Path, snapshot: Snapshot) -> Path:
         assert key is not None
         payload = MAGIC + pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
         target = _path(directory, snapshot.size)
-        _replace(target, hmac.new(key, payload, hashlib.sha256).digest(), payload)
+        _replace(target, hmac.new(key, payload, hashlib.sha256).digest(), payload, keep=True)
     except OSError as e:
         raise SnapshotError(f"cannot write a snapshot in {directory / SNAPSHOTS_DIR}: {e}") from e
     return target
@@ -189,16 +222,24 @@ def verified(
     if path is None:
         return None
     try:
-        found = read(path, keys_dir)
-        if found.roadmap != digest:
-            raise SnapshotError(f"{path} is for another road map ({found.roadmap})")
-        if found.history.size != found.size or root(found.size) != found.root:
-            raise SnapshotError(
-                f"{path} does not match the log: its root at size {found.size} differs"
-            )
+        return checked(path, keys_dir, digest=digest, root=root)
     except Error as e:
         log.warning("snapshot ignored, every entry is admitted again: %s", e)
         return None
+
+
+def checked(path: Path, keys_dir: Path, *, digest: str, root: Callable[[int], bytes]) -> Snapshot:
+    """The snapshot at ``path``, authenticated, made under the road map ``digest`` and
+    bound to the log (``root(n)``: the log's root at size ``n``).
+
+    Raises:
+        SnapshotError: it is not.
+    """
+    found = read(path, keys_dir)
+    if found.roadmap != digest:
+        raise SnapshotError(f"{path} is for another road map ({found.roadmap})")
+    if found.history.size != found.size or root(found.size) != found.root:
+        raise SnapshotError(f"{path} does not match the log: its root at size {found.size} differs")
     return found
 
 

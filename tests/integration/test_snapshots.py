@@ -33,6 +33,7 @@ from tests.signed import adopted_yesterday, tablings
 
 CVID = Path(sys.executable).parent / "cvid"
 AT = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+MINUTE = dt.timedelta(minutes=1)
 TEMPLATES = ["jcpoa-2231", "kazakhstan-1991"]
 
 
@@ -248,3 +249,40 @@ def test_a_refused_batch_after_starting_from_a_snapshot_undoes_only_its_records(
     with opened(directory, None, reverify=True) as full, opened(directory, None) as fast:
         assert fast.history == full.history
         assert status(fast) == status(full)
+
+
+def test_older_snapshots_are_kept_thinned() -> None:
+    older = [Path(f"{n:012d}.snapshot") for n in (900, 500, 400, 250, 100, 60, 10)]
+    assert [int(p.stem) for p in snap.kept(older, 1000)] == [900, 400, 100]
+    assert [int(p.stem) for p in snap.kept(older, 15)] == [10]
+    assert snap.kept(older, 10) == []
+
+
+def test_time_travel_before_the_latest_fold_starts_from_an_older_snapshot(
+    tmp_path: Path, database: str | None
+) -> None:
+    directory = tmp_path / "jcpoa-2231"
+    with create_from_template(directory, "jcpoa-2231", adopt_at=None, database=database) as a:
+        times = sorted(e.time for e in a.events)
+        middle = times[len(times) // 2]
+        a.state(at=middle)  # the fold: the events up to the middle of the history
+        assert a.save_snapshot(force=True) is not None
+        first = a.snapshot_size
+        measured = [e for e in a.events if e.type == "quantity.measured"][-1]
+        body = measured.signed.event.body
+        for k in range(5):  # a few more events: a newer snapshot, the first one kept
+            a.act(a.signer(measured.party), "quantity.measured", body, time=AT + k * MINUTE)
+        a.state(at=AT + 10 * MINUTE)  # every event folded in
+        assert a.save_snapshot(force=True) is not None
+    kept = sorted(int(p.stem) for p in (directory / snap.SNAPSHOTS_DIR).glob("*.snapshot"))
+    assert kept == [first, first + 5]
+    moment = middle + dt.timedelta(days=1)  # before the latest fold's clock
+    with opened(directory, database) as fast:
+        at_moment = json.dumps(state_to_dict(fast.state(at=moment)), sort_keys=True)
+        assert fast.evaluator(fast.roadmap).from_older == 1
+    with opened(directory, database, reverify=True) as full:
+        assert json.dumps(state_to_dict(full.state(at=moment)), sort_keys=True) == at_moment
+    (directory / snap.SNAPSHOTS_DIR / f"{first:012d}.snapshot").unlink()
+    with opened(directory, database) as slow:  # without it: from the start, the same state
+        assert json.dumps(state_to_dict(slow.state(at=moment)), sort_keys=True) == at_moment
+        assert slow.evaluator(slow.roadmap).from_older == 0

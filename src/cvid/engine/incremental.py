@@ -15,7 +15,8 @@ its own reducer, not the whole history again. To answer at ``at``:
 * when ``at`` is before events already applied (time travel, or events timed ahead of
   the clock), or an event arrives timed before events already applied (parties'
   clocks differ within the admission skew), the fold restarts from the nearest
-  earlier checkpoint: a copy of the base kept every ``checkpoint_every`` events. The
+  earlier checkpoint (for time travel far back, possibly a fold that an older snapshot
+  kept: ``older``): a copy of the base kept every ``checkpoint_every`` events. The
   latest :data:`RECENT_CHECKPOINTS` are kept, since an event out of order is most
   often only a little out of order; older ones are thinned out as the log grows, so
   that at most :data:`MAX_CHECKPOINTS` of them are kept.
@@ -42,7 +43,7 @@ import io
 import pickle
 import threading
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from cvid import _copies, _gc
@@ -53,10 +54,14 @@ from cvid.events.authz import AdmittedEvent
 from cvid.roadmap import model as m
 
 CHECKPOINT_EVERY = 4096  # applied events between checkpoints
+FAR = 65_536  # events to fold beyond which an older snapshot's fold is looked for
 RECENT_CHECKPOINTS = 4  # the latest ones, always kept
 MAX_CHECKPOINTS = 8  # older ones: beyond this, every other one is dropped
 
 _Copy = _copies.Frozen | bytes  # a copy of an engine: in memory, or a snapshot's pickle
+# a fold as a snapshot keeps it: (events applied, the engine's pickle, the events'
+# (time, index) order, the engine's clock in microseconds since 1970); see export()
+Fold = tuple[int, bytes, bytes, int]
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _US = dt.timedelta(microseconds=1)
 
@@ -83,15 +88,25 @@ class Evaluator:
     Safe to call from several threads (one at a time does the work).
     """
 
-    def __init__(self, roadmap: m.RoadMap, *, checkpoint_every: int = CHECKPOINT_EVERY) -> None:
+    def __init__(
+        self,
+        roadmap: m.RoadMap,
+        *,
+        checkpoint_every: int = CHECKPOINT_EVERY,
+        older: Callable[[], Iterator[Fold]] | None = None,
+    ) -> None:
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be positive")
         self.roadmap = roadmap
+        # folds kept by older snapshots, newest first, read only when time travel would
+        # otherwise fold far from the start (each as export() gives it)
+        self.older = older
         self.every = checkpoint_every
         self.spacing = checkpoint_every  # between the older checkpoints kept (doubles)
         self.start = _Engine(roadmap).t  # the engine's clock before any event
         self.restarts = 0  # folds restarted from a checkpoint (for tests and benchmarks)
         self.copies = 0  # copies of the base made to answer beyond it (the same)
+        self.from_older = 0  # folds started from an older snapshot's (the same)
         self._lock = threading.Lock()
         self._reset()
 
@@ -325,6 +340,11 @@ class Evaluator:
                 engine = self.thaw(frozen)
             except Exception:  # a snapshot's engine of another build
                 self._forget()
+        if engine is None or n - applied > FAR:
+            found = self._older_fold(n, at)
+            if found is not None:
+                _discard(engine)
+                applied, engine = found
         if engine is None:
             applied, engine = 0, self._fresh(self._event(0).time, at)
         try:
@@ -334,6 +354,26 @@ class Evaluator:
             return engine.result(n)
         finally:
             _discard(engine)
+
+    def _older_fold(self, n: int, at: dt.datetime) -> tuple[int, _Engine] | None:
+        """The fold of an older snapshot that starts this one: its first events in (time,
+        index) order are the first ones now too, at most ``n`` of them, its clock not
+        after ``at``; thawed, with the events it applied."""
+        if self.older is None:
+            return None
+        for applied, frozen, keys, when in self.older():
+            half = len(keys) // 2
+            order = array("q")
+            order.frombytes(keys[half : half + applied * 8])
+            if applied > n or _from_micros(when) > at or self._order[:applied] != order:
+                continue
+            try:
+                engine = self.thaw(frozen)
+            except Exception:  # an engine of another build: look further
+                continue
+            self.from_older += 1
+            return applied, engine
+        return None
 
     # --- copies, and the engine kept in a snapshot ------------------------------------------
 
