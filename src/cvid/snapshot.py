@@ -20,6 +20,13 @@ that is not the agreement's) is reported on the ``cvid.snapshot`` logger (stderr
 default) and ignored. Deleting ``snapshots/`` changes nothing but speed. See
 ``docs/adr/0014-snapshots-and-incremental-state.md``.
 
+Opening reads the newest. A few older ones are kept beside it (:func:`kept`: the one
+before, then each of at most half the entries of the next newer one kept, at most
+:data:`OLDER_KEPT`): their folds are where time travel starts when the moment asked
+for is before the newest fold's clock (a service advances its fold to its clock less
+the admission skew, so the newest is often later than "yesterday"). At a million
+events each is about 65 MB.
+
 A *section* (``snapshots/<size>.<name>``) is a cache of the same kind kept beside the
 snapshot for one reader that needs more than opening does (the service's listing
 index): bytes in a format its owner defines (no pickle), bound to the log's root at
@@ -177,7 +184,7 @@ def _authenticated(path: Path, keys_dir: Path, magic: bytes, what: str) -> memor
 
 
 def write(directory: Path, keys_dir: Path, snapshot: Snapshot) -> Path:
-    """Write ``snapshot`` (atomically) and remove the older ones.
+    """Write ``snapshot`` (atomically) and remove the older ones but those :func:`kept`.
 
     Raises:
         SnapshotError: no key can be made, or the directory is not writable.
