@@ -301,7 +301,7 @@ class Mirror:
                 )
                 keys = self.directory / KEYS_DIR
                 keys.mkdir(mode=0o700, exist_ok=True)
-                path = snap.write(self.directory, keys, state)
+                path = snap.write(self.directory, keys, state, keep_older=False)
             except (Error, OSError, TypeError) as e:
                 snapshot_log.warning("no snapshot written: %s", e)
                 return None

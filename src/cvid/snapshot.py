@@ -183,8 +183,9 @@ def _authenticated(path: Path, keys_dir: Path, magic: bytes, what: str) -> memor
     return payload
 
 
-def write(directory: Path, keys_dir: Path, snapshot: Snapshot) -> Path:
-    """Write ``snapshot`` (atomically) and remove the older ones but those :func:`kept`.
+def write(directory: Path, keys_dir: Path, snapshot: Snapshot, *, keep_older: bool = True) -> Path:
+    """Write ``snapshot`` (atomically) and remove the older ones but those :func:`kept`
+    (all of them when not ``keep_older``: a reader that starts no fold from them).
 
     Raises:
         SnapshotError: no key can be made, or the directory is not writable.
@@ -194,7 +195,7 @@ def write(directory: Path, keys_dir: Path, snapshot: Snapshot) -> Path:
         assert key is not None
         payload = MAGIC + pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
         target = _path(directory, snapshot.size)
-        _replace(target, hmac.new(key, payload, hashlib.sha256).digest(), payload, keep=True)
+        _replace(target, hmac.new(key, payload, hashlib.sha256).digest(), payload, keep=keep_older)
     except OSError as e:
         raise SnapshotError(f"cannot write a snapshot in {directory / SNAPSHOTS_DIR}: {e}") from e
     return target
