@@ -6,8 +6,9 @@ values that never change once made: event bodies and the road map (frozen pydant
 models), the limits' logged values and other frozen records, times. A copy made by
 :func:`freeze` and :func:`thaw` pickles the mutable containers as usual but keeps each
 such value by reference, in a side list, so that thawing creates the containers and
-points them at the same values (an engine of a million events: 4 times faster to
-freeze and 2.5 times faster to thaw than a plain pickle, and a third of the bytes).
+points them at the same values (an engine of a million events: 7.5 MB instead of a
+31 MB pickle, frozen in 0.17-0.26 s instead of 1.4-1.6 s, thawed in 0.10-0.20 s
+instead of 0.5-1.4 s).
 
 A value is shared when its class is one of :func:`shared_kinds`: ``datetime``,
 ``date`` and ``timedelta``, the project's pydantic models configured ``frozen``, and
