@@ -57,9 +57,6 @@ class Frozen:
     data: bytes
     shared: tuple[object, ...]
 
-    def __len__(self) -> int:
-        return len(self.data)
-
 
 class Tail(Sequence[T]):
     """A list that only grows, whose copies share its items (see the module).

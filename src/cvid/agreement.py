@@ -354,8 +354,8 @@ class Agreement:
         """The adopted road map's folds kept by the snapshots older than the one read or
         last written, the newest first, each read when asked for (time travel to a moment
         before that one's fold starts from the nearest of them: see cvid.snapshot.kept)."""
-        for path in snap.older(self.directory, len(self.events)):
-            if int(path.stem) == self.snapshot_size:
+        for size, path in snap.older(self.directory, len(self.events)):
+            if size == self.snapshot_size:
                 continue  # its fold is the evaluator's own checkpoint already
             try:
                 found = snap.checked(

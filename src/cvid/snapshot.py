@@ -100,17 +100,17 @@ def _path(directory: Path, size: int) -> Path:
     return directory / SNAPSHOTS_DIR / f"{size:012d}.snapshot"
 
 
+def older(directory: Path, max_size: int, name: str = "snapshot") -> list[tuple[int, Path]]:
+    """The snapshots (or sections ``name``) of at most ``max_size`` entries, with their
+    sizes, the largest first."""
+    found = [(_size(p), p) for p in (directory / SNAPSHOTS_DIR).glob(f"*.{name}")]
+    return sorted((f for f in found if 0 <= f[0] <= max_size), reverse=True)
+
+
 def latest(directory: Path, max_size: int, name: str = "snapshot") -> Path | None:
     """The snapshot (or section ``name``) of the largest size at most ``max_size``, if any."""
-    found = []
-    for path in (directory / SNAPSHOTS_DIR).glob(f"*.{name}"):
-        try:
-            size = int(path.stem)
-        except ValueError:
-            continue
-        if size <= max_size:
-            found.append((size, path))
-    return max(found)[1] if found else None
+    found = older(directory, max_size, name)
+    return found[0][1] if found else None
 
 
 def _replace(target: Path, tag: bytes, *parts: bytes, keep: bool = False) -> None:
@@ -152,12 +152,6 @@ def kept(older: list[Path], newest: int) -> list[Path]:
             staying.append(path)
             bound = _size(path) // 2
     return staying
-
-
-def older(directory: Path, max_size: int) -> list[Path]:
-    """The snapshots of at most ``max_size`` entries, the largest first."""
-    found = [p for p in (directory / SNAPSHOTS_DIR).glob("*.snapshot") if _size(p) >= 0]
-    return sorted((p for p in found if _size(p) <= max_size), key=_size, reverse=True)
 
 
 def _authenticated(path: Path, keys_dir: Path, magic: bytes, what: str) -> memoryview:

@@ -457,9 +457,9 @@ def test_the_overview_is_rendered_once_per_state_shown(
     rendered: list[str | None] = []
     render = dash._overview
 
-    def counting(state: Any, at: str | None, moment: Any) -> Any:
+    def counting(state: Any, at: str | None, shown: Any) -> Any:
         rendered.append(at)
-        return render(state, at, moment)
+        return render(state, at, shown)
 
     monkeypatch.setattr(dash, "_overview", counting)
     day = service.events()[-1].time.date().isoformat()

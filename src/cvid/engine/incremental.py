@@ -362,10 +362,8 @@ class Evaluator:
         if self.older is None:
             return None
         for applied, frozen, keys, when in self.older():
-            half = len(keys) // 2
-            order = array("q")
-            order.frombytes(keys[half : half + applied * 8])
-            if applied > n or _from_micros(when) > at or self._order[:applied] != order:
+            _, order = _unkeyed(keys)
+            if applied > n or _from_micros(when) > at or self._order[:applied] != order[:applied]:
                 continue
             try:
                 engine = self.thaw(frozen)
@@ -405,7 +403,7 @@ class Evaluator:
         with self._lock:
             if self._base is None and not (self._frozen is not None and self._applied):
                 return None
-            keys = self._times.tobytes() + self._order.tobytes()
+            keys = _keyed(self._times, self._order)
             if isinstance(self._frozen, bytes):
                 frozen = self._frozen  # as a snapshot gave it
             else:
@@ -435,9 +433,7 @@ class Evaluator:
                 self._times = array("q", (_micros(e.time) for e in ordered))
                 self._order = array("q", (e.index for e in ordered))
             else:
-                half = len(keys) // 2
-                self._times.frombytes(keys[:half])
-                self._order.frombytes(keys[half:])
+                self._times, self._order = _unkeyed(keys)
                 if len(self._order) != len(events):
                     raise ValueError(f"the order of {len(self._order)} events, of {len(events)}")
             self._events, self._source = events, source_of(events)
@@ -478,6 +474,20 @@ class _Unpickler(pickle.Unpickler):
         if pid != "roadmap":
             raise pickle.UnpicklingError(f"unknown reference {pid!r}")
         return self.roadmap
+
+
+def _keyed(times: array[int], order: array[int]) -> bytes:
+    """The events' (time, index) order as a snapshot keeps it (see export)."""
+    return times.tobytes() + order.tobytes()
+
+
+def _unkeyed(keys: bytes) -> tuple[array[int], array[int]]:
+    """The events' times and log indexes, sorted, from :func:`_keyed`'s bytes."""
+    half = len(keys) // 2
+    times, order = array("q"), array("q")
+    times.frombytes(keys[:half])
+    order.frombytes(keys[half:])
+    return times, order
 
 
 def _discard(*engines: _Engine | None) -> None:

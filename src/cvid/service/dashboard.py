@@ -141,7 +141,14 @@ def _fact_text(fact: Fact) -> str:
 
 
 _env.filters["fact_value"] = _fact_text
-_env.filters["status_label"] = lambda status: i18n.gettext_(status_label(status))
+
+
+def _status_word(status: str) -> str:
+    """A status's word in the reader's language."""
+    return i18n.gettext_(status_label(status))
+
+
+_env.filters["status_label"] = _status_word
 _ROLES = {  # cvid.roadmap.model.Role, in words
     "disarming_state": N_("disarming state"),
     "guarantor": N_("guarantor"),
@@ -217,7 +224,7 @@ def _badge(status: str, key: str | None = None) -> Markup:
     """A status as a badge: its symbol and its word (a function, not a macro: the
     overview shows hundreds, and a macro call costs five times as much)."""
     shown = key or status
-    symbol, word = escape(status_symbol(shown)), escape(i18n.gettext_(status_label(shown)))
+    symbol, word = escape(status_symbol(shown)), escape(_status_word(shown))
     return Markup(
         f'<span class="badge status-{escape(shown)}"><span class="sym" aria-hidden="true">'
         f"{symbol}</span> {word}</span>"
@@ -496,7 +503,7 @@ class _Dashboard:
             agreement_id=rm.agreement.id,
             colours=STATUS_COLOURS,
             names=self.names,
-            span=self.span(),
+            span=context.pop("span") if "span" in context else self.span(),
             lang=lang,
             languages=i18n.LANGUAGES,
             state_word=lambda state: state_word(original, lang, state),
@@ -662,26 +669,27 @@ class _Dashboard:
         million events)."""
         moment, at = self.moment(at)
         state = self.source.state(moment)
-        key = (
-            id(state),
-            i18n.current.get(),
-            at,
-            self._checkpoint_size(),
-            self.clock_note(moment),
-            json.dumps(self.span()),
-        )
+        # besides the state, what the page shows that changes: read once, for key and page
+        shown: dict[str, Any] = {
+            "checkpoint_size": self._checkpoint_size(),
+            "span": self.span(),
+            "clock_note": self.clock_note(moment),
+        }
+        key = (id(state), i18n.current.get(), at, json.dumps(shown))
         with self._overviews_lock:
             kept = self._overviews.get(key)
         if kept is not None and kept[0] is state:
             return HTMLResponse(kept[1])
-        page = self._overview(state, at, moment)
+        page = self._overview(state, at, shown)
         with self._overviews_lock:
             self._overviews[key] = (state, bytes(page.body))
             while len(self._overviews) > OVERVIEWS_KEPT:
                 self._overviews.popitem(last=False)
         return page
 
-    def _overview(self, state: AgreementState, at: str | None, moment: dt.datetime) -> HTMLResponse:
+    def _overview(
+        self, state: AgreementState, at: str | None, shown: dict[str, Any]
+    ) -> HTMLResponse:
         rm = self.rm
         at_query = "?" + _urlencode({"at": at}) if at else ""
         conditions = self.names.conditions(rm)
@@ -708,8 +716,7 @@ class _Dashboard:
                 ),
             ),
             conditions=conditions,
-            checkpoint_size=self._checkpoint_size(),
-            clock_note=self.clock_note(moment),
+            **shown,
             drafts=list(state.drafts.values())[-DRAFTS_SHOWN:],
             alerts=state.alerts[-ALERTS_SHOWN:],
             violations=state.violations[-ALERTS_SHOWN:],

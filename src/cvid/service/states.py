@@ -12,13 +12,14 @@ So a read of "now" on a log of at least :data:`STALE_FROM` entries is answered, 
 one of the last :data:`COSTS_KEPT` computations took more than :data:`FRESH_WITHIN`,
 by the latest state computed for a moment at most :data:`STALE_AT_MOST` earlier,
 while one background thread computes the next: one at a time, at most one a second
-("now" is to the second), and resting :data:`REST` times as long as the last one took,
-so that it never takes more than a fifth of the interpreter from the writer and the
-readers (and the readers' pages change at most once a second). That state says what it reflects: its
-moment (``at``) and the log size (:attr:`Evaluated.size`, which the API sends as the
-``X-Cvid-Entries`` header). A reader that must see the very latest asks for it
-(``fresh``; the API's ``Cache-Control: no-cache``) and waits. On a smaller log, every
-read of "now" sees every event committed before it, however long computing it takes.
+("now" is to the second), resting :data:`REST` times as long as the last one took, so
+that it never takes more than a fifth of the interpreter from the writer and the
+readers (and the readers' pages change at most once a second). That state says what
+it reflects: its moment (``at``) and the log size (:attr:`Evaluated.size`, which the
+API sends as the ``X-Cvid-Entries`` header). A reader that must see the very latest
+asks for it (``fresh``; the API's ``Cache-Control: no-cache``) and waits. On a smaller
+log, every read of "now" sees every event committed before it, however long
+computing it takes.
 """
 
 from __future__ import annotations
